@@ -1,0 +1,219 @@
+"""`python -m bot`: run the bot and the coordinator's set-up commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.services.invites import InviteError, create_invite
+from bot.services.members import UnknownRegionError, add_coordinator, resolve_region
+from bot.services.network import NetworkFileError, find_practice, import_network, parse_network
+from db.migrate import upgrade_to_head
+from db.models import INVITABLE_ROLES, Role
+from db.session import Database, DatabaseUrlError
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+def configure_logging(level: str) -> None:
+    """Plain log lines; httpx logs request URLs, which contain the token, so it stays quiet."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning validation errors into one clear line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise CliError(f"invalid settings: {problems}") from None
+
+
+async def open_database(settings: Settings) -> Database:
+    """Connect and migrate, or fail with one line that names the problem (never the password)."""
+    try:
+        database = Database(settings.database_url)
+    except DatabaseUrlError as exc:
+        raise CliError(f"DATABASE_URL is not usable: {exc}") from None
+    except Exception as exc:  # SQLAlchemy raises several types for malformed URLs and missing drivers
+        raise CliError(f"DATABASE_URL is not usable: {type(exc).__name__}") from None
+    try:
+        await upgrade_to_head(database.engine)
+    except (OperationalError, DBAPIError, OSError) as exc:
+        await database.dispose()
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        raise CliError(f"cannot reach the database in DATABASE_URL ({reason}); is it running and reachable?") from None
+    return database
+
+
+async def with_database(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
+    """Open the database, do the work, close it."""
+    database = await open_database(settings)
+    try:
+        return await work(database)
+    finally:
+        await database.dispose()
+
+
+def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    """Start the bot with long polling; migrations run first."""
+    if not settings.telegram_bot_token:
+        raise CliError("TELEGRAM_BOT_TOKEN is needed: create a bot with @BotFather in Telegram and put its token "
+                       "in the environment or in .env")
+    asyncio.run(with_database(settings, lambda _db: _ok()))
+    from bot.app import run
+
+    run(settings)
+    return 0
+
+
+async def _ok() -> int:
+    return 0
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    """Bring the schema up to date."""
+    asyncio.run(with_database(settings, lambda _db: _ok()))
+    print("database is up to date")
+    return 0
+
+
+def cmd_import_network(settings: Settings, args: argparse.Namespace) -> int:
+    """Validate the whole file, then import it in one transaction."""
+    t = Translator(settings.default_language, settings.zone)
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        spec = parse_network(text)
+    except NetworkFileError as exc:
+        for problem in exc.problems:
+            where = f"{path}:{problem.line}" if problem.line else str(path)
+            print(f"{where}: {t.gettext(problem.message).format(**problem.params)}", file=sys.stderr)
+        print(t.gettext("Refused: nothing was imported ({count} problems).").format(count=len(exc.problems)),
+              file=sys.stderr)
+        return 1
+
+    async def work(database: Database) -> int:
+        async with database.session() as session, session.begin():
+            report = await import_network(session, spec)
+        print(t.gettext("Imported region {code}: {created} created, {updated} updated, {deactivated} no longer "
+                        "in the file, {unchanged} unchanged.").format(
+            code=spec.code, created=report.created + int(report.region_created), updated=report.updated,
+            deactivated=report.deactivated, unchanged=report.unchanged))
+        return 0
+
+    return asyncio.run(with_database(settings, work))
+
+
+async def bot_username(settings: Settings) -> str:
+    """The bot's @username: from the settings, else asked from Telegram with the token."""
+    if settings.telegram_bot_username:
+        return settings.telegram_bot_username.lstrip("@")
+    if not settings.telegram_bot_token:
+        raise CliError("set TELEGRAM_BOT_USERNAME (or TELEGRAM_BOT_TOKEN, to ask Telegram) to make invite links")
+    try:
+        async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) as bot:
+            return bot.username
+    except TelegramError as exc:
+        raise CliError(f"cannot ask Telegram for the bot's name ({type(exc).__name__}); "
+                       "set TELEGRAM_BOT_USERNAME") from None
+
+
+def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a deep link for a practice and role, or for the student pool."""
+    role = Role(args.role)
+
+    async def work(database: Database) -> int:
+        username = await bot_username(settings)
+        async with database.session() as session, session.begin():
+            region = await resolve_region(session, args.region)
+            practice = None
+            if args.practice:
+                practice = await find_practice(session, region.id, args.practice)
+                if practice is None:
+                    raise CliError(f"unknown practice '{args.practice}' in region {region.code}")
+            invite = await create_invite(
+                session, now=SystemClock().now(), region=region, practice=practice, role=role,
+                uses=args.uses, expires_days=args.expires_days or settings.invite_expires_days,
+            )
+        print(f"https://t.me/{username}?start={invite.code}")
+        return 0
+
+    return asyncio.run(with_database(settings, work))
+
+
+def cmd_add_coordinator(settings: Settings, args: argparse.Namespace) -> int:
+    """Make a Telegram user a coordinator of the region."""
+
+    async def work(database: Database) -> int:
+        async with database.session() as session, session.begin():
+            region = await resolve_region(session, args.region)
+            _member, changed = await add_coordinator(
+                session, now=SystemClock().now(), telegram_user_id=args.telegram_user_id, region=region,
+                language=settings.default_language,
+            )
+        print(f"{args.telegram_user_id} is {'now' if changed else 'already'} a coordinator of {region.code}")
+        return 0
+
+    return asyncio.run(with_database(settings, work))
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    top = argparse.ArgumentParser(prog="python -m bot", description="Wijkhulp: the Telegram bot and its set-up.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", help="start the bot (long polling); migrates the database first").set_defaults(
+        handler=cmd_run)
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(handler=cmd_migrate)
+    imp = sub.add_parser("import-network", help="import or re-import the regional network (YAML)")
+    imp.add_argument("file")
+    imp.set_defaults(handler=cmd_import_network)
+    inv = sub.add_parser("invite", help="print an invitation link for a practice and role")
+    inv.add_argument("--practice", help="practice code (leave out for medisch-student)")
+    inv.add_argument("--role", required=True, choices=[r.value for r in INVITABLE_ROLES])
+    inv.add_argument("--uses", type=int, default=1, help="how many people may use it (default 1)")
+    inv.add_argument("--expires-days", type=int, default=None, help="days until it expires (default 14)")
+    inv.add_argument("--region", help="region code, if the database holds more than one")
+    inv.set_defaults(handler=cmd_invite)
+    coord = sub.add_parser("add-coordinator", help="make a Telegram user a coordinator of the region")
+    coord.add_argument("telegram_user_id", type=int, metavar="TELEGRAM_USER_ID")
+    coord.add_argument("--region", help="region code, if the database holds more than one")
+    coord.set_defaults(handler=cmd_add_coordinator)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, load settings, dispatch; user errors are one line on stderr and exit status 2."""
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        return int(args.handler(settings, args))
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except InviteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except UnknownRegionError as exc:
+        print(f"error: unknown or ambiguous region; known: {exc} (use --region CODE)", file=sys.stderr)
+        return 2

@@ -1,0 +1,75 @@
+"""Members: who someone is, their language, and the coordinators of a region."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.services import audit
+from db.models import Member, MemberRole, Practice, Region, Role
+
+
+class UnknownRegionError(LookupError):
+    """No region matches; the message says which exist."""
+
+
+def _with_relations() -> tuple[object, ...]:
+    return (
+        selectinload(Member.role_rows),
+        selectinload(Member.region),
+        selectinload(Member.practice).selectinload(Practice.wijk),
+    )
+
+
+async def find_member(session: AsyncSession, telegram_user_id: int) -> Member | None:
+    """The member with this Telegram user id, with roles, region, practice and wijk loaded."""
+    statement = select(Member).where(Member.telegram_user_id == telegram_user_id).options(*_with_relations())
+    return await session.scalar(statement)  # type: ignore[arg-type]
+
+
+async def set_language(session: AsyncSession, member: Member, language: str) -> None:
+    """Remember the member's language."""
+    member.language = language
+    await session.flush()
+
+
+async def refresh_display_name(member: Member, display_name: str) -> None:
+    """Keep the name as Telegram shows it, so that others see who offered."""
+    if display_name and member.display_name != display_name:
+        member.display_name = display_name[:200]
+
+
+async def resolve_region(session: AsyncSession, region_code: str | None) -> Region:
+    """The region by code, or the only region when no code is given."""
+    regions = list(await session.scalars(select(Region).order_by(Region.code)))
+    if region_code is not None:
+        for region in regions:
+            if region.code == region_code:
+                return region
+        raise UnknownRegionError(region_code)
+    if len(regions) != 1:
+        raise UnknownRegionError(", ".join(r.code for r in regions) or "-")
+    return regions[0]
+
+
+async def add_coordinator(
+    session: AsyncSession, *, now: datetime, telegram_user_id: int, region: Region, language: str
+) -> tuple[Member, bool]:
+    """Make someone a coordinator of the region; returns the member and whether anything changed."""
+    member = await find_member(session, telegram_user_id)
+    if member is None:
+        member = Member(
+            telegram_user_id=telegram_user_id, region_id=region.id, language=language, joined_at=now,
+            role_rows=[],
+        )
+        session.add(member)
+    elif Role.COORDINATOR in member.roles:
+        return member, False
+    member.role_rows.append(MemberRole(role=Role.COORDINATOR.value))
+    await session.flush()
+    await audit.record(session, at=now, action="coordinator.added", region_id=region.id,
+                       subject_type="member", subject_id=member.id)
+    return member, True

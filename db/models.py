@@ -1,0 +1,240 @@
+"""The data model: the regional network, its members, invites and the audit log.
+
+Times are stored in UTC; the presentation layer converts them to the region's time zone.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime, also on SQLite (which drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Stable constraint names, so that Alembic migrations work the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the project's naming convention and UTC datetimes."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Role(enum.StrEnum):
+    """What a member can do; the values are the codes used in invites and on the command line."""
+
+    PRAKTIJKMANAGER = "praktijkmanager"
+    HUISARTS = "huisarts"
+    DOKTERSASSISTENT = "doktersassistent"
+    POH_S = "poh-s"
+    POH_GGZ = "poh-ggz"
+    TRIAGIST = "triagist"
+    MEDISCH_STUDENT = "medisch-student"
+    COORDINATOR = "coordinator"
+
+
+# Roles that belong to a practice; a medical student is in the regional pool, a coordinator in the region.
+PRACTICE_ROLES: tuple[Role, ...] = (
+    Role.PRAKTIJKMANAGER,
+    Role.HUISARTS,
+    Role.DOKTERSASSISTENT,
+    Role.POH_S,
+    Role.POH_GGZ,
+    Role.TRIAGIST,
+)
+INVITABLE_ROLES: tuple[Role, ...] = (*PRACTICE_ROLES, Role.MEDISCH_STUDENT)
+
+
+wijk_adjacency = Table(
+    "wijk_adjacency",
+    Base.metadata,
+    Column("wijk_id", ForeignKey("wijk.id", ondelete="CASCADE"), primary_key=True),
+    Column("adjacent_wijk_id", ForeignKey("wijk.id", ondelete="CASCADE"), primary_key=True),
+)
+
+practice_partner = Table(
+    "practice_partner",
+    Base.metadata,
+    Column("practice_id", ForeignKey("practice.id", ondelete="CASCADE"), primary_key=True),
+    Column("partner_id", ForeignKey("practice.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Region(Base):
+    """A regional GP organisation's area, split into wijken."""
+
+    __tablename__ = "region"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(8))
+
+    wijken: Mapped[list[Wijk]] = relationship(back_populates="region", order_by="Wijk.code")
+
+
+class Wijk(Base):
+    """A cluster of neighbouring practices."""
+
+    __tablename__ = "wijk"
+    __table_args__ = (UniqueConstraint("region_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    region: Mapped[Region] = relationship(back_populates="wijken")
+    adjacent: Mapped[list[Wijk]] = relationship(
+        secondary=wijk_adjacency,
+        primaryjoin=lambda: Wijk.id == wijk_adjacency.c.wijk_id,
+        secondaryjoin=lambda: Wijk.id == wijk_adjacency.c.adjacent_wijk_id,
+        order_by="Wijk.code",
+    )
+    practices: Mapped[list[Practice]] = relationship(back_populates="wijk", order_by="Practice.code")
+
+
+class Practice(Base):
+    """A GP practice (huisartsenpraktijk)."""
+
+    __tablename__ = "practice"
+    __table_args__ = (UniqueConstraint("region_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    wijk_id: Mapped[int] = mapped_column(ForeignKey("wijk.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    # A practice that left the network file is kept (its history matters) but no longer invited or asked.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    region: Mapped[Region] = relationship()
+    wijk: Mapped[Wijk] = relationship(back_populates="practices")
+    partners: Mapped[list[Practice]] = relationship(
+        secondary=practice_partner,
+        primaryjoin=lambda: Practice.id == practice_partner.c.practice_id,
+        secondaryjoin=lambda: Practice.id == practice_partner.c.partner_id,
+        order_by="Practice.code",
+    )
+
+
+class Member(Base):
+    """A person known to the bot: a practice's staff, a pool student or a coordinator."""
+
+    __tablename__ = "member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    share_phone: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime]
+
+    region: Mapped[Region] = relationship()
+    practice: Mapped[Practice | None] = relationship()
+    role_rows: Mapped[list[MemberRole]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", order_by="MemberRole.role"
+    )
+
+    @property
+    def roles(self) -> set[Role]:
+        """The member's roles as a set."""
+        return {Role(row.role) for row in self.role_rows}
+
+    def has_role(self, *roles: Role) -> bool:
+        """Whether the member holds any of the given roles."""
+        return bool(self.roles.intersection(roles))
+
+
+class MemberRole(Base):
+    """One role of a member; a member can hold several."""
+
+    __tablename__ = "member_role"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    member: Mapped[Member] = relationship(back_populates="role_rows")
+
+
+class Invite(Base):
+    """A deep-link invitation to join a practice (or the student pool) in a role."""
+
+    __tablename__ = "invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    max_uses: Mapped[int] = mapped_column(Integer, default=1)
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+
+    region: Mapped[Region] = relationship()
+    practice: Mapped[Practice | None] = relationship()
+
+
+class AuditEntry(Base):
+    """Who did what, when: ids and event names only, never message texts."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id", ondelete="SET NULL"), index=True)
+    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str | None] = mapped_column(String(32))
+    subject_id: Mapped[int | None]
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

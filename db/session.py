@@ -1,0 +1,67 @@
+"""Engines and sessions for SQLite (the embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+
+class DatabaseUrlError(ValueError):
+    """The configured database URL cannot be used."""
+
+
+def parse_database_url(raw: str) -> URL:
+    """Parse a database URL and map the plain driver names to the async drivers the bot uses."""
+    try:
+        url = make_url(raw)
+    except Exception as exc:
+        raise DatabaseUrlError(f"cannot parse DATABASE_URL: {type(exc).__name__}") from exc
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+asyncpg")
+    raise DatabaseUrlError(f"unsupported database '{backend}': use sqlite or postgresql")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    """Foreign keys on, WAL so readers don't block the writer, and wait instead of failing when busy."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_engine(raw_url: str) -> AsyncEngine:
+    """Create the async engine; for SQLite, make the folder the file lives in."""
+    url = parse_database_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, hide_parameters=True)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    # hide_parameters: SQL errors end up in logs, and their parameters may hold names.
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+class Database:
+    """The engine and its session factory; one per process, opened in post_init."""
+
+    def __init__(self, raw_url: str) -> None:
+        self.engine = create_engine(raw_url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> AsyncSession:
+        """A new session; use as `async with db.session() as session, session.begin(): ...`."""
+        return self.sessions()
+
+    async def dispose(self) -> None:
+        """Close all pooled connections."""
+        await self.engine.dispose()

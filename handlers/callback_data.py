@@ -1,0 +1,75 @@
+"""The one place that defines `callback_data`: short, versioned, language-free, and parsed as untrusted input.
+
+Format: `v1:<action>:<arg>[:<arg>...]`, at most 64 bytes (Telegram's limit). A press whose data does not
+parse, names an unknown action or an old version is stale or forged and gets a short answer.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+VERSION = "v1"
+MAX_BYTES = 64
+_ARG = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
+
+
+class Action(enum.StrEnum):
+    """Every button action; the values are what travels in callback_data."""
+
+    JOIN_CONFIRM = "jy"
+    JOIN_DECLINE = "jn"
+    LANGUAGE = "lang"
+    INVITE_WIJK = "iw"
+    INVITE_PRACTICE = "ip"
+    INVITE_ROLE = "ir"
+    INVITE_BACK = "ib"
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A parsed press: which action, with which arguments (still to be checked by the handler)."""
+
+    action: Action
+    args: tuple[str, ...]
+
+    def int_arg(self, index: int) -> int | None:
+        """Argument `index` as a positive int, or None if absent or not a number."""
+        if index >= len(self.args) or not self.args[index].isdigit() or len(self.args[index]) > 12:
+            return None
+        return int(self.args[index])
+
+
+def encode(action: Action, *args: str | int) -> str:
+    """Build callback_data; refuses what would break the scheme or Telegram's limit."""
+    parts = [str(arg) for arg in args]
+    for part in parts:
+        if not _ARG.match(part):
+            raise ValueError(f"callback argument {part!r} is not allowed")
+    data = ":".join([VERSION, action.value, *parts])
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError("callback_data longer than 64 bytes")
+    return data
+
+
+def decode(data: str | None) -> Callback | None:
+    """Parse callback_data; None for anything stale, forged or malformed."""
+    if not data or len(data.encode()) > MAX_BYTES:
+        return None
+    version, _, rest = data.partition(":")
+    if version != VERSION:
+        return None
+    action_code, *args = rest.split(":")
+    try:
+        action = Action(action_code)
+    except ValueError:
+        return None
+    if not all(_ARG.match(arg) for arg in args):
+        return None
+    return Callback(action, tuple(args))
+
+
+def pattern(action: Action) -> str:
+    """The CallbackQueryHandler pattern for one action."""
+    return rf"^{VERSION}:{re.escape(action.value)}(:|$)"

@@ -1,0 +1,28 @@
+"""The command menus Telegram shows, per language and, for members, per chat."""
+
+from __future__ import annotations
+
+from telegram import BotCommand
+
+from bot.i18n import N_, Translator
+from db.models import Member, Role
+
+# (Dutch command, English command, description). Both spellings work for everyone; the menu shows the
+# reader's language.
+BASE_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("profiel", "profile", N_("Your name, practice, wijk and roles")),
+    ("taal", "language", N_("Nederlands or English")),
+    ("help", "help", N_("What you can do")),
+    ("annuleer", "cancel", N_("Stop what you are doing")),
+)
+COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("uitnodiging", "invite", N_("Make an invitation link")),
+)
+
+
+def command_menu(t: Translator, member: Member | None = None) -> list[BotCommand]:
+    """The menu in the translator's language; coordinators see their extra commands."""
+    entries = list(BASE_COMMANDS)
+    if member is not None and member.has_role(Role.COORDINATOR):
+        entries += COORDINATOR_COMMANDS
+    return [BotCommand(nl if t.language == "nl" else en, t.gettext(description)) for nl, en, description in entries]

@@ -1,0 +1,66 @@
+"""The callback context the handlers get, and the per-update `Turn`: one session, the actor, the language."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.i18n import Translator, guess_language
+from bot.runtime import Runtime
+from bot.services.members import find_member, refresh_display_name
+from db.models import Member
+
+RUNTIME_KEY = "runtime"
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's context plus typed access to the bot's runtime."""
+
+    @property
+    def runtime(self) -> Runtime:
+        """Settings, database and clock of the running bot."""
+        return cast(Runtime, self.bot_data[RUNTIME_KEY])
+
+
+BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+
+
+@dataclass
+class Turn:
+    """One update's unit of work: a database session in a transaction, who is asking, and their language."""
+
+    session: AsyncSession
+    member: Member | None
+    t: Translator
+    runtime: Runtime
+
+    @property
+    def now(self) -> datetime:
+        """The current time from the injected clock."""
+        return self.runtime.clock.now()
+
+
+def translator_for(runtime: Runtime, member: Member | None, telegram_language: str | None) -> Translator:
+    """The member's chosen language, else a guess from Telegram's, in the configured time zone."""
+    language = member.language if member else guess_language(telegram_language, runtime.settings.default_language)
+    return Translator(language, runtime.settings.zone)
+
+
+@asynccontextmanager
+async def open_turn(update: Update, context: BotContext) -> AsyncIterator[Turn]:
+    """Open the update's session and transaction; commit when the handler returns, roll back if it raises."""
+    runtime = context.runtime
+    user = update.effective_user
+    async with runtime.database.session() as session, session.begin():
+        member = await find_member(session, user.id) if user else None
+        if member is not None and user is not None:
+            await refresh_display_name(member, user.full_name)
+        yield Turn(session, member, translator_for(runtime, member, user.language_code if user else None),
+                   runtime)

@@ -1,0 +1,62 @@
+"""`/help`, `/annuleer`, and a pointer to /help for anything the bot does not understand."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers.context import BotContext, open_turn
+from handlers.texts import help_text
+
+
+async def show_help(update: Update, context: BotContext) -> None:
+    """Explain, for this person's roles, what they can do."""
+    message = update.effective_message
+    if message is None:
+        return
+    async with open_turn(update, context) as turn:
+        await message.reply_html(help_text(turn.t, turn.member))
+
+
+async def cancel(update: Update, context: BotContext) -> None:
+    """Outside a conversation there is nothing to stop; say so, kindly."""
+    message = update.effective_message
+    if message is None:
+        return
+    async with open_turn(update, context) as turn:
+        await message.reply_text(turn.t.gettext("There is nothing to cancel. /help shows what you can do."))
+
+
+async def not_understood(update: Update, context: BotContext) -> None:
+    """Text, commands or files the bot has no use for get a short pointer to /help, not silence."""
+    message = update.effective_message
+    if message is None:
+        return
+    async with open_turn(update, context) as turn:
+        await message.reply_text(turn.t.gettext("I did not understand that. /help shows what you can do."))
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A press no handler claimed: stale, from an old version, or forged."""
+    query = update.callback_query
+    if query is None:
+        return
+    async with open_turn(update, context) as turn:
+        await query.answer(turn.t.gettext("This button no longer works. /help shows what you can do."))
+
+
+def build() -> list[BaseHandler[Update, BotContext, None]]:
+    """The general commands; register before the features."""
+    return [
+        CommandHandler("help", show_help),
+        CommandHandler(["annuleer", "cancel"], cancel),
+    ]
+
+
+def build_fallbacks() -> list[BaseHandler[Update, BotContext, None]]:
+    """Catch-alls; register after every feature, so they only see what nothing else took."""
+    return [
+        # In groups the bot only answers what is addressed to it; elsewhere everything gets an answer.
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, not_understood),
+        CallbackQueryHandler(stale_button),
+    ]

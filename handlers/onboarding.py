@@ -1,0 +1,150 @@
+"""Joining: `/start CODE` from an invite link, the privacy notice, confirm or decline."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.i18n import Translator
+from bot.services.invites import (
+    InviteCheck,
+    InviteStatus,
+    JoinOutcome,
+    check_invite,
+    join_conflict,
+    join_with_invite,
+)
+from db.models import Invite, Member
+from handlers.callback_data import Action, decode, encode, pattern
+from handlers.context import BotContext, open_turn
+from handlers.texts import help_text, privacy_notice, role_label, where_label
+
+# Deep-link payloads are at most 64 characters of this alphabet; anything else cannot be a code.
+_MAX_CODE = 64
+
+
+def invite_target(t: Translator, invite: Invite) -> str:
+    """`Praktijk X (wijk Y)` or the student pool, HTML-escaped."""
+    if invite.practice is not None:
+        return t.gettext("{practice} (wijk {wijk})").format(
+            practice=escape(invite.practice.name), wijk=escape(invite.practice.wijk.name)
+        )
+    return t.gettext("the student pool of {region}").format(region=escape(invite.region.name))
+
+
+def refusal(t: Translator, check: InviteCheck) -> str:
+    """Why a code cannot be used, and how to get a new one."""
+    ask = t.gettext("Ask your practice manager or the regional coordinator for a new invitation link.")
+    if check.status is InviteStatus.EXPIRED:
+        return t.gettext("This invitation has expired.") + " " + ask
+    if check.status is InviteStatus.USED_UP:
+        return t.gettext("This invitation has already been used.") + " " + ask
+    return t.gettext("I don't know this invitation code.") + " " + ask
+
+
+def conflict_text(t: Translator, outcome: JoinOutcome, member: Member) -> str:
+    """Why an existing member cannot take this invite."""
+    if outcome is JoinOutcome.ALREADY_MEMBER:
+        return t.gettext("You are already a member in this role. /help shows what you can do.")
+    if outcome is JoinOutcome.OTHER_REGION:
+        return t.gettext("This invitation is for another region. Ask your coordinator to move you.")
+    return t.gettext(
+        "You are already a member of {where}. Ask the regional coordinator if you have moved to another practice."
+    ).format(where=where_label(t, member))
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greet: with an invite code, show what it is for and ask to confirm; without, explain or show the menu."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    code = context.args[0] if context.args else ""
+    async with open_turn(update, context) as turn:
+        t = turn.t
+        if not code:
+            await message.reply_html(help_text(t, turn.member))
+            return
+        check = await check_invite(turn.session, code[:_MAX_CODE], turn.now)
+        if check.status is not InviteStatus.VALID or check.invite is None:
+            await message.reply_text(refusal(t, check))
+            return
+        invite = check.invite
+        if turn.member is not None:
+            conflict = join_conflict(turn.member, invite)
+            if conflict is not None:
+                await message.reply_html(conflict_text(t, conflict, turn.member))
+                return
+        text = "\n\n".join(
+            [
+                t.gettext("Welcome, {name}!").format(name=escape(user.full_name)),
+                t.gettext("This invitation is for <b>{target}</b> as <b>{role}</b>.").format(
+                    target=invite_target(t, invite), role=escape(role_label(t, invite.role))
+                ),
+                privacy_notice(t),
+                t.gettext("Do you want to join?"),
+            ]
+        )
+        keyboard = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(t.gettext("Yes, join"), callback_data=encode(Action.JOIN_CONFIRM, code))],
+                [InlineKeyboardButton(t.gettext("No, thanks"), callback_data=encode(Action.JOIN_DECLINE, code))],
+            ]
+        )
+        await message.reply_html(text, reply_markup=keyboard)
+
+
+async def confirm_join(update: Update, context: BotContext) -> None:
+    """Redeem the invite in the button; the code itself is checked again, as it may have changed."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None:
+        return
+    data = decode(query.data)
+    async with open_turn(update, context) as turn:
+        t = turn.t
+        if data is None or not data.args:
+            await query.answer(t.gettext("This button no longer works."))
+            return
+        result = await join_with_invite(
+            turn.session, now=turn.now, code=data.args[0], telegram_user_id=user.id,
+            display_name=user.full_name, language=t.language,
+        )
+        await query.answer()
+        invite, member = result.check.invite, result.member
+        if result.outcome is None or invite is None or member is None:
+            await query.edit_message_text(refusal(t, result.check))
+            return
+        if result.outcome not in (JoinOutcome.JOINED, JoinOutcome.ROLE_ADDED):
+            await query.edit_message_text(conflict_text(t, result.outcome, member), parse_mode=ParseMode.HTML)
+            return
+        welcome = t.gettext("You are now a member: {role} at {where}.").format(
+            role=escape(role_label(t, invite.role)), where=where_label(t, member)
+        )
+        await query.edit_message_text(welcome, parse_mode=ParseMode.HTML)
+        await query.get_bot().send_message(user.id, help_text(t, member), parse_mode=ParseMode.HTML)
+
+
+async def decline_join(update: Update, context: BotContext) -> None:
+    """Leave the invite unused; the link keeps working until it expires."""
+    query = update.callback_query
+    if query is None:
+        return
+    async with open_turn(update, context) as turn:
+        await query.answer()
+        await query.edit_message_text(
+            turn.t.gettext("Okay, you have not joined. You can open the invitation link again later.")
+        )
+
+
+def build() -> list[BaseHandler[Update, BotContext, None]]:
+    """The handlers of this feature."""
+    return [
+        CommandHandler("start", start, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(confirm_join, pattern=pattern(Action.JOIN_CONFIRM)),
+        CallbackQueryHandler(decline_join, pattern=pattern(Action.JOIN_DECLINE)),
+    ]
+

@@ -1,0 +1,77 @@
+"""Shared wording: role names, the privacy notice, the help per role. Every string goes through gettext."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.i18n import N_, Translator
+from db.models import Member, Role
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.PRAKTIJKMANAGER: N_("practice manager"),
+    Role.HUISARTS: N_("GP"),
+    Role.DOKTERSASSISTENT: N_("doctor's assistant"),
+    Role.POH_S: N_("practice nurse (POH-S)"),
+    Role.POH_GGZ: N_("mental-health practice nurse (POH-GGZ)"),
+    Role.TRIAGIST: N_("triage assistant"),
+    Role.MEDISCH_STUDENT: N_("medical student (regional pool)"),
+    Role.COORDINATOR: N_("regional coordinator"),
+}
+
+LANGUAGE_NAMES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
+
+
+def role_label(t: Translator, role: Role | str) -> str:
+    """A role's name in the reader's language."""
+    return t.gettext(ROLE_LABELS[Role(role)])
+
+
+def roles_label(t: Translator, member: Member) -> str:
+    """All of a member's roles, in a stable order."""
+    return ", ".join(role_label(t, role) for role in Role if role in member.roles)
+
+
+def privacy_notice(t: Translator) -> str:
+    """The short notice shown before someone joins (HTML)."""
+    return t.gettext(
+        "<b>Privacy</b>\n"
+        "Wijkhulp stores your Telegram id and name, your language, your practice and roles, and what you do "
+        "in the bot (requests, offers, meetings). Your phone number only if you choose to share it. "
+        "Other members of the network see your name and practice when you help.\n"
+        "<b>Never put patient data in this chat</b>: no names, dates of birth or BSNs. "
+        "The chat is for logistics only."
+    )
+
+
+def help_text(t: Translator, member: Member | None) -> str:
+    """What this person can do, by role (HTML)."""
+    if member is None:
+        return t.gettext(
+            "<b>Wijkhulp</b> helps GP practices in a wijk cover each other's staff shortages.\n\n"
+            "You are not a member yet. You join with an invitation link from your practice manager "
+            "or the regional coordinator; open it and press Start.\n\n"
+            "/taal – language\n/help – this help"
+        )
+    lines = [t.gettext("<b>What you can do</b>")]
+    lines.append(t.gettext("/profiel – your name, practice, wijk and roles"))
+    lines.append(t.gettext("/taal – switch between Nederlands and English"))
+    lines.append(t.gettext("/annuleer – stop what you are doing"))
+    lines.append(t.gettext("/help – this help"))
+    if member.has_role(Role.COORDINATOR):
+        lines.append("")
+        lines.append(t.gettext("<b>As coordinator</b>"))
+        lines.append(t.gettext("/uitnodiging – make an invitation link for a practice and role"))
+    lines.append("")
+    lines.append(t.gettext("Never put patient data in this chat."))
+    return "\n".join(lines)
+
+
+def where_label(t: Translator, member: Member) -> str:
+    """The member's practice and wijk, or the pool or region they belong to (HTML-escaped)."""
+    if member.practice is not None:
+        return t.gettext("{practice} (wijk {wijk})").format(
+            practice=escape(member.practice.name), wijk=escape(member.practice.wijk.name)
+        )
+    if member.has_role(Role.MEDISCH_STUDENT):
+        return t.gettext("student pool of {region}").format(region=escape(member.region.name))
+    return t.gettext("region {region}").format(region=escape(member.region.name))

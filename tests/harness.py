@@ -1,0 +1,138 @@
+"""Runs the real Wijkhulp Application against the Telegram-like test server, with an injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.services.invites import create_invite
+from bot.services.members import add_coordinator, find_member, resolve_region
+from bot.services.network import find_practice
+from db.models import Member, MemberRole, Role
+from db.session import Database
+from tests.support import FakeClock
+from tests.tgserver.server import SimUser, TelegramServer
+
+class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application, telling the test when it has finished with each update."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.done: dict[int, asyncio.Event] = {}
+
+    def _event(self, update_id: int) -> asyncio.Event:
+        return self.done.setdefault(update_id, asyncio.Event())
+
+    async def process_update(self, update: object) -> None:
+        """Handle the update as PTB does, then mark it done (also when a handler failed)."""
+        try:
+            await super().process_update(update)
+        finally:
+            if isinstance(update, Update):
+                self._event(update.update_id).set()
+
+    async def wait_processed(self, update_id: int) -> None:
+        """Wait until the update has been handled, error handler included."""
+        await asyncio.wait_for(self._event(update_id).wait(), timeout=10)
+
+
+class Harness:
+    """One running bot, its server, clock and database, plus shortcuts to set up people."""
+
+    def __init__(self, server: TelegramServer, app: ObservedApplication, clock: FakeClock, database: Database):
+        self.server = server
+        self.app = app
+        self.clock = clock
+        self.database = database
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction, for setting up and checking state directly."""
+        async with self.database.session() as session, session.begin():
+            yield session
+
+    async def member(self, user: SimUser) -> Member | None:
+        """What the database knows about this user."""
+        async with self.session() as session:
+            return await find_member(session, user.id)
+
+    async def invite(self, practice: str | None, role: Role, *, uses: int = 1, expires_days: int = 14) -> str:
+        """Make an invite code directly through the service."""
+        async with self.session() as session:
+            region = await resolve_region(session, None)
+            found = await find_practice(session, region.id, practice) if practice else None
+            invite = await create_invite(session, now=self.clock.now(), region=region, practice=found, role=role,
+                                         uses=uses, expires_days=expires_days)
+            return invite.code
+
+    async def join(self, user: SimUser, practice: str | None, role: Role) -> None:
+        """Make someone a member the way a person would: open the link, press join."""
+        code = await self.invite(practice, role)
+        await user.send(f"/start {code}")
+        await user.press(user.last(), self.join_button(user))
+
+    def join_button(self, user: SimUser) -> str:
+        """The label of the join button in the user's language."""
+        return "Yes, join" if (user.language_code or "").startswith("en") else "Ja, aanmelden"
+
+    async def make_coordinator(self, user: SimUser) -> None:
+        """Make someone a coordinator, as `python -m bot add-coordinator` does."""
+        async with self.session() as session:
+            region = await resolve_region(session, None)
+            await add_coordinator(session, now=self.clock.now(), telegram_user_id=user.id, region=region,
+                                  language="nl" if (user.language_code or "nl").startswith("nl") else "en")
+
+    async def add_role(self, user: SimUser, role: Role) -> None:
+        """Give an existing member one more role."""
+        async with self.session() as session:
+            found = await find_member(session, user.id)
+            assert found is not None
+            found.role_rows.append(MemberRole(role=role.value))
+
+
+def test_settings(server: TelegramServer, database_url: str) -> Settings:
+    """Settings that point the real bot at the test server and the test's database."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=server.token,
+        telegram_api_base_url=server.base_url,
+        telegram_api_base_file_url=server.base_file_url,
+        database_url=database_url,
+        timezone="Europe/Amsterdam",
+        default_language="nl",
+    )
+
+
+@asynccontextmanager
+async def running_bot(server: TelegramServer, database_url: str, clock: FakeClock) -> AsyncIterator[Harness]:
+    """Start the bot the way run_polling does (initialize, post_init, start, poll) and stop it likewise."""
+    app = build_application(test_settings(server, database_url), clock=clock, application_class=ObservedApplication)
+    assert isinstance(app, ObservedApplication)
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)
+    server.handled_waiter = app.wait_processed
+    database = Database(database_url)
+    try:
+        yield Harness(server, app, clock, database)
+    finally:
+        server.handled_waiter = None
+        await database.dispose()
+        await app.updater.stop()
+        await app.stop()
+        assert app.post_shutdown is not None
+        await app.post_shutdown(app)
+        await app.shutdown()
