@@ -74,8 +74,10 @@ async def with_database(settings: Settings, work: Callable[[Database], Awaitable
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     """Start the bot with long polling; migrations run first."""
     if not settings.telegram_bot_token:
-        raise CliError("TELEGRAM_BOT_TOKEN is needed: create a bot with @BotFather in Telegram and put its token "
-                       "in the environment or in .env")
+        raise CliError(
+            "TELEGRAM_BOT_TOKEN is needed: create a bot with @BotFather in Telegram and put its token "
+            "in the environment or in .env"
+        )
     asyncio.run(with_database(settings, lambda _db: _ok()))
     from bot.app import run
 
@@ -108,17 +110,27 @@ def cmd_import_network(settings: Settings, args: argparse.Namespace) -> int:
         for problem in exc.problems:
             where = f"{path}:{problem.line}" if problem.line else str(path)
             print(f"{where}: {t.gettext(problem.message).format(**problem.params)}", file=sys.stderr)
-        print(t.gettext("Refused: nothing was imported ({count} problems).").format(count=len(exc.problems)),
-              file=sys.stderr)
+        print(
+            t.gettext("Refused: nothing was imported ({count} problems).").format(count=len(exc.problems)),
+            file=sys.stderr,
+        )
         return 1
 
     async def work(database: Database) -> int:
         async with database.session() as session, session.begin():
             report = await import_network(session, spec)
-        print(t.gettext("Imported region {code}: {created} created, {updated} updated, {deactivated} no longer "
-                        "in the file, {unchanged} unchanged.").format(
-            code=spec.code, created=report.created + int(report.region_created), updated=report.updated,
-            deactivated=report.deactivated, unchanged=report.unchanged))
+        print(
+            t.gettext(
+                "Imported region {code}: {created} created, {updated} updated, {deactivated} no longer "
+                "in the file, {unchanged} unchanged."
+            ).format(
+                code=spec.code,
+                created=report.created + int(report.region_created),
+                updated=report.updated,
+                deactivated=report.deactivated,
+                unchanged=report.unchanged,
+            )
+        )
         return 0
 
     return asyncio.run(with_database(settings, work))
@@ -134,8 +146,9 @@ async def bot_username(settings: Settings) -> str:
         async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) as bot:
             return bot.username
     except TelegramError as exc:
-        raise CliError(f"cannot ask Telegram for the bot's name ({type(exc).__name__}); "
-                       "set TELEGRAM_BOT_USERNAME") from None
+        raise CliError(
+            f"cannot ask Telegram for the bot's name ({type(exc).__name__}); set TELEGRAM_BOT_USERNAME"
+        ) from None
 
 
 def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
@@ -152,8 +165,13 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
                 if practice is None:
                     raise CliError(f"unknown practice '{args.practice}' in region {region.code}")
             invite = await create_invite(
-                session, now=SystemClock().now(), region=region, practice=practice, role=role,
-                uses=args.uses, expires_days=args.expires_days or settings.invite_expires_days,
+                session,
+                now=SystemClock().now(),
+                region=region,
+                practice=practice,
+                role=role,
+                uses=args.uses,
+                expires_days=args.expires_days or settings.invite_expires_days,
             )
         print(f"https://t.me/{username}?start={invite.code}")
         return 0
@@ -168,7 +186,10 @@ def cmd_add_coordinator(settings: Settings, args: argparse.Namespace) -> int:
         async with database.session() as session, session.begin():
             region = await resolve_region(session, args.region)
             _member, changed = await add_coordinator(
-                session, now=SystemClock().now(), telegram_user_id=args.telegram_user_id, region=region,
+                session,
+                now=SystemClock().now(),
+                telegram_user_id=args.telegram_user_id,
+                region=region,
                 language=settings.default_language,
             )
         print(f"{args.telegram_user_id} is {'now' if changed else 'already'} a coordinator of {region.code}")
@@ -182,7 +203,8 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m bot", description="Wijkhulp: the Telegram bot and its set-up.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="start the bot (long polling); migrates the database first").set_defaults(
-        handler=cmd_run)
+        handler=cmd_run
+    )
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(handler=cmd_migrate)
     imp = sub.add_parser("import-network", help="import or re-import the regional network (YAML)")
     imp.add_argument("file")

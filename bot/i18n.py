@@ -22,7 +22,7 @@ DOMAIN = "messages"
 log = logging.getLogger(__name__)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(message: str) -> str:
     """Mark a string for extraction; it is translated later, where the reader's language is known."""
     return message
 
@@ -69,12 +69,12 @@ class Translator:
         """Translate a message that depends on a count."""
         return self._catalog.ngettext(singular, plural, count)
 
-    def datetime(self, moment: datetime) -> str:
+    def format_moment(self, moment: datetime) -> str:
         """A moment as `zondag 29 maart 2026, 09:30` in the reader's language and the region's zone."""
         pattern = "EEEE d MMMM y, HH:mm"
         return format_datetime(moment, pattern, tzinfo=self.zone, locale=self.language)
 
-    def date(self, moment: datetime) -> str:
+    def format_day(self, moment: datetime) -> str:
         """The local date of a moment as `zondag 29 maart 2026`."""
         local = moment.astimezone(self.zone).date()
         return format_date(local, "EEEE d MMMM y", locale=self.language)

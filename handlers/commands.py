@@ -15,9 +15,7 @@ BASE_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("help", "help", N_("What you can do")),
     ("annuleer", "cancel", N_("Stop what you are doing")),
 )
-COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("uitnodiging", "invite", N_("Make an invitation link")),
-)
+COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (("uitnodiging", "invite", N_("Make an invitation link")),)
 
 
 def command_menu(t: Translator, member: Member | None = None) -> list[BotCommand]:

@@ -20,7 +20,7 @@ from db.models import Member
 RUNTIME_KEY = "runtime"
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """PTB's context plus typed access to the bot's runtime."""
 
     @property
@@ -29,7 +29,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return cast(Runtime, self.bot_data[RUNTIME_KEY])
 
 
-BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+BotApplication = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
 
 
 @dataclass
@@ -62,5 +62,4 @@ async def open_turn(update: Update, context: BotContext) -> AsyncIterator[Turn]:
         member = await find_member(session, user.id) if user else None
         if member is not None and user is not None:
             await refresh_display_name(member, user.full_name)
-        yield Turn(session, member, translator_for(runtime, member, user.language_code if user else None),
-                   runtime)
+        yield Turn(session, member, translator_for(runtime, member, user.language_code if user else None), runtime)

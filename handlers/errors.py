@@ -22,7 +22,10 @@ async def on_error(update: object, context: BotContext) -> None:
     chat = update.effective_chat
     log.error(
         "error handling update %s (user %s, chat %s): %s",
-        update.update_id, user.id if user else None, chat.id if chat else None, type(error).__name__,
+        update.update_id,
+        user.id if user else None,
+        chat.id if chat else None,
+        type(error).__name__,
         exc_info=error,
     )
     # No database lookup here: the failure may be the database itself, so use Telegram's language hint.

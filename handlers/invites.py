@@ -111,7 +111,9 @@ async def _choose_role(update: Update, turn: Turn, data: Callback) -> None:
         return
     await query.answer()
     buttons = [
-        InlineKeyboardButton(role_label(turn.t, role), callback_data=encode(Action.INVITE_ROLE, practice.id, role.value))
+        InlineKeyboardButton(
+            role_label(turn.t, role), callback_data=encode(Action.INVITE_ROLE, practice.id, role.value)
+        )
         for role in PRACTICE_ROLES
     ]
     await query.edit_message_text(
@@ -137,10 +139,19 @@ async def _make_link(update: Update, context: BotContext, turn: Turn, data: Call
         return
     await query.answer()
     invite = await create_invite(
-        turn.session, now=turn.now, region=member.region, practice=practice, role=role,
-        expires_days=turn.runtime.settings.invite_expires_days, created_by=member,
+        turn.session,
+        now=turn.now,
+        region=member.region,
+        practice=practice,
+        role=role,
+        expires_days=turn.runtime.settings.invite_expires_days,
+        created_by=member,
     )
-    target = escape(practice.name) if practice else escape(role_label(t, role))
+    target = (
+        escape(practice.name)
+        if practice
+        else t.gettext("the student pool of {region}").format(region=escape(member.region.name))
+    )
     text = "\n\n".join(
         [
             t.gettext("Invitation for <b>{target}</b> as <b>{role}</b>:").format(
@@ -148,7 +159,7 @@ async def _make_link(update: Update, context: BotContext, turn: Turn, data: Call
             ),
             escape(deep_link(context.bot.username, invite.code)),
             t.gettext("For one person; valid until {date}. Send it to them; they open it and press Start.").format(
-                date=escape(t.datetime(invite.expires_at))
+                date=escape(t.format_moment(invite.expires_at))
             ),
         ]
     )
@@ -158,8 +169,8 @@ async def _make_link(update: Update, context: BotContext, turn: Turn, data: Call
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     invite_actions = "|".join(
-        pattern(action)[1:] for action in (Action.INVITE_WIJK, Action.INVITE_PRACTICE, Action.INVITE_ROLE,
-                                           Action.INVITE_BACK)
+        pattern(action)[1:]
+        for action in (Action.INVITE_WIJK, Action.INVITE_PRACTICE, Action.INVITE_ROLE, Action.INVITE_BACK)
     )
     return [
         CommandHandler(["uitnodiging", "invite"], start_invite),

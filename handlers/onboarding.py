@@ -110,8 +110,12 @@ async def confirm_join(update: Update, context: BotContext) -> None:
             await query.answer(t.gettext("This button no longer works."))
             return
         result = await join_with_invite(
-            turn.session, now=turn.now, code=data.args[0], telegram_user_id=user.id,
-            display_name=user.full_name, language=t.language,
+            turn.session,
+            now=turn.now,
+            code=data.args[0],
+            telegram_user_id=user.id,
+            display_name=user.full_name,
+            language=t.language,
         )
         await query.answer()
         invite, member = result.check.invite, result.member
@@ -147,4 +151,3 @@ def build() -> list[BaseHandler[Update, BotContext, None]]:
         CallbackQueryHandler(confirm_join, pattern=pattern(Action.JOIN_CONFIRM)),
         CallbackQueryHandler(decline_join, pattern=pattern(Action.JOIN_DECLINE)),
     ]
-

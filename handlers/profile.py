@@ -32,7 +32,8 @@ async def show_profile(update: Update, context: BotContext) -> None:
             t.gettext("Where: {where}").format(where=where_label(t, member)),
             t.gettext("Roles: {roles}").format(roles=escape(roles_label(t, member))),
             t.gettext("Language: {language}").format(language=LANGUAGE_NAMES[t.language]),
-            t.gettext("Phone number: shared") if member.phone and member.share_phone
+            t.gettext("Phone number: shared")
+            if member.phone and member.share_phone
             else t.gettext("Phone number: not shared"),
         ]
         await message.reply_html("\n".join(lines))
@@ -45,8 +46,12 @@ async def ask_language(update: Update, context: BotContext) -> None:
         return
     async with open_turn(update, context) as turn:
         keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=encode(Action.LANGUAGE, code))
-              for code in SUPPORTED_LANGUAGES]]
+            [
+                [
+                    InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=encode(Action.LANGUAGE, code))
+                    for code in SUPPORTED_LANGUAGES
+                ]
+            ]
         )
         await message.reply_text(turn.t.gettext("Which language do you want?"), reply_markup=keyboard)
 
@@ -64,8 +69,9 @@ async def choose_language(update: Update, context: BotContext) -> None:
             await query.answer(turn.t.gettext("This button no longer works."))
             return
         if turn.member is None:
-            await query.answer(turn.t.gettext("Join first; until then I follow your Telegram language."),
-                               show_alert=True)
+            await query.answer(
+                turn.t.gettext("Join first; until then I follow your Telegram language."), show_alert=True
+            )
             return
         await set_language(turn.session, turn.member, language)
         t = translator_for(turn.runtime, turn.member, None)

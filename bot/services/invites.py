@@ -104,8 +104,13 @@ async def create_invite(
     session.add(invite)
     await session.flush()
     await audit.record(
-        session, at=now, action="invite.created", region_id=region.id,
-        actor_member_id=created_by.id if created_by else None, subject_type="invite", subject_id=invite.id,
+        session,
+        at=now,
+        action="invite.created",
+        region_id=region.id,
+        actor_member_id=created_by.id if created_by else None,
+        subject_type="invite",
+        subject_id=invite.id,
         details={"role": role.value, "practice_id": invite.practice_id, "uses": uses},
     )
     return invite
@@ -169,16 +174,25 @@ async def join_with_invite(
     if member is None:
         outcome = JoinOutcome.JOINED
         member = Member(
-            telegram_user_id=telegram_user_id, region_id=invite.region_id, language=language,
-            display_name=display_name[:200], joined_at=now, role_rows=[],
+            telegram_user_id=telegram_user_id,
+            region_id=invite.region_id,
+            language=language,
+            display_name=display_name[:200],
+            joined_at=now,
+            role_rows=[],
         )
         session.add(member)
     member.practice_id = invite.practice_id if invite.practice_id is not None else member.practice_id
     member.role_rows.append(MemberRole(role=invite.role))
     await session.flush()
     await audit.record(
-        session, at=now, action="member.joined" if outcome is JoinOutcome.JOINED else "member.role_added",
-        region_id=invite.region_id, actor_member_id=member.id, subject_type="invite", subject_id=invite.id,
+        session,
+        at=now,
+        action="member.joined" if outcome is JoinOutcome.JOINED else "member.role_added",
+        region_id=invite.region_id,
+        actor_member_id=member.id,
+        subject_type="invite",
+        subject_id=invite.id,
         details={"role": invite.role, "practice_id": invite.practice_id},
     )
     session.expire(member)

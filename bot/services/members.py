@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.base import ExecutableOption
 
 from bot.services import audit
 from db.models import Member, MemberRole, Practice, Region, Role
@@ -16,7 +17,7 @@ class UnknownRegionError(LookupError):
     """No region matches; the message says which exist."""
 
 
-def _with_relations() -> tuple[object, ...]:
+def _with_relations() -> tuple[ExecutableOption, ...]:
     return (
         selectinload(Member.role_rows),
         selectinload(Member.region),
@@ -27,7 +28,7 @@ def _with_relations() -> tuple[object, ...]:
 async def find_member(session: AsyncSession, telegram_user_id: int) -> Member | None:
     """The member with this Telegram user id, with roles, region, practice and wijk loaded."""
     statement = select(Member).where(Member.telegram_user_id == telegram_user_id).options(*_with_relations())
-    return await session.scalar(statement)  # type: ignore[arg-type]
+    return await session.scalar(statement)
 
 
 async def set_language(session: AsyncSession, member: Member, language: str) -> None:
@@ -62,7 +63,10 @@ async def add_coordinator(
     member = await find_member(session, telegram_user_id)
     if member is None:
         member = Member(
-            telegram_user_id=telegram_user_id, region_id=region.id, language=language, joined_at=now,
+            telegram_user_id=telegram_user_id,
+            region_id=region.id,
+            language=language,
+            joined_at=now,
             role_rows=[],
         )
         session.add(member)
@@ -70,6 +74,7 @@ async def add_coordinator(
         return member, False
     member.role_rows.append(MemberRole(role=Role.COORDINATOR.value))
     await session.flush()
-    await audit.record(session, at=now, action="coordinator.added", region_id=region.id,
-                       subject_type="member", subject_id=member.id)
+    await audit.record(
+        session, at=now, action="coordinator.added", region_id=region.id, subject_type="member", subject_id=member.id
+    )
     return member, True

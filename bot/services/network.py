@@ -104,8 +104,7 @@ class _Checker:
         if value is None:
             return ()
         if not isinstance(value, list) or not all(isinstance(item, str | int) for item in value):
-            self.add(N_("{what}: field '{field}' must be a list of codes"), entry.get("__line__"),
-                     what=what, field=key)
+            self.add(N_("{what}: field '{field}' must be a list of codes"), entry.get("__line__"), what=what, field=key)
             return ()
         return tuple(str(item) for item in value)
 
@@ -123,7 +122,7 @@ class _Checker:
 def parse_network(text: str) -> NetworkSpec:
     """Parse and validate a network file; raise NetworkFileError naming every problem."""
     try:
-        document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        document = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -146,15 +145,15 @@ def parse_network(text: str) -> NetworkSpec:
         check.add(N_("{what}: unknown time zone '{value}'"), region.get("__line__"), what=what, value=timezone)
     locale = str(region.get("locale") or "nl")
     if locale not in SUPPORTED_LANGUAGES:
-        check.add(N_("{what}: locale must be nl or en, not '{value}'"), region.get("__line__"),
-                  what=what, value=locale)
+        check.add(N_("{what}: locale must be nl or en, not '{value}'"), region.get("__line__"), what=what, value=locale)
 
     wijken: list[WijkSpec] = []
     wijk_lines: dict[str, int | None] = {}
     for entry in check.entries(document, "wijken"):
         what = f"wijk '{entry.get('code', '?')}'"
-        spec = WijkSpec(check.text(entry, "code", what), check.text(entry, "name", what),
-                        check.codes(entry, "adjacent", what))
+        spec = WijkSpec(
+            check.text(entry, "code", what), check.text(entry, "name", what), check.codes(entry, "adjacent", what)
+        )
         if spec.code in wijk_lines:
             check.add(N_("duplicate wijk code '{code}'"), entry.get("__line__"), code=spec.code)
         wijk_lines[spec.code] = entry.get("__line__")
@@ -162,33 +161,49 @@ def parse_network(text: str) -> NetworkSpec:
     for spec in wijken:
         for other in spec.adjacent:
             if other not in wijk_lines:
-                check.add(N_("wijk '{code}': adjacent to unknown wijk '{other}'"), wijk_lines[spec.code],
-                          code=spec.code, other=other)
+                check.add(
+                    N_("wijk '{code}': adjacent to unknown wijk '{other}'"),
+                    wijk_lines[spec.code],
+                    code=spec.code,
+                    other=other,
+                )
             elif other == spec.code:
-                check.add(N_("wijk '{code}': cannot be adjacent to itself"), wijk_lines[spec.code],
-                          code=spec.code)
+                check.add(N_("wijk '{code}': cannot be adjacent to itself"), wijk_lines[spec.code], code=spec.code)
 
     practices: list[PracticeSpec] = []
     practice_lines: dict[str, int | None] = {}
     for entry in check.entries(document, "practices"):
         what = f"practice '{entry.get('code', '?')}'"
-        spec_p = PracticeSpec(check.text(entry, "code", what), check.text(entry, "name", what),
-                              check.text(entry, "wijk", what), check.codes(entry, "partners", what))
+        spec_p = PracticeSpec(
+            check.text(entry, "code", what),
+            check.text(entry, "name", what),
+            check.text(entry, "wijk", what),
+            check.codes(entry, "partners", what),
+        )
         if spec_p.code in practice_lines:
             check.add(N_("duplicate practice code '{code}'"), entry.get("__line__"), code=spec_p.code)
         practice_lines[spec_p.code] = entry.get("__line__")
         if spec_p.wijk and spec_p.wijk not in wijk_lines:
-            check.add(N_("practice '{code}': unknown wijk '{wijk}'"), entry.get("__line__"),
-                      code=spec_p.code, wijk=spec_p.wijk)
+            check.add(
+                N_("practice '{code}': unknown wijk '{wijk}'"),
+                entry.get("__line__"),
+                code=spec_p.code,
+                wijk=spec_p.wijk,
+            )
         practices.append(spec_p)
     for spec_p in practices:
         for partner in spec_p.partners:
             if partner not in practice_lines:
-                check.add(N_("practice '{code}': unknown partner '{partner}'"), practice_lines[spec_p.code],
-                          code=spec_p.code, partner=partner)
+                check.add(
+                    N_("practice '{code}': unknown partner '{partner}'"),
+                    practice_lines[spec_p.code],
+                    code=spec_p.code,
+                    partner=partner,
+                )
             elif partner == spec_p.code:
-                check.add(N_("practice '{code}': cannot be its own partner"), practice_lines[spec_p.code],
-                          code=spec_p.code)
+                check.add(
+                    N_("practice '{code}': cannot be its own partner"), practice_lines[spec_p.code], code=spec_p.code
+                )
 
     if check.problems:
         raise NetworkFileError(check.problems)
@@ -269,8 +284,9 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
         wijk = wijk_by_code[pspec.wijk]
         practice = existing_practices.get(pspec.code)
         if practice is None:
-            practice = Practice(region_id=region.id, wijk_id=wijk.id, code=pspec.code, name=pspec.name,
-                                active=True, partners=[])
+            practice = Practice(
+                region_id=region.id, wijk_id=wijk.id, code=pspec.code, name=pspec.name, active=True, partners=[]
+            )
             session.add(practice)
             report.created += 1
         elif _set(practice, name=pspec.name, wijk_id=wijk.id, active=True):
