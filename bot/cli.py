@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -34,6 +34,8 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    if level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def load_settings() -> Settings:
@@ -79,10 +81,22 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
             "in the environment or in .env"
         )
     asyncio.run(with_database(settings, lambda _db: _ok()))
+    asyncio.run(check_telegram(settings))
     from bot.app import run
 
     run(settings)
     return 0
+
+
+async def check_telegram(settings: Settings) -> None:
+    """Ask Telegram who we are before starting, so that a bad token or address is one clear line."""
+    try:
+        async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url) as bot:
+            await bot.get_me()
+    except InvalidToken:
+        raise CliError("Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather (/mybots, API Token)") from None
+    except NetworkError as exc:
+        raise CliError(f"cannot reach Telegram at TELEGRAM_API_BASE_URL ({type(exc).__name__})") from None
 
 
 async def _ok() -> int:

@@ -58,8 +58,9 @@ practices:
 
 def test_problems_carry_line_numbers() -> None:
     with pytest.raises(NetworkFileError) as caught:
-        parse_network("region: {code: x, name: X}\nwijken:\n  - {code: a, name: A}\npractices:\n"
-                      "  - {code: p, name: P, wijk: q}\n")
+        parse_network(
+            "region: {code: x, name: X}\nwijken:\n  - {code: a, name: A}\npractices:\n  - {code: p, name: P, wijk: q}\n"
+        )
     assert [p.line for p in caught.value.problems] == [5]
 
 
@@ -99,11 +100,21 @@ async def test_import_is_idempotent_and_renames(database_url: str) -> None:
 
 def test_cli_refuses_a_bad_file_and_leaves_the_database_as_it_was(database_url: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(EXAMPLE.replace("wijk: centrum,    partners: [jekerkwartier]", "wijk: centrun, partners: [x]")
-                   .replace('"Praktijk Pottenberg"', '"Renamed"'), encoding="utf-8")
+    bad.write_text(
+        EXAMPLE.replace("wijk: centrum,    partners: [jekerkwartier]", "wijk: centrun, partners: [x]").replace(
+            '"Praktijk Pottenberg"', '"Renamed"'
+        ),
+        encoding="utf-8",
+    )
     env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", "DEFAULT_LANGUAGE": "en"}
-    result = subprocess.run([sys.executable, "-m", "bot", "import-network", str(bad)], cwd=ROOT, env=env,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "import-network", str(bad)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 1
     assert "practice 'maasoever': unknown wijk 'centrun'" in result.stderr
     assert "practice 'maasoever': unknown partner 'x'" in result.stderr

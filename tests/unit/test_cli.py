@@ -1,0 +1,85 @@
+"""The command line: clear one-line errors, invite links, coordinators."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("run", "migrate", "import-network", "invite", "add-coordinator"):
+        assert command in result.stdout
+
+
+def test_run_without_token_is_one_line(tmp_path: Path) -> None:
+    result = run_cli("run", env={"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: TELEGRAM_BOT_TOKEN is needed: create a bot with @BotFather in Telegram and put its token "
+        "in the environment or in .env"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mysql://x@localhost/db", "error: DATABASE_URL is not usable: unsupported database 'mysql'"),
+        ("not a url at all", "error: DATABASE_URL is not usable"),
+        ("postgresql://wh:secret@127.0.0.1:1/wh", "error: cannot reach the database in DATABASE_URL"),
+    ],
+)
+def test_bad_database_url_is_one_line_without_the_password(tmp_path: Path, url: str, expected: str) -> None:
+    result = run_cli("run", env={"DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": "1:x"}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected)
+    assert "secret" not in result.stderr
+
+
+def test_default_database_is_created_under_data(tmp_path: Path) -> None:
+    result = run_cli("migrate", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "wijkhulp.sqlite3").exists()
+
+
+def test_invite_and_coordinator_commands(database_url: str) -> None:
+    env = {"DATABASE_URL": database_url, "TELEGRAM_BOT_USERNAME": "wijkhulp_bot"}
+    first = run_cli("invite", "--practice", "caberg", "--role", "huisarts", env=env)
+    second = run_cli("invite", "--role", "medisch-student", "--uses", "30", "--expires-days", "60", env=env)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    links = [first.stdout.strip(), second.stdout.strip()]
+    assert all(re.fullmatch(r"https://t\.me/wijkhulp_bot\?start=[A-Za-z0-9_-]{22}", link) for link in links)
+    assert links[0] != links[1]
+
+    refused = [
+        run_cli("invite", "--practice", "nowhere", "--role", "huisarts", env=env),
+        run_cli("invite", "--role", "huisarts", env=env),
+        run_cli("invite", "--practice", "caberg", "--role", "medisch-student", env=env),
+        run_cli("invite", "--practice", "caberg", "--role", "huisarts", "--uses", "0", env=env),
+    ]
+    assert [r.returncode for r in refused] == [2, 2, 2, 2]
+    assert all(len(r.stderr.strip().splitlines()) == 1 for r in refused)
+
+    assert run_cli("add-coordinator", "4242", env=env).stdout.strip() == "4242 is now a coordinator of mh"
+    assert run_cli("add-coordinator", "4242", env=env).stdout.strip() == "4242 is already a coordinator of mh"
