@@ -41,10 +41,26 @@ def write(path: Path, catalog: Catalog) -> None:
 
 def extract() -> None:
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
-         "-k", "N_", "--no-location", "--sort-output", "--project", "wijkhulp", "-o", str(POT),
-         "bot", "handlers"],
-        check=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "N_",
+            "--no-location",
+            "--sort-output",
+            "--project",
+            "wijkhulp",
+            "-o",
+            str(POT),
+            "bot",
+            "handlers",
+        ],
+        check=True,
+        cwd=ROOT,
     )
     template = read(POT)
     for language in LANGUAGES:

@@ -29,7 +29,10 @@ def _with_database(url: str, name: str) -> str:
 async def _admin(sql: str) -> None:
     parsed = make_url(POSTGRES_URL)
     connection = await asyncpg.connect(
-        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.username,
+        password=parsed.password,
         database=parsed.database or "postgres",
     )
     try:

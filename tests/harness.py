@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +20,7 @@ from db.models import Member, MemberRole, Role
 from db.session import Database
 from tests.support import FakeClock
 from tests.tgserver.server import SimUser, TelegramServer
+
 
 class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
     """PTB's Application, telling the test when it has finished with each update."""
@@ -71,8 +70,15 @@ class Harness:
         async with self.session() as session:
             region = await resolve_region(session, None)
             found = await find_practice(session, region.id, practice) if practice else None
-            invite = await create_invite(session, now=self.clock.now(), region=region, practice=found, role=role,
-                                         uses=uses, expires_days=expires_days)
+            invite = await create_invite(
+                session,
+                now=self.clock.now(),
+                region=region,
+                practice=found,
+                role=role,
+                uses=uses,
+                expires_days=expires_days,
+            )
             return invite.code
 
     async def join(self, user: SimUser, practice: str | None, role: Role) -> None:
@@ -89,8 +95,13 @@ class Harness:
         """Make someone a coordinator, as `python -m bot add-coordinator` does."""
         async with self.session() as session:
             region = await resolve_region(session, None)
-            await add_coordinator(session, now=self.clock.now(), telegram_user_id=user.id, region=region,
-                                  language="nl" if (user.language_code or "nl").startswith("nl") else "en")
+            await add_coordinator(
+                session,
+                now=self.clock.now(),
+                telegram_user_id=user.id,
+                region=region,
+                language="nl" if (user.language_code or "nl").startswith("nl") else "en",
+            )
 
     async def add_role(self, user: SimUser, role: Role) -> None:
         """Give an existing member one more role."""
