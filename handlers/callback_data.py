@@ -25,6 +25,7 @@ class Action(enum.StrEnum):
     INVITE_PRACTICE = "ip"
     INVITE_ROLE = "ir"
     INVITE_BACK = "ib"
+    PHONE = "ph"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers.context import BotContext, open_turn
@@ -24,7 +24,11 @@ async def cancel(update: Update, context: BotContext) -> None:
     if message is None:
         return
     async with open_turn(update, context) as turn:
-        await message.reply_text(turn.t.gettext("There is nothing to cancel. /help shows what you can do."))
+        # Also takes away a reply keyboard left open (e.g. the phone-sharing button).
+        await message.reply_text(
+            turn.t.gettext("There is nothing to cancel. /help shows what you can do."),
+            reply_markup=ReplyKeyboardRemove(),
+        )
 
 
 async def not_understood(update: Update, context: BotContext) -> None:

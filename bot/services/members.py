@@ -78,3 +78,27 @@ async def add_coordinator(
         session, at=now, action="coordinator.added", region_id=region.id, subject_type="member", subject_id=member.id
     )
     return member, True
+
+
+def normalise_phone(raw: str) -> str:
+    """Keep a leading + and the digits; Telegram sends contacts with or without the +."""
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    return ("+" + digits if raw.strip().startswith("+") or len(digits) > 10 else digits)[:32]
+
+
+async def share_phone(session: AsyncSession, *, now: datetime, member: Member, phone: str) -> None:
+    """Store the member's own number, shared with the people they arrange help with."""
+    member.phone = normalise_phone(phone)
+    member.share_phone = True
+    await audit.record(
+        session, at=now, action="member.phone_shared", region_id=member.region_id, actor_member_id=member.id
+    )
+
+
+async def stop_sharing_phone(session: AsyncSession, *, now: datetime, member: Member) -> None:
+    """Forget the number altogether: not sharing means not storing."""
+    member.phone = None
+    member.share_phone = False
+    await audit.record(
+        session, at=now, action="member.phone_removed", region_id=member.region_id, actor_member_id=member.id
+    )

@@ -104,3 +104,29 @@ async def test_a_failing_handler_gets_a_kind_answer(bot: Harness, monkeypatch: p
     sam = bot.server.user(first_name="Sam", language_code="nl")
     await sam.send("/help")
     assert sam.last().text.startswith("Sorry, er ging bij ons iets mis")
+
+
+async def test_phone_is_shared_only_by_choice_and_can_be_withdrawn(bot: Harness) -> None:
+    tom = bot.server.user(first_name="Tom", language_code="nl")
+    await bot.join(tom, "scharn", Role.POH_GGZ)
+    await tom.send("/profiel")
+    await tom.press(tom.last(), "Deel mijn telefoonnummer")
+    assert tom.keyboard == [["Deel mijn telefoonnummer"]]
+    await tom.share_contact("+31 6 12345678")
+    assert "alleen getoond aan wie je helpt" in tom.last().text
+    assert tom.keyboard == []
+    member = await bot.member(tom)
+    assert member is not None and member.phone == "+31612345678" and member.share_phone
+
+    await tom.send("/profiel")
+    assert "Telefoonnummer: gedeeld" in tom.last().text
+    await tom.press(tom.last(), "Stop met delen van mijn telefoonnummer")
+    member = await bot.member(tom)
+    assert member is not None and member.phone is None and not member.share_phone
+
+
+async def test_a_stranger_sharing_a_contact_changes_nothing(bot: Harness) -> None:
+    uri = bot.server.user(first_name="Uri", language_code="nl")
+    await uri.share_contact("+31612345678")
+    assert "nog geen lid" in uri.last().text
+    assert await bot.member(uri) is None
