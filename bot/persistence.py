@@ -1,0 +1,193 @@
+"""python-telegram-bot persistence in the database: conversation states, user_data and chat_data as JSON rows.
+
+State that matters lives in the database, so a restart in the middle of a guided conversation loses nothing.
+bot_data (live runtime objects) and callback_data (the project has its own scheme) are never stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import Application, BasePersistence, CallbackContext, PersistenceInput
+
+from db.models import ConversationState
+from db.session import Database
+
+USER_DATA = "user_data"
+CHAT_DATA = "chat_data"
+CONVERSATION_PREFIX = "conv:"
+_NAMESPACE_LENGTH = 32  # ConversationState.namespace is String(32)
+_KEY_LENGTH = 200  # ConversationState.key is String(200)
+
+# PTB's own aliases (telegram.ext._utils.types is private).
+ConversationKey = tuple[int | str, ...]
+CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
+
+
+def _json_copy(value: object, what: str) -> Any:
+    """A JSON copy of value; TypeError naming `what` if it is not JSON or would not come back the same."""
+    try:
+        copy = json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{what} is not JSON-serialisable ({exc}); keep only dict/list/str/int/float/bool/None"
+        ) from exc
+    if copy != value:
+        raise TypeError(f"{what} does not survive JSON unchanged (tuples, non-str dict keys?); use lists and str keys")
+    return copy
+
+
+class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """Stores ConversationHandler states, user_data and chat_data in the `conversation_state` table.
+
+    The Database must exist BEFORE `Application.initialize()` (which `run_polling` calls before `post_init`):
+    initialize() loads user_data, chat_data and every persistent conversation through the get_* methods, so
+    open the Database (and migrate it, the table must exist) before initialize, not in post_init, and dispose
+    it only after `Application.shutdown()` (post_shutdown is fine), which writes the last state.
+    `database_provider` is called on every access; if it fails, a RuntimeError says so.
+
+    Every update_* call writes through in one short transaction, so nothing is pending and flush() has
+    nothing to do. Note PTB calls update_* only from `Application.update_persistence()`: every
+    `update_interval` seconds and on stop/shutdown. For a step to survive a crash right after it, register
+    `persist_after_update` (below) in a handler group after all others, or use a small update_interval.
+    """
+
+    def __init__(self, database_provider: Callable[[], Database], update_interval: float = 60) -> None:
+        super().__init__(
+            store_data=PersistenceInput(bot_data=False, chat_data=True, user_data=True, callback_data=False),
+            update_interval=update_interval,
+        )
+        self._database_provider = database_provider
+
+    def _database(self) -> Database:
+        try:
+            database = self._database_provider()
+        except Exception as exc:
+            raise RuntimeError(
+                "DatabasePersistence: the Database is not available; it must exist before Application.initialize()"
+            ) from exc
+        if database is None:
+            raise RuntimeError("DatabasePersistence: the database provider returned None")
+        return database
+
+    async def _load(self, namespace: str) -> dict[str, dict[str, Any]]:
+        async with self._database().session() as session, session.begin():
+            rows = await session.execute(select(ConversationState).where(ConversationState.namespace == namespace))
+            return {row.key: row.data for row in rows.scalars()}
+
+    async def _write(self, namespace: str, key: str, data: dict[str, Any] | None) -> None:
+        """Upsert (or delete, for None) one row in its own transaction."""
+        database = self._database()
+        async with database.session() as session, session.begin():
+            if data is None:
+                await session.execute(
+                    delete(ConversationState).where(
+                        ConversationState.namespace == namespace, ConversationState.key == key
+                    )
+                )
+            else:
+                await self._upsert(session, database.engine.dialect.name, namespace, key, data)
+
+    @staticmethod
+    async def _upsert(session: AsyncSession, dialect: str, namespace: str, key: str, data: dict[str, Any]) -> None:
+        values = {"namespace": namespace, "key": key, "data": data}
+        primary_key = [ConversationState.namespace, ConversationState.key]
+        if dialect == "sqlite":
+            lite = sqlite.insert(ConversationState).values(**values)
+            await session.execute(
+                lite.on_conflict_do_update(index_elements=primary_key, set_={"data": lite.excluded.data})
+            )
+        elif dialect == "postgresql":
+            pg = postgresql.insert(ConversationState).values(**values)
+            await session.execute(pg.on_conflict_do_update(index_elements=primary_key, set_={"data": pg.excluded.data}))
+        else:  # Select-then-insert/update in this transaction.
+            await session.merge(ConversationState(**values))
+
+    async def _write_data(self, namespace: str, ident: int, data: dict[Any, Any]) -> None:
+        copy = _json_copy(data, f"{namespace}[{ident}]")
+        await self._write(namespace, str(ident), copy or None)  # An empty dict is the same as no row.
+
+    # user_data and chat_data
+
+    async def get_user_data(self) -> dict[int, dict[Any, Any]]:
+        return {int(key): data for key, data in (await self._load(USER_DATA)).items()}
+
+    async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
+        return {int(key): data for key, data in (await self._load(CHAT_DATA)).items()}
+
+    async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
+        await self._write_data(USER_DATA, user_id, data)
+
+    async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
+        await self._write_data(CHAT_DATA, chat_id, data)
+
+    async def drop_user_data(self, user_id: int) -> None:
+        await self._write(USER_DATA, str(user_id), None)
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        await self._write(CHAT_DATA, str(chat_id), None)
+
+    async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
+        """Nothing: this process is the only writer, so memory is up to date."""
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
+        """Nothing: this process is the only writer, so memory is up to date."""
+
+    # conversations: namespace "conv:<handler name>", key the JSON text of the key tuple, data {"state": ...}
+
+    @staticmethod
+    def _conversation_namespace(name: str) -> str:
+        namespace = CONVERSATION_PREFIX + name
+        if len(namespace) > _NAMESPACE_LENGTH:
+            raise ValueError(f"ConversationHandler name {name!r} is too long to persist (max {_NAMESPACE_LENGTH - 5})")
+        return namespace
+
+    async def get_conversations(self, name: str) -> dict[ConversationKey, object]:
+        rows = await self._load(self._conversation_namespace(name))
+        return {tuple(json.loads(key)): data["state"] for key, data in rows.items()}
+
+    async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
+        namespace = self._conversation_namespace(name)
+        encoded_key = json.dumps(list(key), separators=(",", ":"))
+        if len(encoded_key) > _KEY_LENGTH:
+            raise ValueError(f"conversation {name!r} key {key!r} is too long to persist")
+        state = None if new_state is None else {"state": _json_copy(new_state, f"state of {name!r} {key!r}")}
+        await self._write(namespace, encoded_key, state)
+
+    # bot_data and callback_data are not stored
+
+    async def get_bot_data(self) -> dict[Any, Any]:
+        return {}
+
+    async def update_bot_data(self, data: dict[Any, Any]) -> None:
+        """Nothing: bot_data holds live runtime objects and is never persisted."""
+
+    async def refresh_bot_data(self, bot_data: dict[Any, Any]) -> None:
+        """Nothing: bot_data is never persisted."""
+
+    async def get_callback_data(self) -> CDCData | None:
+        return None
+
+    async def update_callback_data(self, data: CDCData) -> None:
+        """Nothing: the project has its own callback_data scheme."""
+
+    async def flush(self) -> None:
+        """Nothing pending: every update_* call has already been written."""
+
+
+async def persist_after_update(update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Handler callback (e.g. `TypeHandler(Update, persist_after_update)` in the last group) that writes the
+    state this update changed right away, instead of at the next `update_interval`."""
+    application: Application[Any, Any, Any, Any, Any, Any] = context.application
+    if isinstance(update, Update):
+        application.mark_data_for_update_persistence(
+            chat_ids=update.effective_chat.id if update.effective_chat else None,
+            user_ids=update.effective_user.id if update.effective_user else None,
+        )
+    await application.update_persistence()
