@@ -6,20 +6,24 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.clock import Clock, SystemClock
 from bot.config import SUPPORTED_LANGUAGES, Settings
 from bot.i18n import Translator
+from bot.persistence import DatabasePersistence, persist_after_update
 from bot.runtime import Runtime
-from db.migrate import upgrade_to_head
 from db.session import Database
-from handlers import general, invites, onboarding, profile
+from handlers import general, invites, jobs, my_requests, offers, onboarding, profile, request_form
 from handlers.commands import command_menu
-from handlers.context import RUNTIME_KEY, BotApplication, BotContext
+from handlers.context import DISPATCHER_KEY, RUNTIME_KEY, BotApplication, BotContext
+from handlers.dispatch import Dispatcher
 from handlers.errors import on_error
 
 log = logging.getLogger(__name__)
+
+# After every other handler group: save conversation state right after each update, not once a minute.
+PERSIST_GROUP = 100
 
 
 async def set_command_menus(application: BotApplication, settings: Settings) -> None:
@@ -36,20 +40,20 @@ def build_application(
     clock: Clock | None = None,
     application_class: type[Application[Any, Any, Any, Any, Any, Any]] = Application,
 ) -> BotApplication:
-    """Build the bot: settings, rate limiter, resources opened in post_init, and every handler."""
-    runtime_clock = clock or SystemClock()
+    """Build the bot. The database must be migrated before `initialize()` (the CLI does it), because PTB
+    loads the persisted conversations there."""
+    runtime = Runtime(settings, Database(settings.database_url), clock or SystemClock())
 
     async def post_init(application: BotApplication) -> None:
-        database = Database(settings.database_url)
-        await upgrade_to_head(database.engine)
-        application.bot_data[RUNTIME_KEY] = Runtime(settings, database, runtime_clock, application.bot.username)
+        runtime.bot_username = application.bot.username
+        dispatcher = Dispatcher(runtime, application.bot)
+        application.bot_data[DISPATCHER_KEY] = dispatcher
         await set_command_menus(application, settings)
+        jobs.schedule(application, settings)
         log.info("bot %s ready", application.bot.id)
 
     async def post_shutdown(application: BotApplication) -> None:
-        runtime = application.bot_data.get(RUNTIME_KEY)
-        if isinstance(runtime, Runtime):
-            await runtime.database.dispose()
+        await runtime.database.dispose()
 
     application: BotApplication = (
         ApplicationBuilder()
@@ -58,18 +62,25 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
         .context_types(ContextTypes(context=BotContext))
+        .persistence(DatabasePersistence(lambda: runtime.database))
         .rate_limiter(AIORateLimiter())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
+    application.bot_data[RUNTIME_KEY] = runtime
 
-    # General commands first, then one module per feature, then the catch-alls for whatever is left.
+    # One module per feature, then the catch-alls for whatever is left.
+    # The request conversation comes first so that its /annuleer fallback wins while it is running.
+    application.add_handlers(request_form.build())
     application.add_handlers(general.build())
     application.add_handlers(onboarding.build())
     application.add_handlers(profile.build())
     application.add_handlers(invites.build())
+    application.add_handlers(offers.build())
+    application.add_handlers(my_requests.build())
     application.add_handlers(general.build_fallbacks())
+    application.add_handler(TypeHandler(Update, persist_after_update), group=PERSIST_GROUP)
     application.add_error_handler(on_error)
     return application
 

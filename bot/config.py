@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     default_language: str = "nl"
     log_level: str = "INFO"
     invite_expires_days: int = Field(default=14, ge=1, le=365)
+    outbox_poll_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

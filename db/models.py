@@ -6,7 +6,7 @@ Times are stored in UTC; the presentation layer converts them to the region's ti
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -238,3 +239,168 @@ class AuditEntry(Base):
     subject_type: Mapped[str | None] = mapped_column(String(32))
     subject_id: Mapped[int | None]
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ConversationState(Base):
+    """python-telegram-bot's persisted state (conversations, user and chat data) as JSON, so a restart
+    in the middle of a guided conversation loses nothing."""
+
+    __tablename__ = "conversation_state"
+
+    namespace: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RequestStatus(enum.StrEnum):
+    """Where a shortage request stands."""
+
+    OPEN = "open"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    CLOSED = "closed"  # its last slot has passed
+
+
+class Urgency(enum.StrEnum):
+    """Spoed is today or tomorrow and goes through quiet hours; normaal is everything else."""
+
+    SPOED = "spoed"
+    NORMAAL = "normaal"
+
+
+class Daypart(enum.StrEnum):
+    """A named day-part, or an exact time range."""
+
+    OCHTEND = "ochtend"
+    MIDDAG = "middag"
+    TIME = "tijd"
+
+
+class OfferStatus(enum.StrEnum):
+    """An offer's life: pending until the requester decides; moot when others filled its slots first."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    MOOT = "moot"
+    CANCELLED = "cancelled"  # the request was cancelled
+
+
+class ShortageRequest(Base):
+    """A practice's request for help (a hulpvraag): a role, one or more slots, an urgency."""
+
+    __tablename__ = "shortage_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
+    wijk_id: Mapped[int] = mapped_column(ForeignKey("wijk.id"))
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    role_needed: Mapped[str] = mapped_column(String(32))
+    urgency: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.OPEN.value, index=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    ends_at: Mapped[datetime] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None]
+
+    practice: Mapped[Practice] = relationship()
+    wijk: Mapped[Wijk] = relationship()
+    created_by: Mapped[Member | None] = relationship()
+    slots: Mapped[list[RequestSlot]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestSlot.start_at"
+    )
+    offers: Mapped[list[Offer]] = relationship(back_populates="request", order_by="Offer.id")
+
+
+class RequestSlot(Base):
+    """One day-part or time range of a request; filled by at most one accepted offer."""
+
+    __tablename__ = "request_slot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("shortage_request.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    daypart: Mapped[str] = mapped_column(String(16))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    filled_offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id", ondelete="SET NULL"), index=True)
+
+    request: Mapped[ShortageRequest] = relationship(back_populates="slots")
+
+
+class Offer(Base):
+    """A member's offer to help with some or all slots of a request."""
+
+    __tablename__ = "offer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("shortage_request.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=OfferStatus.PENDING.value)
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+    request: Mapped[ShortageRequest] = relationship(back_populates="offers")
+    member: Mapped[Member | None] = relationship()
+    slot_rows: Mapped[list[OfferSlot]] = relationship(back_populates="offer", cascade="all, delete-orphan")
+
+
+class OfferSlot(Base):
+    """A slot an offer covers."""
+
+    __tablename__ = "offer_slot"
+
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"), primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("request_slot.id", ondelete="CASCADE"), primary_key=True)
+
+    offer: Mapped[Offer] = relationship(back_populates="slot_rows")
+    slot: Mapped[RequestSlot] = relationship()
+
+
+class RequestRecipient(Base):
+    """Someone a request was sent to, once: the unique key is what keeps anyone from being asked twice."""
+
+    __tablename__ = "request_recipient"
+    __table_args__ = (UniqueConstraint("request_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("shortage_request.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    declined: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class OutboxStatus(enum.StrEnum):
+    """An outbox row's life: claimed by one dispatcher while sending, then sent, skipped or failed."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"  # no longer worth sending (the request closed before it went out)
+    FAILED = "failed"  # Telegram refused for good (blocked, chat gone)
+
+
+class OutboxMessage(Base):
+    """A message to someone other than the person acting, written in the same transaction as its cause."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("request_recipient.id", ondelete="CASCADE"))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(String(80))

@@ -31,11 +31,20 @@ def parse_database_url(raw: str) -> URL:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     """Foreign keys on, WAL so readers don't block the writer, and wait instead of failing when busy."""
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (see _begin_immediate).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock at the start of every transaction. With the default deferred BEGIN, two
+    transactions that both read and then write fail with "database is locked" instead of waiting their turn;
+    immediate transactions queue up behind busy_timeout, so a lost race ends in a clear answer, not an error."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(raw_url: str) -> AsyncEngine:
@@ -46,6 +55,7 @@ def create_engine(raw_url: str) -> AsyncEngine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     # hide_parameters: SQL errors end up in logs, and their parameters may hold names.
     return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)

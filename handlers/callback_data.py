@@ -26,6 +26,16 @@ class Action(enum.StrEnum):
     INVITE_ROLE = "ir"
     INVITE_BACK = "ib"
     PHONE = "ph"
+    REQUEST_STEP = "rq"
+    OFFER_ALL = "oa"
+    OFFER_PICK = "op"
+    OFFER_SOME = "os"
+    OFFER_BACK = "ob"
+    CANT = "oc"
+    ACCEPT = "ac"
+    DECLINE_OFFER = "ad"
+    WITHDRAW = "ow"
+    CANCEL_REQUEST = "cr"
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ def decode(data: str | None) -> Callback | None:
     return Callback(action, tuple(args))
 
 
-def pattern(action: Action) -> str:
-    """The CallbackQueryHandler pattern for one action."""
-    return rf"^{VERSION}:{re.escape(action.value)}(:|$)"
+def pattern(*actions: Action) -> str:
+    """The CallbackQueryHandler pattern for one or more actions."""
+    names = "|".join(re.escape(action.value) for action in actions)
+    return rf"^{VERSION}:(?:{names})(:|$)"

@@ -18,6 +18,7 @@ from bot.services.members import find_member, refresh_display_name
 from db.models import Member
 
 RUNTIME_KEY = "runtime"
+DISPATCHER_KEY = "dispatcher"
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -27,6 +28,12 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
     def runtime(self) -> Runtime:
         """Settings, database and clock of the running bot."""
         return cast(Runtime, self.bot_data[RUNTIME_KEY])
+
+    def kick_outbox(self) -> None:
+        """Send what the last transaction wrote to the outbox now, rather than at the next sweep."""
+        dispatcher = self.bot_data.get(DISPATCHER_KEY)
+        if dispatcher is not None:
+            self.application.create_task(dispatcher.run(), name="outbox-kick")
 
 
 BotApplication = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
@@ -58,8 +65,12 @@ async def open_turn(update: Update, context: BotContext) -> AsyncIterator[Turn]:
     """Open the update's session and transaction; commit when the handler returns, roll back if it raises."""
     runtime = context.runtime
     user = update.effective_user
-    async with runtime.database.session() as session, session.begin():
-        member = await find_member(session, user.id) if user else None
-        if member is not None and user is not None:
-            await refresh_display_name(member, user.full_name)
-        yield Turn(session, member, translator_for(runtime, member, user.language_code if user else None), runtime)
+    async with runtime.database.session() as session:
+        async with session.begin():
+            member = await find_member(session, user.id) if user else None
+            if member is not None and user is not None:
+                await refresh_display_name(member, user.full_name)
+            language = user.language_code if user else None
+            yield Turn(session, member, translator_for(runtime, member, language), runtime)
+        if session.info.pop("outbox_written", False):
+            context.kick_outbox()

@@ -32,9 +32,9 @@ async def on_error(update: object, context: BotContext) -> None:
     t = translator_for(context.runtime, None, user.language_code if user else None)
     text = t.gettext("Sorry, something went wrong on our side. Nothing was changed; please try again in a moment.")
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
-        elif chat is not None:
+        # A message rather than a callback answer: the handler may have answered the press already, and a
+        # second answer would be refused.
+        if chat is not None:
             await context.bot.send_message(chat.id, text)
     except TelegramError as exc:  # the query may already be answered, the chat gone
         log.warning("could not tell user %s about error: %s", user.id if user else None, type(exc).__name__)

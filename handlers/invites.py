@@ -168,11 +168,10 @@ async def _make_link(update: Update, context: BotContext, turn: Turn, data: Call
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
-    invite_actions = "|".join(
-        pattern(action)[1:]
-        for action in (Action.INVITE_WIJK, Action.INVITE_PRACTICE, Action.INVITE_ROLE, Action.INVITE_BACK)
-    )
     return [
         CommandHandler(["uitnodiging", "invite"], start_invite),
-        CallbackQueryHandler(invite_step, pattern=f"^(?:{invite_actions})"),
+        CallbackQueryHandler(
+            invite_step,
+            pattern=pattern(Action.INVITE_WIJK, Action.INVITE_PRACTICE, Action.INVITE_ROLE, Action.INVITE_BACK),
+        ),
     ]

@@ -18,6 +18,8 @@ from bot.services.members import add_coordinator, find_member, resolve_region
 from bot.services.network import find_practice
 from db.models import Member, MemberRole, Role
 from db.session import Database
+from handlers.context import DISPATCHER_KEY
+from handlers.dispatch import Dispatcher
 from tests.support import FakeClock
 from tests.tgserver.server import SimUser, TelegramServer
 
@@ -59,6 +61,12 @@ class Harness:
         """A session in a transaction, for setting up and checking state directly."""
         async with self.database.session() as session, session.begin():
             yield session
+
+    async def dispatch(self) -> int:
+        """Send everything due in the outbox now (waiting for a pass already running)."""
+        dispatcher = self.app.bot_data[DISPATCHER_KEY]
+        assert isinstance(dispatcher, Dispatcher)
+        return await dispatcher.settle()
 
     async def member(self, user: SimUser) -> Member | None:
         """What the database knows about this user."""
@@ -121,6 +129,7 @@ def test_settings(server: TelegramServer, database_url: str) -> Settings:
         database_url=database_url,
         timezone="Europe/Amsterdam",
         default_language="nl",
+        outbox_poll_seconds=3600,  # tests send the outbox themselves, at the moment they choose
     )
 
 

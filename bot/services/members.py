@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
-from sqlalchemy.sql.base import ExecutableOption
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from bot.services import audit
 from db.models import Member, MemberRole, Practice, Region, Role
@@ -17,7 +17,8 @@ class UnknownRegionError(LookupError):
     """No region matches; the message says which exist."""
 
 
-def _with_relations() -> tuple[ExecutableOption, ...]:
+def member_relations() -> tuple[_AbstractLoad, ...]:
+    """What every member is loaded with: roles, region, practice and wijk (async code cannot lazy-load)."""
     return (
         selectinload(Member.role_rows),
         selectinload(Member.region),
@@ -27,7 +28,7 @@ def _with_relations() -> tuple[ExecutableOption, ...]:
 
 async def find_member(session: AsyncSession, telegram_user_id: int) -> Member | None:
     """The member with this Telegram user id, with roles, region, practice and wijk loaded."""
-    statement = select(Member).where(Member.telegram_user_id == telegram_user_id).options(*_with_relations())
+    statement = select(Member).where(Member.telegram_user_id == telegram_user_id).options(*member_relations())
     return await session.scalar(statement)
 
 

@@ -1,0 +1,318 @@
+"""Offers: offering for (part of) a request, accepting one (in one transaction), declining, withdrawing."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from bot.services import audit
+from bot.services.outbox import enqueue
+from bot.services.requests import load_request, may_act_for_request, refresh_recipients
+from db.models import (
+    Member,
+    Offer,
+    OfferSlot,
+    OfferStatus,
+    RequestRecipient,
+    RequestSlot,
+    RequestStatus,
+    ShortageRequest,
+)
+
+
+class Outcome(enum.StrEnum):
+    """What happened; the handler turns it into words."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    NOT_ALLOWED = "not_allowed"
+    OWN_PRACTICE = "own_practice"
+    REQUEST_CLOSED = "request_closed"
+    ALREADY_FILLED = "already_filled"
+    ALREADY_OFFERED = "already_offered"
+    DOUBLE_BOOKED = "double_booked"
+    STALE = "stale"
+    TOO_LATE = "too_late"
+
+
+@dataclass
+class Result:
+    """The outcome and, when something happened, the offer and the slots concerned."""
+
+    outcome: Outcome
+    offer: Offer | None = None
+    slots: list[RequestSlot] = field(default_factory=list)
+
+
+def open_slots(request: ShortageRequest, now: datetime) -> list[RequestSlot]:
+    """Slots nobody fills yet that have not ended."""
+    return [slot for slot in request.slots if slot.filled_offer_id is None and slot.end_at > now]
+
+
+async def booked_spans(
+    session: AsyncSession, member_id: int, *, exclude_offer: int | None = None
+) -> list[tuple[datetime, datetime]]:
+    """The times a member is already booked for, on any request."""
+    rows = await session.execute(
+        select(RequestSlot.start_at, RequestSlot.end_at)
+        .join(Offer, Offer.id == RequestSlot.filled_offer_id)
+        .where(
+            Offer.member_id == member_id, Offer.status == OfferStatus.ACCEPTED.value, Offer.id != (exclude_offer or 0)
+        )
+    )
+    return [(start, end) for start, end in rows.all()]
+
+
+def overlaps(slot: RequestSlot, spans: list[tuple[datetime, datetime]]) -> bool:
+    """Whether a slot overlaps any of the spans."""
+    return any(slot.start_at < end and start < slot.end_at for start, end in spans)
+
+
+async def make_offer(
+    session: AsyncSession, *, now: datetime, member: Member | None, request_id: int, slot_ids: list[int] | None
+) -> Result:
+    """Offer for all open slots (slot_ids None) or some; only people the request was sent to may offer."""
+    request = await load_request(session, request_id)
+    if request is None or member is None:
+        return Result(Outcome.NOT_FOUND if request is None else Outcome.NOT_ALLOWED)
+    if member.practice_id == request.practice_id:
+        return Result(Outcome.OWN_PRACTICE)
+    asked = await session.scalar(
+        select(RequestRecipient.id).where(
+            RequestRecipient.request_id == request.id, RequestRecipient.member_id == member.id
+        )
+    )
+    if asked is None:
+        return Result(Outcome.NOT_ALLOWED)
+    if request.status != RequestStatus.OPEN.value:
+        return Result(Outcome.REQUEST_CLOSED)
+    if any(
+        o.member_id == member.id and o.status in (OfferStatus.PENDING.value, OfferStatus.ACCEPTED.value)
+        for o in request.offers
+    ):
+        return Result(Outcome.ALREADY_OFFERED)
+    known = {slot.id for slot in request.slots}
+    if slot_ids is not None and not set(slot_ids) <= known:
+        return Result(Outcome.NOT_FOUND)
+    available = [s for s in open_slots(request, now) if slot_ids is None or s.id in slot_ids]
+    if not available:
+        return Result(Outcome.ALREADY_FILLED)
+    spans = await booked_spans(session, member.id)
+    chosen = [slot for slot in available if not overlaps(slot, spans)]
+    if not chosen:
+        return Result(Outcome.DOUBLE_BOOKED)
+    offer = Offer(
+        request_id=request.id,
+        member_id=member.id,
+        status=OfferStatus.PENDING.value,
+        created_at=now,
+        slot_rows=[OfferSlot(slot_id=slot.id) for slot in chosen],
+    )
+    session.add(offer)
+    await session.flush()
+    if request.created_by is not None:
+        await enqueue(
+            session,
+            now=now,
+            kind="offer.received",
+            chat_id=request.created_by.telegram_user_id,
+            member_id=request.created_by.id,
+            params={"request_id": request.id, "offer_id": offer.id},
+        )
+    await audit.record(
+        session,
+        at=now,
+        action="offer.made",
+        region_id=request.region_id,
+        actor_member_id=member.id,
+        subject_type="offer",
+        subject_id=offer.id,
+        details={"request_id": request.id, "slots": len(chosen)},
+    )
+    return Result(Outcome.OK, offer, chosen)
+
+
+async def decline_request(session: AsyncSession, *, member: Member | None, request_id: int) -> Result:
+    """ "Kan niet": remember it, so the copy can say so; nothing else changes."""
+    if member is None:
+        return Result(Outcome.NOT_ALLOWED)
+    recipient = await session.scalar(
+        select(RequestRecipient).where(
+            RequestRecipient.request_id == request_id, RequestRecipient.member_id == member.id
+        )
+    )
+    if recipient is None:
+        return Result(Outcome.NOT_ALLOWED)
+    recipient.declined = True
+    return Result(Outcome.OK)
+
+
+async def _lock_member(session: AsyncSession, member_id: int) -> None:
+    """Serialise bookings of one person (PostgreSQL row lock; SQLite transactions are serial already)."""
+    await session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+
+
+async def accept_offer(session: AsyncSession, *, now: datetime, member: Member | None, offer_id: int) -> Result:
+    """Accept an offer in one transaction: each slot is filled at most once, the helper is never booked
+    twice for overlapping times, and everyone concerned is told through the outbox."""
+    offer = await session.get(Offer, offer_id)
+    request = await load_request(session, offer.request_id) if offer else None
+    if offer is None or request is None:
+        return Result(Outcome.NOT_FOUND)
+    if not may_act_for_request(member, request):
+        return Result(Outcome.NOT_ALLOWED)
+    if offer.status != OfferStatus.PENDING.value or offer.member_id is None:
+        return Result(Outcome.STALE, offer)
+    if request.status != RequestStatus.OPEN.value:
+        return Result(Outcome.REQUEST_CLOSED, offer)
+    await _lock_member(session, offer.member_id)
+    spans = await booked_spans(session, offer.member_id)
+    wanted = {row.slot_id for row in offer.slot_rows}
+    filled: list[RequestSlot] = []
+    double_booked = False
+    for slot in request.slots:
+        if slot.id not in wanted or slot.end_at <= now:
+            continue
+        if overlaps(slot, spans):
+            double_booked = True
+            continue
+        # The guarded update is the race's referee: only one accept fills a slot.
+        won = await session.execute(
+            update(RequestSlot)
+            .where(RequestSlot.id == slot.id, RequestSlot.filled_offer_id.is_(None))
+            .values(filled_offer_id=offer.id)
+            .execution_options(synchronize_session=False)
+        )
+        if won.rowcount == 1:  # type: ignore[attr-defined]
+            set_committed_value(slot, "filled_offer_id", offer.id)  # what the UPDATE wrote, without a reload
+            filled.append(slot)
+            spans.append((slot.start_at, slot.end_at))
+    if not filled:
+        offer.status = OfferStatus.MOOT.value
+        offer.decided_at = now
+        return Result(Outcome.DOUBLE_BOOKED if double_booked else Outcome.ALREADY_FILLED, offer)
+
+    offer.status = OfferStatus.ACCEPTED.value
+    offer.decided_at = now
+    if not open_slots(request, now):
+        request.status = RequestStatus.FILLED.value
+    helper = await session.get(Member, offer.member_id)
+    assert helper is not None
+    await enqueue(
+        session,
+        now=now,
+        kind="offer.accepted",
+        chat_id=helper.telegram_user_id,
+        member_id=helper.id,
+        params={"request_id": request.id, "offer_id": offer.id},
+    )
+    await _tell_other_offerers(session, now=now, request=request, accepted=offer)
+    await refresh_recipients(session, now=now, request=request)
+    await audit.record(
+        session,
+        at=now,
+        action="offer.accepted",
+        region_id=request.region_id,
+        actor_member_id=member.id if member else None,
+        subject_type="offer",
+        subject_id=offer.id,
+        details={"request_id": request.id, "slots": [slot.id for slot in filled]},
+    )
+    return Result(Outcome.OK, offer, filled)
+
+
+async def _tell_other_offerers(
+    session: AsyncSession, *, now: datetime, request: ShortageRequest, accepted: Offer
+) -> None:
+    """Pending offers whose slots are now all taken become moot, and their makers are told."""
+    filled = {slot.id for slot in request.slots if slot.filled_offer_id is not None}
+    for other in request.offers:
+        if other.id == accepted.id or other.status != OfferStatus.PENDING.value or other.member is None:
+            continue
+        if {row.slot_id for row in other.slot_rows} <= filled:
+            other.status = OfferStatus.MOOT.value
+            other.decided_at = now
+            await enqueue(
+                session,
+                now=now,
+                kind="offer.filled_by_other",
+                chat_id=other.member.telegram_user_id,
+                member_id=other.member_id,
+                params={"request_id": request.id, "offer_id": other.id},
+            )
+
+
+async def decline_offer(session: AsyncSession, *, now: datetime, member: Member | None, offer_id: int) -> Result:
+    """The requester says no thanks; the offerer is told kindly."""
+    offer = await session.get(Offer, offer_id)
+    request = await load_request(session, offer.request_id) if offer else None
+    if offer is None or request is None:
+        return Result(Outcome.NOT_FOUND)
+    if not may_act_for_request(member, request):
+        return Result(Outcome.NOT_ALLOWED)
+    if offer.status != OfferStatus.PENDING.value:
+        return Result(Outcome.STALE, offer)
+    offer.status = OfferStatus.DECLINED.value
+    offer.decided_at = now
+    helper = await session.get(Member, offer.member_id) if offer.member_id else None
+    if helper is not None:
+        await enqueue(
+            session,
+            now=now,
+            kind="offer.declined",
+            chat_id=helper.telegram_user_id,
+            member_id=helper.id,
+            params={"request_id": request.id, "offer_id": offer.id},
+        )
+    return Result(Outcome.OK, offer)
+
+
+async def withdraw_offer(session: AsyncSession, *, now: datetime, member: Member | None, offer_id: int) -> Result:
+    """The helper withdraws before the date: the requester is told and the slots open again."""
+    offer = await session.get(Offer, offer_id)
+    request = await load_request(session, offer.request_id) if offer else None
+    if offer is None or request is None:
+        return Result(Outcome.NOT_FOUND)
+    if member is None or offer.member_id != member.id:
+        return Result(Outcome.NOT_ALLOWED)
+    if offer.status not in (OfferStatus.PENDING.value, OfferStatus.ACCEPTED.value):
+        return Result(Outcome.STALE, offer)
+    if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+        return Result(Outcome.REQUEST_CLOSED, offer)
+    mine = [slot for slot in request.slots if slot.filled_offer_id == offer.id]
+    if any(slot.start_at <= now for slot in mine):
+        return Result(Outcome.TOO_LATE, offer)
+    was_accepted = offer.status == OfferStatus.ACCEPTED.value
+    offer.status = OfferStatus.WITHDRAWN.value
+    offer.decided_at = now
+    for slot in mine:
+        slot.filled_offer_id = None
+    if request.status == RequestStatus.FILLED.value:
+        request.status = RequestStatus.OPEN.value
+    if request.created_by is not None:
+        await enqueue(
+            session,
+            now=now,
+            kind="offer.withdrawn",
+            chat_id=request.created_by.telegram_user_id,
+            member_id=request.created_by.id,
+            params={"request_id": request.id, "offer_id": offer.id, "was_accepted": was_accepted},
+        )
+    if was_accepted:
+        await refresh_recipients(session, now=now, request=request)
+    await audit.record(
+        session,
+        at=now,
+        action="offer.withdrawn",
+        region_id=request.region_id,
+        actor_member_id=member.id,
+        subject_type="offer",
+        subject_id=offer.id,
+        details={"request_id": request.id},
+    )
+    return Result(Outcome.OK, offer, mine)

@@ -1,0 +1,163 @@
+"""The outbox: messages to third parties, written with the change that causes them, sent exactly once.
+
+A dispatcher claims due rows (pending -> sending, guarded so that only one worker wins a row), sends them
+outside any transaction, then marks them sent with Telegram's message id. A worker that dies after Telegram
+accepted a message but before the commit leaves the row in `sending`; after `CLAIM_TIMEOUT` it is sent again
+(logged as `outbox.resend_unknown_fate`). We prefer a rare duplicate to a lost request: a request that
+never reaches the people who could help is the failure this bot exists to prevent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+CLAIM_TIMEOUT = timedelta(minutes=2)
+MAX_ATTEMPTS = 12
+BACKOFF_CAP = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row this worker now owns until it reports back."""
+
+    id: int
+    kind: str
+    chat_id: int
+    member_id: int | None
+    recipient_id: int | None
+    params: dict[str, Any]
+    attempts: int
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    kind: str,
+    chat_id: int,
+    member_id: int | None = None,
+    recipient_id: int | None = None,
+    params: dict[str, Any] | None = None,
+    due_at: datetime | None = None,
+) -> OutboxMessage:
+    """Add a message to the caller's transaction; it goes out only if that transaction commits."""
+    row = OutboxMessage(
+        kind=kind,
+        chat_id=chat_id,
+        member_id=member_id,
+        recipient_id=recipient_id,
+        params=params or {},
+        status=OutboxStatus.PENDING.value,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=due_at or now,
+    )
+    session.add(row)
+    session.info["outbox_written"] = True  # the handler layer kicks the dispatcher after commit
+    return row
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 50) -> list[Claimed]:
+    """Claim up to `limit` due rows, oldest first; rows another worker claimed are left alone."""
+    stale = now - CLAIM_TIMEOUT
+    candidates = list(
+        await session.scalars(
+            select(OutboxMessage)
+            .where(
+                or_(
+                    (OutboxMessage.status == OutboxStatus.PENDING.value) & (OutboxMessage.next_attempt_at <= now),
+                    (OutboxMessage.status == OutboxStatus.SENDING.value) & (OutboxMessage.claimed_at <= stale),
+                )
+            )
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    claimed: list[Claimed] = []
+    for row in candidates:
+        if row.status == OutboxStatus.SENDING.value:
+            log.warning("outbox.resend_unknown_fate id=%s kind=%s", row.id, row.kind)
+        # The guard on status and claimed_at makes the claim atomic across workers.
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row.id,
+                OutboxMessage.status == row.status,
+                OutboxMessage.claimed_at.is_(None)
+                if row.claimed_at is None
+                else OutboxMessage.claimed_at == row.claimed_at,
+            )
+            .values(status=OutboxStatus.SENDING.value, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(
+                Claimed(
+                    row.id, row.kind, row.chat_id, row.member_id, row.recipient_id, dict(row.params), row.attempts + 1
+                )
+            )
+    return claimed
+
+
+async def mark_sent(session: AsyncSession, row_id: int, *, now: datetime, message_id: int | None) -> None:
+    """Telegram accepted it: record the message id (edits later need it)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status=OutboxStatus.SENT.value, sent_at=now, telegram_message_id=message_id, last_error=None)
+    )
+
+
+async def mark_skipped(session: AsyncSession, row_id: int, *, now: datetime) -> None:
+    """Not worth sending any more."""
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row_id).values(status=OutboxStatus.SKIPPED.value, sent_at=now)
+    )
+
+
+async def mark_failed(session: AsyncSession, row_id: int, *, error: str) -> None:
+    """Telegram refused for good; kept for the record, never retried."""
+    log.warning("outbox.failed id=%s error=%s", row_id, error)
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status=OutboxStatus.FAILED.value, last_error=error[:80])
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """2, 4, 8, ... seconds, capped, for 5xx and network errors."""
+    return min(timedelta(seconds=2**attempts), BACKOFF_CAP)
+
+
+async def mark_retry(session: AsyncSession, row_id: int, *, at: datetime, error: str, attempts: int) -> None:
+    """Try again at `at`, or give up after MAX_ATTEMPTS."""
+    if attempts >= MAX_ATTEMPTS:
+        await mark_failed(session, row_id, error=f"gave up: {error}")
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status=OutboxStatus.PENDING.value, next_attempt_at=at, claimed_at=None, last_error=error[:80])
+    )
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the next pending row is due, for tests and the sweep."""
+    return await session.scalar(
+        select(OutboxMessage.next_attempt_at)
+        .where(OutboxMessage.status == OutboxStatus.PENDING.value)
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(1)
+    )

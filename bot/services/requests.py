@@ -1,0 +1,383 @@
+"""Shortage requests: the rules for posting, who is asked, cancelling, and closing when the last slot passed."""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.services import audit
+from bot.services.dates import DateInputError, validate_request_date
+from bot.services.members import member_relations
+from bot.services.outbox import enqueue
+from bot.services.privacy import find_patient_data
+from db.models import (
+    Daypart,
+    Member,
+    MemberRole,
+    Offer,
+    OfferStatus,
+    Practice,
+    RequestRecipient,
+    RequestSlot,
+    RequestStatus,
+    Role,
+    ShortageRequest,
+    Urgency,
+)
+
+MAX_NOTE = 500
+MAX_SLOTS = 20
+MAX_DAYS_AHEAD = 90
+DAYPART_TIMES: dict[Daypart, tuple[time, time]] = {
+    Daypart.OCHTEND: (time(8, 0), time(12, 30)),
+    Daypart.MIDDAG: (time(13, 0), time(17, 30)),
+}
+
+
+class NeededRole(enum.StrEnum):
+    """What a request asks for: a GP (waarneming) or someone to lend."""
+
+    HUISARTS = "huisarts"
+    DOKTERSASSISTENT = "doktersassistent"
+    POH_S = "poh-s"
+    POH_GGZ = "poh-ggz"
+    TRIAGIST = "triagist"
+    MEDISCH_STUDENT = "medisch-student"
+    ANY_ASSISTANT = "assistent"
+
+
+# Who can fill what: "any assistant" is a doktersassistent, a triagist or a medical student.
+FILLING_ROLES: dict[NeededRole, frozenset[Role]] = {
+    NeededRole.HUISARTS: frozenset({Role.HUISARTS}),
+    NeededRole.DOKTERSASSISTENT: frozenset({Role.DOKTERSASSISTENT}),
+    NeededRole.POH_S: frozenset({Role.POH_S}),
+    NeededRole.POH_GGZ: frozenset({Role.POH_GGZ}),
+    NeededRole.TRIAGIST: frozenset({Role.TRIAGIST}),
+    NeededRole.MEDISCH_STUDENT: frozenset({Role.MEDISCH_STUDENT}),
+    NeededRole.ANY_ASSISTANT: frozenset({Role.DOKTERSASSISTENT, Role.TRIAGIST, Role.MEDISCH_STUDENT}),
+}
+POSTING_ROLES = (Role.PRAKTIJKMANAGER, Role.HUISARTS)
+
+
+class RequestError(ValueError):
+    """A request that cannot be posted as it is; `code` says why, for a translated message."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class SlotInput:
+    """One slot as chosen: a day with a day-part, or with exact local times."""
+
+    day: date
+    daypart: Daypart
+    start: time
+    end: time
+
+    @classmethod
+    def for_daypart(cls, day: date, daypart: Daypart) -> SlotInput:
+        """A named day-part with its usual hours."""
+        start, end = DAYPART_TIMES[daypart]
+        return cls(day, daypart, start, end)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A saved request and how many people it reached."""
+
+    request: ShortageRequest
+    recipients: int
+
+
+def practice_to_post_for(member: Member | None) -> Practice | None:
+    """The practice a member may post for: a practice manager or GP of that practice."""
+    if member is None or member.practice is None or not member.practice.active:
+        return None
+    return member.practice if member.has_role(*POSTING_ROLES) else None
+
+
+def may_act_for_request(member: Member | None, request: ShortageRequest) -> bool:
+    """Who decides about a request's offers and may cancel it: its author, the practice's managers and GPs,
+    and a coordinator of the region."""
+    if member is None:
+        return False
+    if member.has_role(Role.COORDINATOR) and member.region_id == request.region_id:
+        return True
+    return member.practice_id == request.practice_id and member.has_role(*POSTING_ROLES)
+
+
+def check_note(note: str | None, today: date) -> str | None:
+    """A note is logistics only: at most 500 characters, nothing that looks like patient data."""
+    if note is None or not note.strip():
+        return None
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise RequestError("note_too_long")
+    if find_patient_data(note, today) is not None:
+        raise RequestError("patient_data")
+    return note
+
+
+def check_urgency(urgency: Urgency, days: list[date], today: date) -> None:
+    """Spoed is for today or tomorrow."""
+    if urgency is Urgency.SPOED and min(days) > today + timedelta(days=1):
+        raise RequestError("spoed_too_late")
+
+
+def slot_times(slot: SlotInput, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Local day and times to aware datetimes (stored as UTC)."""
+    return datetime.combine(slot.day, slot.start, zone), datetime.combine(slot.day, slot.end, zone)
+
+
+def check_slots(slots: list[SlotInput], *, now: datetime, zone: ZoneInfo) -> None:
+    """Slots must exist, be few enough, lie ahead within 90 days, and not overlap each other."""
+    if not slots:
+        raise RequestError("no_slots")
+    if len(slots) > MAX_SLOTS:
+        raise RequestError("too_many_slots")
+    today = now.astimezone(zone).date()
+    spans = []
+    for slot in slots:
+        try:
+            validate_request_date(slot.day, today, MAX_DAYS_AHEAD)
+        except DateInputError as exc:
+            raise RequestError(exc.code) from None
+        if slot.end <= slot.start:
+            raise RequestError("end_before_start")
+        start, end = slot_times(slot, zone)
+        if end <= now:
+            raise RequestError("slot_past")
+        spans.append((start, end))
+    spans.sort()
+    for (_s1, e1), (s2, _e2) in itertools.pairwise(spans):
+        if s2 < e1:
+            raise RequestError("slots_overlap")
+
+
+async def find_recipients(session: AsyncSession, request: ShortageRequest, author_id: int | None) -> list[Member]:
+    """Everyone in the other practices of the request's wijk with a role that can fill it, plus the regional
+    student pool where students can fill it; never the requesting practice, never the author."""
+    roles = [role.value for role in FILLING_ROLES[NeededRole(request.role_needed)]]
+    in_wijk = select(Practice.id).where(
+        Practice.wijk_id == request.wijk_id, Practice.active.is_(True), Practice.id != request.practice_id
+    )
+    where: ColumnElement[bool] = Member.practice_id.in_(in_wijk)
+    if Role.MEDISCH_STUDENT.value in roles:
+        where = where | (Member.practice_id.is_(None) & (Member.region_id == request.region_id))
+    statement = (
+        select(Member)
+        .join(MemberRole, MemberRole.member_id == Member.id)
+        .where(MemberRole.role.in_(roles), where)
+        .distinct()
+        .order_by(Member.id)
+    )
+    return [m for m in await session.scalars(statement) if m.id != author_id]
+
+
+async def post_request(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    author: Member,
+    practice: Practice,
+    role_needed: NeededRole,
+    urgency: Urgency,
+    slots: list[SlotInput],
+    note: str | None,
+) -> Posted:
+    """Save a request and, in the same transaction, the outbox messages to everyone it reaches."""
+    today = now.astimezone(zone).date()
+    check_slots(slots, now=now, zone=zone)
+    check_urgency(urgency, [s.day for s in slots], today)
+    clean_note = check_note(note, today)
+    slot_rows = []
+    for slot in sorted(slots, key=lambda s: (s.day, s.start)):
+        start, end = slot_times(slot, zone)
+        slot_rows.append(RequestSlot(day=slot.day, daypart=slot.daypart.value, start_at=start, end_at=end))
+    request = ShortageRequest(
+        region_id=practice.region_id,
+        practice_id=practice.id,
+        wijk_id=practice.wijk_id,
+        created_by_member_id=author.id,
+        role_needed=role_needed.value,
+        urgency=urgency.value,
+        note=clean_note,
+        status=RequestStatus.OPEN.value,
+        created_at=now,
+        ends_at=max(row.end_at for row in slot_rows),
+        slots=slot_rows,
+    )
+    session.add(request)
+    await session.flush()
+    recipients = await find_recipients(session, request, author.id)
+    for member in recipients:
+        recipient = RequestRecipient(
+            request_id=request.id, member_id=member.id, chat_id=member.telegram_user_id, created_at=now
+        )
+        session.add(recipient)
+        await session.flush()
+        await enqueue(
+            session,
+            now=now,
+            kind="request.new",
+            chat_id=member.telegram_user_id,
+            member_id=member.id,
+            recipient_id=recipient.id,
+            params={"request_id": request.id},
+        )
+    await audit.record(
+        session,
+        at=now,
+        action="request.posted",
+        region_id=request.region_id,
+        actor_member_id=author.id,
+        subject_type="request",
+        subject_id=request.id,
+        details={
+            "role": role_needed.value,
+            "urgency": urgency.value,
+            "slots": len(slot_rows),
+            "recipients": len(recipients),
+        },
+    )
+    return Posted(request, len(recipients))
+
+
+async def load_request(session: AsyncSession, request_id: int | None) -> ShortageRequest | None:
+    """A request with its practice, wijk, author, slots and offers (with their members and slots)."""
+    if request_id is None:
+        return None
+    return await session.scalar(
+        select(ShortageRequest)
+        .where(ShortageRequest.id == request_id)
+        .options(
+            selectinload(ShortageRequest.practice).selectinload(Practice.wijk),
+            selectinload(ShortageRequest.created_by).options(*member_relations()),
+            selectinload(ShortageRequest.slots),
+            selectinload(ShortageRequest.offers).selectinload(Offer.member).options(*member_relations()),
+            selectinload(ShortageRequest.offers).selectinload(Offer.slot_rows),
+        )
+        # Fresh from the database every time: guarded UPDATEs elsewhere bypass the identity map. Everything a
+        # caller touches is in the options above, so nothing is left to lazy-load.
+        .execution_options(populate_existing=True)
+    )
+
+
+async def refresh_recipients(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:
+    """Have every delivered copy of the request edited to its current state, so nobody offers in vain."""
+    recipients = await session.scalars(
+        select(RequestRecipient).where(
+            RequestRecipient.request_id == request.id, RequestRecipient.message_id.is_not(None)
+        )
+    )
+    for recipient in recipients:
+        assert recipient.message_id is not None
+        await enqueue(
+            session,
+            now=now,
+            kind="request.refresh",
+            chat_id=recipient.chat_id,
+            member_id=recipient.member_id,
+            recipient_id=recipient.id,
+            params={"request_id": request.id, "message_id": recipient.message_id},
+        )
+
+
+class CancelReason(enum.StrEnum):
+    """Why a request was cancelled; fixed choices keep free text (and patient data) out."""
+
+    SOLVED_INTERNALLY = "solved"
+    NOT_NEEDED = "not_needed"
+    MISTAKE = "mistake"
+
+
+async def cancel_request(
+    session: AsyncSession, *, now: datetime, member: Member, request: ShortageRequest, reason: CancelReason
+) -> bool:
+    """Cancel an open request; everyone who offered or was accepted is told. False if it was not open."""
+    changed = await session.execute(
+        update(ShortageRequest)
+        .where(
+            ShortageRequest.id == request.id,
+            ShortageRequest.status.in_([RequestStatus.OPEN.value, RequestStatus.FILLED.value]),
+        )
+        .values(status=RequestStatus.CANCELLED.value, cancel_reason=reason.value, closed_at=now)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    for offer in request.offers:
+        if offer.status in (OfferStatus.PENDING.value, OfferStatus.ACCEPTED.value) and offer.member is not None:
+            await enqueue(
+                session,
+                now=now,
+                kind="request.cancelled",
+                chat_id=offer.member.telegram_user_id,
+                member_id=offer.member_id,
+                params={"request_id": request.id, "offer_id": offer.id},
+            )
+            offer.status = OfferStatus.CANCELLED.value
+            offer.decided_at = now
+    await refresh_recipients(session, now=now, request=request)
+    await audit.record(
+        session,
+        at=now,
+        action="request.cancelled",
+        region_id=request.region_id,
+        actor_member_id=member.id,
+        subject_type="request",
+        subject_id=request.id,
+        details={"reason": reason.value},
+    )
+    return True
+
+
+async def close_past_requests(session: AsyncSession, *, now: datetime) -> list[int]:
+    """Open requests whose last slot has ended close by themselves (filled ones stay filled); returns their ids."""
+    ids = list(
+        await session.scalars(
+            select(ShortageRequest.id).where(
+                ShortageRequest.status == RequestStatus.OPEN.value,
+                ShortageRequest.ends_at <= now,
+            )
+        )
+    )
+    if ids:
+        await session.execute(
+            update(ShortageRequest)
+            .where(ShortageRequest.id.in_(ids))
+            .values(status=RequestStatus.CLOSED.value, closed_at=now)
+        )
+        await session.execute(
+            update(Offer)
+            .where(Offer.request_id.in_(ids), Offer.status == OfferStatus.PENDING.value)
+            .values(status=OfferStatus.MOOT.value, decided_at=now)
+        )
+    return ids
+
+
+async def practice_requests(session: AsyncSession, *, practice_id: int, now: datetime) -> list[ShortageRequest]:
+    """Open requests and those of the last 14 days, newest first."""
+    since = now - timedelta(days=14)
+    ids = list(
+        await session.scalars(
+            select(ShortageRequest.id)
+            .where(
+                ShortageRequest.practice_id == practice_id,
+                (ShortageRequest.status == RequestStatus.OPEN.value) | (ShortageRequest.created_at >= since),
+            )
+            .order_by(ShortageRequest.id.desc())
+            .limit(10)
+        )
+    )
+    found = [await load_request(session, request_id) for request_id in ids]
+    return [request for request in found if request is not None]

@@ -1,0 +1,232 @@
+"""The outbox dispatcher: renders each due row in its reader's language and sends it, exactly once.
+
+It runs from PTB's JobQueue (a sweep every few seconds) and right after a handler wrote rows (a kick).
+Rendering happens at send time, so a message that waited out a 429 shows the request as it is now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.i18n import Translator
+from bot.runtime import Runtime
+from bot.services import outbox
+from bot.services.offers import open_slots
+from bot.services.outbox import Claimed
+from bot.services.requests import CancelReason, load_request
+from db.models import Member, RequestRecipient, RequestStatus
+from handlers.callback_data import Action, encode
+from handlers.request_views import (
+    REASON_LABELS,
+    contact_line,
+    filled_slots,
+    offer_for_requester,
+    offered_slots,
+    person,
+    practice_line,
+    recipient_view,
+)
+
+log = logging.getLogger(__name__)
+
+# Enough to reach Telegram's ~30 messages a second; AIORateLimiter keeps the actual pace.
+PARALLEL_SENDS = 30
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What to send, or to edit into an existing message."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    edit_message_id: int | None = None
+
+
+async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rendered | None:
+    """Turn a row into text and buttons for its reader; None when it is no longer worth sending."""
+    member = await session.get(Member, row.member_id) if row.member_id else None
+    if member is None:
+        return None
+    t = Translator(member.language, runtime.settings.zone)
+    request = await load_request(session, row.params.get("request_id"))
+    if request is None:
+        return None
+    now = runtime.clock.now()
+    offer = next((o for o in request.offers if o.id == row.params.get("offer_id")), None)
+    head = t.gettext("Request #{id} from {practice}").format(id=request.id, practice=practice_line(t, request))
+    if row.kind in ("request.new", "request.refresh"):
+        recipient = await session.get(RequestRecipient, row.recipient_id) if row.recipient_id else None
+        if row.kind == "request.new" and request.status != RequestStatus.OPEN.value:
+            return None  # closed before it went out: nobody should offer in vain
+        text, markup = recipient_view(
+            t, request, member, declined=bool(recipient and recipient.declined), now_open=open_slots(request, now)
+        )
+        return Rendered(text, markup, row.params.get("message_id") if row.kind == "request.refresh" else None)
+    if offer is None:
+        return None
+    if row.kind == "offer.received":
+        text, markup = offer_for_requester(t, request, offer)
+        return Rendered(text, markup)
+    if row.kind == "offer.accepted":
+        withdraw = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t.gettext("Withdraw"), callback_data=encode(Action.WITHDRAW, offer.id))]]
+        )
+        lines = [
+            "<b>" + t.gettext("Your offer was accepted") + "</b>",
+            head,
+            filled_slots(t, request, offer),
+            contact_line(t, request.created_by),
+        ]
+        return Rendered("\n".join(line for line in lines if line), withdraw)
+    if row.kind == "offer.filled_by_other":
+        return Rendered(head + "\n" + t.gettext("Someone else is already filling this. Thank you for offering!"))
+    if row.kind == "offer.declined":
+        return Rendered(head + "\n" + t.gettext("The practice declined your offer, with thanks."))
+    if row.kind == "offer.withdrawn":
+        who = person(offer.member, t)
+        if row.params.get("was_accepted"):
+            text = t.gettext("{name} withdrew from request #{id}; their day-parts are open again:").format(
+                name=who, id=request.id
+            )
+            return Rendered(text + "\n" + offered_slots(t, request, offer))
+        return Rendered(t.gettext("{name} withdrew their offer for request #{id}.").format(name=who, id=request.id))
+    if row.kind == "request.cancelled":
+        reason = CancelReason(request.cancel_reason) if request.cancel_reason else CancelReason.NOT_NEEDED
+        return Rendered(
+            head
+            + "\n"
+            + t.gettext("This request was cancelled: {reason}.").format(reason=t.gettext(REASON_LABELS[reason]))
+        )
+    log.error("outbox row %s has unknown kind %s", row.id, row.kind)
+    return None
+
+
+def retry_delay(exc: RetryAfter) -> timedelta:
+    """Telegram's retry_after as a timedelta (PTB gives int or timedelta, depending on its settings)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB's deprecation notice about the int form
+        value = exc.retry_after
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+
+async def deliver(bot: Bot, row: Claimed, rendered: Rendered) -> int | None:
+    """Send or edit; returns the message id Telegram gave (None for edits)."""
+    if rendered.edit_message_id is not None:
+        try:
+            await bot.edit_message_text(
+                rendered.text,
+                chat_id=row.chat_id,
+                message_id=rendered.edit_message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.markup,
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+        return None
+    message: Message = await bot.send_message(
+        row.chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=rendered.markup
+    )
+    return message.message_id
+
+
+async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> None:
+    """Render, send, and record the result of one claimed row."""
+    database, clock = runtime.database, runtime.clock
+    async with database.session() as session, session.begin():
+        rendered = await render(session, row, runtime)
+        if rendered is None:
+            await outbox.mark_skipped(session, row.id, now=clock.now())
+            return
+    try:
+        message_id = await deliver(bot, row, rendered)
+    except RetryAfter as exc:
+        async with database.session() as session, session.begin():
+            await outbox.mark_retry(
+                session, row.id, at=clock.now() + retry_delay(exc), error="429", attempts=row.attempts
+            )
+        return
+    except Forbidden as exc:
+        async with database.session() as session, session.begin():
+            await outbox.mark_failed(session, row.id, error=f"forbidden: {exc.message}")
+        return
+    except BadRequest as exc:
+        async with database.session() as session, session.begin():
+            await outbox.mark_failed(session, row.id, error=f"bad request: {exc.message}")
+        return
+    except NetworkError as exc:  # 5xx, timeouts, dropped connections
+        async with database.session() as session, session.begin():
+            await outbox.mark_retry(
+                session,
+                row.id,
+                at=clock.now() + outbox.backoff(row.attempts),
+                error=type(exc).__name__,
+                attempts=row.attempts,
+            )
+        return
+    async with database.session() as session, session.begin():
+        await outbox.mark_sent(session, row.id, now=clock.now(), message_id=message_id)
+        if row.recipient_id is not None and message_id is not None:
+            await session.execute(
+                update(RequestRecipient).where(RequestRecipient.id == row.recipient_id).values(message_id=message_id)
+            )
+    log.info("outbox.sent id=%s kind=%s", row.id, row.kind)
+
+
+class Dispatcher:
+    """Runs the outbox in this process: one pass at a time, and one more if kicked meanwhile."""
+
+    def __init__(self, runtime: Runtime, bot: Bot) -> None:
+        self.runtime = runtime
+        self.bot = bot
+        self._lock = asyncio.Lock()
+        self._again = False
+
+    async def run(self) -> int:
+        """Send everything due now; returns how many rows were handled."""
+        self._again = True
+        if self._lock.locked():
+            return 0  # the running pass sees the flag and goes round once more
+        handled = 0
+        async with self._lock:
+            while self._again:
+                self._again = False
+                while True:
+                    async with self.runtime.database.session() as session, session.begin():
+                        claimed = await outbox.claim_due(session, now=self.runtime.clock.now(), limit=PARALLEL_SENDS)
+                    if not claimed:
+                        break
+                    await asyncio.gather(*(self._safe(row) for row in claimed))
+                    handled += len(claimed)
+        return handled
+
+    async def settle(self) -> int:
+        """Wait for a running pass, then run one: what tests and shutdown use to see everything sent."""
+        async with self._lock:
+            pass
+        return await self.run()
+
+    async def _safe(self, row: Claimed) -> None:
+        """One row's failure must not stop the others; it stays claimed and is retried after the timeout."""
+        try:
+            await handle_row(self.runtime, self.bot, row)
+        except Exception:
+            log.exception("outbox row %s failed unexpectedly", row.id)
+
+
+async def pending_count(session: AsyncSession) -> int:
+    """Rows still to send, for tests and health checks."""
+    from db.models import OutboxMessage, OutboxStatus
+
+    rows = await session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING.value))
+    return len(list(rows))

@@ -1,0 +1,33 @@
+"""Translated explanations for every way a request's input can be wrong."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.i18n import N_, Translator
+
+MESSAGES: dict[str, str] = {
+    "unreadable": N_("I can't read “{part}” as a date. Type it like 3-12, 03-12-2026 or di 3 dec."),
+    "weekday_mismatch": N_("The weekday does not match the date in “{part}”. Check it and type it again."),
+    "past": N_("That date is in the past. Choose today or a later day."),
+    "too_far": N_("That is more than 90 days ahead; requests can be posted up to 90 days ahead."),
+    "unreadable_time": N_("I can't read those times. Type them like 08:00-12:30."),
+    "end_before_start": N_("The end time is before the start time. Type them like 08:00-12:30."),
+    "too_short": N_("That is shorter than half an hour. Type a longer range, like 08:00-12:30."),
+    "note_too_long": N_("The note is longer than 500 characters. Please make it shorter."),
+    "patient_data": N_(
+        "This looks like patient data (a BSN, or a name with a date of birth). Patient data never belongs in "
+        "Wijkhulp: the note is for logistics only. Please type it again without."
+    ),
+    "spoed_too_late": N_("Urgent is for today or tomorrow. Choose Normal, or change the days."),
+    "no_slots": N_("Choose at least one day-part."),
+    "too_many_slots": N_("At most 20 day-parts fit in one request; please split it in two."),
+    "slot_past": N_("One of the day-parts has already ended. Change the days."),
+    "slots_overlap": N_("Two of the times overlap on the same day. Change the days."),
+}
+
+
+def error_text(t: Translator, code: str, *, part: str | None = None) -> str:
+    """The explanation for an error code (HTML-escaped), with a generic one for anything unforeseen."""
+    message = MESSAGES.get(code, N_("That did not work. Please try again, or /annuleer to stop."))
+    return escape(t.gettext(message).format(part=(part or "")[:60]))

@@ -1,0 +1,123 @@
+"""`/mijnverzoeken`: the practice's open and recent requests, who fills what, and cancelling with a reason."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.i18n import Translator
+from bot.services.requests import (
+    CancelReason,
+    cancel_request,
+    load_request,
+    may_act_for_request,
+    practice_requests,
+    practice_to_post_for,
+)
+from db.models import OfferStatus, RequestStatus, ShortageRequest
+from handlers.callback_data import Action, decode, encode, pattern
+from handlers.context import BotContext, open_turn
+from handlers.request_views import REASON_LABELS, offered_slots, person, request_body
+
+MAX_TEXT = 3800  # below Telegram's 4096, leaving room for the closing line
+
+
+def summary(t: Translator, request: ShortageRequest) -> str:
+    """One request with who fills what and the offers still waiting for an answer."""
+    lines = [request_body(t, request, filled_by=True)]
+    waiting = [o for o in request.offers if o.status == OfferStatus.PENDING.value]
+    if waiting and request.status == RequestStatus.OPEN.value:
+        lines.append(t.gettext("Offers waiting for your answer:"))
+        for offer in waiting:
+            lines.append(person(offer.member, t) + "\n" + offered_slots(t, request, offer))
+    return "\n".join(lines)
+
+
+async def list_requests(update: Update, context: BotContext) -> None:
+    """Show the practice's requests, newest first, with a cancel button for each open one."""
+    message = update.effective_message
+    if message is None:
+        return
+    async with open_turn(update, context) as turn:
+        t = turn.t
+        practice = practice_to_post_for(turn.member)
+        if practice is None:
+            await message.reply_text(t.gettext("Only practice managers and GPs of a practice have requests to show."))
+            return
+        requests = await practice_requests(turn.session, practice_id=practice.id, now=turn.now)
+        if not requests:
+            await message.reply_text(t.gettext("Your practice has no open or recent requests. /verzoek posts one."))
+            return
+        parts: list[str] = []
+        buttons = []
+        for request in requests:
+            part = summary(t, request)
+            if sum(len(p) for p in parts) + len(part) > MAX_TEXT:
+                parts.append(t.gettext("(older requests left out)"))
+                break
+            parts.append(part)
+            if request.status in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+                label = t.gettext("Cancel #{id}").format(id=request.id)
+                buttons.append([InlineKeyboardButton(label, callback_data=encode(Action.CANCEL_REQUEST, request.id))])
+        await message.reply_html("\n\n".join(parts), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+
+
+async def cancel_button(update: Update, context: BotContext) -> None:
+    """Ask for the reason, then cancel; everyone who offered or was accepted is told."""
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    async with open_turn(update, context) as turn:
+        t = turn.t
+        request = await load_request(turn.session, data.int_arg(0) if data else None)
+        if data is None or request is None or not may_act_for_request(turn.member, request):
+            await query.answer(t.gettext("You cannot do that with this request."), show_alert=True)
+            return
+        if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+            await query.answer(t.gettext("This request is no longer open."), show_alert=True)
+            return
+        reason_code = data.args[1] if len(data.args) > 1 else ""
+        if reason_code not in {reason.value for reason in CancelReason}:
+            await query.answer()
+            rows = [
+                [
+                    InlineKeyboardButton(
+                        t.gettext(label), callback_data=encode(Action.CANCEL_REQUEST, request.id, reason.value)
+                    )
+                ]
+                for reason, label in REASON_LABELS.items()
+            ]
+            await query.get_bot().send_message(
+                query.from_user.id,
+                t.gettext("Why do you cancel request #{id}?").format(id=request.id),
+                reply_markup=InlineKeyboardMarkup(rows),
+            )
+            return
+        assert turn.member is not None
+        done = await cancel_request(
+            turn.session, now=turn.now, member=turn.member, request=request, reason=CancelReason(reason_code)
+        )
+        if not done:
+            await query.answer(t.gettext("This request is no longer open."), show_alert=True)
+            return
+        await query.answer()
+        told = sum(1 for o in request.offers if o.status == OfferStatus.CANCELLED.value)
+        text = t.gettext("Request #{id} is cancelled ({reason}).").format(
+            id=request.id, reason=escape(t.gettext(REASON_LABELS[CancelReason(reason_code)]))
+        )
+        if told:
+            text += " " + t.ngettext(
+                "The person who offered is told.", "The {count} people who offered are told.", told
+            ).format(count=told)
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+
+
+def build() -> list[BaseHandler[Update, BotContext, None]]:
+    """The handlers of this feature."""
+    return [
+        CommandHandler(["mijnverzoeken", "myrequests"], list_requests),
+        CallbackQueryHandler(cancel_button, pattern=pattern(Action.CANCEL_REQUEST)),
+    ]

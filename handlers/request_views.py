@@ -1,0 +1,214 @@
+"""How requests and offers look: text and buttons in the reader's language (HTML, everything escaped)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from babel.dates import format_date
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import N_, Translator
+from bot.services.requests import CancelReason, NeededRole
+from db.models import Daypart, Member, Offer, OfferStatus, RequestSlot, RequestStatus, ShortageRequest, Urgency
+from handlers.callback_data import Action, encode
+
+NEEDED_LABELS: dict[NeededRole, str] = {
+    NeededRole.HUISARTS: N_("GP (waarneming)"),
+    NeededRole.DOKTERSASSISTENT: N_("doctor's assistant"),
+    NeededRole.POH_S: N_("practice nurse (POH-S)"),
+    NeededRole.POH_GGZ: N_("mental-health practice nurse (POH-GGZ)"),
+    NeededRole.TRIAGIST: N_("triage assistant"),
+    NeededRole.MEDISCH_STUDENT: N_("medical student"),
+    NeededRole.ANY_ASSISTANT: N_("any assistant (doctor's assistant, triage assistant or medical student)"),
+}
+DAYPART_LABELS: dict[Daypart, str] = {Daypart.OCHTEND: N_("morning"), Daypart.MIDDAG: N_("afternoon")}
+REASON_LABELS: dict[CancelReason, str] = {
+    CancelReason.SOLVED_INTERNALLY: N_("solved within the practice"),
+    CancelReason.NOT_NEEDED: N_("no longer needed"),
+    CancelReason.MISTAKE: N_("entered by mistake"),
+}
+STATUS_LABELS: dict[RequestStatus, str] = {
+    RequestStatus.OPEN: N_("open"),
+    RequestStatus.FILLED: N_("filled"),
+    RequestStatus.CANCELLED: N_("cancelled"),
+    RequestStatus.CLOSED: N_("closed"),
+}
+
+
+def needed_label(t: Translator, role: str) -> str:
+    """What the request asks for, in words."""
+    return t.gettext(NEEDED_LABELS[NeededRole(role)])
+
+
+def slot_label(t: Translator, slot: RequestSlot, *, short: bool = False) -> str:
+    """`dinsdag 24 november 2026, ochtend (08:00–12:30)`, or `di 24 nov, ochtend` for buttons."""
+    day = format_date(slot.day, "EEE d MMM" if short else "EEEE d MMMM y", locale=t.language)
+    start = slot.start_at.astimezone(t.zone).strftime("%H:%M")
+    end = slot.end_at.astimezone(t.zone).strftime("%H:%M")
+    daypart = Daypart(slot.daypart)
+    if daypart is Daypart.TIME:
+        return f"{day}, {start}–{end}"
+    part = t.gettext(DAYPART_LABELS[daypart])
+    return f"{day}, {part}" if short else f"{day}, {part} ({start}–{end})"
+
+
+def practice_line(t: Translator, request: ShortageRequest) -> str:
+    """`Huisartsen Caberg (wijk Maastricht Noordwest)`, escaped."""
+    return t.gettext("{practice} (wijk {wijk})").format(
+        practice=escape(request.practice.name), wijk=escape(request.practice.wijk.name)
+    )
+
+
+def person(member: Member | None, t: Translator) -> str:
+    """A member's name as a Telegram mention, so a tap opens the chat; escaped."""
+    if member is None:
+        return t.gettext("a former member")
+    name = escape(member.display_name or str(member.telegram_user_id))
+    return f'<a href="tg://user?id={member.telegram_user_id}">{name}</a>'
+
+
+def request_body(t: Translator, request: ShortageRequest, *, filled_by: bool = False) -> str:
+    """The request as everyone sees it: who asks, for what, when, how urgent, the note, and what is filled."""
+    urgent = request.urgency == Urgency.SPOED.value
+    head = t.gettext("🆘 URGENT request #{id}") if urgent else t.gettext("Request #{id}")
+    lines = [
+        "<b>" + head.format(id=request.id) + "</b>",
+        t.gettext("From: {practice}").format(practice=practice_line(t, request)),
+        t.gettext("Needed: {role}").format(role=escape(needed_label(t, request.role_needed))),
+    ]
+    offers = {offer.id: offer for offer in request.offers}
+    for slot in request.slots:
+        line = "• " + escape(slot_label(t, slot))
+        if slot.filled_offer_id is not None:
+            helper = offers.get(slot.filled_offer_id)
+            line += " — " + (
+                t.gettext("filled by {name}").format(name=person(helper.member if helper else None, t))
+                if filled_by
+                else t.gettext("filled")
+            )
+        lines.append(line)
+    if request.note:
+        lines.append(t.gettext("Note: {note}").format(note=escape(request.note)))
+    status = RequestStatus(request.status)
+    if status is not RequestStatus.OPEN:
+        lines.append("<b>" + t.gettext("Status: {status}").format(status=t.gettext(STATUS_LABELS[status])) + "</b>")
+    return "\n".join(lines)
+
+
+def recipient_view(
+    t: Translator, request: ShortageRequest, member: Member, *, declined: bool, now_open: list[RequestSlot]
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A recipient's copy: offer buttons while something is open that they have not answered yet."""
+    text = request_body(t, request)
+    mine = next(
+        (o for o in request.offers if o.member_id == member.id and o.status != OfferStatus.WITHDRAWN.value), None
+    )
+    if mine is not None:
+        return text + "\n\n" + offer_state_line(t, mine), None
+    if request.status != RequestStatus.OPEN.value or not now_open:
+        return text, None
+    if declined:
+        return text + "\n\n" + t.gettext("You said you cannot help with this one."), None
+    buttons = [
+        [
+            InlineKeyboardButton(
+                t.gettext("I can help with all of it"), callback_data=encode(Action.OFFER_ALL, request.id)
+            )
+        ]
+    ]
+    if len(now_open) > 1:
+        buttons.append(
+            [
+                InlineKeyboardButton(
+                    t.gettext("Choose day-parts…"), callback_data=encode(Action.OFFER_PICK, request.id, 0)
+                )
+            ]
+        )
+    buttons.append([InlineKeyboardButton(t.gettext("I can't"), callback_data=encode(Action.CANT, request.id))])
+    return text, InlineKeyboardMarkup(buttons)
+
+
+def picker_markup(
+    t: Translator, request: ShortageRequest, mask: int, now_open: list[RequestSlot]
+) -> InlineKeyboardMarkup:
+    """Toggle buttons for the open slots; the selection travels in the callback data as a bit mask."""
+    rows = []
+    for index, slot in enumerate(request.slots):
+        if slot not in now_open:
+            continue
+        chosen = bool(mask & (1 << index))
+        label = ("✅ " if chosen else "▫️ ") + slot_label(t, slot, short=True)
+        rows.append(
+            [InlineKeyboardButton(label, callback_data=encode(Action.OFFER_PICK, request.id, mask ^ (1 << index)))]
+        )
+    count = bin(mask).count("1")
+    rows.append(
+        [
+            InlineKeyboardButton(t.gettext("« Back"), callback_data=encode(Action.OFFER_BACK, request.id)),
+            InlineKeyboardButton(
+                t.gettext("Offer ({count})").format(count=count),
+                callback_data=encode(Action.OFFER_SOME, request.id, mask),
+            ),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def offer_state_line(t: Translator, offer: Offer) -> str:
+    """What became of my offer."""
+    labels = {
+        OfferStatus.PENDING: N_("You offered to help; the practice will let you know."),
+        OfferStatus.ACCEPTED: N_("Your offer was accepted."),
+        OfferStatus.DECLINED: N_("Your offer was declined."),
+        OfferStatus.MOOT: N_("Someone else is already filling what you offered."),
+        OfferStatus.CANCELLED: N_("The request was cancelled."),
+        OfferStatus.WITHDRAWN: N_("You withdrew your offer."),
+    }
+    return "<i>" + t.gettext(labels[OfferStatus(offer.status)]) + "</i>"
+
+
+def offered_slots(t: Translator, request: ShortageRequest, offer: Offer) -> str:
+    """The slots an offer covers, one per line."""
+    ids = {row.slot_id for row in offer.slot_rows}
+    return "\n".join("• " + escape(slot_label(t, slot)) for slot in request.slots if slot.id in ids)
+
+
+def offer_for_requester(
+    t: Translator, request: ShortageRequest, offer: Offer
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """An offer as the requester receives it, with Accept / Decline while it is pending."""
+    helper = offer.member
+    where = escape(helper.practice.name) if helper and helper.practice else t.gettext("student pool")
+    text = "\n".join(
+        [
+            "<b>" + t.gettext("Offer for request #{id}").format(id=request.id) + "</b>",
+            t.gettext("{name} ({where}) can help on:").format(name=person(helper, t), where=where),
+            offered_slots(t, request, offer),
+        ]
+    )
+    if offer.status != OfferStatus.PENDING.value or request.status != RequestStatus.OPEN.value:
+        return text, None
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t.gettext("Accept"), callback_data=encode(Action.ACCEPT, offer.id)),
+                InlineKeyboardButton(t.gettext("Decline"), callback_data=encode(Action.DECLINE_OFFER, offer.id)),
+            ]
+        ]
+    )
+    return text, keyboard
+
+
+def contact_line(t: Translator, member: Member | None) -> str:
+    """How to reach someone: their Telegram name, and their phone only if they chose to share it."""
+    if member is None:
+        return ""
+    line = t.gettext("Contact: {name}").format(name=person(member, t))
+    if member.phone and member.share_phone:
+        line += ", " + t.gettext("phone {phone}").format(phone=escape(member.phone))
+    return line
+
+
+def filled_slots(t: Translator, request: ShortageRequest, offer: Offer) -> str:
+    """The slots an accepted offer actually fills (it may have lost some in a race)."""
+    return "\n".join("• " + escape(slot_label(t, slot)) for slot in request.slots if slot.filled_offer_id == offer.id)

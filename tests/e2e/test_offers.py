@@ -1,0 +1,152 @@
+"""Offers and accepting: the whole exchange between a requester and the practices around her."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import Offer, OfferStatus, RequestSlot, Role
+from tests.e2e.requests_helpers import noordwest, post
+from tests.harness import Harness
+
+
+async def slot_fillers(bot: Harness, request_id: int) -> list[int | None]:
+    async with bot.session() as session:
+        rows = await session.scalars(
+            select(RequestSlot).where(RequestSlot.request_id == request_id).order_by(RequestSlot.start_at)
+        )
+        return [row.filled_offer_id for row in rows]
+
+
+async def test_offer_accept_and_every_notice(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob, carol = people.anna, people.bob, people.carol
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Hele dag",))
+    await bot.dispatch()
+    bob_copy, carol_copy = bob.last(), carol.last()
+
+    await bob.press(bob_copy, "Ik kan alles")
+    assert "Dank je! Je aanbod is verstuurd" in (bob.callback_answers[-1].text or "")
+    assert "Je hebt aangeboden te helpen" in bob.last().text and bob.last().buttons == []
+    await carol.press(carol_copy, "Ik kan alles")
+    await bot.dispatch()
+    offers = [m for m in anna.messages() if m.text.startswith(f"Aanbod voor hulpvraag #{request_id}")]
+    assert len(offers) == 2
+    assert "Bob (Huisartsenpraktijk Malberg) kan helpen op:" in offers[0].text
+    assert offers[0].button_texts == ["Accepteren", "Afslaan"]
+
+    await anna.press(offers[0], "Accepteren")
+    accepted = anna.messages()[-1] if anna.messages()[-1].message_id == offers[0].message_id else offers[0]
+    assert accepted is not None
+    await bot.dispatch()
+    assert "Je aanbod is geaccepteerd" in bob.last().text
+    assert "Contact: Anna" in bob.last().text
+    assert bob.last().button_texts == ["Terugtrekken"]
+    assert "al ingevuld door iemand anders" in carol.last().text
+    carol_view = next(m for m in carol.messages() if m.message_id == carol_copy.message_id)
+    assert "ingevuld" in carol_view.text and carol_view.buttons == []
+    assert await slot_fillers(bot, request_id) == [1, 1]
+
+    # The second offer is moot now: its buttons answer politely and change nothing.
+    await anna.press(offers[1], "Accepteren")
+    assert "al behandeld" in (anna.callback_answers[-1].text or "")
+    assert await slot_fillers(bot, request_id) == [1, 1]
+
+
+async def test_offer_for_part_of_the_slots(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob, carol = people.anna, people.bob, people.carol
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Hele dag",))
+    await bot.dispatch()
+    await bob.press(bob.last(), "Dagdelen kiezen…")
+    await bob.press(bob.last(), "▫️ di 24 nov, middag")
+    assert "✅ di 24 nov, middag" in bob.last().button_texts
+    await bob.press(bob.last(), "Aanbieden (1)")
+    await bot.dispatch()
+    offer = anna.last()
+    assert "dinsdag 24 november 2026, middag" in offer.text and "ochtend" not in offer.text
+    await anna.press(offer, "Accepteren")
+    await bot.dispatch()
+    assert await slot_fillers(bot, request_id) == [None, 1]
+    carol_copy = carol.messages()[-1]
+    assert "middag (13:00–17:30) — ingevuld" in carol_copy.text
+    assert carol_copy.button_texts == ["Ik kan alles", "Kan niet"], "the morning is still open"
+
+
+async def test_decline_withdraw_and_cant(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob, carol = people.anna, people.bob, people.carol
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    await carol.press(carol.last(), "Kan niet")
+    assert "Je gaf aan hier niet te kunnen helpen" in carol.last().text
+    await bob.press(bob.last(), "Ik kan alles")
+    await bot.dispatch()
+    await anna.press(anna.last(), "Afslaan")
+    await bot.dispatch()
+    assert "heeft je aanbod afgeslagen" in bob.last().text
+
+    gert = bot.server.user(first_name="Gijs")
+    await bot.join(gert, "daalhof", Role.DOKTERSASSISTENT)
+    second = await post(bot, anna, days=("Morgen",), dayparts=("Middag",))
+    await bot.dispatch()
+    await bob.press(bob.last(), "Ik kan alles")
+    await bot.dispatch()
+    await anna.press(anna.last(), "Accepteren")
+    await bot.dispatch()
+    await bob.press(bob.last(), "Terugtrekken")
+    await bot.dispatch()
+    assert f"Bob heeft zich teruggetrokken voor hulpvraag #{second}" in anna.last().text
+    assert await slot_fillers(bot, second) == [None]
+    async with bot.session() as session:
+        statuses = list(await session.scalars(select(Offer.status).order_by(Offer.id)))
+    assert statuses == [OfferStatus.DECLINED.value, OfferStatus.WITHDRAWN.value]
+    assert request_id != second
+
+
+async def test_double_booking_is_refused(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob = people.anna, people.bob
+    manager = bot.server.user(first_name="Piet")
+    await bot.join(manager, "pottenberg", Role.PRAKTIJKMANAGER)
+    first = await post(bot, anna, days=("Morgen",), dayparts=("Ochtend",))
+    second = await post(bot, manager, days=("Morgen",), dayparts=("10:00-12:00",))
+    await bot.dispatch()
+    copies = {m.text.split("\n")[0]: m for m in bob.messages() if "Hulpvraag #" in m.text}
+    await bob.press(copies[f"Hulpvraag #{first}"], "Ik kan alles")
+    await bob.press(copies[f"Hulpvraag #{second}"], "Ik kan alles")
+    await bot.dispatch()
+    await anna.press(next(m for m in anna.messages() if m.text.startswith("Aanbod")), "Accepteren")
+    await manager.press(next(m for m in manager.messages() if m.text.startswith("Aanbod")), "Accepteren")
+    assert "al ingeroosterd" in (manager.callback_answers[-1].text or "")
+    assert await slot_fillers(bot, second) == [None]
+    # His copy of #2 has no buttons any more; a replayed press is answered, and books nothing.
+    await bob.press_data(copies[f"Hulpvraag #{second}"], f"v1:oa:{second}")
+    assert "al ingeroosterd" in (bob.callback_answers[-1].text or "")
+    assert await slot_fillers(bot, second) == [None]
+
+
+async def test_forged_and_foreign_presses_change_nothing(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob, frank, eva = people.anna, people.bob, people.frank, people.eva
+    request_id = await post(bot, anna)
+    await bot.dispatch()
+    await bob.press(bob.last(), "Ik kan alles")
+    await bot.dispatch()
+    offer_message = anna.last()
+    # Someone outside the wijk, someone of the own practice, and the helper himself try the requester's buttons.
+    for intruder in (frank, eva, bob):
+        await intruder.send("/help")
+        for forged in (
+            f"v1:oa:{request_id}",
+            "v1:ac:1",
+            "v1:ad:1",
+            f"v1:cr:{request_id}:mistake",
+            f"v1:os:{request_id}:999",
+            "v1:ac:99999",
+            "v0:ac:1",
+            "v1:zz:1",
+        ):
+            await intruder.press_data(intruder.last(), forged)
+    assert await slot_fillers(bot, request_id) == [None]
+    await anna.press(offer_message, "Accepteren")
+    assert await slot_fillers(bot, request_id) == [1]
