@@ -371,6 +371,8 @@ class RequestRecipient(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Fingerprint of what the copy shows now, so that an update that changes nothing is not sent.
+    rendered_digest: Mapped[str | None] = mapped_column(String(64))
     declined: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 

@@ -26,6 +26,7 @@ from bot.services.outbox import Claimed
 from bot.services.requests import CancelReason, load_request
 from db.models import Member, RequestRecipient, RequestStatus
 from handlers.callback_data import Action, encode
+from handlers.editing import digest
 from handlers.request_views import (
     REASON_LABELS,
     contact_line,
@@ -50,6 +51,7 @@ class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
     edit_message_id: int | None = None
+    fingerprint: str | None = None  # for copies of a request: what the recipient's message will show
 
 
 async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rendered | None:
@@ -71,7 +73,11 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
         text, markup = recipient_view(
             t, request, member, declined=bool(recipient and recipient.declined), now_open=open_slots(request, now)
         )
-        return Rendered(text, markup, row.params.get("message_id") if row.kind == "request.refresh" else None)
+        fingerprint = digest(text, markup)
+        if row.kind == "request.refresh" and recipient is not None and recipient.rendered_digest == fingerprint:
+            return None  # the copy already shows this; Telegram would refuse the edit
+        edit = row.params.get("message_id") if row.kind == "request.refresh" else None
+        return Rendered(text, markup, edit, fingerprint)
     if offer is None:
         return None
     if row.kind == "offer.received":
@@ -176,9 +182,12 @@ async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> None:
         return
     async with database.session() as session, session.begin():
         await outbox.mark_sent(session, row.id, now=clock.now(), message_id=message_id)
-        if row.recipient_id is not None and message_id is not None:
+        if row.recipient_id is not None and rendered.fingerprint is not None:
+            values: dict[str, object] = {"rendered_digest": rendered.fingerprint}
+            if message_id is not None:
+                values["message_id"] = message_id
             await session.execute(
-                update(RequestRecipient).where(RequestRecipient.id == row.recipient_id).values(message_id=message_id)
+                update(RequestRecipient).where(RequestRecipient.id == row.recipient_id).values(**values)
             )
     log.info("outbox.sent id=%s kind=%s", row.id, row.kind)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.config import Settings
+from bot.runtime import Runtime
 from bot.services.requests import close_past_requests, load_request, refresh_recipients
 from handlers.context import DISPATCHER_KEY, BotApplication, BotContext
 
@@ -18,9 +19,8 @@ async def outbox_sweep(context: BotContext) -> None:
         await dispatcher.run()
 
 
-async def close_sweep(context: BotContext) -> None:
-    """Close requests whose last slot has passed, and update the copies people hold."""
-    runtime = context.runtime
+async def close_finished_requests(runtime: Runtime) -> list[int]:
+    """Close requests whose last slot has passed, and have the copies people hold updated."""
     async with runtime.database.session() as session, session.begin():
         now = runtime.clock.now()
         closed = await close_past_requests(session, now=now)
@@ -30,6 +30,12 @@ async def close_sweep(context: BotContext) -> None:
                 await refresh_recipients(session, now=now, request=request)
     if closed:
         log.info("requests.closed count=%s", len(closed))
+    return closed
+
+
+async def close_sweep(context: BotContext) -> None:
+    """The job: close finished requests, then send the updates."""
+    if await close_finished_requests(context.runtime):
         context.kick_outbox()
 
 

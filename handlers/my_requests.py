@@ -5,7 +5,6 @@ from __future__ import annotations
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import Translator
@@ -20,6 +19,7 @@ from bot.services.requests import (
 from db.models import OfferStatus, RequestStatus, ShortageRequest
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.context import BotContext, open_turn
+from handlers.editing import edit_if_changed
 from handlers.request_views import REASON_LABELS, offered_slots, person, request_body
 
 MAX_TEXT = 3800  # below Telegram's 4096, leaving room for the closing line
@@ -112,7 +112,7 @@ async def cancel_button(update: Update, context: BotContext) -> None:
             text += " " + t.ngettext(
                 "The person who offered is told.", "The {count} people who offered are told.", told
             ).format(count=told)
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+        await edit_if_changed(query, text)
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import select
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.i18n import N_, Translator
@@ -28,6 +27,7 @@ from bot.services.requests import load_request
 from db.models import RequestRecipient, RequestStatus
 from handlers.callback_data import Action, Callback, decode, pattern
 from handlers.context import BotContext, Turn, open_turn
+from handlers.editing import digest, edit_if_changed
 from handlers.request_views import contact_line, filled_slots, offer_for_requester, picker_markup, recipient_view
 
 OUTCOME_TEXTS: dict[Outcome, str] = {
@@ -68,7 +68,8 @@ async def _refresh_my_copy(query: CallbackQuery, turn: Turn, request_id: int) ->
         declined=bool(recipient and recipient.declined),
         now_open=open_slots(request, turn.now),
     )
-    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    if await edit_if_changed(query, text, markup):
+        recipient.rendered_digest = digest(text, markup)
 
 
 def _mask_slots(slot_ids: list[int], mask: int) -> list[int] | None:
@@ -169,9 +170,7 @@ async def on_offer_button(update: Update, context: BotContext) -> None:
         if data.action is Action.WITHDRAW:
             await _answer(query, t, result, t.gettext("You have withdrawn; the practice is told."))
             if result.outcome is Outcome.OK:
-                await query.edit_message_text(
-                    t.gettext("You withdrew from request #{id}.").format(id=request.id), parse_mode=ParseMode.HTML
-                )
+                await edit_if_changed(query, t.gettext("You withdrew from request #{id}.").format(id=request.id))
             return
         await _answer(query, t, result, t.gettext("Done."))
         text, markup = offer_for_requester(t, request, offer)
@@ -182,7 +181,7 @@ async def on_offer_button(update: Update, context: BotContext) -> None:
             text += "\n\n<i>" + t.gettext("Declined.") + "</i>"
         else:
             text += "\n\n<i>" + outcome_text(t, result.outcome) + "</i>"
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await edit_if_changed(query, text, markup)
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:

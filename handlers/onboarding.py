@@ -20,6 +20,7 @@ from bot.services.invites import (
 from db.models import Invite, Member
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.context import BotContext, open_turn
+from handlers.editing import edit_if_changed
 from handlers.texts import help_text, privacy_notice, role_label, where_label
 
 # Deep-link payloads are at most 64 characters of this alphabet; anything else cannot be a code.
@@ -120,15 +121,15 @@ async def confirm_join(update: Update, context: BotContext) -> None:
         await query.answer()
         invite, member = result.check.invite, result.member
         if result.outcome is None or invite is None or member is None:
-            await query.edit_message_text(refusal(t, result.check))
+            await edit_if_changed(query, escape(refusal(t, result.check)))
             return
         if result.outcome not in (JoinOutcome.JOINED, JoinOutcome.ROLE_ADDED):
-            await query.edit_message_text(conflict_text(t, result.outcome, member), parse_mode=ParseMode.HTML)
+            await edit_if_changed(query, conflict_text(t, result.outcome, member))
             return
         welcome = t.gettext("You are now a member: {role} at {where}.").format(
             role=escape(role_label(t, invite.role)), where=where_label(t, member)
         )
-        await query.edit_message_text(welcome, parse_mode=ParseMode.HTML)
+        await edit_if_changed(query, welcome)
         await query.get_bot().send_message(user.id, help_text(t, member), parse_mode=ParseMode.HTML)
 
 
@@ -139,8 +140,8 @@ async def decline_join(update: Update, context: BotContext) -> None:
         return
     async with open_turn(update, context) as turn:
         await query.answer()
-        await query.edit_message_text(
-            turn.t.gettext("Okay, you have not joined. You can open the invitation link again later.")
+        await edit_if_changed(
+            query, escape(turn.t.gettext("Okay, you have not joined. You can open the invitation link again later."))
         )
 
 

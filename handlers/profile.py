@@ -23,6 +23,7 @@ from db.models import Member
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.commands import command_menu
 from handlers.context import BotContext, open_turn, translator_for
+from handlers.editing import remove_buttons
 from handlers.texts import LANGUAGE_NAMES, roles_label, where_label
 
 
@@ -71,7 +72,7 @@ async def phone_choice(update: Update, context: BotContext) -> None:
             await query.answer(t.gettext("This button no longer works."))
             return
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await remove_buttons(query)
         if choice == "stop":
             await stop_sharing_phone(turn.session, now=turn.now, member=member)
             await query.get_bot().send_message(member.telegram_user_id, t.gettext("Your phone number is deleted."))

@@ -32,6 +32,7 @@ from bot.services.requests import (
 from db.models import Daypart, Urgency
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.context import BotContext, open_turn
+from handlers.editing import remove_buttons
 from handlers.form_errors import error_text
 from handlers.request_views import DAYPART_LABELS, NEEDED_LABELS
 
@@ -164,7 +165,7 @@ async def toggle_day(update: Update, context: BotContext) -> int:
                 await query.answer(t.gettext("Choose at least one day first."), show_alert=True)
                 return DAYS
             await query.answer()
-            await query.edit_message_reply_markup(None)
+            await remove_buttons(query)
             d["slots"] = []
             return await ask_daypart(update, context, t)
         if step != "day" or len(value) != 8 or not value.isdigit():
@@ -251,7 +252,7 @@ async def choose_daypart(update: Update, context: BotContext) -> int:
             await query.answer(turn.t.gettext("This button belongs to another step."))
             return DAYPARTS
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await remove_buttons(query)
         parts = [Daypart.OCHTEND, Daypart.MIDDAG] if value == "both" else [Daypart(value)]
         for part in parts:
             slot = SlotInput.for_daypart(date.fromisoformat(day), part)
@@ -319,7 +320,7 @@ async def choose_urgency(update: Update, context: BotContext) -> int:
             return URGENCY
         await query.answer()
         d["urgency"] = value
-        await query.edit_message_reply_markup(None)
+        await remove_buttons(query)
         if _complete(d):
             return await show_preview(update, context, t)
         return await ask_note(update, t)
@@ -365,7 +366,7 @@ async def skip_note(update: Update, context: BotContext) -> int:
             await query.answer(turn.t.gettext("This button belongs to another step."))
             return NOTE
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await remove_buttons(query)
         draft(context)["note"] = None
         return await show_preview(update, context, turn.t)
 
@@ -433,11 +434,11 @@ async def confirm(update: Update, context: BotContext) -> int:
         t, d = turn.t, draft(context)
         if step == "abort":
             await query.answer()
-            await query.edit_message_reply_markup(None)
+            await remove_buttons(query)
             return await _stop(update, context, t)
         if step == "edit" and value in ("role", "days", "urgency", "note"):
             await query.answer()
-            await query.edit_message_reply_markup(None)
+            await remove_buttons(query)
             if value == "role":
                 return await ask_role(update, t)
             if value == "urgency":
@@ -469,7 +470,7 @@ async def confirm(update: Update, context: BotContext) -> int:
             await query.answer(error_text(t, exc.code), show_alert=True)
             return CONFIRM
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await remove_buttons(query)
         wijk = escape(practice.wijk.name)
         if posted.recipients:
             text = t.ngettext(

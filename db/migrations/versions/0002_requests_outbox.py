@@ -74,6 +74,7 @@ def upgrade() -> None:
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('chat_id', sa.BigInteger(), nullable=False),
     sa.Column('message_id', sa.BigInteger(), nullable=True),
+    sa.Column('rendered_digest', sa.String(length=64), nullable=True),
     sa.Column('declined', sa.Boolean(), nullable=False),
     sa.Column('created_at', db.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['member.id'], name=op.f('fk_request_recipient_member_id_member'), ondelete='CASCADE'),

@@ -1,0 +1,85 @@
+"""Following up: /mijnverzoeken, cancelling with a reason, and closing when the last slot has passed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import RequestStatus, ShortageRequest
+from handlers.jobs import close_finished_requests
+from tests.e2e.requests_helpers import noordwest, post
+from tests.harness import Harness
+
+
+async def status_of(bot: Harness, request_id: int) -> str | None:
+    async with bot.session() as session:
+        return await session.scalar(select(ShortageRequest.status).where(ShortageRequest.id == request_id))
+
+
+async def test_my_requests_shows_status_offers_and_who_fills_what(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob, carol = people.anna, people.bob, people.carol
+    await anna.send("/mijnverzoeken")
+    assert "geen open of recente hulpvragen" in anna.last().text
+    first = await post(bot, anna, days=("Morgen",), dayparts=("Hele dag",))
+    await bot.dispatch()
+    await bob.press(bob.last(), "Dagdelen kiezen…")
+    await bob.press(bob.last(), "▫️ di 24 nov, ochtend")
+    await bob.press(bob.last(), "Aanbieden (1)")
+    await carol.press(carol.last(), "Ik kan alles")
+    await bot.dispatch()
+    await anna.press(next(m for m in anna.messages() if m.text.startswith("Aanbod") and "Bob" in m.text),
+                     "Accepteren")
+    await anna.send("/myrequests")
+    overview = anna.last()
+    assert f"Hulpvraag #{first}" in overview.text
+    assert "ochtend (08:00–12:30) — ingevuld door Bob" in overview.text
+    assert "Aanbiedingen die op je antwoord wachten:\nCarol" in overview.text
+    assert overview.button_texts == [f"Annuleer #{first}"]
+    await people.bob.send("/mijnverzoeken")
+    assert "Alleen praktijkmanagers en huisartsen" in people.bob.last().text
+
+
+async def test_cancel_with_a_reason_tells_everyone_who_offered(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob, carol = people.anna, people.bob, people.carol
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Hele dag",))
+    await bot.dispatch()
+    carol_copy = carol.last()
+    await bob.press(bob.last(), "Dagdelen kiezen…")
+    await bob.press(bob.last(), "▫️ di 24 nov, middag")
+    await bob.press(bob.last(), "Aanbieden (1)")
+    await bot.dispatch()
+    await anna.press(anna.last(), "Accepteren")
+    await anna.send("/mijnverzoeken")
+    await anna.press(anna.last(), f"Annuleer #{request_id}")
+    assert f"Waarom annuleer je hulpvraag #{request_id}?" in anna.last().text
+    await anna.press(anna.last(), "binnen de praktijk opgelost")
+    assert anna.last().text == (
+        f"Hulpvraag #{request_id} is geannuleerd (binnen de praktijk opgelost). Wie aanbood, krijgt bericht."
+    )
+    await bot.dispatch()
+    assert "Deze hulpvraag is geannuleerd: binnen de praktijk opgelost." in bob.last().text
+    carol_view = next(m for m in carol.messages() if m.message_id == carol_copy.message_id)
+    assert "Status: geannuleerd" in carol_view.text and carol_view.buttons == []
+    assert await status_of(bot, request_id) == RequestStatus.CANCELLED.value
+    # A replayed press on the old copy or a second cancel changes nothing.
+    await carol.press_data(carol_view, f"v1:oa:{request_id}")
+    assert "staat niet meer open" in (carol.callback_answers[-1].text or "")
+    await anna.press_data(anna.last(), f"v1:cr:{request_id}:mistake")
+    assert "staat niet meer open" in (anna.callback_answers[-1].text or "")
+
+
+async def test_a_request_closes_by_itself_after_its_last_slot(bot: Harness) -> None:
+    people = await noordwest(bot)
+    request_id = await post(bot, people.anna, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    copy = people.bob.last()
+    assert await close_finished_requests(bot.app.bot_data["runtime"]) == []
+    bot.clock.advance(days=1, hours=4)  # Tuesday 14:00, the morning is over
+    assert await close_finished_requests(bot.app.bot_data["runtime"]) == [request_id]
+    await bot.dispatch()
+    assert await status_of(bot, request_id) == RequestStatus.CLOSED.value
+    closed_view = next(m for m in people.bob.messages() if m.message_id == copy.message_id)
+    assert "Status: gesloten" in closed_view.text and closed_view.buttons == []
+    await people.bob.press_data(closed_view, f"v1:oa:{request_id}")
+    assert "staat niet meer open" in (people.bob.callback_answers[-1].text or "")
