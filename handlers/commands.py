@@ -10,6 +10,8 @@ from db.models import Member, Role
 # (Dutch command, English command, description). Both spellings work for everyone; the menu shows the
 # reader's language.
 BASE_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("verzoek", "request", N_("Ask the wijk for help (practice managers, GPs)")),
+    ("mijnverzoeken", "myrequests", N_("Your practice's requests and offers")),
     ("profiel", "profile", N_("Your name, practice, wijk and roles")),
     ("taal", "language", N_("Nederlands or English")),
     ("help", "help", N_("What you can do")),

@@ -8,17 +8,16 @@ in the middle loses nothing. Each wrong input gets a translated explanation and 
 from __future__ import annotations
 
 import warnings
-from datetime import date, time, timedelta
+from datetime import date, time
 from html import escape
-from typing import Any, cast
+from typing import Any
 
-from babel.dates import format_date
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.i18n import Translator
-from bot.services.dates import DateInputError, next_working_days, parse_dates, parse_time_range, validate_request_date
+from bot.services.dates import DateInputError, parse_dates, parse_time_range, validate_request_date
 from bot.services.requests import (
     MAX_DAYS_AHEAD,
     NeededRole,
@@ -30,59 +29,37 @@ from bot.services.requests import (
     practice_to_post_for,
 )
 from db.models import Daypart, Urgency
-from handlers.callback_data import Action, decode, encode, pattern
+from handlers.callback_data import Action, pattern
 from handlers.context import BotContext, open_turn
 from handlers.editing import remove_buttons
 from handlers.form_errors import error_text
-from handlers.request_views import DAYPART_LABELS, NEEDED_LABELS
-
-ROLE, DAYS, DAYPARTS, URGENCY, NOTE, CONFIRM = range(6)
-END = ConversationHandler.END
-DRAFT = "request_draft"
-QUICK_WORKING_DAYS = 3
-
-
-def draft(context: BotContext) -> dict[str, Any]:
-    """The draft in user_data (plain JSON, so it can be persisted)."""
-    assert context.user_data is not None
-    return cast(dict[str, Any], context.user_data.setdefault(DRAFT, {"days": [], "slots": []}))
-
-
-def _step(data: str | None) -> tuple[str, str]:
-    parsed = decode(data)
-    if parsed is None or parsed.action is not Action.REQUEST_STEP or not parsed.args:
-        return "", ""
-    return parsed.args[0], parsed.args[1] if len(parsed.args) > 1 else ""
-
-
-def _button(label: str, step: str, value: str = "") -> InlineKeyboardButton:
-    args = [step, value] if value else [step]
-    return InlineKeyboardButton(label, callback_data=encode(Action.REQUEST_STEP, *args))
-
-
-def _day_label(t: Translator, day: date) -> str:
-    return format_date(day, "EEE d MMM", locale=t.language)
-
-
-def _complete(d: dict[str, Any]) -> bool:
-    return bool(d.get("role") and d.get("slots") and d.get("urgency") and "note" in d)
-
-
-async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
-    """Answer in the chat the update came from."""
-    message = update.effective_message
-    assert message is not None
-    return await message.reply_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
-
+from handlers.request_steps import (
+    CONFIRM,
+    DAYPARTS,
+    DAYS,
+    DRAFT,
+    END,
+    NOTE,
+    ROLE,
+    URGENCY,
+    after_slots,
+    ask_daypart,
+    ask_days,
+    ask_note,
+    ask_role,
+    ask_urgency,
+    days_markup,
+    draft,
+    is_complete,
+    next_day,
+    parse_step,
+    reply,
+    show_preview,
+    slots_of,
+)
+from handlers.request_views import NEEDED_LABELS
 
 # --- step 1: what --------------------------------------------------------------------------------------
-
-
-async def ask_role(update: Update, t: Translator) -> int:
-    """Show the roles as buttons."""
-    rows = [[_button(t.gettext(NEEDED_LABELS[role]), "role", role.value)] for role in NeededRole]
-    await _reply(update, t.gettext("<b>New request</b> (1/5)\nWhat do you need?"), InlineKeyboardMarkup(rows))
-    return ROLE
 
 
 async def start(update: Update, context: BotContext) -> int:
@@ -90,7 +67,7 @@ async def start(update: Update, context: BotContext) -> int:
     async with open_turn(update, context) as turn:
         practice = practice_to_post_for(turn.member)
         if practice is None:
-            await _reply(
+            await reply(
                 update,
                 turn.t.gettext(
                     "Only practice managers and GPs of a practice can post a request. /help shows what you can do."
@@ -106,7 +83,7 @@ async def choose_role(update: Update, context: BotContext) -> int:
     """Store the role; go on to the days, or back to the preview when changing."""
     query = update.callback_query
     assert query is not None
-    step, value = _step(query.data)
+    step, value = parse_step(query.data)
     async with open_turn(update, context) as turn:
         if step != "role" or value not in {role.value for role in NeededRole}:
             await query.answer(turn.t.gettext("This button belongs to another step."))
@@ -118,7 +95,7 @@ async def choose_role(update: Update, context: BotContext) -> int:
             turn.t.gettext("What: {role}").format(role=escape(turn.t.gettext(NEEDED_LABELS[NeededRole(value)]))),
             parse_mode=ParseMode.HTML,
         )
-        if _complete(d):
+        if is_complete(d):
             return await show_preview(update, context, turn.t)
         return await ask_days(update, context, turn.t, turn.now.astimezone(turn.t.zone).date())
 
@@ -126,37 +103,11 @@ async def choose_role(update: Update, context: BotContext) -> int:
 # --- step 2: which days --------------------------------------------------------------------------------
 
 
-def _days_markup(t: Translator, today: date, chosen: list[str]) -> InlineKeyboardMarkup:
-    quick = [today, today + timedelta(days=1), *next_working_days(today + timedelta(days=1), QUICK_WORKING_DAYS)]
-    days = sorted({*quick, *(date.fromisoformat(d) for d in chosen)})
-    rows = []
-    for day in days:
-        prefix = "✅ " if day.isoformat() in chosen else ""
-        label = _day_label(t, day)
-        if day == today:
-            label = t.gettext("Today ({day})").format(day=label)
-        elif day == today + timedelta(days=1):
-            label = t.gettext("Tomorrow ({day})").format(day=label)
-        rows.append([_button(prefix + label, "day", day.strftime("%Y%m%d"))])
-    rows.append([_button(t.gettext("Next ›"), "days_done")])
-    return InlineKeyboardMarkup(rows)
-
-
-async def ask_days(update: Update, context: BotContext, t: Translator, today: date) -> int:
-    """Quick buttons for the coming days; a typed date (or several) works too."""
-    text = t.gettext(
-        "<b>Which days?</b> (2/5)\nTap the days, or type dates such as <code>3-12</code>, <code>03-12-2026</code> "
-        "or <code>di 3 dec</code> (several at once: separate with commas). Then tap Next."
-    )
-    await _reply(update, text, _days_markup(t, today, draft(context)["days"]))
-    return DAYS
-
-
 async def toggle_day(update: Update, context: BotContext) -> int:
     """Tap a day on or off; Next goes on to the day-parts."""
     query = update.callback_query
     assert query is not None
-    step, value = _step(query.data)
+    step, value = parse_step(query.data)
     async with open_turn(update, context) as turn:
         t, today = turn.t, turn.now.astimezone(turn.t.zone).date()
         d = draft(context)
@@ -180,7 +131,7 @@ async def toggle_day(update: Update, context: BotContext) -> int:
         await query.answer()
         iso = day.isoformat()
         d["days"] = sorted(set(d["days"]) ^ {iso})
-        await query.edit_message_reply_markup(_days_markup(t, today, d["days"]))
+        await query.edit_message_reply_markup(days_markup(t, today, d["days"]))
         return DAYS
 
 
@@ -195,7 +146,7 @@ async def type_days(update: Update, context: BotContext) -> int:
             for day in days:
                 validate_request_date(day, today, MAX_DAYS_AHEAD)
         except DateInputError as exc:
-            await _reply(update, error_text(t, exc.code, part=getattr(exc, "part", None)))
+            await reply(update, error_text(t, exc.code, part=getattr(exc, "part", None)))
             return DAYS
         d = draft(context)
         d["days"] = sorted(set(d["days"]) | {day.isoformat() for day in days})
@@ -203,35 +154,6 @@ async def type_days(update: Update, context: BotContext) -> int:
 
 
 # --- step 3: day-parts per day -------------------------------------------------------------------------
-
-
-def _next_day(d: dict[str, Any]) -> str | None:
-    done = {slot["day"] for slot in d["slots"]}
-    return next((day for day in d["days"] if day not in done), None)
-
-
-async def ask_daypart(update: Update, context: BotContext, t: Translator) -> int:
-    """Ask for the first day without a day-part yet; when none is left, go on to urgency."""
-    d = draft(context)
-    day = _next_day(d)
-    if day is None:
-        return await after_slots(update, context, t)
-    label = format_date(date.fromisoformat(day), "EEEE d MMMM", locale=t.language)
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                _button(t.gettext(DAYPART_LABELS[Daypart.OCHTEND]).capitalize(), "dp", "ochtend"),
-                _button(t.gettext(DAYPART_LABELS[Daypart.MIDDAG]).capitalize(), "dp", "middag"),
-            ],
-            [_button(t.gettext("Whole day"), "dp", "both")],
-        ]
-    )
-    text = t.gettext(
-        "<b>{day}</b> (3/5)\nMorning (08:00–12:30), afternoon (13:00–17:30), the whole day, or type exact times "
-        "such as <code>08:00-12:30</code>."
-    ).format(day=escape(label))
-    await _reply(update, text, markup)
-    return DAYPARTS
 
 
 def _add_slot(d: dict[str, Any], day: str, daypart: Daypart, start: time, end: time) -> None:
@@ -244,10 +166,10 @@ async def choose_daypart(update: Update, context: BotContext) -> int:
     """A day-part button for the day being asked about."""
     query = update.callback_query
     assert query is not None
-    step, value = _step(query.data)
+    step, value = parse_step(query.data)
     async with open_turn(update, context) as turn:
         d = draft(context)
-        day = _next_day(d)
+        day = next_day(d)
         if step != "dp" or value not in ("ochtend", "middag", "both") or day is None:
             await query.answer(turn.t.gettext("This button belongs to another step."))
             return DAYPARTS
@@ -266,46 +188,26 @@ async def type_times(update: Update, context: BotContext) -> int:
     assert message is not None and message.text is not None
     async with open_turn(update, context) as turn:
         d = draft(context)
-        day = _next_day(d)
+        day = next_day(d)
         if day is None:
             return await after_slots(update, context, turn.t)
         try:
             start, end = parse_time_range(message.text[:100])
         except DateInputError as exc:
-            await _reply(update, error_text(turn.t, exc.code))
+            await reply(update, error_text(turn.t, exc.code))
             return DAYPARTS
         _add_slot(d, day, Daypart.TIME, start, end)
         return await ask_daypart(update, context, turn.t)
 
 
-async def after_slots(update: Update, context: BotContext, t: Translator) -> int:
-    """All days have their day-parts: urgency next, or the preview when changing."""
-    if _complete(draft(context)):
-        return await show_preview(update, context, t)
-    return await ask_urgency(update, t)
-
-
 # --- step 4: urgency -----------------------------------------------------------------------------------
-
-
-async def ask_urgency(update: Update, t: Translator) -> int:
-    """Spoed or normaal."""
-    markup = InlineKeyboardMarkup(
-        [[_button(t.gettext("Urgent (spoed)"), "urg", "spoed"), _button(t.gettext("Normal"), "urg", "normaal")]]
-    )
-    await _reply(
-        update,
-        t.gettext("<b>How urgent?</b> (4/5)\nUrgent is for today or tomorrow: people are told at once, also at night."),
-        markup,
-    )
-    return URGENCY
 
 
 async def choose_urgency(update: Update, context: BotContext) -> int:
     """Store the urgency; spoed only for today or tomorrow."""
     query = update.callback_query
     assert query is not None
-    step, value = _step(query.data)
+    step, value = parse_step(query.data)
     async with open_turn(update, context) as turn:
         t, d = turn.t, draft(context)
         if step != "urg" or value not in (Urgency.SPOED.value, Urgency.NORMAAL.value):
@@ -321,26 +223,12 @@ async def choose_urgency(update: Update, context: BotContext) -> int:
         await query.answer()
         d["urgency"] = value
         await remove_buttons(query)
-        if _complete(d):
+        if is_complete(d):
             return await show_preview(update, context, t)
         return await ask_note(update, t)
 
 
 # --- step 5: note ----------------------------------------------------------------------------------------
-
-
-async def ask_note(update: Update, t: Translator) -> int:
-    """An optional note, for logistics only."""
-    markup = InlineKeyboardMarkup([[_button(t.gettext("No note"), "nonote")]])
-    await _reply(
-        update,
-        t.gettext(
-            "<b>A note?</b> (5/5)\nFor logistics only, at most 500 characters: where to report, who to ask for. "
-            "<b>No patient data.</b> Type it, or tap No note."
-        ),
-        markup,
-    )
-    return NOTE
 
 
 async def type_note(update: Update, context: BotContext) -> int:
@@ -351,7 +239,7 @@ async def type_note(update: Update, context: BotContext) -> int:
         try:
             note = check_note(message.text, turn.now.astimezone(turn.t.zone).date())
         except RequestError as exc:
-            await _reply(update, error_text(turn.t, exc.code))
+            await reply(update, error_text(turn.t, exc.code))
             return NOTE
         draft(context)["note"] = note
         return await show_preview(update, context, turn.t)
@@ -362,7 +250,7 @@ async def skip_note(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     async with open_turn(update, context) as turn:
-        if _step(query.data)[0] != "nonote":
+        if parse_step(query.data)[0] != "nonote":
             await query.answer(turn.t.gettext("This button belongs to another step."))
             return NOTE
         await query.answer()
@@ -374,62 +262,11 @@ async def skip_note(update: Update, context: BotContext) -> int:
 # --- preview and send -----------------------------------------------------------------------------------
 
 
-def slots_of(d: dict[str, Any]) -> list[SlotInput]:
-    """The draft's slots as service input."""
-    return [
-        SlotInput(
-            date.fromisoformat(s["day"]),
-            Daypart(s["daypart"]),
-            time.fromisoformat(s["start"]),
-            time.fromisoformat(s["end"]),
-        )
-        for s in d["slots"]
-    ]
-
-
-def preview_text(t: Translator, d: dict[str, Any]) -> str:
-    """What will be sent, before it is."""
-    lines = [
-        "<b>" + t.gettext("Check your request") + "</b>",
-        t.gettext("From: {practice}").format(practice=escape(d.get("practice_name", ""))),
-        t.gettext("Needed: {role}").format(role=escape(t.gettext(NEEDED_LABELS[NeededRole(d["role"])]))),
-    ]
-    for slot in sorted(slots_of(d), key=lambda s: (s.day, s.start)):
-        day = format_date(slot.day, "EEEE d MMMM y", locale=t.language)
-        times = f"{slot.start:%H:%M}–{slot.end:%H:%M}"
-        if slot.daypart is not Daypart.TIME:
-            times = f"{t.gettext(DAYPART_LABELS[slot.daypart])} ({times})"
-        lines.append(f"• {escape(day)}, {escape(times)}")
-    urgency = t.gettext("Urgent (spoed)") if d["urgency"] == Urgency.SPOED.value else t.gettext("Normal")
-    lines.append(t.gettext("Urgency: {urgency}").format(urgency=urgency))
-    if d.get("note"):
-        lines.append(t.gettext("Note: {note}").format(note=escape(d["note"])))
-    return "\n".join(lines)
-
-
-async def show_preview(update: Update, context: BotContext, t: Translator) -> int:
-    """The preview, with send, change and cancel."""
-    d = draft(context)
-    markup = InlineKeyboardMarkup(
-        [
-            [_button(t.gettext("✅ Send"), "send")],
-            [_button(t.gettext("Change what"), "edit", "role"), _button(t.gettext("Change days"), "edit", "days")],
-            [
-                _button(t.gettext("Change urgency"), "edit", "urgency"),
-                _button(t.gettext("Change note"), "edit", "note"),
-            ],
-            [_button(t.gettext("Cancel"), "abort")],
-        ]
-    )
-    await _reply(update, preview_text(t, d), markup)
-    return CONFIRM
-
-
 async def confirm(update: Update, context: BotContext) -> int:
     """Send, change a step, or stop."""
     query = update.callback_query
     assert query is not None
-    step, value = _step(query.data)
+    step, value = parse_step(query.data)
     async with open_turn(update, context) as turn:
         t, d = turn.t, draft(context)
         if step == "abort":
@@ -483,7 +320,7 @@ async def confirm(update: Update, context: BotContext) -> int:
                 "Request #{id} is saved, but nobody in wijk {wijk} with this role is on Wijkhulp yet. "
                 "Tell the regional coordinator."
             )
-        await _reply(
+        await reply(
             update,
             text.format(id=posted.request.id, count=posted.recipients, wijk=wijk)
             + "\n"
@@ -496,7 +333,7 @@ async def _stop(update: Update, context: BotContext, t: Translator, *, quiet: bo
     if context.user_data is not None:
         context.user_data.pop(DRAFT, None)
     if not quiet:
-        await _reply(update, t.gettext("Request cancelled; nothing was sent."))
+        await reply(update, t.gettext("Request cancelled; nothing was sent."))
     return END
 
 
@@ -509,7 +346,7 @@ async def cancel(update: Update, context: BotContext) -> int:
 async def use_buttons(update: Update, context: BotContext) -> int | None:
     """Text where a button is expected: say so and stay."""
     async with open_turn(update, context) as turn:
-        await _reply(update, turn.t.gettext("Please use the buttons above, or /annuleer to stop."))
+        await reply(update, turn.t.gettext("Please use the buttons above, or /annuleer to stop."))
     return None
 
 

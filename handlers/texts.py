@@ -19,6 +19,7 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 LANGUAGE_NAMES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
+HELPING_ROLES = (Role.HUISARTS, Role.DOKTERSASSISTENT, Role.POH_S, Role.POH_GGZ, Role.TRIAGIST, Role.MEDISCH_STUDENT)
 
 
 def role_label(t: Translator, role: Role | str) -> str:
@@ -53,6 +54,11 @@ def help_text(t: Translator, member: Member | None) -> str:
             "/taal – language\n/help – this help"
         )
     lines = [t.gettext("<b>What you can do</b>")]
+    if member.practice is not None and member.has_role(Role.PRAKTIJKMANAGER, Role.HUISARTS):
+        lines.append(t.gettext("/verzoek – ask the practices in your wijk for help: a GP, an assistant, a POH"))
+        lines.append(t.gettext("/mijnverzoeken – your practice's requests, offers and who fills what"))
+    if member.has_role(*HELPING_ROLES):
+        lines.append(t.gettext("Requests that fit your role reach you here; one tap offers your help."))
     lines.append(t.gettext("/profiel – your name, practice, wijk and roles"))
     lines.append(t.gettext("/taal – switch between Nederlands and English"))
     lines.append(t.gettext("/annuleer – stop what you are doing"))
