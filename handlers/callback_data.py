@@ -36,6 +36,7 @@ class Action(enum.StrEnum):
     DECLINE_OFFER = "ad"
     WITHDRAW = "ow"
     CANCEL_REQUEST = "cr"
+    ADD_DAYS = "xd"
 
 
 @dataclass(frozen=True)

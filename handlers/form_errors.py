@@ -24,6 +24,7 @@ MESSAGES: dict[str, str] = {
     "too_many_slots": N_("At most 20 day-parts fit in one request; please split it in two."),
     "slot_past": N_("One of the day-parts has already ended. Change the days."),
     "slots_overlap": N_("Two of the times overlap on the same day. Change the days."),
+    "not_open": N_("This request is no longer open."),
 }
 
 

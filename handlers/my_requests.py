@@ -60,8 +60,14 @@ async def list_requests(update: Update, context: BotContext) -> None:
                 break
             parts.append(part)
             if request.status in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
-                label = t.gettext("Cancel #{id}").format(id=request.id)
-                buttons.append([InlineKeyboardButton(label, callback_data=encode(Action.CANCEL_REQUEST, request.id))])
+                cancel = t.gettext("Cancel #{id}").format(id=request.id)
+                add = t.gettext("Add days to #{id}").format(id=request.id)
+                buttons.append(
+                    [
+                        InlineKeyboardButton(add, callback_data=encode(Action.ADD_DAYS, request.id)),
+                        InlineKeyboardButton(cancel, callback_data=encode(Action.CANCEL_REQUEST, request.id)),
+                    ]
+                )
         await message.reply_html("\n\n".join(parts), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
 
 

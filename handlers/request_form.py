@@ -23,14 +23,17 @@ from bot.services.requests import (
     NeededRole,
     RequestError,
     SlotInput,
+    add_slots,
     check_note,
     check_urgency,
+    load_request,
+    may_act_for_request,
     post_request,
     practice_to_post_for,
 )
-from db.models import Daypart, Urgency
-from handlers.callback_data import Action, pattern
-from handlers.context import BotContext, open_turn
+from db.models import Daypart, RequestStatus, Urgency
+from handlers.callback_data import Action, decode, pattern
+from handlers.context import BotContext, Turn, open_turn
 from handlers.editing import remove_buttons
 from handlers.form_errors import error_text
 from handlers.request_steps import (
@@ -284,6 +287,8 @@ async def confirm(update: Update, context: BotContext) -> int:
                 return await ask_note(update, t)
             d["slots"] = []
             return await ask_days(update, context, t, turn.now.astimezone(t.zone).date())
+        if step == "add" and d.get("adding_to"):
+            return await _add_days(update, context, turn)
         if step != "send":
             await query.answer(t.gettext("This button belongs to another step."))
             return CONFIRM
@@ -329,6 +334,52 @@ async def confirm(update: Update, context: BotContext) -> int:
     return await _stop(update, context, t, quiet=True)
 
 
+async def start_adding_days(update: Update, context: BotContext) -> int:
+    """From /mijnverzoeken: add days to a running request, with the same day and day-part steps."""
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    async with open_turn(update, context) as turn:
+        request = await load_request(turn.session, data.int_arg(0) if data else None)
+        if request is None or not may_act_for_request(turn.member, request):
+            await query.answer(turn.t.gettext("You cannot do that with this request."), show_alert=True)
+            return END
+        if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+            await query.answer(turn.t.gettext("This request is no longer open."), show_alert=True)
+            return END
+        await query.answer()
+        assert context.user_data is not None
+        context.user_data[DRAFT] = {"adding_to": request.id, "days": [], "slots": []}
+        return await ask_days(update, context, turn.t, turn.now.astimezone(turn.t.zone).date())
+
+
+async def _add_days(update: Update, context: BotContext, turn: Turn) -> int:
+    """Add the draft's days to the request, checked again now."""
+    query = update.callback_query
+    assert query is not None
+    t, d = turn.t, draft(context)
+    request = await load_request(turn.session, d["adding_to"])
+    if request is None or turn.member is None or not may_act_for_request(turn.member, request):
+        await query.answer(t.gettext("You cannot do that with this request."), show_alert=True)
+        return await _stop(update, context, t, quiet=True)
+    try:
+        told = await add_slots(
+            turn.session, now=turn.now, zone=t.zone, member=turn.member, request=request, slots=slots_of(d)
+        )
+    except RequestError as exc:
+        await query.answer(error_text(t, exc.code), show_alert=True)
+        return CONFIRM
+    await query.answer()
+    await remove_buttons(query)
+    text = t.ngettext(
+        "The days are added to request #{id}; {count} person is asked again.",
+        "The days are added to request #{id}; {count} people are asked again.",
+        told,
+    )
+    await reply(update, text.format(id=request.id, count=told))
+    return await _stop(update, context, t, quiet=True)
+
+
 async def _stop(update: Update, context: BotContext, t: Translator, *, quiet: bool = False) -> int:
     if context.user_data is not None:
         context.user_data.pop(DRAFT, None)
@@ -360,7 +411,10 @@ def build() -> list[BaseHandler[Update, BotContext, Any]]:
         # one draft per person.
         warnings.filterwarnings("ignore", message=".*per_message=False.*")
         conversation = ConversationHandler(
-            entry_points=[CommandHandler(["verzoek", "request"], start, filters=filters.ChatType.PRIVATE)],
+            entry_points=[
+                CommandHandler(["verzoek", "request"], start, filters=filters.ChatType.PRIVATE),
+                CallbackQueryHandler(start_adding_days, pattern=pattern(Action.ADD_DAYS)),
+            ],
             states={
                 ROLE: [CallbackQueryHandler(choose_role, pattern=step), stay],
                 DAYS: [CallbackQueryHandler(toggle_day, pattern=step), MessageHandler(text, type_days)],

@@ -124,8 +124,11 @@ async def ask_daypart(update: Update, context: BotContext, t: Translator) -> int
 
 
 async def after_slots(update: Update, context: BotContext, t: Translator) -> int:
-    """All days have their day-parts: urgency next, or the preview when changing."""
-    if is_complete(draft(context)):
+    """All days have their day-parts: urgency next, or the preview when changing or adding days."""
+    d = draft(context)
+    if d.get("adding_to"):
+        return await show_add_preview(update, context, t)
+    if is_complete(d):
         return await show_preview(update, context, t)
     return await ask_urgency(update, t)
 
@@ -170,19 +173,26 @@ def slots_of(d: dict[str, Any]) -> list[SlotInput]:
     ]
 
 
-def preview_text(t: Translator, d: dict[str, Any]) -> str:
-    """What will be sent, before it is."""
-    lines = [
-        "<b>" + t.gettext("Check your request") + "</b>",
-        t.gettext("From: {practice}").format(practice=escape(d.get("practice_name", ""))),
-        t.gettext("Needed: {role}").format(role=escape(t.gettext(NEEDED_LABELS[NeededRole(d["role"])]))),
-    ]
+def slot_lines(t: Translator, d: dict[str, Any]) -> list[str]:
+    """The draft's slots, one line each, in order."""
+    lines = []
     for slot in sorted(slots_of(d), key=lambda s: (s.day, s.start)):
         day = format_date(slot.day, "EEEE d MMMM y", locale=t.language)
         times = f"{slot.start:%H:%M}–{slot.end:%H:%M}"
         if slot.daypart is not Daypart.TIME:
             times = f"{t.gettext(DAYPART_LABELS[slot.daypart])} ({times})"
         lines.append(f"• {escape(day)}, {escape(times)}")
+    return lines
+
+
+def preview_text(t: Translator, d: dict[str, Any]) -> str:
+    """What will be sent, before it is."""
+    lines = [
+        "<b>" + t.gettext("Check your request") + "</b>",
+        t.gettext("From: {practice}").format(practice=escape(d.get("practice_name", ""))),
+        t.gettext("Needed: {role}").format(role=escape(t.gettext(NEEDED_LABELS[NeededRole(d["role"])]))),
+        *slot_lines(t, d),
+    ]
     urgency = t.gettext("Urgent (spoed)") if d["urgency"] == Urgency.SPOED.value else t.gettext("Normal")
     lines.append(t.gettext("Urgency: {urgency}").format(urgency=urgency))
     if d.get("note"):
@@ -208,4 +218,16 @@ async def show_preview(update: Update, context: BotContext, t: Translator) -> in
         ]
     )
     await reply(update, preview_text(t, d), markup)
+    return CONFIRM
+
+
+async def show_add_preview(update: Update, context: BotContext, t: Translator) -> int:
+    """Adding days to a running request: the new days, then add or cancel."""
+    d = draft(context)
+    lines = ["<b>" + t.gettext("Add to request #{id}:").format(id=d["adding_to"]) + "</b>"]
+    lines += slot_lines(t, d)
+    markup = InlineKeyboardMarkup(
+        [[step_button(t.gettext("✅ Add"), "add"), step_button(t.gettext("Cancel"), "abort")]]
+    )
+    await reply(update, "\n".join(lines), markup)
     return CONFIRM

@@ -381,3 +381,54 @@ async def practice_requests(session: AsyncSession, *, practice_id: int, now: dat
     )
     found = [await load_request(session, request_id) for request_id in ids]
     return [request for request in found if request is not None]
+
+
+async def add_slots(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    member: Member,
+    request: ShortageRequest,
+    slots: list[SlotInput],
+) -> int:
+    """Add days to a request that is still running (sick leave gets longer); everyone asked gets a fresh
+    copy, including those who could not help on the first days."""
+    if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+        raise RequestError("not_open")
+    check_slots(slots, now=now, zone=zone)
+    if len(request.slots) + len(slots) > MAX_SLOTS:
+        raise RequestError("too_many_slots")
+    new = []
+    for slot in slots:
+        start, end = slot_times(slot, zone)
+        if any(start < old.end_at and old.start_at < end for old in request.slots):
+            raise RequestError("slots_overlap")
+        new.append(RequestSlot(day=slot.day, daypart=slot.daypart.value, start_at=start, end_at=end))
+    request.slots.extend(new)
+    request.ends_at = max(request.ends_at, *(row.end_at for row in new))
+    request.status = RequestStatus.OPEN.value
+    await session.flush()
+    recipients = list(await session.scalars(select(RequestRecipient).where(RequestRecipient.request_id == request.id)))
+    for recipient in recipients:
+        recipient.declined = False
+        await enqueue(
+            session,
+            now=now,
+            kind="request.new",
+            chat_id=recipient.chat_id,
+            member_id=recipient.member_id,
+            recipient_id=recipient.id,
+            params={"request_id": request.id},
+        )
+    await audit.record(
+        session,
+        at=now,
+        action="request.days_added",
+        region_id=request.region_id,
+        actor_member_id=member.id,
+        subject_type="request",
+        subject_id=request.id,
+        details={"slots": len(new)},
+    )
+    return len(recipients)

@@ -33,7 +33,7 @@ async def test_my_requests_shows_status_offers_and_who_fills_what(bot: Harness) 
     assert f"Hulpvraag #{first}" in overview.text
     assert "ochtend (08:00–12:30) — ingevuld door Bob" in overview.text
     assert "Aanbiedingen die op je antwoord wachten:\nCarol" in overview.text
-    assert overview.button_texts == [f"Annuleer #{first}"]
+    assert overview.button_texts == [f"Dagen toevoegen aan #{first}", f"Annuleer #{first}"]
     await people.bob.send("/mijnverzoeken")
     assert "Alleen praktijkmanagers en huisartsen" in people.bob.last().text
 
@@ -82,3 +82,41 @@ async def test_a_request_closes_by_itself_after_its_last_slot(bot: Harness) -> N
     assert "Status: gesloten" in closed_view.text and closed_view.buttons == []
     await people.bob.press_data(closed_view, f"v1:oa:{request_id}")
     assert "staat niet meer open" in (people.bob.callback_answers[-1].text or "")
+
+
+async def test_add_days_to_a_running_request(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob, carol = people.anna, people.bob, people.carol
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    await carol.press(carol.last(), "Kan niet")
+    await bob.press(bob.last(), "Ik kan alles")
+    await bot.dispatch()
+    await anna.press(anna.last(), "Accepteren")
+    await anna.send("/mijnverzoeken")
+    await anna.press(anna.last(), f"Dagen toevoegen aan #{request_id}")
+    await anna.send("24-11")
+    await anna.press(anna.last(), "Verder ›")
+    await anna.press(anna.last(), "Ochtend")
+    assert anna.last().text.startswith(f"Toevoegen aan hulpvraag #{request_id}:")
+    await anna.press(anna.last(), "✅ Toevoegen")
+    assert "overlappen" in (anna.callback_answers[-1].text or ""), "the morning of the 24th is already asked"
+    await anna.press(anna.last(), "Annuleren")
+
+    await anna.send("/mijnverzoeken")
+    await anna.press(anna.last(), f"Dagen toevoegen aan #{request_id}")
+    await anna.send("25-11")
+    await anna.press(anna.last(), "Verder ›")
+    await anna.press(anna.last(), "Middag")
+    await anna.press(anna.last(), "✅ Toevoegen")
+    assert f"De dagen zijn toegevoegd aan hulpvraag #{request_id}; 2 mensen worden opnieuw gevraagd." in (
+        anna.last().text
+    )
+    await bot.dispatch()
+    fresh = carol.last()
+    assert "woensdag 25 november 2026, middag (13:00–17:30)" in fresh.text
+    assert fresh.button_texts == ["Ik kan alles", "Kan niet"], "Carol could not on the 24th, but may on the 25th"
+    await carol.press(fresh, "Ik kan alles")
+    await bot.dispatch()
+    offer = anna.last()
+    assert "Carol" in offer.text and "woensdag 25 november" in offer.text and "dinsdag" not in offer.text
