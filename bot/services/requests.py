@@ -183,6 +183,19 @@ async def find_recipients(session: AsyncSession, request: ShortageRequest, autho
     return [m for m in await session.scalars(statement) if m.id != author_id]
 
 
+async def send_copy(session: AsyncSession, *, now: datetime, recipient: RequestRecipient) -> None:
+    """Queue a fresh copy of the request for one person asked; it is rendered when it is sent."""
+    await enqueue(
+        session,
+        now=now,
+        kind="request.new",
+        chat_id=recipient.chat_id,
+        member_id=recipient.member_id,
+        recipient_id=recipient.id,
+        params={"request_id": recipient.request_id},
+    )
+
+
 async def post_request(
     session: AsyncSession,
     *,
@@ -226,15 +239,7 @@ async def post_request(
         )
         session.add(recipient)
         await session.flush()
-        await enqueue(
-            session,
-            now=now,
-            kind="request.new",
-            chat_id=member.telegram_user_id,
-            member_id=member.id,
-            recipient_id=recipient.id,
-            params={"request_id": request.id},
-        )
+        await send_copy(session, now=now, recipient=recipient)
     await audit.record(
         session,
         at=now,
@@ -412,15 +417,7 @@ async def add_slots(
     recipients = list(await session.scalars(select(RequestRecipient).where(RequestRecipient.request_id == request.id)))
     for recipient in recipients:
         recipient.declined = False
-        await enqueue(
-            session,
-            now=now,
-            kind="request.new",
-            chat_id=recipient.chat_id,
-            member_id=recipient.member_id,
-            recipient_id=recipient.id,
-            params={"request_id": request.id},
-        )
+        await send_copy(session, now=now, recipient=recipient)
     await audit.record(
         session,
         at=now,
