@@ -34,6 +34,8 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # PTB's DEBUG output holds the token (in the API URL), whole updates and call parameters: never below INFO.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))
     if level != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,11 +47,19 @@ class Turn:
     member: Member | None
     t: Translator
     runtime: Runtime
+    kick_outbox: Callable[[], None] = lambda: None
 
     @property
     def now(self) -> datetime:
         """The current time from the injected clock."""
         return self.runtime.clock.now()
+
+    async def commit(self) -> None:
+        """Make the change durable before talking to Telegram: a reply that fails must not undo a saved
+        request, and SQLite's write lock should not be held during network calls. Outbox rows go out now."""
+        await self.session.commit()
+        if self.session.info.pop("outbox_written", False):
+            self.kick_outbox()
 
 
 def translator_for(runtime: Runtime, member: Member | None, telegram_language: str | None) -> Translator:
@@ -62,15 +70,19 @@ def translator_for(runtime: Runtime, member: Member | None, telegram_language: s
 
 @asynccontextmanager
 async def open_turn(update: Update, context: BotContext) -> AsyncIterator[Turn]:
-    """Open the update's session and transaction; commit when the handler returns, roll back if it raises."""
+    """Open the update's session; commit when the handler returns (or earlier, with turn.commit()), roll back
+    if it raises."""
     runtime = context.runtime
     user = update.effective_user
     async with runtime.database.session() as session:
-        async with session.begin():
-            member = await find_member(session, user.id) if user else None
-            if member is not None and user is not None:
-                await refresh_display_name(member, user.full_name)
-            language = user.language_code if user else None
-            yield Turn(session, member, translator_for(runtime, member, language), runtime)
-        if session.info.pop("outbox_written", False):
-            context.kick_outbox()
+        member = await find_member(session, user.id) if user else None
+        if member is not None and user is not None:
+            await refresh_display_name(member, user.full_name)
+        language = user.language_code if user else None
+        turn = Turn(session, member, translator_for(runtime, member, language), runtime, context.kick_outbox)
+        try:
+            yield turn
+        except BaseException:
+            await session.rollback()
+            raise
+        await turn.commit()

@@ -12,7 +12,6 @@ import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
@@ -42,6 +41,7 @@ log = logging.getLogger(__name__)
 
 # Enough to reach Telegram's ~30 messages a second; AIORateLimiter keeps the actual pace.
 PARALLEL_SENDS = 30
+RECORD_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,9 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
             return None  # the copy already shows this; Telegram would refuse the edit
         edit = row.params.get("message_id") if row.kind == "request.refresh" else None
         return Rendered(text, markup, edit, fingerprint)
+    if row.kind == "request.superseded":
+        text = t.gettext("Request #{id} has changed; the new version is below.").format(id=request.id)
+        return Rendered(text, None, row.params.get("message_id"))
     if offer is None:
         return None
     if row.kind == "offer.received":
@@ -149,47 +152,57 @@ async def deliver(bot: Bot, row: Claimed, rendered: Rendered) -> int | None:
 async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> None:
     """Render, send, and record the result of one claimed row."""
     database, clock = runtime.database, runtime.clock
-    async with database.session() as session, session.begin():
-        rendered = await render(session, row, runtime)
-        if rendered is None:
-            await outbox.mark_skipped(session, row.id, now=clock.now())
-            return
+    try:
+        async with database.session() as session, session.begin():
+            rendered = await render(session, row, runtime)
+            if rendered is None:
+                await outbox.mark_skipped(session, row.id, now=clock.now())
+                return
+    except Exception:  # nothing was sent: try again later, counted, instead of leaving the row claimed
+        log.exception("outbox row %s could not be rendered", row.id)
+        await _retry(runtime, row, error="render", delay=outbox.backoff(row.attempts))
+        return
     try:
         message_id = await deliver(bot, row, rendered)
     except RetryAfter as exc:
-        async with database.session() as session, session.begin():
-            await outbox.mark_retry(
-                session, row.id, at=clock.now() + retry_delay(exc), error="429", attempts=row.attempts
-            )
+        await _retry(runtime, row, error="429", delay=retry_delay(exc), counts=False)
         return
-    except Forbidden as exc:
+    except (Forbidden, BadRequest) as exc:
         async with database.session() as session, session.begin():
-            await outbox.mark_failed(session, row.id, error=f"forbidden: {exc.message}")
-        return
-    except BadRequest as exc:
-        async with database.session() as session, session.begin():
-            await outbox.mark_failed(session, row.id, error=f"bad request: {exc.message}")
+            await outbox.mark_failed(session, row.id, error=f"{type(exc).__name__}: {exc.message}")
         return
     except NetworkError as exc:  # 5xx, timeouts, dropped connections
-        async with database.session() as session, session.begin():
-            await outbox.mark_retry(
-                session,
-                row.id,
-                at=clock.now() + outbox.backoff(row.attempts),
-                error=type(exc).__name__,
-                attempts=row.attempts,
-            )
+        await _retry(runtime, row, error=type(exc).__name__, delay=outbox.backoff(row.attempts))
         return
-    async with database.session() as session, session.begin():
-        await outbox.mark_sent(session, row.id, now=clock.now(), message_id=message_id)
-        if row.recipient_id is not None and rendered.fingerprint is not None:
-            values: dict[str, object] = {"rendered_digest": rendered.fingerprint}
-            if message_id is not None:
-                values["message_id"] = message_id
-            await session.execute(
-                update(RequestRecipient).where(RequestRecipient.id == row.recipient_id).values(**values)
-            )
+    await _record(runtime, row, rendered, message_id)
     log.info("outbox.sent id=%s kind=%s", row.id, row.kind)
+
+
+async def _retry(runtime: Runtime, row: Claimed, *, error: str, delay: timedelta, counts: bool = True) -> None:
+    async with runtime.database.session() as session, session.begin():
+        await outbox.mark_retry(
+            session, row.id, at=runtime.clock.now() + delay, error=error, attempts=row.attempts, counts=counts
+        )
+
+
+async def _record(runtime: Runtime, row: Claimed, rendered: Rendered, message_id: int | None) -> None:
+    """Telegram has the message: record it, trying a few times, because failing here means sending it again."""
+    for attempt in range(RECORD_TRIES):
+        try:
+            async with runtime.database.session() as session, session.begin():
+                await outbox.record_delivery(
+                    session,
+                    row.id,
+                    now=runtime.clock.now(),
+                    message_id=message_id,
+                    recipient_id=row.recipient_id,
+                    fingerprint=rendered.fingerprint,
+                )
+            return
+        except Exception:
+            log.warning("outbox row %s sent but not yet recorded (try %s)", row.id, attempt + 1)
+            await asyncio.sleep(0.2 * (attempt + 1))
+    log.error("outbox.unrecorded id=%s: it will be sent again after the claim timeout", row.id)
 
 
 class Dispatcher:
@@ -231,11 +244,3 @@ class Dispatcher:
             await handle_row(self.runtime, self.bot, row)
         except Exception:
             log.exception("outbox row %s failed unexpectedly", row.id)
-
-
-async def pending_count(session: AsyncSession) -> int:
-    """Rows still to send, for tests and health checks."""
-    from db.models import OutboxMessage, OutboxStatus
-
-    rows = await session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING.value))
-    return len(list(rows))

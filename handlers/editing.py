@@ -8,6 +8,7 @@ import re
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -34,7 +35,13 @@ async def edit_if_changed(query: CallbackQuery, html_text: str, markup: InlineKe
     message = query.message
     if isinstance(message, Message) and shows(message, html_text, markup):
         return False
-    await query.edit_message_text(html_text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    try:
+        await query.edit_message_text(html_text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        # A double tap: the first press already changed the message to this; the press we see is older.
+        if "not modified" not in exc.message.lower():
+            raise
+        return False
     return True
 
 
@@ -42,4 +49,8 @@ async def remove_buttons(query: CallbackQuery) -> None:
     """Take the buttons off the pressed message, if it still has any."""
     message = query.message
     if isinstance(message, Message) and message.reply_markup and message.reply_markup.inline_keyboard:
-        await query.edit_message_reply_markup(None)
+        try:
+            await query.edit_message_reply_markup(None)
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise

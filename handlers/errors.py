@@ -30,7 +30,9 @@ async def on_error(update: object, context: BotContext) -> None:
     )
     # No database lookup here: the failure may be the database itself, so use Telegram's language hint.
     t = translator_for(context.runtime, None, user.language_code if user else None)
-    text = t.gettext("Sorry, something went wrong on our side. Nothing was changed; please try again in a moment.")
+    text = t.gettext(
+        "Sorry, something went wrong on our side. Please try again in a moment; /help shows what you can do."
+    )
     try:
         # A message rather than a callback answer: the handler may have answered the press already, and a
         # second answer would be refused.

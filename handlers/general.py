@@ -57,10 +57,25 @@ def build() -> list[BaseHandler[Update, BotContext, None]]:
     ]
 
 
+async def private_only(update: Update, context: BotContext) -> None:
+    """A personal command used in a group: answered with a pointer to the private chat, nothing shown there."""
+    message = update.effective_message
+    if message is None:
+        return
+    async with open_turn(update, context) as turn:
+        await message.reply_text(turn.t.gettext("Please use this command in a private chat with me."))
+
+
+PRIVATE_COMMANDS = ["verzoek", "request", "mijnverzoeken", "myrequests", "uitnodiging", "invite", "profiel", "profile"]
+
+
 def build_fallbacks() -> list[BaseHandler[Update, BotContext, None]]:
     """Catch-alls; register after every feature, so they only see what nothing else took."""
     return [
+        CommandHandler(PRIVATE_COMMANDS, private_only, filters=filters.ChatType.GROUPS),
         # In groups the bot only answers what is addressed to it; elsewhere everything gets an answer.
-        MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, not_understood),
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, not_understood
+        ),
         CallbackQueryHandler(stale_button),
     ]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import Translator
 from bot.permissions import is_coordinator_of, may_browse_wijk, may_invite_to
@@ -15,6 +14,7 @@ from bot.services.network import active_practices, active_wijken
 from db.models import INVITABLE_ROLES, PRACTICE_ROLES, Practice, Role, Wijk
 from handlers.callback_data import Action, Callback, decode, encode, pattern
 from handlers.context import BotContext, Turn, open_turn
+from handlers.editing import edit_if_changed
 from handlers.texts import role_label
 
 
@@ -75,7 +75,7 @@ async def invite_step(update: Update, context: BotContext) -> None:
         if data.action is Action.INVITE_BACK:
             await query.answer()
             text, keyboard = await _wijk_menu(turn)
-            await query.edit_message_text(text, reply_markup=keyboard)
+            await edit_if_changed(query, escape(text), keyboard)
         elif data.action is Action.INVITE_WIJK:
             await _choose_practice(update, turn, data)
         elif data.action is Action.INVITE_PRACTICE:
@@ -95,9 +95,10 @@ async def _choose_practice(update: Update, turn: Turn, data: Callback) -> None:
     await query.answer()
     practices = await active_practices(turn.session, wijk.id)
     buttons = [InlineKeyboardButton(p.name, callback_data=encode(Action.INVITE_PRACTICE, p.id)) for p in practices]
-    await query.edit_message_text(
-        turn.t.gettext("Invitation, wijk {wijk}: for which practice?").format(wijk=wijk.name),
-        reply_markup=InlineKeyboardMarkup([*_rows(buttons, 1), _back(turn.t)]),
+    await edit_if_changed(
+        query,
+        turn.t.gettext("Invitation, wijk {wijk}: for which practice?").format(wijk=escape(wijk.name)),
+        InlineKeyboardMarkup([*_rows(buttons, 1), _back(turn.t)]),
     )
 
 
@@ -116,9 +117,10 @@ async def _choose_role(update: Update, turn: Turn, data: Callback) -> None:
         )
         for role in PRACTICE_ROLES
     ]
-    await query.edit_message_text(
-        turn.t.gettext("Invitation for {practice}: which role?").format(practice=practice.name),
-        reply_markup=InlineKeyboardMarkup([*_rows(buttons), _back(turn.t)]),
+    await edit_if_changed(
+        query,
+        turn.t.gettext("Invitation for {practice}: which role?").format(practice=escape(practice.name)),
+        InlineKeyboardMarkup([*_rows(buttons), _back(turn.t)]),
     )
 
 
@@ -147,6 +149,7 @@ async def _make_link(update: Update, context: BotContext, turn: Turn, data: Call
         expires_days=turn.runtime.settings.invite_expires_days,
         created_by=member,
     )
+    await turn.commit()
     target = (
         escape(practice.name)
         if practice
@@ -163,13 +166,13 @@ async def _make_link(update: Update, context: BotContext, turn: Turn, data: Call
             ),
         ]
     )
-    await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+    await edit_if_changed(query, text)
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
-        CommandHandler(["uitnodiging", "invite"], start_invite),
+        CommandHandler(["uitnodiging", "invite"], start_invite, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(
             invite_step,
             pattern=pattern(Action.INVITE_WIJK, Action.INVITE_PRACTICE, Action.INVITE_ROLE, Action.INVITE_BACK),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import Translator
 from bot.services.requests import (
@@ -23,6 +23,7 @@ from handlers.editing import edit_if_changed
 from handlers.request_views import REASON_LABELS, offered_slots, person, request_body
 
 MAX_TEXT = 3800  # below Telegram's 4096, leaving room for the closing line
+MAX_WAITING_SHOWN = 5
 
 
 def summary(t: Translator, request: ShortageRequest) -> str:
@@ -31,8 +32,10 @@ def summary(t: Translator, request: ShortageRequest) -> str:
     waiting = [o for o in request.offers if o.status == OfferStatus.PENDING.value]
     if waiting and request.status == RequestStatus.OPEN.value:
         lines.append(t.gettext("Offers waiting for your answer:"))
-        for offer in waiting:
+        for offer in waiting[:MAX_WAITING_SHOWN]:
             lines.append(person(offer.member, t) + "\n" + offered_slots(t, request, offer))
+        if len(waiting) > MAX_WAITING_SHOWN:
+            lines.append(t.gettext("… and {count} more").format(count=len(waiting) - MAX_WAITING_SHOWN))
     return "\n".join(lines)
 
 
@@ -55,11 +58,11 @@ async def list_requests(update: Update, context: BotContext) -> None:
         buttons = []
         for request in requests:
             part = summary(t, request)
-            if sum(len(p) for p in parts) + len(part) > MAX_TEXT:
+            if parts and sum(len(p) for p in parts) + len(part) > MAX_TEXT:
                 parts.append(t.gettext("(older requests left out)"))
                 break
             parts.append(part)
-            if request.status in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+            if request.status in (RequestStatus.OPEN.value, RequestStatus.FILLED.value) and request.ends_at > turn.now:
                 cancel = t.gettext("Cancel #{id}").format(id=request.id)
                 add = t.gettext("Add days to #{id}").format(id=request.id)
                 buttons.append(
@@ -82,7 +85,7 @@ async def cancel_button(update: Update, context: BotContext) -> None:
         if data is None or request is None or not may_act_for_request(turn.member, request):
             await query.answer(t.gettext("You cannot do that with this request."), show_alert=True)
             return
-        if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+        if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value) or request.ends_at <= turn.now:
             await query.answer(t.gettext("This request is no longer open."), show_alert=True)
             return
         reason_code = data.args[1] if len(data.args) > 1 else ""
@@ -106,6 +109,7 @@ async def cancel_button(update: Update, context: BotContext) -> None:
         done = await cancel_request(
             turn.session, now=turn.now, member=turn.member, request=request, reason=CancelReason(reason_code)
         )
+        await turn.commit()
         if not done:
             await query.answer(t.gettext("This request is no longer open."), show_alert=True)
             return
@@ -124,6 +128,6 @@ async def cancel_button(update: Update, context: BotContext) -> None:
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
-        CommandHandler(["mijnverzoeken", "myrequests"], list_requests),
+        CommandHandler(["mijnverzoeken", "myrequests"], list_requests, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(cancel_button, pattern=pattern(Action.CANCEL_REQUEST)),
     ]

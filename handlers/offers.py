@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
@@ -21,10 +20,11 @@ from bot.services.offers import (
     decline_request,
     make_offer,
     open_slots,
+    recipient_of,
     withdraw_offer,
 )
 from bot.services.requests import load_request
-from db.models import RequestRecipient, RequestStatus
+from db.models import RequestStatus
 from handlers.callback_data import Action, Callback, decode, pattern
 from handlers.context import BotContext, Turn, open_turn
 from handlers.editing import digest, edit_if_changed
@@ -38,6 +38,7 @@ OUTCOME_TEXTS: dict[Outcome, str] = {
     Outcome.ALREADY_FILLED: N_("Sorry, someone else was just ahead of you: this is already filled."),
     Outcome.ALREADY_OFFERED: N_("You have already offered to help with this request."),
     Outcome.DOUBLE_BOOKED: N_("You are already booked at that time for another request."),
+    Outcome.HELPER_BOOKED: N_("This person is already booked at that time for another request."),
     Outcome.STALE: N_("This offer has already been handled."),
     Outcome.TOO_LATE: N_("It has already started; please call the practice instead."),
 }
@@ -53,11 +54,7 @@ async def _refresh_my_copy(query: CallbackQuery, turn: Turn, request_id: int) ->
     request = await load_request(turn.session, request_id)
     if request is None or turn.member is None:
         return
-    recipient = await turn.session.scalar(
-        select(RequestRecipient).where(
-            RequestRecipient.request_id == request_id, RequestRecipient.member_id == turn.member.id
-        )
-    )
+    recipient = await recipient_of(turn.session, request_id, turn.member.id)
     pressed = query.message.message_id if query.message else None
     if recipient is None or (recipient.message_id is not None and recipient.message_id != pressed):
         return  # a forged id for another request must not rewrite this message
@@ -93,14 +90,21 @@ async def on_request_button(update: Update, context: BotContext) -> None:
             return
         if data.action is Action.CANT:
             result = await decline_request(turn.session, member=turn.member, request_id=request.id)
+            await turn.commit()
             await _answer(query, t, result, t.gettext("Thanks for letting us know."))
             if result.outcome is Outcome.OK:
                 await _refresh_my_copy(query, turn, request.id)
             return
+        slot_ids: list[int] | None = None
+        if data.action in (Action.OFFER_PICK, Action.OFFER_SOME) and data.int_arg(2) != len(request.slots):
+            await query.answer(
+                t.gettext("The days of this request have changed; please choose again."), show_alert=True
+            )
+            await _refresh_my_copy(query, turn, request.id)
+            return
         if data.action in (Action.OFFER_PICK, Action.OFFER_BACK):
             await _picker(query, turn, data, request.id)
             return
-        slot_ids: list[int] | None = None
         if data.action is Action.OFFER_SOME:
             slot_ids = _mask_slots([slot.id for slot in request.slots], data.int_arg(1) or 0)
             if slot_ids is None:
@@ -109,6 +113,7 @@ async def on_request_button(update: Update, context: BotContext) -> None:
         result = await make_offer(
             turn.session, now=turn.now, member=turn.member, request_id=request.id, slot_ids=slot_ids
         )
+        await turn.commit()
         await _answer(query, t, result, t.gettext("Thank you! Your offer is sent; you will hear from the practice."))
         if result.outcome in (Outcome.OK, Outcome.REQUEST_CLOSED, Outcome.ALREADY_FILLED, Outcome.ALREADY_OFFERED):
             await _refresh_my_copy(query, turn, request.id)
@@ -118,11 +123,7 @@ async def _picker(query: CallbackQuery, turn: Turn, data: Callback, request_id: 
     """Open, toggle or close the day-part picker; only for someone the request was sent to, while open."""
     t = turn.t
     request = await load_request(turn.session, request_id)
-    asked = turn.member is not None and await turn.session.scalar(
-        select(RequestRecipient.id).where(
-            RequestRecipient.request_id == request_id, RequestRecipient.member_id == turn.member.id
-        )
-    )
+    asked = turn.member is not None and await recipient_of(turn.session, request_id, turn.member.id) is not None
     if request is None or not asked or request.status != RequestStatus.OPEN.value:
         await query.answer(outcome_text(t, Outcome.NOT_ALLOWED if not asked else Outcome.REQUEST_CLOSED))
         return
@@ -161,6 +162,7 @@ async def on_offer_button(update: Update, context: BotContext) -> None:
             Action.WITHDRAW: withdraw_offer,
         }[data.action]
         result: Result = await action(turn.session, now=turn.now, member=turn.member, offer_id=offer_id)
+        await turn.commit()
         if result.outcome is Outcome.NOT_ALLOWED or result.offer is None:
             await query.answer(outcome_text(t, result.outcome), show_alert=True)
             return
@@ -173,6 +175,8 @@ async def on_offer_button(update: Update, context: BotContext) -> None:
                 await edit_if_changed(query, t.gettext("You withdrew from request #{id}.").format(id=request.id))
             return
         await _answer(query, t, result, t.gettext("Done."))
+        if result.outcome is Outcome.STALE:
+            return  # already decided: the message already says how
         text, markup = offer_for_requester(t, request, offer)
         if data.action is Action.ACCEPT and result.outcome is Outcome.OK:
             text += "\n\n<b>" + t.gettext("Accepted for:") + "</b>\n" + filled_slots(t, request, offer)

@@ -118,6 +118,7 @@ async def confirm_join(update: Update, context: BotContext) -> None:
             display_name=user.full_name,
             language=t.language,
         )
+        await turn.commit()
         await query.answer()
         invite, member = result.check.invite, result.member
         if result.outcome is None or invite is None or member is None:

@@ -13,7 +13,6 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.config import SUPPORTED_LANGUAGES
@@ -23,7 +22,7 @@ from db.models import Member
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.commands import command_menu
 from handlers.context import BotContext, open_turn, translator_for
-from handlers.editing import remove_buttons
+from handlers.editing import edit_if_changed, remove_buttons
 from handlers.texts import LANGUAGE_NAMES, roles_label, where_label
 
 
@@ -75,6 +74,7 @@ async def phone_choice(update: Update, context: BotContext) -> None:
         await remove_buttons(query)
         if choice == "stop":
             await stop_sharing_phone(turn.session, now=turn.now, member=member)
+            await turn.commit()
             await query.get_bot().send_message(member.telegram_user_id, t.gettext("Your phone number is deleted."))
             return
         keyboard = ReplyKeyboardMarkup(
@@ -112,6 +112,7 @@ async def receive_contact(update: Update, context: BotContext) -> None:
             )
             return
         await share_phone(turn.session, now=turn.now, member=member, phone=message.contact.phone_number)
+        await turn.commit()
         await message.reply_text(
             t.gettext("Thank you. Your number is shown only to people you arrange help with. /profiel to stop."),
             reply_markup=ReplyKeyboardRemove(),
@@ -153,19 +154,17 @@ async def choose_language(update: Update, context: BotContext) -> None:
             )
             return
         await set_language(turn.session, turn.member, language)
+        await turn.commit()
         t = translator_for(turn.runtime, turn.member, None)
         await query.answer()
-        await query.edit_message_text(
-            t.gettext("Language set to {language}.").format(language=LANGUAGE_NAMES[language]),
-            parse_mode=ParseMode.HTML,
-        )
+        await edit_if_changed(query, t.gettext("Language set to {language}.").format(language=LANGUAGE_NAMES[language]))
         await query.get_bot().set_my_commands(command_menu(t, turn.member), scope=BotCommandScopeChat(user.id))
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
-        CommandHandler(["profiel", "profile"], show_profile),
+        CommandHandler(["profiel", "profile"], show_profile, filters=filters.ChatType.PRIVATE),
         CommandHandler(["taal", "language"], ask_language),
         CallbackQueryHandler(choose_language, pattern=pattern(Action.LANGUAGE)),
         CallbackQueryHandler(phone_choice, pattern=pattern(Action.PHONE)),

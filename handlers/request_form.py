@@ -13,7 +13,6 @@ from html import escape
 from typing import Any
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.i18n import Translator
@@ -34,7 +33,7 @@ from bot.services.requests import (
 from db.models import Daypart, RequestStatus, Urgency
 from handlers.callback_data import Action, decode, pattern
 from handlers.context import BotContext, Turn, open_turn
-from handlers.editing import remove_buttons
+from handlers.editing import edit_if_changed, remove_buttons
 from handlers.form_errors import error_text
 from handlers.request_steps import (
     CONFIRM,
@@ -86,7 +85,7 @@ async def choose_role(update: Update, context: BotContext) -> int:
     """Store the role; go on to the days, or back to the preview when changing."""
     query = update.callback_query
     assert query is not None
-    step, value = parse_step(query.data)
+    step, value, _day = parse_step(query.data)
     async with open_turn(update, context) as turn:
         if step != "role" or value not in {role.value for role in NeededRole}:
             await query.answer(turn.t.gettext("This button belongs to another step."))
@@ -94,9 +93,8 @@ async def choose_role(update: Update, context: BotContext) -> int:
         await query.answer()
         d = draft(context)
         d["role"] = value
-        await query.edit_message_text(
-            turn.t.gettext("What: {role}").format(role=escape(turn.t.gettext(NEEDED_LABELS[NeededRole(value)]))),
-            parse_mode=ParseMode.HTML,
+        await edit_if_changed(
+            query, turn.t.gettext("What: {role}").format(role=escape(turn.t.gettext(NEEDED_LABELS[NeededRole(value)])))
         )
         if is_complete(d):
             return await show_preview(update, context, turn.t)
@@ -110,7 +108,7 @@ async def toggle_day(update: Update, context: BotContext) -> int:
     """Tap a day on or off; Next goes on to the day-parts."""
     query = update.callback_query
     assert query is not None
-    step, value = parse_step(query.data)
+    step, value, _day = parse_step(query.data)
     async with open_turn(update, context) as turn:
         t, today = turn.t, turn.now.astimezone(turn.t.zone).date()
         d = draft(context)
@@ -127,7 +125,8 @@ async def toggle_day(update: Update, context: BotContext) -> int:
             return DAYS
         try:
             day = date(int(value[:4]), int(value[4:6]), int(value[6:]))
-            validate_request_date(day, today, MAX_DAYS_AHEAD)
+            if day.isoformat() not in d["days"]:  # taking a day off the list is always fine
+                validate_request_date(day, today, MAX_DAYS_AHEAD)
         except (ValueError, DateInputError):
             await query.answer(t.gettext("That day can no longer be chosen."), show_alert=True)
             return DAYS
@@ -169,11 +168,11 @@ async def choose_daypart(update: Update, context: BotContext) -> int:
     """A day-part button for the day being asked about."""
     query = update.callback_query
     assert query is not None
-    step, value = parse_step(query.data)
+    step, value, for_day = parse_step(query.data)
     async with open_turn(update, context) as turn:
         d = draft(context)
         day = next_day(d)
-        if step != "dp" or value not in ("ochtend", "middag", "both") or day is None:
+        if step != "dp" or value not in ("ochtend", "middag", "both") or day is None or for_day != day.replace("-", ""):
             await query.answer(turn.t.gettext("This button belongs to another step."))
             return DAYPARTS
         await query.answer()
@@ -210,7 +209,7 @@ async def choose_urgency(update: Update, context: BotContext) -> int:
     """Store the urgency; spoed only for today or tomorrow."""
     query = update.callback_query
     assert query is not None
-    step, value = parse_step(query.data)
+    step, value, _day = parse_step(query.data)
     async with open_turn(update, context) as turn:
         t, d = turn.t, draft(context)
         if step != "urg" or value not in (Urgency.SPOED.value, Urgency.NORMAAL.value):
@@ -269,9 +268,15 @@ async def confirm(update: Update, context: BotContext) -> int:
     """Send, change a step, or stop."""
     query = update.callback_query
     assert query is not None
-    step, value = parse_step(query.data)
+    step, value, _day = parse_step(query.data)
     async with open_turn(update, context) as turn:
         t, d = turn.t, draft(context)
+        adding = bool(d.get("adding_to"))
+        allowed = ("add", "abort") if adding else ("send", "edit", "abort")
+        if step not in allowed or (not adding and not is_complete(d)):
+            # A button of an older preview (buttons are tracked per chat, not per message).
+            await query.answer(t.gettext("This button belongs to another step."))
+            return CONFIRM
         if step == "abort":
             await query.answer()
             await remove_buttons(query)
@@ -311,6 +316,7 @@ async def confirm(update: Update, context: BotContext) -> int:
         except RequestError as exc:
             await query.answer(error_text(t, exc.code), show_alert=True)
             return CONFIRM
+        await turn.commit()
         await query.answer()
         await remove_buttons(query)
         wijk = escape(practice.wijk.name)
@@ -334,7 +340,7 @@ async def confirm(update: Update, context: BotContext) -> int:
     return await _stop(update, context, t, quiet=True)
 
 
-async def start_adding_days(update: Update, context: BotContext) -> int:
+async def start_adding_days(update: Update, context: BotContext) -> int | None:
     """From /mijnverzoeken: add days to a running request, with the same day and day-part steps."""
     query = update.callback_query
     assert query is not None
@@ -347,6 +353,12 @@ async def start_adding_days(update: Update, context: BotContext) -> int:
         if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
             await query.answer(turn.t.gettext("This request is no longer open."), show_alert=True)
             return END
+        current = draft(context)
+        if current.get("role") and not current.get("adding_to"):
+            await query.answer(
+                turn.t.gettext("You are still writing a request. Send it or /annuleer first."), show_alert=True
+            )
+            return None  # stay wherever the unfinished request is
         await query.answer()
         assert context.user_data is not None
         context.user_data[DRAFT] = {"adding_to": request.id, "days": [], "slots": []}
@@ -369,6 +381,7 @@ async def _add_days(update: Update, context: BotContext, turn: Turn) -> int:
     except RequestError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return CONFIRM
+    await turn.commit()
     await query.answer()
     await remove_buttons(query)
     text = t.ngettext(
@@ -404,7 +417,8 @@ async def use_buttons(update: Update, context: BotContext) -> int | None:
 def build() -> list[BaseHandler[Update, BotContext, Any]]:
     """The conversation, persisted under the name `verzoek`."""
     step = pattern(Action.REQUEST_STEP)
-    text = filters.TEXT & ~filters.COMMAND
+    # Only new messages: an edit of an earlier message must not count as the answer to the current step.
+    text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     stay: BaseHandler[Update, BotContext, Any] = MessageHandler(text, use_buttons)
     with warnings.catch_warnings():
         # PTB warns that button presses are tracked per chat and user, not per message: that is what we want,

@@ -34,15 +34,18 @@ def draft(context: BotContext) -> dict[str, Any]:
     return cast(dict[str, Any], context.user_data.setdefault(DRAFT, {"days": [], "slots": []}))
 
 
-def parse_step(data: str | None) -> tuple[str, str]:
+def parse_step(data: str | None) -> tuple[str, str, str]:
+    """A step button's (step, value, the day it belongs to); empty strings for anything else."""
     parsed = decode(data)
     if parsed is None or parsed.action is not Action.REQUEST_STEP or not parsed.args:
-        return "", ""
-    return parsed.args[0], parsed.args[1] if len(parsed.args) > 1 else ""
+        return "", "", ""
+    padded = [*parsed.args, "", ""]
+    return padded[0], padded[1], padded[2]
 
 
-def step_button(label: str, step: str, value: str = "") -> InlineKeyboardButton:
-    args = [step, value] if value else [step]
+def step_button(label: str, step: str, value: str = "", day: str = "") -> InlineKeyboardButton:
+    """A button of the form; day-part buttons carry their day, so a press on an old prompt is recognised."""
+    args = [arg for arg in (step, value, day) if arg]
     return InlineKeyboardButton(label, callback_data=encode(Action.REQUEST_STEP, *args))
 
 
@@ -85,7 +88,10 @@ def days_markup(t: Translator, today: date, chosen: list[str]) -> InlineKeyboard
 
 
 async def ask_days(update: Update, context: BotContext, t: Translator, today: date) -> int:
-    """Quick buttons for the coming days; a typed date (or several) works too."""
+    """Quick buttons for the coming days; a typed date (or several) works too. Days that have passed since
+    the draft was started (it is kept across restarts) are dropped."""
+    d = draft(context)
+    d["days"] = [day for day in d["days"] if date.fromisoformat(day) >= today]
     text = t.gettext(
         "<b>Which days?</b> (2/5)\nTap the days, or type dates such as <code>3-12</code>, <code>03-12-2026</code> "
         "or <code>di 3 dec</code> (several at once: separate with commas). Then tap Next."
@@ -106,13 +112,14 @@ async def ask_daypart(update: Update, context: BotContext, t: Translator) -> int
     if day is None:
         return await after_slots(update, context, t)
     label = format_date(date.fromisoformat(day), "EEEE d MMMM", locale=t.language)
+    compact = day.replace("-", "")
     markup = InlineKeyboardMarkup(
         [
             [
-                step_button(t.gettext(DAYPART_LABELS[Daypart.OCHTEND]).capitalize(), "dp", "ochtend"),
-                step_button(t.gettext(DAYPART_LABELS[Daypart.MIDDAG]).capitalize(), "dp", "middag"),
+                step_button(t.gettext(DAYPART_LABELS[Daypart.OCHTEND]).capitalize(), "dp", "ochtend", compact),
+                step_button(t.gettext(DAYPART_LABELS[Daypart.MIDDAG]).capitalize(), "dp", "middag", compact),
             ],
-            [step_button(t.gettext("Whole day"), "dp", "both")],
+            [step_button(t.gettext("Whole day"), "dp", "both", compact)],
         ]
     )
     text = t.gettext(

@@ -120,7 +120,8 @@ def recipient_view(
         buttons.append(
             [
                 InlineKeyboardButton(
-                    t.gettext("Choose day-parts…"), callback_data=encode(Action.OFFER_PICK, request.id, 0)
+                    t.gettext("Choose day-parts…"),
+                    callback_data=encode(Action.OFFER_PICK, request.id, 0, len(request.slots)),
                 )
             ]
         )
@@ -131,7 +132,8 @@ def recipient_view(
 def picker_markup(
     t: Translator, request: ShortageRequest, mask: int, now_open: list[RequestSlot]
 ) -> InlineKeyboardMarkup:
-    """Toggle buttons for the open slots; the selection travels in the callback data as a bit mask."""
+    """Toggle buttons for the open slots; the selection travels in the callback data as a bit mask over the
+    slots in order, with the number of slots, so that a mask made before days were added is not misread."""
     rows = []
     for index, slot in enumerate(request.slots):
         if slot not in now_open:
@@ -139,7 +141,11 @@ def picker_markup(
         chosen = bool(mask & (1 << index))
         label = ("✅ " if chosen else "▫️ ") + slot_label(t, slot, short=True)
         rows.append(
-            [InlineKeyboardButton(label, callback_data=encode(Action.OFFER_PICK, request.id, mask ^ (1 << index)))]
+            [
+                InlineKeyboardButton(
+                    label, callback_data=encode(Action.OFFER_PICK, request.id, mask ^ (1 << index), len(request.slots))
+                )
+            ]
         )
     count = bin(mask).count("1")
     rows.append(
@@ -147,7 +153,7 @@ def picker_markup(
             InlineKeyboardButton(t.gettext("« Back"), callback_data=encode(Action.OFFER_BACK, request.id)),
             InlineKeyboardButton(
                 t.gettext("Offer ({count})").format(count=count),
-                callback_data=encode(Action.OFFER_SOME, request.id, mask),
+                callback_data=encode(Action.OFFER_SOME, request.id, mask, len(request.slots)),
             ),
         ]
     )

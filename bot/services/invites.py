@@ -138,7 +138,7 @@ def join_conflict(member: Member, invite: Invite) -> JoinOutcome | None:
         return JoinOutcome.OTHER_REGION
     if invite.practice_id is not None and member.practice_id not in (None, invite.practice_id):
         return JoinOutcome.OTHER_PRACTICE
-    if Role(invite.role) in member.roles and member.practice_id == invite.practice_id:
+    if Role(invite.role) in member.roles and invite.practice_id in (None, member.practice_id):
         return JoinOutcome.ALREADY_MEMBER
     return None
 

@@ -36,6 +36,7 @@ class Outcome(enum.StrEnum):
     ALREADY_FILLED = "already_filled"
     ALREADY_OFFERED = "already_offered"
     DOUBLE_BOOKED = "double_booked"
+    HELPER_BOOKED = "helper_booked"  # the requester's view of DOUBLE_BOOKED
     STALE = "stale"
     TOO_LATE = "too_late"
 
@@ -82,12 +83,7 @@ async def make_offer(
         return Result(Outcome.NOT_FOUND if request is None else Outcome.NOT_ALLOWED)
     if member.practice_id == request.practice_id:
         return Result(Outcome.OWN_PRACTICE)
-    asked = await session.scalar(
-        select(RequestRecipient.id).where(
-            RequestRecipient.request_id == request.id, RequestRecipient.member_id == member.id
-        )
-    )
-    if asked is None:
+    if await recipient_of(session, request.id, member.id) is None:
         return Result(Outcome.NOT_ALLOWED)
     if request.status != RequestStatus.OPEN.value:
         return Result(Outcome.REQUEST_CLOSED)
@@ -137,15 +133,20 @@ async def make_offer(
     return Result(Outcome.OK, offer, chosen)
 
 
+async def recipient_of(session: AsyncSession, request_id: int, member_id: int) -> RequestRecipient | None:
+    """The record of this request having been sent to this member, if it was."""
+    return await session.scalar(
+        select(RequestRecipient).where(
+            RequestRecipient.request_id == request_id, RequestRecipient.member_id == member_id
+        )
+    )
+
+
 async def decline_request(session: AsyncSession, *, member: Member | None, request_id: int) -> Result:
     """ "Kan niet": remember it, so the copy can say so; nothing else changes."""
     if member is None:
         return Result(Outcome.NOT_ALLOWED)
-    recipient = await session.scalar(
-        select(RequestRecipient).where(
-            RequestRecipient.request_id == request_id, RequestRecipient.member_id == member.id
-        )
-    )
+    recipient = await recipient_of(session, request_id, member.id)
     if recipient is None:
         return Result(Outcome.NOT_ALLOWED)
     recipient.declined = True
@@ -195,7 +196,17 @@ async def accept_offer(session: AsyncSession, *, now: datetime, member: Member |
     if not filled:
         offer.status = OfferStatus.MOOT.value
         offer.decided_at = now
-        return Result(Outcome.DOUBLE_BOOKED if double_booked else Outcome.ALREADY_FILLED, offer)
+        helper = await session.get(Member, offer.member_id)
+        if helper is not None:  # the helper hears it too, instead of waiting for an answer that never comes
+            await enqueue(
+                session,
+                now=now,
+                kind="offer.filled_by_other",
+                chat_id=helper.telegram_user_id,
+                member_id=helper.id,
+                params={"request_id": request.id, "offer_id": offer.id},
+            )
+        return Result(Outcome.HELPER_BOOKED if double_booked else Outcome.ALREADY_FILLED, offer)
 
     offer.status = OfferStatus.ACCEPTED.value
     offer.decided_at = now

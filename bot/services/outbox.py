@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import OutboxMessage, OutboxStatus
+from db.models import OutboxMessage, OutboxStatus, RequestRecipient
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,9 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 50) ->
     claimed: list[Claimed] = []
     for row in candidates:
         if row.status == OutboxStatus.SENDING.value:
+            if row.attempts >= MAX_ATTEMPTS:  # a row that keeps dying mid-send must not loop forever
+                await mark_failed(session, row.id, error="gave up: claimed too often")
+                continue
             log.warning("outbox.resend_unknown_fate id=%s kind=%s", row.id, row.kind)
         # The guard on status and claimed_at makes the claim atomic across workers.
         result = await session.execute(
@@ -141,16 +144,44 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2**attempts), BACKOFF_CAP)
 
 
-async def mark_retry(session: AsyncSession, row_id: int, *, at: datetime, error: str, attempts: int) -> None:
-    """Try again at `at`, or give up after MAX_ATTEMPTS."""
-    if attempts >= MAX_ATTEMPTS:
+async def mark_retry(
+    session: AsyncSession, row_id: int, *, at: datetime, error: str, attempts: int, counts: bool = True
+) -> None:
+    """Try again at `at`, or give up after MAX_ATTEMPTS. A 429 does not count (`counts=False`): Telegram
+    said when to come back, and a flood during a big spoed fan-out must not drop anyone's copy."""
+    if counts and attempts >= MAX_ATTEMPTS:
         await mark_failed(session, row_id, error=f"gave up: {error}")
         return
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
-        .values(status=OutboxStatus.PENDING.value, next_attempt_at=at, claimed_at=None, last_error=error[:80])
+        .values(
+            status=OutboxStatus.PENDING.value,
+            next_attempt_at=at,
+            claimed_at=None,
+            last_error=error[:80],
+            attempts=OutboxMessage.attempts if counts else OutboxMessage.attempts - 1,
+        )
     )
+
+
+async def record_delivery(
+    session: AsyncSession,
+    row_id: int,
+    *,
+    now: datetime,
+    message_id: int | None,
+    recipient_id: int | None,
+    fingerprint: str | None,
+) -> None:
+    """Mark the row sent and remember, for a copy of a request, which message shows it and what it shows."""
+    await mark_sent(session, row_id, now=now, message_id=message_id)
+    if recipient_id is None or fingerprint is None:
+        return
+    values: dict[str, object] = {"rendered_digest": fingerprint}
+    if message_id is not None:
+        values["message_id"] = message_id
+    await session.execute(update(RequestRecipient).where(RequestRecipient.id == recipient_id).values(**values))
 
 
 async def next_due(session: AsyncSession) -> datetime | None:

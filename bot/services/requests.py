@@ -184,7 +184,17 @@ async def find_recipients(session: AsyncSession, request: ShortageRequest, autho
 
 
 async def send_copy(session: AsyncSession, *, now: datetime, recipient: RequestRecipient) -> None:
-    """Queue a fresh copy of the request for one person asked; it is rendered when it is sent."""
+    """Queue a fresh copy of the request for one person asked; it is rendered when it is sent. An older copy
+    is replaced by a pointer, so that only one copy keeps buttons and stays up to date."""
+    if recipient.message_id is not None:
+        await enqueue(
+            session,
+            now=now,
+            kind="request.superseded",
+            chat_id=recipient.chat_id,
+            member_id=recipient.member_id,
+            params={"request_id": recipient.request_id, "message_id": recipient.message_id},
+        )
     await enqueue(
         session,
         now=now,
@@ -315,6 +325,7 @@ async def cancel_request(
         .where(
             ShortageRequest.id == request.id,
             ShortageRequest.status.in_([RequestStatus.OPEN.value, RequestStatus.FILLED.value]),
+            ShortageRequest.ends_at > now,  # a request that has run its course is history, not cancellable
         )
         .values(status=RequestStatus.CANCELLED.value, cancel_reason=reason.value, closed_at=now)
     )
@@ -399,7 +410,7 @@ async def add_slots(
 ) -> int:
     """Add days to a request that is still running (sick leave gets longer); everyone asked gets a fresh
     copy, including those who could not help on the first days."""
-    if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+    if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value) or request.ends_at <= now:
         raise RequestError("not_open")
     check_slots(slots, now=now, zone=zone)
     if len(request.slots) + len(slots) > MAX_SLOTS:

@@ -108,3 +108,13 @@ async def test_stopped_after_claiming_before_sending(
         await second.dispatch()
         for person in reached(people):
             assert copies(person, request_id) == 1, person
+
+
+async def test_a_long_429_flood_still_delivers(bot: Harness) -> None:
+    people = await noordwest(bot)
+    bot.server.inject_fault("sendMessage", "429", times=15, retry_after=3, chat_id=people.bob.id)
+    request_id = await post(bot, people.anna)
+    for _round in range(20):
+        await bot.dispatch()
+        bot.clock.advance(seconds=5)
+    assert copies(people.bob, request_id) == 1

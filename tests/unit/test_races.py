@@ -117,7 +117,7 @@ async def test_one_person_is_never_booked_twice_at_once(database: Database) -> N
     offer_a, offer_b = await offer(database, 3, a), await offer(database, 3, b)
 
     outcomes = await asyncio.gather(accept(database, 1, offer_a), accept(database, 2, offer_b))
-    assert sorted(outcomes) == sorted([Outcome.OK, Outcome.DOUBLE_BOOKED])
+    assert sorted(outcomes) == sorted([Outcome.OK, Outcome.HELPER_BOOKED])
 
 
 async def test_two_outbox_workers_never_claim_the_same_row(database: Database) -> None:
