@@ -114,6 +114,8 @@ class Region(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(8))
+    # Which requested roles the medical-student pool may fill (codes of services.requests.NeededRole).
+    student_roles: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["assistent", "medisch-student"])
 
     wijken: Mapped[list[Wijk]] = relationship(back_populates="region", order_by="Wijk.code")
 
@@ -178,6 +180,12 @@ class Member(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     share_phone: Mapped[bool] = mapped_column(Boolean, default=False)
     joined_at: Mapped[datetime]
+    # How far the member will go to help: "wijk" (default), "adjacent" or "region".
+    reach: Mapped[str] = mapped_column(String(16), default="wijk")
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    # Quiet hours, local time, as "HH:MM": normaal requests wait until the end of them.
+    quiet_start: Mapped[str] = mapped_column(String(5), default="20:00")
+    quiet_end: Mapped[str] = mapped_column(String(5), default="07:30")
 
     region: Mapped[Region] = relationship()
     practice: Mapped[Practice | None] = relationship()
@@ -202,6 +210,8 @@ class MemberRole(Base):
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Whether the member can be lent or cover in this role (all of their roles by default).
+    lendable: Mapped[bool] = mapped_column(Boolean, default=True)
 
     member: Mapped[Member] = relationship(back_populates="role_rows")
 
@@ -305,6 +315,9 @@ class ShortageRequest(Base):
     created_at: Mapped[datetime]
     ends_at: Mapped[datetime] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
+    # The escalation ladder: the round running now (1-4) and when the next one is due, if any.
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    next_round_at: Mapped[datetime | None] = mapped_column(index=True)
 
     practice: Mapped[Practice] = relationship()
     wijk: Mapped[Wijk] = relationship()
@@ -375,6 +388,7 @@ class RequestRecipient(Base):
     rendered_digest: Mapped[str | None] = mapped_column(String(64))
     declined: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    round: Mapped[int] = mapped_column(Integer, default=1)  # 0: joined through a wijk group's post
 
 
 class OutboxStatus(enum.StrEnum):
@@ -406,3 +420,14 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(String(80))
+
+
+from db.availability import (  # noqa: E402 - registered with the same metadata, after the models they refer to
+    Availability,
+    AvailabilityException,
+    DigestSent,
+    GroupPost,
+    WijkGroup,
+)
+
+__all__ = ["Availability", "AvailabilityException", "DigestSent", "GroupPost", "WijkGroup"]

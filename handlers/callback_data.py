@@ -37,6 +37,7 @@ class Action(enum.StrEnum):
     WITHDRAW = "ow"
     CANCEL_REQUEST = "cr"
     ADD_DAYS = "xd"
+    WIDEN = "wn"
 
 
 @dataclass(frozen=True)

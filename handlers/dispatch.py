@@ -35,6 +35,7 @@ from handlers.request_views import (
     person,
     practice_line,
     recipient_view,
+    request_body,
 )
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,9 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
             return None  # the copy already shows this; Telegram would refuse the edit
         edit = row.params.get("message_id") if row.kind == "request.refresh" else None
         return Rendered(text, markup, edit, fingerprint)
+    if row.kind == "request.alert":
+        text = t.gettext("Still open after the last round; the whole region is asked now:")
+        return Rendered(text + "\n\n" + request_body(t, request))
     if row.kind == "request.superseded":
         text = t.gettext("Request #{id} has changed; the new version is below.").format(id=request.id)
         return Rendered(text, None, row.params.get("message_id"))

@@ -6,8 +6,10 @@ import logging
 
 from bot.config import Settings
 from bot.runtime import Runtime
+from bot.services.ladder import due_escalations, escalate
 from bot.services.requests import close_past_requests, load_request, refresh_recipients
 from handlers.context import DISPATCHER_KEY, BotApplication, BotContext
+from handlers.ladder_views import waits_of
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,34 @@ async def close_sweep(context: BotContext) -> None:
         context.kick_outbox()
 
 
+async def run_due_escalations(runtime: Runtime) -> int:
+    """Start every round that is due; each in its own transaction, guarded against a second worker."""
+    waits = waits_of(runtime.settings)
+    async with runtime.database.session() as session:
+        due = await due_escalations(session, now=runtime.clock.now())
+    started = 0
+    for request_id, round_no in due:
+        async with runtime.database.session() as session, session.begin():
+            asked = await escalate(
+                session,
+                now=runtime.clock.now(),
+                zone=runtime.settings.zone,
+                request_id=request_id,
+                waits=waits,
+                expected_round=round_no,
+            )
+        if asked is not None:
+            started += 1
+            log.info("requests.escalated id=%s from_round=%s asked=%s", request_id, round_no, asked)
+    return started
+
+
+async def escalation_sweep(context: BotContext) -> None:
+    """The job: start due rounds, then send what they wrote."""
+    if await run_due_escalations(context.runtime):
+        context.kick_outbox()
+
+
 def schedule(application: BotApplication, settings: Settings) -> None:
     """Start the sweeps."""
     queue = application.job_queue
@@ -46,3 +76,4 @@ def schedule(application: BotApplication, settings: Settings) -> None:
         raise RuntimeError("the job-queue extra of python-telegram-bot is required")
     queue.run_repeating(outbox_sweep, interval=settings.outbox_poll_seconds, first=0.5, name="outbox")
     queue.run_repeating(close_sweep, interval=60, first=5, name="close-requests")
+    queue.run_repeating(escalation_sweep, interval=30, first=2, name="escalation")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import Translator
+from bot.services.ladder import widen_now
 from bot.services.requests import (
     CancelReason,
     cancel_request,
@@ -20,6 +22,7 @@ from db.models import OfferStatus, RequestStatus, ShortageRequest
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.context import BotContext, open_turn
 from handlers.editing import edit_if_changed
+from handlers.ladder_views import round_line, waits_of, widen_button
 from handlers.request_views import REASON_LABELS, offered_slots, person, request_body
 
 MAX_TEXT = 3800  # below Telegram's 4096, leaving room for the closing line
@@ -27,8 +30,10 @@ MAX_WAITING_SHOWN = 5
 
 
 def summary(t: Translator, request: ShortageRequest) -> str:
-    """One request with who fills what and the offers still waiting for an answer."""
+    """One request with who fills what, the round it is in, and the offers still waiting for an answer."""
     lines = [request_body(t, request, filled_by=True)]
+    if request.status == RequestStatus.OPEN.value:
+        lines.append(round_line(t, request))
     waiting = [o for o in request.offers if o.status == OfferStatus.PENDING.value]
     if waiting and request.status == RequestStatus.OPEN.value:
         lines.append(t.gettext("Offers waiting for your answer:"))
@@ -63,6 +68,9 @@ async def list_requests(update: Update, context: BotContext) -> None:
                 break
             parts.append(part)
             if request.status in (RequestStatus.OPEN.value, RequestStatus.FILLED.value) and request.ends_at > turn.now:
+                widen = widen_button(t, request)
+                if widen is not None:
+                    buttons.append([widen])
                 cancel = t.gettext("Cancel #{id}").format(id=request.id)
                 add = t.gettext("Add days to #{id}").format(id=request.id)
                 buttons.append(
@@ -125,9 +133,40 @@ async def cancel_button(update: Update, context: BotContext) -> None:
         await edit_if_changed(query, text)
 
 
+async def widen(update: Update, context: BotContext) -> None:
+    """ "Nu breder vragen": start the next round of the ladder at once."""
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    async with open_turn(update, context) as turn:
+        t = turn.t
+        request_id = data.int_arg(0) if data else None
+        asked = None
+        if request_id is not None:
+            asked = await widen_now(
+                turn.session,
+                now=turn.now,
+                zone=t.zone,
+                member=turn.member,
+                request_id=request_id,
+                waits=waits_of(turn.runtime.settings),
+            )
+        if asked is None or request_id is None:
+            await query.answer(t.gettext("This request cannot be widened (any more)."), show_alert=True)
+            return
+        await turn.commit()
+        request = await load_request(turn.session, request_id)
+        assert request is not None
+        await query.answer(
+            t.ngettext("{count} more person is asked.", "{count} more people are asked.", asked).format(count=asked)
+        )
+        await query.get_bot().send_message(query.from_user.id, round_line(t, request), parse_mode=ParseMode.HTML)
+
+
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
         CommandHandler(["mijnverzoeken", "myrequests"], list_requests, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(cancel_button, pattern=pattern(Action.CANCEL_REQUEST)),
+        CallbackQueryHandler(widen, pattern=pattern(Action.WIDEN)),
     ]

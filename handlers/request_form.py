@@ -17,6 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.i18n import Translator
 from bot.services.dates import DateInputError, parse_dates, parse_time_range, validate_request_date
+from bot.services.ladder import post_and_ask
 from bot.services.requests import (
     MAX_DAYS_AHEAD,
     NeededRole,
@@ -27,7 +28,6 @@ from bot.services.requests import (
     check_urgency,
     load_request,
     may_act_for_request,
-    post_request,
     practice_to_post_for,
 )
 from db.models import Daypart, RequestStatus, Urgency
@@ -35,6 +35,7 @@ from handlers.callback_data import Action, decode, pattern
 from handlers.context import BotContext, Turn, open_turn
 from handlers.editing import edit_if_changed, remove_buttons
 from handlers.form_errors import error_text
+from handlers.ladder_views import posted_message, waits_of
 from handlers.request_steps import (
     CONFIRM,
     DAYPARTS,
@@ -302,10 +303,11 @@ async def confirm(update: Update, context: BotContext) -> int:
             await query.answer(t.gettext("You can no longer post for this practice."), show_alert=True)
             return await _stop(update, context, t, quiet=True)
         try:
-            posted = await post_request(
+            asked = await post_and_ask(
                 turn.session,
                 now=turn.now,
                 zone=t.zone,
+                waits=waits_of(turn.runtime.settings),
                 author=author,
                 practice=practice,
                 role_needed=NeededRole(d["role"]),
@@ -319,24 +321,7 @@ async def confirm(update: Update, context: BotContext) -> int:
         await turn.commit()
         await query.answer()
         await remove_buttons(query)
-        wijk = escape(practice.wijk.name)
-        if posted.recipients:
-            text = t.ngettext(
-                "Request #{id} is sent to {count} person in wijk {wijk}. You will get each offer here.",
-                "Request #{id} is sent to {count} people in wijk {wijk}. You will get each offer here.",
-                posted.recipients,
-            )
-        else:
-            text = t.gettext(
-                "Request #{id} is saved, but nobody in wijk {wijk} with this role is on Wijkhulp yet. "
-                "Tell the regional coordinator."
-            )
-        await reply(
-            update,
-            text.format(id=posted.request.id, count=posted.recipients, wijk=wijk)
-            + "\n"
-            + t.gettext("/mijnverzoeken shows its status."),
-        )
+        await reply(update, *posted_message(t, asked.request, asked.asked))
     return await _stop(update, context, t, quiet=True)
 
 

@@ -15,6 +15,18 @@ from bot.config import SUPPORTED_LANGUAGES
 from bot.i18n import N_
 from db.models import Practice, Region, Wijk
 
+# What the medical-student pool may fill unless the region says otherwise: "any assistant" and the role itself.
+DEFAULT_STUDENT_ROLES: tuple[str, ...] = ("assistent", "medisch-student")
+STUDENT_ROLE_CHOICES: tuple[str, ...] = (
+    "huisarts",
+    "doktersassistent",
+    "poh-s",
+    "poh-ggz",
+    "triagist",
+    "medisch-student",
+    "assistent",
+)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -58,6 +70,7 @@ class NetworkSpec:
     locale: str
     wijken: tuple[WijkSpec, ...]
     practices: tuple[PracticeSpec, ...]
+    student_roles: tuple[str, ...] = DEFAULT_STUDENT_ROLES
 
 
 @dataclass
@@ -147,6 +160,15 @@ def parse_network(text: str) -> NetworkSpec:
     if locale not in SUPPORTED_LANGUAGES:
         check.add(N_("{what}: locale must be nl or en, not '{value}'"), region.get("__line__"), what=what, value=locale)
 
+    student_roles = DEFAULT_STUDENT_ROLES
+    if "student_roles" in region:
+        student_roles = check.codes(region, "student_roles", what)
+        for role in student_roles:
+            if role not in STUDENT_ROLE_CHOICES:
+                check.add(
+                    N_("{what}: unknown role '{value}' in student_roles"), region.get("__line__"), what=what, value=role
+                )
+
     wijken: list[WijkSpec] = []
     wijk_lines: dict[str, int | None] = {}
     for entry in check.entries(document, "wijken"):
@@ -207,7 +229,7 @@ def parse_network(text: str) -> NetworkSpec:
 
     if check.problems:
         raise NetworkFileError(check.problems)
-    return NetworkSpec(code, name, timezone, locale, tuple(wijken), tuple(practices))
+    return NetworkSpec(code, name, timezone, locale, tuple(wijken), tuple(practices), tuple(student_roles))
 
 
 def _set(obj: Any, **values: Any) -> bool:
@@ -235,10 +257,18 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
     report = ImportReport()
     region = await session.scalar(select(Region).where(Region.code == spec.code))
     if region is None:
-        region = Region(code=spec.code, name=spec.name, timezone=spec.timezone, locale=spec.locale)
+        region = Region(
+            code=spec.code,
+            name=spec.name,
+            timezone=spec.timezone,
+            locale=spec.locale,
+            student_roles=list(spec.student_roles),
+        )
         session.add(region)
         report.region_created = True
-    elif _set(region, name=spec.name, timezone=spec.timezone, locale=spec.locale):
+    elif _set(
+        region, name=spec.name, timezone=spec.timezone, locale=spec.locale, student_roles=list(spec.student_roles)
+    ):
         report.updated += 1
     await session.flush()
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,7 +20,6 @@ from bot.services.privacy import find_patient_data
 from db.models import (
     Daypart,
     Member,
-    MemberRole,
     Offer,
     OfferStatus,
     Practice,
@@ -90,14 +89,6 @@ class SlotInput:
         return cls(day, daypart, start, end)
 
 
-@dataclass(frozen=True)
-class Posted:
-    """A saved request and how many people it reached."""
-
-    request: ShortageRequest
-    recipients: int
-
-
 def practice_to_post_for(member: Member | None) -> Practice | None:
     """The practice a member may post for: a practice manager or GP of that practice."""
     if member is None or member.practice is None or not member.practice.active:
@@ -163,27 +154,9 @@ def check_slots(slots: list[SlotInput], *, now: datetime, zone: ZoneInfo) -> Non
             raise RequestError("slots_overlap")
 
 
-async def find_recipients(session: AsyncSession, request: ShortageRequest, author_id: int | None) -> list[Member]:
-    """Everyone in the other practices of the request's wijk with a role that can fill it, plus the regional
-    student pool where students can fill it; never the requesting practice, never the author."""
-    roles = [role.value for role in FILLING_ROLES[NeededRole(request.role_needed)]]
-    in_wijk = select(Practice.id).where(
-        Practice.wijk_id == request.wijk_id, Practice.active.is_(True), Practice.id != request.practice_id
-    )
-    where: ColumnElement[bool] = Member.practice_id.in_(in_wijk)
-    if Role.MEDISCH_STUDENT.value in roles:
-        where = where | (Member.practice_id.is_(None) & (Member.region_id == request.region_id))
-    statement = (
-        select(Member)
-        .join(MemberRole, MemberRole.member_id == Member.id)
-        .where(MemberRole.role.in_(roles), where)
-        .distinct()
-        .order_by(Member.id)
-    )
-    return [m for m in await session.scalars(statement) if m.id != author_id]
-
-
-async def send_copy(session: AsyncSession, *, now: datetime, recipient: RequestRecipient) -> None:
+async def send_copy(
+    session: AsyncSession, *, now: datetime, recipient: RequestRecipient, due_at: datetime | None = None
+) -> None:
     """Queue a fresh copy of the request for one person asked; it is rendered when it is sent. An older copy
     is replaced by a pointer, so that only one copy keeps buttons and stays up to date."""
     if recipient.message_id is not None:
@@ -203,10 +176,11 @@ async def send_copy(session: AsyncSession, *, now: datetime, recipient: RequestR
         member_id=recipient.member_id,
         recipient_id=recipient.id,
         params={"request_id": recipient.request_id},
+        due_at=due_at,
     )
 
 
-async def post_request(
+async def save_request(
     session: AsyncSession,
     *,
     now: datetime,
@@ -217,8 +191,8 @@ async def post_request(
     urgency: Urgency,
     slots: list[SlotInput],
     note: str | None,
-) -> Posted:
-    """Save a request and, in the same transaction, the outbox messages to everyone it reaches."""
+) -> ShortageRequest:
+    """Check and save a request; who is asked is the ladder's business (bot/services/ladder.py)."""
     today = now.astimezone(zone).date()
     check_slots(slots, now=now, zone=zone)
     check_urgency(urgency, [s.day for s in slots], today)
@@ -242,14 +216,6 @@ async def post_request(
     )
     session.add(request)
     await session.flush()
-    recipients = await find_recipients(session, request, author.id)
-    for member in recipients:
-        recipient = RequestRecipient(
-            request_id=request.id, member_id=member.id, chat_id=member.telegram_user_id, created_at=now
-        )
-        session.add(recipient)
-        await session.flush()
-        await send_copy(session, now=now, recipient=recipient)
     await audit.record(
         session,
         at=now,
@@ -262,10 +228,9 @@ async def post_request(
             "role": role_needed.value,
             "urgency": urgency.value,
             "slots": len(slot_rows),
-            "recipients": len(recipients),
         },
     )
-    return Posted(request, len(recipients))
+    return request
 
 
 async def load_request(session: AsyncSession, request_id: int | None) -> ShortageRequest | None:
@@ -277,6 +242,7 @@ async def load_request(session: AsyncSession, request_id: int | None) -> Shortag
         .where(ShortageRequest.id == request_id)
         .options(
             selectinload(ShortageRequest.practice).selectinload(Practice.wijk),
+            selectinload(ShortageRequest.wijk),
             selectinload(ShortageRequest.created_by).options(*member_relations()),
             selectinload(ShortageRequest.slots),
             selectinload(ShortageRequest.offers).selectinload(Offer.member).options(*member_relations()),

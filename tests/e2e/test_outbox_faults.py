@@ -22,7 +22,8 @@ def copies(user: SimUser, request_id: int) -> int:
 
 
 def reached(people: Noordwest) -> list[SimUser]:
-    return [people.bob, people.carol, people.dirk, people.stien]
+    """Round 2 of an "any assistant" request from Caberg (nobody declared availability for round 1)."""
+    return [people.bob, people.carol, people.dirk]
 
 
 async def statuses(bot: Harness) -> list[str]:
@@ -35,9 +36,9 @@ async def test_a_429_storm_5xx_and_dropped_connections_lose_nothing_and_double_n
     server = bot.server
     server.inject_fault("sendMessage", "429", times=3, retry_after=7, chat_id=people.bob.id)
     server.inject_fault("sendMessage", "429", times=2, retry_after=30, chat_id=people.carol.id)
+    server.inject_fault("sendMessage", "drop", times=1, chat_id=people.carol.id)
     server.inject_fault("sendMessage", "500", times=2, chat_id=people.dirk.id)
-    server.inject_fault("sendMessage", "drop", times=1, chat_id=people.stien.id)
-    server.inject_fault("sendMessage", "502", times=1, chat_id=people.stien.id)
+    server.inject_fault("sendMessage", "502", times=1, chat_id=people.dirk.id)
     request_id = await post(bot, people.anna, role=ANY_ASSISTANT)
 
     for _round in range(8):

@@ -33,7 +33,12 @@ async def test_a_request_with_several_days_reaches_exactly_the_right_people(bot:
     assert "donderdag 26 november 2026, 13:00–17:00" in preview
     assert "Melden bij de balie <achter>, vraag naar Ria." in preview
     await anna.press(anna.last(), "✅ Versturen")
-    assert "is verstuurd naar 2 mensen in wijk Maastricht Noordwest" in anna.last().text
+    sent = anna.last()
+    assert "Hulpvraag #1 is verstuurd naar 2 mensen." in sent.text
+    # Nobody declared availability and Caberg has no partners, so round 1 reached nobody: round 2 runs.
+    assert "Ronde 2 van 4: iedereen in wijk Maastricht Noordwest." in sent.text
+    assert "Staat hij om 14:00 nog open, dan vraag ik breder." in sent.text
+    assert sent.button_texts == ["Nu breder vragen (#1)"]
 
     await bot.dispatch()
     for reached in (people.bob, people.carol):
@@ -47,16 +52,20 @@ async def test_a_request_with_several_days_reaches_exactly_the_right_people(bot:
         assert "Hulpvraag" not in not_reached.last().text
 
 
-async def test_any_assistant_reaches_triagists_and_the_student_pool(bot: Harness) -> None:
+async def test_any_assistant_reaches_triagists_and_later_the_student_pool(bot: Harness) -> None:
     people = await noordwest(bot)
+    everyone = (people.bob, people.carol, people.dirk, people.stien, people.eva, people.frank, people.gert)
     await post(bot, people.anna, role=re.compile("^elke assistent"))
     await bot.dispatch()
-    reached = [
-        p
-        for p in (people.bob, people.carol, people.dirk, people.stien, people.eva, people.frank, people.gert)
-        if "Hulpvraag" in p.last().text
+    assert [p for p in everyone if "Hulpvraag" in p.last().text] == [people.bob, people.carol, people.dirk]
+    await people.anna.press(people.anna.last(), "Nu breder vragen (#1)")
+    await bot.dispatch()
+    assert [p for p in everyone if "Hulpvraag" in p.last().text] == [
+        people.bob,
+        people.carol,
+        people.dirk,
+        people.stien,
     ]
-    assert reached == [people.bob, people.carol, people.dirk, people.stien]
 
 
 async def test_only_managers_and_gps_post(bot: Harness) -> None:

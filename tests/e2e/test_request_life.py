@@ -33,7 +33,11 @@ async def test_my_requests_shows_status_offers_and_who_fills_what(bot: Harness) 
     assert f"Hulpvraag #{first}" in overview.text
     assert "ochtend (08:00–12:30) — ingevuld door Bob" in overview.text
     assert "Aanbiedingen die op je antwoord wachten:\nCarol" in overview.text
-    assert overview.button_texts == [f"Dagen toevoegen aan #{first}", f"Annuleer #{first}"]
+    assert overview.button_texts == [
+        f"Nu breder vragen (#{first})",
+        f"Dagen toevoegen aan #{first}",
+        f"Annuleer #{first}",
+    ]
     await people.bob.send("/mijnverzoeken")
     assert "Alleen praktijkmanagers en huisartsen" in people.bob.last().text
 

@@ -131,3 +131,11 @@ def test_cli_refuses_a_bad_file_and_leaves_the_database_as_it_was(database_url: 
     import asyncio
 
     assert asyncio.run(unchanged()) == "Praktijk Pottenberg"
+
+
+def test_student_roles_default_and_validation() -> None:
+    assert parse_network(EXAMPLE).student_roles == ("assistent", "medisch-student")
+    custom = EXAMPLE.replace("  locale: nl\n", "  locale: nl\n  student_roles: [medisch-student, triagist]\n")
+    assert parse_network(custom).student_roles == ("medisch-student", "triagist")
+    wrong = EXAMPLE.replace("  locale: nl\n", "  locale: nl\n  student_roles: [chirurg]\n")
+    assert problems_of(wrong) == ["region: unknown role 'chirurg' in student_roles"]

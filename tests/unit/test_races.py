@@ -17,7 +17,8 @@ from bot.services.members import find_member
 from bot.services.network import find_practice
 from bot.services.offers import Outcome, accept_offer, make_offer
 from bot.services.outbox import claim_due
-from bot.services.requests import NeededRole, SlotInput, post_request
+from bot.services.ladder import Waits, post_and_ask
+from bot.services.requests import NeededRole, SlotInput
 from db.models import Daypart, Member, MemberRole, OutboxMessage, RequestSlot, Role, Urgency
 from db.session import Database
 from tests.support import FakeClock
@@ -54,8 +55,9 @@ async def post(db: Database, author_id: int, slots: list[SlotInput]) -> int:
     async with db.session() as session, session.begin():
         author = await find_member(session, author_id)
         assert author is not None and author.practice is not None
-        posted = await post_request(
+        posted = await post_and_ask(
             session,
+            waits=Waits.from_minutes(15, 240),
             now=FakeClock().now(),
             zone=ZONE,
             author=author,
