@@ -38,6 +38,8 @@ class Action(enum.StrEnum):
     CANCEL_REQUEST = "cr"
     ADD_DAYS = "xd"
     WIDEN = "wn"
+    AVAILABILITY = "av"
+    LINK_GROUP = "lg"
 
 
 @dataclass(frozen=True)

@@ -156,3 +156,12 @@ async def running_bot(server: TelegramServer, database_url: str, clock: FakeCloc
         assert app.post_shutdown is not None
         await app.post_shutdown(app)
         await app.shutdown()
+
+
+async def escalate(harness: Harness) -> int:
+    """Run the escalation sweep as the JobQueue would, then send what it wrote."""
+    from handlers.jobs import run_due_escalations
+
+    started = await run_due_escalations(harness.app.bot_data["runtime"])
+    await harness.dispatch()
+    return started

@@ -1,0 +1,123 @@
+"""The escalation ladder with an injected clock: who is asked in which round, and when."""
+
+from __future__ import annotations
+
+import re
+
+from datetime import UTC, datetime
+
+from db.models import Role
+from tests.e2e.requests_helpers import post
+from tests.harness import Harness, escalate, running_bot
+from tests.support import FakeClock
+from tests.tgserver.client import SimUser
+from tests.tgserver.server import TelegramServer
+
+
+def copies(user: SimUser) -> int:
+    """Copies of request #1 (normaal or spoed) the user received."""
+    return sum(1 for m in user.messages() if re.match(r"^(🆘 SPOED: h|H)ulpvraag #1\n", m.text))
+
+
+def asked(user: SimUser) -> bool:
+    return copies(user) > 0
+
+
+async def centrum(bot: Harness) -> dict[str, SimUser]:
+    """Maasoever (wijk Centrum, partner Jekerkwartier) asks; people around it say how far they go."""
+    cast = {
+        "rita": ("maasoever", Role.PRAKTIJKMANAGER),
+        "paul": ("jekerkwartier", Role.DOKTERSASSISTENT),  # continuity partner
+        "vera": ("vrijthof", Role.DOKTERSASSISTENT),  # same wijk, available on Tuesday mornings
+        "wim": ("wyck", Role.DOKTERSASSISTENT),  # same wijk, declared nothing
+        "xena": ("malberg", Role.DOKTERSASSISTENT),  # adjacent wijk, will go that far
+        "yara": ("caberg", Role.DOKTERSASSISTENT),  # adjacent wijk, own wijk only
+        "zoe": ("gulpen", Role.DOKTERSASSISTENT),  # far away, whole region
+        "sam": (None, Role.MEDISCH_STUDENT),  # the pool may not fill a plain doktersassistent request
+    }
+    people = {}
+    for name, (practice, role) in cast.items():
+        user = bot.server.user(first_name=name.capitalize(), language_code="nl")
+        await bot.join(user, practice, role)
+        people[name] = user
+    await people["vera"].send("/beschikbaarheid")
+    await people["vera"].press(people["vera"].last(), "▫️ di ochtend")
+    await people["xena"].send("/beschikbaarheid")
+    await people["xena"].press(people["xena"].last(), "aangrenzende wijken ook")
+    await people["zoe"].send("/beschikbaarheid")
+    await people["zoe"].press(people["zoe"].last(), "hele regio")
+    coordinator = bot.server.user(first_name="Cor", language_code="nl")
+    await bot.make_coordinator(coordinator)
+    await coordinator.send("/start")
+    people["cor"] = coordinator
+    return people
+
+
+async def test_each_round_reaches_exactly_the_right_people_at_the_right_time(bot: Harness) -> None:
+    people = await centrum(bot)
+    await post(bot, people["rita"], days=("Morgen",), dayparts=("Ochtend",))
+    assert "Ronde 1 van 4: partners en wie beschikbaar is in wijk Maastricht Centrum." in people["rita"].last().text
+    await bot.dispatch()
+    in_round = {name for name, user in people.items() if asked(user)}
+    assert in_round == {"paul", "vera"}
+
+    bot.clock.advance(minutes=239)  # normaal waits 240 minutes
+    assert await escalate(bot) == 0
+    bot.clock.advance(minutes=2)
+    assert await escalate(bot) == 1
+    assert {name for name, user in people.items() if asked(user)} == {"paul", "vera", "wim"}
+
+    bot.clock.advance(minutes=241)
+    await escalate(bot)
+    assert {name for name, user in people.items() if asked(user)} == {"paul", "vera", "wim", "xena"}
+
+    bot.clock.advance(minutes=241)  # Monday 22:03: round 4 starts inside Zoe's quiet hours
+    await escalate(bot)
+    assert not asked(people["zoe"]), "normaal requests wait for the end of quiet hours"
+    assert "Na de laatste ronde nog open" in people["cor"].last().text
+    bot.clock.current = datetime(2026, 11, 24, 6, 31, tzinfo=UTC)  # Tuesday 07:31 in Amsterdam
+    await bot.dispatch()
+    assert asked(people["zoe"])
+    assert not asked(people["yara"]) and not asked(people["sam"])
+    bot.clock.advance(hours=5)
+    assert await escalate(bot) == 0, "there is no fifth round"
+
+
+async def test_pause_and_days_off_are_respected(bot: Harness) -> None:
+    people = await centrum(bot)
+    await people["wim"].send("/pauze 30-11")
+    assert "Geen hulpvragen tot en met maandag 30 november." in people["wim"].last().text
+    await people["vera"].send("/afwezig 24-11")
+    assert "1 vrije dag toegevoegd." in people["vera"].last().text
+    await post(bot, people["rita"], days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    assert {name for name, user in people.items() if asked(user)} == {"paul"}
+    await people["rita"].press(people["rita"].messages()[-1], "Nu breder vragen (#1)")
+    await bot.dispatch()
+    assert not asked(people["wim"]) and not asked(people["vera"])
+    await people["wim"].send("/pauze uit")
+    assert people["wim"].last().text == "Pauze beëindigd: hulpvragen komen weer binnen."
+
+
+async def test_spoed_goes_through_quiet_hours(bot: Harness) -> None:
+    people = await centrum(bot)
+    bot.clock.current = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)  # Monday 22:00 in Amsterdam
+    await post(bot, people["rita"], days=("Morgen",), dayparts=("Ochtend",), urgency="Spoed")
+    await bot.dispatch()
+    assert asked(people["paul"]) and asked(people["vera"])
+    assert "Staat hij om 22:15 nog open" in people["rita"].messages()[-1].text
+
+
+async def test_a_restart_in_the_middle_of_the_ladder_neither_skips_nor_repeats(
+    tg_server: TelegramServer, database_url: str, clock: FakeClock
+) -> None:
+    async with running_bot(tg_server, database_url, clock) as first:
+        people = await centrum(first)
+        await post(first, people["rita"], days=("Morgen",), dayparts=("Ochtend",))
+        await first.dispatch()
+    clock.advance(minutes=300)  # the bot was down when round 2 was due
+    async with running_bot(tg_server, database_url, clock) as second:
+        assert await escalate(second) == 1
+        assert await escalate(second) == 0
+        counts = {name: copies(user) for name, user in people.items()}
+        assert counts == {"rita": 0, "paul": 1, "vera": 1, "wim": 1, "xena": 0, "yara": 0, "zoe": 0, "sam": 0, "cor": 0}
