@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.services.ladder import Waits, post_and_ask
 from bot.services.members import find_member
 from bot.services.network import find_practice
 from bot.services.offers import Outcome, accept_offer, make_offer
 from bot.services.outbox import claim_due
-from bot.services.ladder import Waits, post_and_ask
 from bot.services.requests import NeededRole, SlotInput
 from db.models import Daypart, Member, MemberRole, OutboxMessage, RequestSlot, Role, Urgency
 from db.session import Database
