@@ -14,7 +14,18 @@ from bot.i18n import Translator
 from bot.persistence import DatabasePersistence, persist_after_update
 from bot.runtime import Runtime
 from db.session import Database
-from handlers import availability, general, invites, jobs, my_requests, offers, onboarding, profile, request_form
+from handlers import (
+    availability,
+    coordination,
+    general,
+    invites,
+    jobs,
+    my_requests,
+    offers,
+    onboarding,
+    profile,
+    request_form,
+)
 from handlers.commands import command_menu
 from handlers.context import DISPATCHER_KEY, RUNTIME_KEY, BotApplication, BotContext
 from handlers.dispatch import Dispatcher
@@ -80,6 +91,7 @@ def build_application(
     application.add_handlers(offers.build())
     application.add_handlers(my_requests.build())
     application.add_handlers(availability.build())
+    application.add_handlers(coordination.build())
     application.add_handlers(general.build_fallbacks())
     application.add_handler(TypeHandler(Update, persist_after_update), group=PERSIST_GROUP)
     application.add_error_handler(on_error)

@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     WIDEN = "wn"
     AVAILABILITY = "av"
     LINK_GROUP = "lg"
+    NUDGE = "np"
 
 
 @dataclass(frozen=True)

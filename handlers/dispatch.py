@@ -20,11 +20,13 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from bot.i18n import Translator
 from bot.runtime import Runtime
 from bot.services import outbox
+from bot.services.coordination import open_requests
 from bot.services.offers import open_slots
 from bot.services.outbox import Claimed
 from bot.services.requests import CancelReason, load_request
 from db.models import Member, RequestRecipient, RequestStatus
 from handlers.callback_data import Action, encode
+from handlers.coordination import request_line
 from handlers.editing import digest
 from handlers.request_views import (
     REASON_LABELS,
@@ -61,6 +63,8 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
     if member is None:
         return None
     t = Translator(member.language, runtime.settings.zone)
+    if row.kind == "digest":
+        return await render_digest(session, row, runtime, t)
     request = await load_request(session, row.params.get("request_id"))
     if request is None:
         return None
@@ -122,6 +126,17 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
         )
     log.error("outbox row %s has unknown kind %s", row.id, row.kind)
     return None
+
+
+async def render_digest(session: AsyncSession, row: Claimed, runtime: Runtime, t: Translator) -> Rendered | None:
+    """The coordinator's morning list of what is open in the region."""
+    requests = await open_requests(session, region_id=row.params.get("region_id", 0), now=runtime.clock.now())
+    if not requests:
+        return None
+    lines = ["<b>" + t.gettext("Open requests this morning") + "</b>"]
+    lines += [request_line(t, request) for request in requests[:20]]
+    lines.append(t.gettext("/open shows what needs attention."))
+    return Rendered("\n".join(lines))
 
 
 def retry_delay(exc: RetryAfter) -> timedelta:

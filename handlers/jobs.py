@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import time
 
 from bot.config import Settings
 from bot.runtime import Runtime
+from bot.services.coordination import send_digests
 from bot.services.ladder import due_escalations, escalate
 from bot.services.requests import close_past_requests, load_request, refresh_recipients
 from handlers.context import DISPATCHER_KEY, BotApplication, BotContext
@@ -36,9 +38,22 @@ async def close_finished_requests(runtime: Runtime) -> list[int]:
 
 
 async def close_sweep(context: BotContext) -> None:
-    """The job: close finished requests, then send the updates."""
-    if await close_finished_requests(context.runtime):
+    """The job, every minute: close finished requests, send the daily digest when it is time."""
+    closed = await close_finished_requests(context.runtime)
+    digests = await run_digests(context.runtime)
+    if closed or digests:
         context.kick_outbox()
+
+
+async def run_digests(runtime: Runtime) -> list[int]:
+    """The coordinators' daily digest, once per region and day, from DIGEST_TIME."""
+    async with runtime.database.session() as session, session.begin():
+        return await send_digests(
+            session,
+            now=runtime.clock.now(),
+            zone=runtime.settings.zone,
+            at=time.fromisoformat(runtime.settings.digest_time),
+        )
 
 
 async def run_due_escalations(runtime: Runtime) -> int:
