@@ -18,6 +18,7 @@ from handlers import (
     availability,
     coordination,
     general,
+    groups,
     invites,
     jobs,
     my_requests,
@@ -92,6 +93,7 @@ def build_application(
     application.add_handlers(my_requests.build())
     application.add_handlers(availability.build())
     application.add_handlers(coordination.build())
+    application.add_handlers(groups.build())
     application.add_handlers(general.build_fallbacks())
     application.add_handler(TypeHandler(Update, persist_after_update), group=PERSIST_GROUP)
     application.add_error_handler(on_error)

@@ -24,7 +24,7 @@ from bot.services.coordination import open_requests
 from bot.services.offers import open_slots
 from bot.services.outbox import Claimed
 from bot.services.requests import CancelReason, load_request
-from db.models import Member, RequestRecipient, RequestStatus
+from db.models import GroupPost, Member, RequestRecipient, RequestStatus
 from handlers.callback_data import Action, encode
 from handlers.coordination import request_line
 from handlers.editing import digest
@@ -32,6 +32,7 @@ from handlers.request_views import (
     REASON_LABELS,
     contact_line,
     filled_slots,
+    group_view,
     offer_for_requester,
     offered_slots,
     person,
@@ -55,10 +56,13 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
     edit_message_id: int | None = None
     fingerprint: str | None = None  # for copies of a request: what the recipient's message will show
+    group_post_id: int | None = None
 
 
 async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rendered | None:
     """Turn a row into text and buttons for its reader; None when it is no longer worth sending."""
+    if row.kind == "request.group":
+        return await render_group_post(session, row, runtime)
     member = await session.get(Member, row.member_id) if row.member_id else None
     if member is None:
         return None
@@ -87,7 +91,10 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
         text = t.gettext("Still open after the last round; the whole region is asked now:")
         return Rendered(text + "\n\n" + request_body(t, request))
     if row.kind == "request.superseded":
-        text = t.gettext("Request #{id} has changed; the new version is below.").format(id=request.id)
+        if row.params.get("again"):
+            text = t.gettext("Request #{id} is still open; it is below again.").format(id=request.id)
+        else:
+            text = t.gettext("Request #{id} has changed; the new version is below.").format(id=request.id)
         return Rendered(text, None, row.params.get("message_id"))
     if offer is None:
         return None
@@ -126,6 +133,20 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
         )
     log.error("outbox row %s has unknown kind %s", row.id, row.kind)
     return None
+
+
+async def render_group_post(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rendered | None:
+    """A request in a wijk group, in the region's default language; skipped when the post already shows it."""
+    post = await session.get(GroupPost, row.params.get("group_post_id"))
+    request = await load_request(session, row.params.get("request_id"))
+    if post is None or request is None:
+        return None
+    t = Translator(runtime.settings.default_language, runtime.settings.zone)
+    text, markup = group_view(t, request, open_slots(request, runtime.clock.now()))
+    fingerprint = digest(text, markup)
+    if post.rendered_digest == fingerprint:
+        return None
+    return Rendered(text, markup, row.params.get("message_id"), fingerprint, post.id)
 
 
 async def render_digest(session: AsyncSession, row: Claimed, runtime: Runtime, t: Translator) -> Rendered | None:
@@ -216,6 +237,7 @@ async def _record(runtime: Runtime, row: Claimed, rendered: Rendered, message_id
                     message_id=message_id,
                     recipient_id=row.recipient_id,
                     fingerprint=rendered.fingerprint,
+                    group_post_id=rendered.group_post_id,
                 )
             return
         except Exception:

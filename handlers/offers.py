@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.i18n import N_, Translator
+from bot.services.groups import join_from_group, may_offer_from_group
 from bot.services.offers import (
     Outcome,
     Result,
@@ -23,8 +25,8 @@ from bot.services.offers import (
     recipient_of,
     withdraw_offer,
 )
-from bot.services.requests import load_request
-from db.models import RequestStatus
+from bot.services.requests import load_request, send_copy
+from db.models import RequestStatus, ShortageRequest
 from handlers.callback_data import Action, Callback, decode, pattern
 from handlers.context import BotContext, Turn, open_turn
 from handlers.editing import digest, edit_if_changed
@@ -88,6 +90,10 @@ async def on_request_button(update: Update, context: BotContext) -> None:
         if data is None or request is None:
             await query.answer(t.gettext("This button no longer works."))
             return
+        chat = update.effective_chat
+        if chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
+            await _group_press(query, turn, data, request)
+            return
         if data.action is Action.CANT:
             result = await decline_request(turn.session, member=turn.member, request_id=request.id)
             await turn.commit()
@@ -117,6 +123,32 @@ async def on_request_button(update: Update, context: BotContext) -> None:
         await _answer(query, t, result, t.gettext("Thank you! Your offer is sent; you will hear from the practice."))
         if result.outcome in (Outcome.OK, Outcome.REQUEST_CLOSED, Outcome.ALREADY_FILLED, Outcome.ALREADY_OFFERED):
             await _refresh_my_copy(query, turn, request.id)
+
+
+async def _group_press(query: CallbackQuery, turn: Turn, data: Callback, request: ShortageRequest) -> None:
+    """A press on a wijk group's post: it counts only from a member who may offer; answers stay private."""
+    t = turn.t
+    if request.status != RequestStatus.OPEN.value:
+        await query.answer(outcome_text(t, Outcome.REQUEST_CLOSED), show_alert=True)
+        return
+    member = turn.member
+    if member is None or not await may_offer_from_group(turn.session, member, request, turn.now.date()):
+        await query.answer(t.gettext("Only members who can fill this role can offer here."), show_alert=True)
+        return
+    recipient = await join_from_group(turn.session, now=turn.now, member=member, request=request)
+    if data.action is Action.OFFER_PICK:
+        await send_copy(turn.session, now=turn.now, recipient=recipient)
+        await turn.commit()
+        await query.answer(
+            t.gettext("I have sent you the request in a private chat: choose the day-parts there."), show_alert=True
+        )
+        return
+    if data.action is not Action.OFFER_ALL:
+        await query.answer(t.gettext("This button no longer works."))
+        return
+    result = await make_offer(turn.session, now=turn.now, member=member, request_id=request.id, slot_ids=None)
+    await turn.commit()
+    await _answer(query, t, result, t.gettext("Thank you! Your offer is sent; you will hear from the practice."))
 
 
 async def _picker(query: CallbackQuery, turn: Turn, data: Callback, request_id: int) -> None:

@@ -218,3 +218,26 @@ def contact_line(t: Translator, member: Member | None) -> str:
 def filled_slots(t: Translator, request: ShortageRequest, offer: Offer) -> str:
     """The slots an accepted offer actually fills (it may have lost some in a race)."""
     return "\n".join("• " + escape(slot_label(t, slot)) for slot in request.slots if slot.filled_offer_id == offer.id)
+
+
+def group_view(
+    t: Translator, request: ShortageRequest, now_open: list[RequestSlot]
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A request as posted in a wijk group: for everyone there, offered to from there, edited as it changes.
+    The group's own language is the region's default; presses answer each person privately."""
+    text = request_body(t, request)
+    if request.status != RequestStatus.OPEN.value or not now_open:
+        return text, None
+    buttons = [
+        [
+            InlineKeyboardButton(
+                t.gettext("I can help with all of it"), callback_data=encode(Action.OFFER_ALL, request.id)
+            )
+        ]
+    ]
+    if len(now_open) > 1:
+        label = t.gettext("Choose day-parts (in a private chat)")
+        buttons.append(
+            [InlineKeyboardButton(label, callback_data=encode(Action.OFFER_PICK, request.id, 0, len(request.slots)))]
+        )
+    return text, InlineKeyboardMarkup(buttons)

@@ -64,7 +64,7 @@ async def nudge(session: AsyncSession, *, now: datetime, member: Member | None, 
     nudged = 0
     for recipient in recipients:
         if recipient.member_id not in answered:
-            await send_copy(session, now=now, recipient=recipient)
+            await send_copy(session, now=now, recipient=recipient, again=True)
             nudged += 1
     await audit.record(
         session,

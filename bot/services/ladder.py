@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services import audit
+from bot.services.groups import post_to_groups
 from bot.services.members import member_relations
 from bot.services.outbox import enqueue
 from bot.services.requests import (
@@ -264,6 +265,7 @@ async def post_and_ask(
     )
     request.round = 1
     asked = await _climb(session, now=now, zone=zone, request=request, waits=waits)
+    await post_to_groups(session, now=now, request=request)
     await session.flush()
     loaded = await load_request(session, request.id)
     assert loaded is not None

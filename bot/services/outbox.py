@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import OutboxMessage, OutboxStatus, RequestRecipient
+from db.models import GroupPost, OutboxMessage, OutboxStatus, RequestRecipient
 
 log = logging.getLogger(__name__)
 
@@ -173,9 +173,15 @@ async def record_delivery(
     message_id: int | None,
     recipient_id: int | None,
     fingerprint: str | None,
+    group_post_id: int | None = None,
 ) -> None:
     """Mark the row sent and remember, for a copy of a request, which message shows it and what it shows."""
     await mark_sent(session, row_id, now=now, message_id=message_id)
+    if group_post_id is not None and fingerprint is not None:
+        group_values: dict[str, object] = {"rendered_digest": fingerprint}
+        if message_id is not None:
+            group_values["message_id"] = message_id
+        await session.execute(update(GroupPost).where(GroupPost.id == group_post_id).values(**group_values))
     if recipient_id is None or fingerprint is None:
         return
     values: dict[str, object] = {"rendered_digest": fingerprint}

@@ -19,6 +19,7 @@ from bot.services.outbox import enqueue
 from bot.services.privacy import find_patient_data
 from db.models import (
     Daypart,
+    GroupPost,
     Member,
     Offer,
     OfferStatus,
@@ -155,7 +156,12 @@ def check_slots(slots: list[SlotInput], *, now: datetime, zone: ZoneInfo) -> Non
 
 
 async def send_copy(
-    session: AsyncSession, *, now: datetime, recipient: RequestRecipient, due_at: datetime | None = None
+    session: AsyncSession,
+    *,
+    now: datetime,
+    recipient: RequestRecipient,
+    due_at: datetime | None = None,
+    again: bool = False,
 ) -> None:
     """Queue a fresh copy of the request for one person asked; it is rendered when it is sent. An older copy
     is replaced by a pointer, so that only one copy keeps buttons and stays up to date."""
@@ -166,7 +172,7 @@ async def send_copy(
             kind="request.superseded",
             chat_id=recipient.chat_id,
             member_id=recipient.member_id,
-            params={"request_id": recipient.request_id, "message_id": recipient.message_id},
+            params={"request_id": recipient.request_id, "message_id": recipient.message_id, "again": again},
         )
     await enqueue(
         session,
@@ -255,7 +261,19 @@ async def load_request(session: AsyncSession, request_id: int | None) -> Shortag
 
 
 async def refresh_recipients(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:
-    """Have every delivered copy of the request edited to its current state, so nobody offers in vain."""
+    """Have every delivered copy of the request, and its posts in wijk groups, edited to its current state,
+    so nobody offers in vain."""
+    posts = await session.scalars(
+        select(GroupPost).where(GroupPost.request_id == request.id, GroupPost.message_id.is_not(None))
+    )
+    for post in posts:
+        await enqueue(
+            session,
+            now=now,
+            kind="request.group",
+            chat_id=post.chat_id,
+            params={"request_id": request.id, "group_post_id": post.id, "message_id": post.message_id},
+        )
     recipients = await session.scalars(
         select(RequestRecipient).where(
             RequestRecipient.request_id == request.id, RequestRecipient.message_id.is_not(None)

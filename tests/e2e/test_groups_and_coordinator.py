@@ -1,0 +1,116 @@
+"""Wijk groups, the coordinator's /open with a nudge, and the daily digest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from handlers.jobs import run_digests
+from tests.e2e.requests_helpers import noordwest, post
+from tests.harness import Harness
+from tests.tgserver.client import SimUser
+
+
+async def coordinator(bot: Harness) -> SimUser:
+    cor = bot.server.user(first_name="Cor", language_code="nl")
+    await bot.make_coordinator(cor)
+    await cor.send("/start")
+    return cor
+
+
+async def test_a_wijk_group_gets_the_post_and_only_members_who_may_offer_count(bot: Harness) -> None:
+    people = await noordwest(bot)
+    cor = await coordinator(bot)
+    stranger = bot.server.user(first_name="Stranger")
+    group = bot.server.group(title="Wijk Noordwest", members=[cor, people.anna, people.bob, people.gert, stranger])
+    await people.bob.send("/koppelgroep", chat=group)
+    assert group.last().text == "Alleen een regionale coördinator kan een groep aan een wijk koppelen."
+    await cor.send("/koppelgroep", chat=group)
+    await people.bob.press(group.last(), "Maastricht Noordwest")
+    assert "Alleen een regionale coördinator" in (people.bob.callback_answers[-1].text or "")
+    await cor.press(group.last(), "Maastricht Noordwest")
+    assert group.last().text.startswith("Deze groep is gekoppeld aan wijk Maastricht Noordwest")
+
+    request_id = await post(bot, people.anna, days=("Morgen",), dayparts=("Hele dag",))
+    await bot.dispatch()
+    posted = group.last()
+    assert posted.text.startswith(f"Hulpvraag #{request_id}\n")
+    assert posted.button_texts == ["Ik kan alles", "Dagdelen kiezen (in een privéchat)"]
+    for outsider in (people.gert, stranger, people.anna):
+        await outsider.press(posted, "Ik kan alles")
+        assert "Alleen leden die deze rol kunnen vervullen" in (outsider.callback_answers[-1].text or "")
+
+    await people.bob.press(posted, "Ik kan alles")
+    assert "Je aanbod is verstuurd" in (people.bob.callback_answers[-1].text or "")
+    await bot.dispatch()
+    await people.anna.press(people.anna.last(), "Accepteren")
+    await bot.dispatch()
+    edited = next(m for m in group.messages() if m.message_id == posted.message_id)
+    assert "— ingevuld" in edited.text and "Status: ingevuld" in edited.text and edited.buttons == []
+
+    await cor.send("/ontkoppelgroep", chat=group)
+    assert "niet meer gekoppeld" in group.last().text
+    before = len(group.messages())
+    await post(bot, people.anna, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    assert len(group.messages()) == before
+
+
+async def test_choose_day_parts_from_a_group_continues_in_private(bot: Harness) -> None:
+    people = await noordwest(bot)
+    cor = await coordinator(bot)
+    group = bot.server.group(title="Noordwest", members=[cor, people.dirk])
+    await cor.send("/koppelgroep", chat=group)
+    await cor.press(group.last(), "Maastricht Noordwest")
+    await post(bot, people.anna, days=("Morgen",), dayparts=("Hele dag",))
+    await bot.dispatch()
+    await people.dirk.press(group.last(), "Dagdelen kiezen (in een privéchat)")
+    assert "Dagdelen kiezen (in een privéchat)" not in (people.dirk.callback_answers[-1].text or "")
+    assert "Alleen leden" in (people.dirk.callback_answers[-1].text or ""), "a triagist cannot fill a doktersassistent"
+
+
+async def test_open_lists_unfilled_spoed_and_the_nudge_asks_again(bot: Harness) -> None:
+    people = await noordwest(bot)
+    cor = await coordinator(bot)
+    await cor.send("/open")
+    assert "Niets vraagt je aandacht" in cor.last().text
+    request_id = await post(bot, people.anna, days=("Vandaag",), dayparts=("Middag",), urgency="Spoed")
+    await bot.dispatch()
+    await people.carol.press(people.carol.last(), "Kan niet")
+    bot.clock.advance(minutes=31)
+    await cor.send("/open")
+    assert f"#{request_id}" in cor.last().text and "Huisartsen Caberg <&> Oud-Caberg" in cor.last().text
+    await cor.press(cor.last(), f"Wijk opnieuw vragen (#{request_id})")
+    assert cor.callback_answers[-1].text == "Opnieuw gestuurd naar 1 persoon."
+    await bot.dispatch()
+    assert [m.text for m in people.bob.messages()][-2:][
+        0
+    ] == "Hulpvraag #1 staat nog open; hij staat hieronder opnieuw."
+    assert "hulpvraag #1\n" in people.bob.last().text.lower() and people.bob.last().buttons
+    carol_copies = [m for m in people.carol.messages() if m.text.startswith("🆘 SPOED: hulpvraag #1")]
+    assert len(carol_copies) == 1, "Carol said she could not; she is not asked again"
+    await people.bob.send("/open")
+    assert people.bob.last().text == "Alleen een regionale coördinator kan dit zien."
+    await people.bob.press_data(people.bob.last(), f"v1:np:{request_id}")
+    assert "Dat kun je (niet meer) doen" in (people.bob.callback_answers[-1].text or "")
+
+
+async def test_the_daily_digest_goes_once_and_only_with_something_to_say(bot: Harness) -> None:
+    people = await noordwest(bot)
+    cor = await coordinator(bot)
+    runtime = bot.app.bot_data["runtime"]
+    bot.clock.current = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 07:00 in Amsterdam: too early
+    assert await run_digests(runtime) == []
+    bot.clock.current = datetime(2026, 11, 24, 7, 1, tzinfo=UTC)  # 08:01
+    assert await run_digests(runtime) == [1]
+    await bot.dispatch()
+    assert "Open hulpvragen vanochtend" not in cor.last().text, "nothing open: no digest"
+
+    await post(bot, people.anna, days=("Morgen",), dayparts=("Ochtend",))
+    bot.clock.current = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # Wednesday 08:00
+    await post(bot, people.anna, days=("Morgen",), dayparts=("Middag",))
+    assert await run_digests(runtime) == [1]
+    assert await run_digests(runtime) == []
+    await bot.dispatch()
+    digest = cor.last().text
+    assert digest.startswith("Open hulpvragen vanochtend")
+    assert "#2 Huisartsen Caberg <&> Oud-Caberg – doktersassistent – do 26 nov" in digest
