@@ -12,6 +12,7 @@ from db.models import Member, Role
 BASE_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("verzoek", "request", N_("Ask the wijk for help (practice managers, GPs)")),
     ("mijnverzoeken", "myrequests", N_("Your practice's requests and offers")),
+    ("beschikbaarheid", "availability", N_("When and how far you can help")),
     ("profiel", "profile", N_("Your name, practice, wijk and roles")),
     ("taal", "language", N_("Nederlands or English")),
     ("help", "help", N_("What you can do")),

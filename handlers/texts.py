@@ -59,6 +59,8 @@ def help_text(t: Translator, member: Member | None) -> str:
         lines.append(t.gettext("/mijnverzoeken – your practice's requests, offers and who fills what"))
     if member.has_role(*HELPING_ROLES):
         lines.append(t.gettext("Requests that fit your role reach you here; one tap offers your help."))
+        lines.append(t.gettext("/beschikbaarheid – when and how far you can help; /afwezig 24-12 – a day off"))
+        lines.append(t.gettext("/pauze 15-12 – no requests until then; /stilleuren 21:00-07:00 – quiet hours"))
     lines.append(t.gettext("/profiel – your name, practice, wijk and roles"))
     lines.append(t.gettext("/taal – switch between Nederlands and English"))
     lines.append(t.gettext("/annuleer – stop what you are doing"))
@@ -67,6 +69,8 @@ def help_text(t: Translator, member: Member | None) -> str:
         lines.append("")
         lines.append(t.gettext("<b>As coordinator</b>"))
         lines.append(t.gettext("/uitnodiging – make an invitation link for a practice and role"))
+        lines.append(t.gettext("/open – requests still open after the last round, urgent ones waiting"))
+        lines.append(t.gettext("/koppelgroep – in a Telegram group: link it to a wijk (/ontkoppelgroep undoes it)"))
     lines.append("")
     lines.append(t.gettext("Never put patient data in this chat."))
     return "\n".join(lines)
