@@ -269,7 +269,11 @@ class Dispatcher:
                         claimed = await outbox.claim_due(session, now=self.runtime.clock.now(), limit=PARALLEL_SENDS)
                     if not claimed:
                         break
-                    await asyncio.gather(*(self._safe(row) for row in claimed))
+                    # One chat's messages in order (people read them top to bottom), chats in parallel.
+                    by_chat: dict[int, list[Claimed]] = {}
+                    for row in claimed:
+                        by_chat.setdefault(row.chat_id, []).append(row)
+                    await asyncio.gather(*(self._in_order(rows) for rows in by_chat.values()))
                     handled += len(claimed)
         return handled
 
@@ -278,6 +282,11 @@ class Dispatcher:
         async with self._lock:
             pass
         return await self.run()
+
+    async def _in_order(self, rows: list[Claimed]) -> None:
+        """Send one chat's rows one after the other, oldest first."""
+        for row in sorted(rows, key=lambda r: r.id):
+            await self._safe(row)
 
     async def _safe(self, row: Claimed) -> None:
         """One row's failure must not stop the others; it stays claimed and is retried after the timeout."""
