@@ -32,7 +32,8 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
     def kick_outbox(self) -> None:
         """Send what the last transaction wrote to the outbox now, rather than at the next sweep."""
         dispatcher = self.bot_data.get(DISPATCHER_KEY)
-        if dispatcher is not None:
+        # While stopping, leave the rows to the next start's sweep rather than to an orphaned task.
+        if dispatcher is not None and self.application.running:
             self.application.create_task(dispatcher.run(), name="outbox-kick")
 
 
