@@ -120,3 +120,31 @@ async def test_a_restart_in_the_middle_of_the_ladder_neither_skips_nor_repeats(
         assert await escalate(second) == 0
         counts = {name: copies(user) for name, user in people.items()}
         assert counts == {"rita": 0, "paul": 1, "vera": 1, "wim": 1, "xena": 0, "yara": 0, "zoe": 0, "sam": 0, "cor": 0}
+
+
+async def test_quiet_hours_roles_and_bad_input(bot: Harness) -> None:
+    people = await centrum(bot)
+    vera = people["vera"]
+    await vera.send("/stilleuren 22:00-06:30")
+    assert vera.last().text == "Stille uren: 22:00–06:30. Spoedvragen komen wel door."
+    for bad, expected in [
+        ("/stilleuren laat", "kan die tijden niet lezen"),
+        ("/stilleuren 08:00-08:00", "begin"),
+        ("/afwezig 1-1-2020", "Die datum is al voorbij"),
+        ("/pauze morgenochtend", "niet lezen"),
+    ]:
+        await vera.send(bad)
+        assert expected in vera.last().text, (bad, vera.last().text)
+    await bot.add_role(vera, Role.TRIAGIST)
+    await vera.send("/beschikbaarheid")
+    await vera.press(vera.last(), "✅ doktersassistent")
+    assert "▫️ doktersassistent" in vera.last().button_texts
+    await vera.press(vera.last(), "✅ triagist")
+    assert "Minstens een van je rollen blijft aan." in (vera.callback_answers[-1].text or "")
+    for forged in ("v1:av:t:9:ochtend", "v1:av:r:heelal", "v1:av:l:chirurg", "v1:av:x:2026", "v1:av"):
+        await vera.press_data(vera.last(), forged)
+    assert all("werkt niet meer" in (a.text or "") for a in vera.callback_answers[-5:])
+    # Vera is now lent only as triagist: a doktersassistent request from her wijk passes her by.
+    await post(bot, people["rita"], days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    assert not asked(vera) and asked(people["paul"])
