@@ -6,7 +6,7 @@ from datetime import date
 from html import escape
 
 from babel.dates import format_date
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import N_, Translator
@@ -96,14 +96,21 @@ def _helper(turn: Turn) -> Member | None:
     return member
 
 
+async def _helper_or_explain(message: Message, turn: Turn) -> Member | None:
+    """The member who may declare availability, or None after telling a stranger how to join."""
+    member = _helper(turn)
+    if member is None:
+        await message.reply_text(turn.t.gettext("You are not a member yet. Open your invitation link to join."))
+    return member
+
+
 async def show(update: Update, context: BotContext) -> None:
     """Show the overview with its toggles."""
     message = update.effective_message
     assert message is not None
     async with open_turn(update, context) as turn:
-        member = _helper(turn)
+        member = await _helper_or_explain(message, turn)
         if member is None:
-            await message.reply_text(turn.t.gettext("You are not a member yet. Open your invitation link to join."))
             return
         text, markup = overview(turn.t, member, await declared(turn.session, member, turn.now.date()))
         await message.reply_html(text, reply_markup=markup)
@@ -146,9 +153,8 @@ async def days_off(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     async with open_turn(update, context) as turn:
-        t, member = turn.t, _helper(turn)
+        t, member = turn.t, await _helper_or_explain(message, turn)
         if member is None:
-            await message.reply_text(t.gettext("You are not a member yet. Open your invitation link to join."))
             return
         text = " ".join(context.args or [])
         if not text:
@@ -175,9 +181,8 @@ async def pause_requests(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     async with open_turn(update, context) as turn:
-        t, member = turn.t, _helper(turn)
+        t, member = turn.t, await _helper_or_explain(message, turn)
         if member is None:
-            await message.reply_text(t.gettext("You are not a member yet. Open your invitation link to join."))
             return
         text = " ".join(context.args or []).strip()
         today = turn.now.astimezone(t.zone).date()
@@ -206,9 +211,8 @@ async def quiet_hours(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     async with open_turn(update, context) as turn:
-        t, member = turn.t, _helper(turn)
+        t, member = turn.t, await _helper_or_explain(message, turn)
         if member is None:
-            await message.reply_text(t.gettext("You are not a member yet. Open your invitation link to join."))
             return
         try:
             set_quiet_hours(member, " ".join(context.args or [])[:40])
