@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -114,6 +115,8 @@ class Region(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(8))
+    # Whether practice managers may schedule meetings for their own wijk (coordinators always may).
+    meetings_by_managers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     wijken: Mapped[list[Wijk]] = relationship(back_populates="region", order_by="Wijk.code")
 
@@ -406,3 +409,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(String(80))
+
+
+# The meeting models live in their own module; importing it here puts them in Base.metadata for Alembic.
+from db import meetings as _meetings  # noqa: E402, F401

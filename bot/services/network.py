@@ -58,6 +58,7 @@ class NetworkSpec:
     locale: str
     wijken: tuple[WijkSpec, ...]
     practices: tuple[PracticeSpec, ...]
+    meetings_by_managers: bool = False
 
 
 @dataclass
@@ -146,6 +147,15 @@ def parse_network(text: str) -> NetworkSpec:
     locale = str(region.get("locale") or "nl")
     if locale not in SUPPORTED_LANGUAGES:
         check.add(N_("{what}: locale must be nl or en, not '{value}'"), region.get("__line__"), what=what, value=locale)
+    by_managers = region.get("meetings_by_managers", False)
+    if not isinstance(by_managers, bool):
+        check.add(
+            N_("{what}: field '{field}' must be true or false"),
+            region.get("__line__"),
+            what=what,
+            field="meetings_by_managers",
+        )
+        by_managers = False
 
     wijken: list[WijkSpec] = []
     wijk_lines: dict[str, int | None] = {}
@@ -207,7 +217,7 @@ def parse_network(text: str) -> NetworkSpec:
 
     if check.problems:
         raise NetworkFileError(check.problems)
-    return NetworkSpec(code, name, timezone, locale, tuple(wijken), tuple(practices))
+    return NetworkSpec(code, name, timezone, locale, tuple(wijken), tuple(practices), by_managers)
 
 
 def _set(obj: Any, **values: Any) -> bool:
@@ -235,10 +245,22 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
     report = ImportReport()
     region = await session.scalar(select(Region).where(Region.code == spec.code))
     if region is None:
-        region = Region(code=spec.code, name=spec.name, timezone=spec.timezone, locale=spec.locale)
+        region = Region(
+            code=spec.code,
+            name=spec.name,
+            timezone=spec.timezone,
+            locale=spec.locale,
+            meetings_by_managers=spec.meetings_by_managers,
+        )
         session.add(region)
         report.region_created = True
-    elif _set(region, name=spec.name, timezone=spec.timezone, locale=spec.locale):
+    elif _set(
+        region,
+        name=spec.name,
+        timezone=spec.timezone,
+        locale=spec.locale,
+        meetings_by_managers=spec.meetings_by_managers,
+    ):
         report.updated += 1
     await session.flush()
 

@@ -131,3 +131,21 @@ def test_cli_refuses_a_bad_file_and_leaves_the_database_as_it_was(database_url: 
     import asyncio
 
     assert asyncio.run(unchanged()) == "Praktijk Pottenberg"
+
+
+async def test_managers_may_schedule_meetings_only_when_the_region_says_so(database_url: str) -> None:
+    assert parse_network(EXAMPLE).meetings_by_managers is False
+    allowed = EXAMPLE.replace("  locale: nl\n", "  locale: nl\n  meetings_by_managers: true\n")
+    assert parse_network(allowed).meetings_by_managers is True
+    assert problems_of(EXAMPLE.replace("  locale: nl\n", "  locale: nl\n  meetings_by_managers: perhaps\n")) == [
+        "region: field 'meetings_by_managers' must be true or false"
+    ]
+    database = Database(database_url)
+    try:
+        async with database.session() as session, session.begin():
+            report = await import_network(session, parse_network(allowed))
+        assert report.updated == 1
+        async with database.session() as session:
+            assert await session.scalar(select(Region.meetings_by_managers)) is True
+    finally:
+        await database.dispose()
