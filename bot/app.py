@@ -14,7 +14,19 @@ from bot.i18n import Translator
 from bot.persistence import DatabasePersistence, persist_after_update
 from bot.runtime import Runtime
 from db.session import Database
-from handlers import general, invites, jobs, my_requests, offers, onboarding, profile, request_form
+from handlers import (
+    actions,
+    general,
+    invites,
+    jobs,
+    meeting_form,
+    meetings,
+    my_requests,
+    offers,
+    onboarding,
+    profile,
+    request_form,
+)
 from handlers.commands import command_menu
 from handlers.context import DISPATCHER_KEY, RUNTIME_KEY, BotApplication, BotContext
 from handlers.dispatch import Dispatcher
@@ -71,14 +83,17 @@ def build_application(
     application.bot_data[RUNTIME_KEY] = runtime
 
     # One module per feature, then the catch-alls for whatever is left.
-    # The request conversation comes first so that its /annuleer fallback wins while it is running.
+    # The conversations come first so that their /annuleer fallback wins while one is running.
     application.add_handlers(request_form.build())
+    application.add_handlers(meeting_form.build())
+    application.add_handlers(actions.build())
     application.add_handlers(general.build())
     application.add_handlers(onboarding.build())
     application.add_handlers(profile.build())
     application.add_handlers(invites.build())
     application.add_handlers(offers.build())
     application.add_handlers(my_requests.build())
+    application.add_handlers(meetings.build())
     application.add_handlers(general.build_fallbacks())
     application.add_handler(TypeHandler(Update, persist_after_update), group=PERSIST_GROUP)
     application.add_error_handler(on_error)

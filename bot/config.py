@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     invite_expires_days: int = Field(default=14, ge=1, le=365)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
+    meeting_sweep_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

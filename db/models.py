@@ -385,9 +385,11 @@ class OutboxStatus(enum.StrEnum):
 
     PENDING = "pending"
     SENDING = "sending"
+    IN_FLIGHT = "in_flight"  # an at-most-once row handed to Telegram, not yet recorded
     SENT = "sent"
     SKIPPED = "skipped"  # no longer worth sending (the request closed before it went out)
     FAILED = "failed"  # Telegram refused for good (blocked, chat gone)
+    UNKNOWN = "unknown"  # an at-most-once row whose sender died mid-call: perhaps delivered, never sent again
 
 
 class OutboxMessage(Base):

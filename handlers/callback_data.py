@@ -37,6 +37,14 @@ class Action(enum.StrEnum):
     WITHDRAW = "ow"
     CANCEL_REQUEST = "cr"
     ADD_DAYS = "xd"
+    MEETING_STEP = "ms"
+    MEETING_RSVP = "mr"
+    MEETING_SHOW = "mv"
+    MEETING_MOVE = "mm"
+    MEETING_CANCEL = "mc"
+    ACTION_ADD = "ma"
+    ACTION_STEP = "mt"
+    ACTION_DONE = "md"
 
 
 @dataclass(frozen=True)

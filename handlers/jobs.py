@@ -7,6 +7,7 @@ import logging
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.services.requests import close_past_requests, load_request, refresh_recipients
+from handlers import meeting_jobs
 from handlers.context import DISPATCHER_KEY, BotApplication, BotContext
 
 log = logging.getLogger(__name__)
@@ -46,3 +47,4 @@ def schedule(application: BotApplication, settings: Settings) -> None:
         raise RuntimeError("the job-queue extra of python-telegram-bot is required")
     queue.run_repeating(outbox_sweep, interval=settings.outbox_poll_seconds, first=0.5, name="outbox")
     queue.run_repeating(close_sweep, interval=60, first=5, name="close-requests")
+    meeting_jobs.schedule(queue, settings)

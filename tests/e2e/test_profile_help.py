@@ -79,8 +79,8 @@ async def test_cancel_outside_a_conversation(bot: Harness) -> None:
 async def test_command_menus_per_language(bot: Harness) -> None:
     dutch = [command.command for command in bot.server.commands(language_code="nl")]
     english = [command.command for command in bot.server.commands(language_code="en")]
-    assert dutch[:4] == ["verzoek", "mijnverzoeken", "profiel", "taal"]
-    assert english[:4] == ["request", "myrequests", "profile", "language"]
+    assert dutch[:6] == ["verzoek", "mijnverzoeken", "bijeenkomsten", "actiepunten", "profiel", "taal"]
+    assert english[:6] == ["request", "myrequests", "meetings", "actions", "profile", "language"]
 
 
 async def test_stale_or_forged_button_gets_a_short_answer(bot: Harness) -> None:
