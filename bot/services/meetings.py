@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.services import audit
 from bot.services.meeting_times import DEFAULT_REMINDERS, HORIZON, series, to_utc
+from bot.services.members import member_relations
 from bot.services.outbox import enqueue
 from bot.services.privacy import find_patient_data
 from db.meetings import (
@@ -343,8 +344,8 @@ async def load_occurrence(session: AsyncSession, occurrence_id: int | None) -> M
         .where(MeetingOccurrence.id == occurrence_id)
         .options(
             selectinload(MeetingOccurrence.meeting).selectinload(Meeting.wijken),
-            selectinload(MeetingOccurrence.meeting).selectinload(Meeting.created_by),
-            selectinload(MeetingOccurrence.invitees).selectinload(MeetingInvitee.member),
+            selectinload(MeetingOccurrence.meeting).selectinload(Meeting.created_by).options(*member_relations()),
+            selectinload(MeetingOccurrence.invitees).selectinload(MeetingInvitee.member).options(*member_relations()),
             selectinload(MeetingOccurrence.reminders),
         )
         .execution_options(populate_existing=True)
