@@ -21,10 +21,8 @@ from bot.services.meeting_changes import move_occurrence
 from bot.services.meeting_times import (
     DEFAULT_REMINDERS,
     TimeInputError,
-    monthly_rule,
     parse_offset_text,
     to_utc,
-    weekly_rule,
 )
 from bot.services.meetings import (
     MAX_AGENDA,
@@ -32,7 +30,6 @@ from bot.services.meetings import (
     MAX_LOCATION,
     MAX_TITLE,
     MeetingError,
-    MeetingSpec,
     check_spec,
     check_text,
     check_url,
@@ -42,7 +39,6 @@ from bot.services.meetings import (
     schedulable_wijk_ids,
 )
 from bot.services.network import active_wijken
-from db.meetings import Audience
 from db.models import Region, Wijk
 from handlers.callback_data import Action, decode, pattern
 from handlers.context import BotContext, Turn, open_turn
@@ -58,7 +54,6 @@ from handlers.meeting_steps import (
     PLACE,
     REMIND,
     REPEAT,
-    REPEATS,
     TIME,
     TITLE,
     WIJK,
@@ -72,11 +67,14 @@ from handlers.meeting_steps import (
     ask_time,
     ask_title,
     ask_wijk,
+    button_fits,
     draft,
     error_text,
+    expected_state,
     parse_step,
     show_move_preview,
     show_preview,
+    spec_of,
     start_of,
     wijk_markup,
 )
@@ -241,14 +239,14 @@ async def press(update: Update, context: BotContext) -> int:
     step, value = parse_step(query.data)
     async with open_turn(update, context) as turn:
         t, d = turn.t, draft(context)
-        state = _expected_state(d)
+        state = expected_state(d)
         if step == "abort" and state == CONFIRM:
             await query.answer()
             await remove_buttons(query)
             return await _stop(update, context, t)
         if step in ("send", "move") and state == CONFIRM and (step == "move") == bool(d.get("moving")):
             return await (_move(update, context, turn) if step == "move" else _send(update, context, turn))
-        if not _fits(step, value, state):
+        if not button_fits(step, value, state):
             await query.answer(t.gettext("This button belongs to another step."))
             return state
         if step == "nolink" and not d.get("location"):
@@ -275,47 +273,6 @@ async def press(update: Update, context: BotContext) -> int:
         return await show_preview(update, t, d)
 
 
-def _expected_state(d: dict[str, Any]) -> int:
-    """Which step the draft is at, from what it holds (buttons are tracked per chat, not per message)."""
-    if d.get("moving"):
-        return CONFIRM if "end" in d else DATE
-    for key, state in (("location", PLACE), ("url", LINK), ("agenda", AGENDA), ("audience", AUDIENCE)):
-        if key not in d:
-            return state
-    return REPEAT if "repeat" not in d else (REMIND if "reminders" not in d else CONFIRM)
-
-
-def _fits(step: str, value: str, state: int) -> bool:
-    allowed = {PLACE: ("noplace",), LINK: ("nolink",), AGENDA: ("noagenda",), AUDIENCE: ("aud",),
-               REPEAT: ("rep",), REMIND: ("rem",)}.get(state, ())  # fmt: skip
-    if step not in allowed:
-        return False
-    if step == "aud":
-        return value in {a.value for a in Audience}
-    if step == "rep":
-        return value in REPEATS
-    return step != "rem" or value in ("default", "none")
-
-
-def _spec(d: dict[str, Any]) -> MeetingSpec:
-    start = start_of(d)
-    end = datetime.combine(start.date(), time.fromisoformat(d["end"]))
-    rules = {"w1": weekly_rule(1), "w2": weekly_rule(2), "w4": weekly_rule(4), "month": monthly_rule(start.date())}
-    return MeetingSpec(
-        title=d["title"],
-        start_local=start,
-        duration_minutes=int((end - start) / timedelta(minutes=1)),
-        wijk_ids=list(d["wijk_ids"]),
-        whole_region=bool(d["whole_region"]),
-        location=d.get("location"),
-        url=d.get("url"),
-        agenda=d.get("agenda"),
-        audience=Audience(d["audience"]),
-        rrule=rules.get(d["repeat"]),
-        reminder_minutes=list(d["reminders"]),
-    )
-
-
 async def _send(update: Update, context: BotContext, turn: Turn) -> int:
     """Plan it: checked again (who, what, when), saved with its invitations in one transaction."""
     query = update.callback_query
@@ -326,7 +283,7 @@ async def _send(update: Update, context: BotContext, turn: Turn) -> int:
         await query.answer(error_text(t, "not_allowed"), show_alert=True)
         return await _stop(update, context, t, quiet=True)
     try:
-        spec = check_spec(_spec(d), today=_today(turn))
+        spec = check_spec(spec_of(d), today=_today(turn))
         if to_utc(spec.start_local, t.zone) <= turn.now:
             raise MeetingError("in_past")
         region = await turn.session.get(Region, turn.member.region_id)

@@ -5,7 +5,7 @@ The answers to these prompts are in handlers/meeting_form.py.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from html import escape
 from typing import Any, cast
 
@@ -14,7 +14,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ConversationHandler
 
 from bot.i18n import N_, Translator
-from bot.services.meeting_times import DEFAULT_REMINDERS, nth_weekday, offset_label
+from bot.services.meeting_times import DEFAULT_REMINDERS, monthly_rule, nth_weekday, offset_label, weekly_rule
+from bot.services.meetings import MeetingSpec
 from db.meetings import Audience
 from db.models import Wijk
 from handlers.callback_data import Action, decode, encode
@@ -218,3 +219,46 @@ async def show_move_preview(update: Update, t: Translator, d: dict[str, Any]) ->
     )
     await reply(update, text, markup)
     return CONFIRM
+
+
+def expected_state(d: dict[str, Any]) -> int:
+    """Which step the draft is at, from what it holds (buttons are tracked per chat, not per message)."""
+    if d.get("moving"):
+        return CONFIRM if "end" in d else DATE
+    for key, state in (("location", PLACE), ("url", LINK), ("agenda", AGENDA), ("audience", AUDIENCE)):
+        if key not in d:
+            return state
+    return REPEAT if "repeat" not in d else (REMIND if "reminders" not in d else CONFIRM)
+
+
+def button_fits(step: str, value: str, state: int) -> bool:
+    """Whether a step button belongs to the step the draft is at, with a value it can have."""
+    allowed = {PLACE: ("noplace",), LINK: ("nolink",), AGENDA: ("noagenda",), AUDIENCE: ("aud",),
+               REPEAT: ("rep",), REMIND: ("rem",)}.get(state, ())  # fmt: skip
+    if step not in allowed:
+        return False
+    if step == "aud":
+        return value in {a.value for a in Audience}
+    if step == "rep":
+        return value in REPEATS
+    return step != "rem" or value in ("default", "none")
+
+
+def spec_of(d: dict[str, Any]) -> MeetingSpec:
+    """The finished draft as service input, with its recurrence as an RRULE."""
+    start = start_of(d)
+    end = datetime.combine(start.date(), time.fromisoformat(d["end"]))
+    rules = {"w1": weekly_rule(1), "w2": weekly_rule(2), "w4": weekly_rule(4), "month": monthly_rule(start.date())}
+    return MeetingSpec(
+        title=d["title"],
+        start_local=start,
+        duration_minutes=int((end - start) / timedelta(minutes=1)),
+        wijk_ids=list(d["wijk_ids"]),
+        whole_region=bool(d["whole_region"]),
+        location=d.get("location"),
+        url=d.get("url"),
+        agenda=d.get("agenda"),
+        audience=Audience(d["audience"]),
+        rrule=rules.get(d["repeat"]),
+        reminder_minutes=list(d["reminders"]),
+    )
