@@ -15,12 +15,15 @@ from bot.persistence import DatabasePersistence, persist_after_update
 from bot.runtime import Runtime
 from db.session import Database
 from handlers import (
+    actions,
     availability,
     coordination,
     general,
     groups,
     invites,
     jobs,
+    meeting_form,
+    meetings,
     my_requests,
     offers,
     onboarding,
@@ -83,8 +86,10 @@ def build_application(
     application.bot_data[RUNTIME_KEY] = runtime
 
     # One module per feature, then the catch-alls for whatever is left.
-    # The request conversation comes first so that its /annuleer fallback wins while it is running.
+    # The conversations come first so that their /annuleer fallback wins while one is running.
     application.add_handlers(request_form.build())
+    application.add_handlers(meeting_form.build())
+    application.add_handlers(actions.build())
     application.add_handlers(general.build())
     application.add_handlers(onboarding.build())
     application.add_handlers(profile.build())
@@ -94,6 +99,7 @@ def build_application(
     application.add_handlers(availability.build())
     application.add_handlers(coordination.build())
     application.add_handlers(groups.build())
+    application.add_handlers(meetings.build())
     application.add_handlers(general.build_fallbacks())
     application.add_handler(TypeHandler(Update, persist_after_update), group=PERSIST_GROUP)
     application.add_error_handler(on_error)

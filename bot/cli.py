@@ -18,6 +18,7 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.services.invites import InviteError, create_invite
+from bot.services.meeting_import import import_meetings, parse_meetings, region_wijken
 from bot.services.members import UnknownRegionError, add_coordinator, resolve_region
 from bot.services.network import NetworkFileError, find_practice, import_network, parse_network
 from db.migrate import upgrade_to_head
@@ -167,6 +168,41 @@ async def bot_username(settings: Settings) -> str:
         ) from None
 
 
+def cmd_import_meetings(settings: Settings, args: argparse.Namespace) -> int:
+    """Validate the whole meetings file against the region's wijken, then import it in one transaction."""
+    t = Translator(settings.default_language, settings.zone)
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+
+    async def work(database: Database) -> int:
+        now = SystemClock().now()
+        async with database.session() as session, session.begin():
+            region = await resolve_region(session, args.region)
+            try:
+                meetings = parse_meetings(text, await region_wijken(session, region), now.astimezone(t.zone).date())
+            except NetworkFileError as exc:
+                for problem in exc.problems:
+                    where = f"{path}:{problem.line}" if problem.line else str(path)
+                    print(f"{where}: {t.gettext(problem.message).format(**problem.params)}", file=sys.stderr)
+                print(
+                    t.gettext("Refused: nothing was imported ({count} problems).").format(count=len(exc.problems)),
+                    file=sys.stderr,
+                )
+                return 1
+            report = await import_meetings(session, now=now, region=region, meetings=meetings)
+        print(
+            t.gettext("Imported meetings: {created} created, {updated} updated, {unchanged} unchanged.").format(
+                created=report.created, updated=report.updated, unchanged=report.unchanged
+            )
+        )
+        return 0
+
+    return asyncio.run(with_database(settings, work))
+
+
 def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     """Print a deep link for a practice and role, or for the student pool."""
     role = Role(args.role)
@@ -225,6 +261,10 @@ def parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import-network", help="import or re-import the regional network (YAML)")
     imp.add_argument("file")
     imp.set_defaults(handler=cmd_import_network)
+    meet = sub.add_parser("import-meetings", help="import or re-import a schedule of wijk meetings (YAML)")
+    meet.add_argument("file")
+    meet.add_argument("--region", help="region code, if the database holds more than one")
+    meet.set_defaults(handler=cmd_import_meetings)
     inv = sub.add_parser("invite", help="print an invitation link for a practice and role")
     inv.add_argument("--practice", help="practice code (leave out for medisch-student)")
     inv.add_argument("--role", required=True, choices=[r.value for r in INVITABLE_ROLES])

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     escalation_minutes_spoed: float = Field(default=15.0, gt=0)
     escalation_minutes_normaal: float = Field(default=240.0, gt=0)
     digest_time: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    meeting_sweep_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -116,6 +117,8 @@ class Region(Base):
     locale: Mapped[str] = mapped_column(String(8))
     # Which requested roles the medical-student pool may fill (codes of services.requests.NeededRole).
     student_roles: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["assistent", "medisch-student"])
+    # Whether practice managers may schedule meetings for their own wijk (coordinators always may).
+    meetings_by_managers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     wijken: Mapped[list[Wijk]] = relationship(back_populates="region", order_by="Wijk.code")
 
@@ -396,9 +399,11 @@ class OutboxStatus(enum.StrEnum):
 
     PENDING = "pending"
     SENDING = "sending"
+    IN_FLIGHT = "in_flight"  # an at-most-once row handed to Telegram, not yet recorded
     SENT = "sent"
     SKIPPED = "skipped"  # no longer worth sending (the request closed before it went out)
     FAILED = "failed"  # Telegram refused for good (blocked, chat gone)
+    UNKNOWN = "unknown"  # an at-most-once row whose sender died mid-call: perhaps delivered, never sent again
 
 
 class OutboxMessage(Base):
@@ -431,3 +436,5 @@ from db.availability import (  # noqa: E402 - registered with the same metadata,
 )
 
 __all__ = ["Availability", "AvailabilityException", "DigestSent", "GroupPost", "WijkGroup"]
+# The meeting models live in their own module; importing it here puts them in Base.metadata for Alembic.
+from db import meetings as _meetings  # noqa: E402, F401

@@ -41,6 +41,14 @@ class Action(enum.StrEnum):
     AVAILABILITY = "av"
     LINK_GROUP = "lg"
     NUDGE = "np"
+    MEETING_STEP = "ms"
+    MEETING_RSVP = "mr"
+    MEETING_SHOW = "mv"
+    MEETING_MOVE = "mm"
+    MEETING_CANCEL = "mc"
+    ACTION_ADD = "ma"
+    ACTION_STEP = "mt"
+    ACTION_DONE = "md"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import BotCommand
 
 from bot.i18n import N_, Translator
+from bot.services.meetings import may_schedule
 from db.models import Member, Role
 
 # (Dutch command, English command, description). Both spellings work for everyone; the menu shows the
@@ -13,12 +14,18 @@ BASE_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("verzoek", "request", N_("Ask the wijk for help (practice managers, GPs)")),
     ("mijnverzoeken", "myrequests", N_("Your practice's requests and offers")),
     ("beschikbaarheid", "availability", N_("When and how far you can help")),
+    ("bijeenkomsten", "meetings", N_("Your wijk meetings and your answers")),
+    ("actiepunten", "actions", N_("Open action points of your practice and wijk")),
     ("profiel", "profile", N_("Your name, practice, wijk and roles")),
     ("taal", "language", N_("Nederlands or English")),
     ("help", "help", N_("What you can do")),
     ("annuleer", "cancel", N_("Stop what you are doing")),
 )
-COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (("uitnodiging", "invite", N_("Make an invitation link")),)
+MEETING_COMMAND: tuple[str, str, str] = ("bijeenkomst", "meeting", N_("Plan a wijk meeting"))
+COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("uitnodiging", "invite", N_("Make an invitation link")),
+    MEETING_COMMAND,
+)
 
 
 def command_menu(t: Translator, member: Member | None = None) -> list[BotCommand]:
@@ -26,4 +33,6 @@ def command_menu(t: Translator, member: Member | None = None) -> list[BotCommand
     entries = list(BASE_COMMANDS)
     if member is not None and member.has_role(Role.COORDINATOR):
         entries += COORDINATOR_COMMANDS
+    elif member is not None and may_schedule(member):
+        entries.append(MEETING_COMMAND)
     return [BotCommand(nl if t.language == "nl" else en, t.gettext(description)) for nl, en, description in entries]

@@ -9,11 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
@@ -28,6 +27,8 @@ from db.models import GroupPost, Member, RequestRecipient, RequestStatus
 from handlers.callback_data import Action, encode
 from handlers.coordination import request_line
 from handlers.editing import digest
+from handlers.meeting_dispatch import MEETING_KINDS, render_meeting
+from handlers.rendered import Rendered
 from handlers.request_views import (
     REASON_LABELS,
     contact_line,
@@ -48,17 +49,6 @@ PARALLEL_SENDS = 30
 RECORD_TRIES = 5
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """What to send, or to edit into an existing message."""
-
-    text: str
-    markup: InlineKeyboardMarkup | None = None
-    edit_message_id: int | None = None
-    fingerprint: str | None = None  # for copies of a request: what the recipient's message will show
-    group_post_id: int | None = None
-
-
 async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rendered | None:
     """Turn a row into text and buttons for its reader; None when it is no longer worth sending."""
     if row.kind == "request.group":
@@ -69,6 +59,8 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
     t = Translator(member.language, runtime.settings.zone)
     if row.kind == "digest":
         return await render_digest(session, row, runtime, t)
+    if row.kind.startswith(MEETING_KINDS):
+        return await render_meeting(session, row, runtime, member, t)
     request = await load_request(session, row.params.get("request_id"))
     if request is None:
         return None
@@ -146,7 +138,7 @@ async def render_group_post(session: AsyncSession, row: Claimed, runtime: Runtim
     fingerprint = digest(text, markup)
     if post.rendered_digest == fingerprint:
         return None
-    return Rendered(text, markup, row.params.get("message_id"), fingerprint, post.id)
+    return Rendered(text, markup, row.params.get("message_id"), fingerprint, group_post_id=post.id)
 
 
 async def render_digest(session: AsyncSession, row: Claimed, runtime: Runtime, t: Translator) -> Rendered | None:
@@ -170,6 +162,16 @@ def retry_delay(exc: RetryAfter) -> timedelta:
 
 async def deliver(bot: Bot, row: Claimed, rendered: Rendered) -> int | None:
     """Send or edit; returns the message id Telegram gave (None for edits)."""
+    if rendered.document is not None:
+        name, content = rendered.document
+        sent: Message = await bot.send_document(
+            row.chat_id,
+            InputFile(content, filename=name),
+            caption=rendered.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=rendered.markup,
+        )
+        return sent.message_id
     if rendered.edit_message_id is not None:
         try:
             await bot.edit_message_text(
@@ -198,6 +200,8 @@ async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> None:
             if rendered is None:
                 await outbox.mark_skipped(session, row.id, now=clock.now())
                 return
+            if row.kind in outbox.AT_MOST_ONCE_KINDS:
+                await outbox.mark_in_flight(session, row.id)  # committed before Telegram is called
     except Exception:  # nothing was sent: try again later, counted, instead of leaving the row claimed
         log.exception("outbox row %s could not be rendered", row.id)
         await _retry(runtime, row, error="render", delay=outbox.backoff(row.attempts))

@@ -66,7 +66,22 @@ async def private_only(update: Update, context: BotContext) -> None:
         await message.reply_text(turn.t.gettext("Please use this command in a private chat with me."))
 
 
-PRIVATE_COMMANDS = ["verzoek", "request", "mijnverzoeken", "myrequests", "uitnodiging", "invite", "profiel", "profile"]
+PRIVATE_COMMANDS = [
+    "verzoek",
+    "request",
+    "mijnverzoeken",
+    "myrequests",
+    "uitnodiging",
+    "invite",
+    "profiel",
+    "profile",
+    "bijeenkomst",
+    "meeting",
+    "bijeenkomsten",
+    "meetings",
+    "actiepunten",
+    "actions",
+]
 
 
 def build_fallbacks() -> list[BaseHandler[Update, BotContext, None]]:

@@ -10,6 +10,7 @@ from bot.runtime import Runtime
 from bot.services.coordination import send_digests
 from bot.services.ladder import due_escalations, escalate
 from bot.services.requests import close_past_requests, load_request, refresh_recipients
+from handlers import meeting_jobs
 from handlers.context import DISPATCHER_KEY, BotApplication, BotContext
 from handlers.ladder_views import waits_of
 
@@ -92,3 +93,4 @@ def schedule(application: BotApplication, settings: Settings) -> None:
     queue.run_repeating(outbox_sweep, interval=settings.outbox_poll_seconds, first=0.5, name="outbox")
     queue.run_repeating(close_sweep, interval=60, first=5, name="close-requests")
     queue.run_repeating(escalation_sweep, interval=30, first=2, name="escalation")
+    meeting_jobs.schedule(queue, settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.i18n import N_, Translator
+from bot.services.meetings import may_schedule
 from db.models import Member, Role
 
 ROLE_LABELS: dict[Role, str] = {
@@ -61,6 +62,10 @@ def help_text(t: Translator, member: Member | None) -> str:
         lines.append(t.gettext("Requests that fit your role reach you here; one tap offers your help."))
         lines.append(t.gettext("/beschikbaarheid – when and how far you can help; /afwezig 24-12 – a day off"))
         lines.append(t.gettext("/pauze 15-12 – no requests until then; /stilleuren 21:00-07:00 – quiet hours"))
+    lines.append(t.gettext("/bijeenkomsten – your wijk meetings; answer yes, no or maybe"))
+    lines.append(t.gettext("/actiepunten – open action points of your practice and wijk"))
+    if may_schedule(member) and not member.has_role(Role.COORDINATOR):
+        lines.append(t.gettext("/bijeenkomst – plan a meeting of your wijk"))
     lines.append(t.gettext("/profiel – your name, practice, wijk and roles"))
     lines.append(t.gettext("/taal – switch between Nederlands and English"))
     lines.append(t.gettext("/annuleer – stop what you are doing"))
@@ -71,6 +76,7 @@ def help_text(t: Translator, member: Member | None) -> str:
         lines.append(t.gettext("/uitnodiging – make an invitation link for a practice and role"))
         lines.append(t.gettext("/open – requests still open after the last round, urgent ones waiting"))
         lines.append(t.gettext("/koppelgroep – in a Telegram group: link it to a wijk (/ontkoppelgroep undoes it)"))
+        lines.append(t.gettext("/bijeenkomst – plan a wijk meeting; the organiser sees the answers"))
     lines.append("")
     lines.append(t.gettext("Never put patient data in this chat."))
     return "\n".join(lines)

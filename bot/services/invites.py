@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services import audit
+from bot.services.meetings import invite_new_member
 from bot.services.members import find_member
 from db.models import INVITABLE_ROLES, Invite, Member, MemberRole, Practice, Region, Role
 
@@ -195,6 +196,8 @@ async def join_with_invite(
         subject_id=invite.id,
         details={"role": invite.role, "practice_id": invite.practice_id},
     )
+    # Meetings already announced reach newcomers too, in this same transaction.
+    await invite_new_member(session, now=now, member_id=member.id)
     session.expire(member)
     fresh = await find_member(session, telegram_user_id)
     return JoinResult(InviteCheck(InviteStatus.VALID, invite), outcome, fresh)

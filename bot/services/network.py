@@ -71,6 +71,7 @@ class NetworkSpec:
     wijken: tuple[WijkSpec, ...]
     practices: tuple[PracticeSpec, ...]
     student_roles: tuple[str, ...] = DEFAULT_STUDENT_ROLES
+    meetings_by_managers: bool = False
 
 
 @dataclass
@@ -159,6 +160,15 @@ def parse_network(text: str) -> NetworkSpec:
     locale = str(region.get("locale") or "nl")
     if locale not in SUPPORTED_LANGUAGES:
         check.add(N_("{what}: locale must be nl or en, not '{value}'"), region.get("__line__"), what=what, value=locale)
+    by_managers = region.get("meetings_by_managers", False)
+    if not isinstance(by_managers, bool):
+        check.add(
+            N_("{what}: field '{field}' must be true or false"),
+            region.get("__line__"),
+            what=what,
+            field="meetings_by_managers",
+        )
+        by_managers = False
 
     student_roles = DEFAULT_STUDENT_ROLES
     if "student_roles" in region:
@@ -229,7 +239,16 @@ def parse_network(text: str) -> NetworkSpec:
 
     if check.problems:
         raise NetworkFileError(check.problems)
-    return NetworkSpec(code, name, timezone, locale, tuple(wijken), tuple(practices), tuple(student_roles))
+    return NetworkSpec(
+        code,
+        name,
+        timezone,
+        locale,
+        tuple(wijken),
+        tuple(practices),
+        student_roles=tuple(student_roles),
+        meetings_by_managers=by_managers,
+    )
 
 
 def _set(obj: Any, **values: Any) -> bool:
@@ -263,11 +282,17 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
             timezone=spec.timezone,
             locale=spec.locale,
             student_roles=list(spec.student_roles),
+            meetings_by_managers=spec.meetings_by_managers,
         )
         session.add(region)
         report.region_created = True
     elif _set(
-        region, name=spec.name, timezone=spec.timezone, locale=spec.locale, student_roles=list(spec.student_roles)
+        region,
+        name=spec.name,
+        timezone=spec.timezone,
+        locale=spec.locale,
+        student_roles=list(spec.student_roles),
+        meetings_by_managers=spec.meetings_by_managers,
     ):
         report.updated += 1
     await session.flush()

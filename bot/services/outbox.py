@@ -5,6 +5,12 @@ outside any transaction, then marks them sent with Telegram's message id. A work
 accepted a message but before the commit leaves the row in `sending`; after `CLAIM_TIMEOUT` it is sent again
 (logged as `outbox.resend_unknown_fate`). We prefer a rare duplicate to a lost request: a request that
 never reaches the people who could help is the failure this bot exists to prevent.
+
+Reminders decide the other way (AT_MOST_ONCE_KINDS): a duplicate reminder is the complaint users have of other
+bots, and a missed one is covered by the invitation, the calendar entry and the other reminders. Such a row is
+marked `in_flight` in its own commit right before the call to Telegram; one found stale in `sending` was never
+handed over and is sent, one found stale in `in_flight` may have arrived and is marked `unknown`, logged as
+`outbox.unknown_fate_not_resent`, and not sent again.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
 BACKOFF_CAP = timedelta(minutes=10)
+AT_MOST_ONCE_KINDS = frozenset({"meeting.reminder", "action.reminder"})
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 50) ->
                 or_(
                     (OutboxMessage.status == OutboxStatus.PENDING.value) & (OutboxMessage.next_attempt_at <= now),
                     (OutboxMessage.status == OutboxStatus.SENDING.value) & (OutboxMessage.claimed_at <= stale),
+                    (OutboxMessage.status == OutboxStatus.IN_FLIGHT.value) & (OutboxMessage.claimed_at <= stale),
                 )
             )
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
@@ -86,11 +94,17 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 50) ->
     )
     claimed: list[Claimed] = []
     for row in candidates:
+        if row.status == OutboxStatus.IN_FLIGHT.value:
+            await mark_unknown(session, row.id, kind=row.kind)
+            continue
         if row.status == OutboxStatus.SENDING.value:
             if row.attempts >= MAX_ATTEMPTS:  # a row that keeps dying mid-send must not loop forever
                 await mark_failed(session, row.id, error="gave up: claimed too often")
                 continue
-            log.warning("outbox.resend_unknown_fate id=%s kind=%s", row.id, row.kind)
+            if row.kind in AT_MOST_ONCE_KINDS:
+                log.info("outbox.reclaim_unsent id=%s kind=%s", row.id, row.kind)  # never handed to Telegram
+            else:
+                log.warning("outbox.resend_unknown_fate id=%s kind=%s", row.id, row.kind)
         # The guard on status and claimed_at makes the claim atomic across workers.
         result = await session.execute(
             update(OutboxMessage)
@@ -119,6 +133,25 @@ async def mark_sent(session: AsyncSession, row_id: int, *, now: datetime, messag
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
         .values(status=OutboxStatus.SENT.value, sent_at=now, telegram_message_id=message_id, last_error=None)
+    )
+
+
+async def mark_in_flight(session: AsyncSession, row_id: int) -> None:
+    """An at-most-once row is about to be handed to Telegram: from here on its fate may become unknown."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.SENDING.value)
+        .values(status=OutboxStatus.IN_FLIGHT.value)
+    )
+
+
+async def mark_unknown(session: AsyncSession, row_id: int, *, kind: str) -> None:
+    """The sender died while Telegram had an at-most-once row: it may have arrived, so it is not sent again."""
+    log.warning("outbox.unknown_fate_not_resent id=%s kind=%s", row_id, kind)
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.IN_FLIGHT.value)
+        .values(status=OutboxStatus.UNKNOWN.value, last_error="unknown fate")
     )
 
 

@@ -79,8 +79,16 @@ async def test_cancel_outside_a_conversation(bot: Harness) -> None:
 async def test_command_menus_per_language(bot: Harness) -> None:
     dutch = [command.command for command in bot.server.commands(language_code="nl")]
     english = [command.command for command in bot.server.commands(language_code="en")]
-    assert dutch[:5] == ["verzoek", "mijnverzoeken", "beschikbaarheid", "profiel", "taal"]
-    assert english[:5] == ["request", "myrequests", "availability", "profile", "language"]
+    assert dutch[:7] == [
+        "verzoek",
+        "mijnverzoeken",
+        "beschikbaarheid",
+        "bijeenkomsten",
+        "actiepunten",
+        "profiel",
+        "taal",
+    ]
+    assert english[:7] == ["request", "myrequests", "availability", "meetings", "actions", "profile", "language"]
 
 
 async def test_stale_or_forged_button_gets_a_short_answer(bot: Harness) -> None:

@@ -83,3 +83,25 @@ def test_invite_and_coordinator_commands(database_url: str) -> None:
 
     assert run_cli("add-coordinator", "4242", env=env).stdout.strip() == "4242 is now a coordinator of mh"
     assert run_cli("add-coordinator", "4242", env=env).stdout.strip() == "4242 is already a coordinator of mh"
+
+
+def test_import_meetings_command(database_url: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": database_url}
+    schedule = tmp_path / "meetings.yaml"
+    schedule.write_text(
+        "- key: nw-2030\n  wijk: noordwest\n  title: Wijkoverleg\n  start: 2030-03-12T19:00\n"
+        "  end: 2030-03-12T21:00\n  location: Caberg\n",
+        encoding="utf-8",
+    )
+    first = run_cli("import-meetings", str(schedule), env=env)
+    assert first.returncode == 0, first.stderr
+    assert "1 nieuw, 0 bijgewerkt, 0 ongewijzigd" in first.stdout
+    again = run_cli("import-meetings", str(schedule), env=env)
+    assert "0 nieuw, 0 bijgewerkt, 1 ongewijzigd" in again.stdout
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(schedule.read_text(encoding="utf-8") + "- key: x\n  wijk: nergens\n  title: X\n", encoding="utf-8")
+    refused = run_cli("import-meetings", str(bad), env=env)
+    assert refused.returncode == 1
+    assert f"{bad}:7: bijeenkomst 'x': onbekende wijk 'nergens'" in refused.stderr
+    assert run_cli("import-meetings", str(schedule), env=env).stdout.count("1 ongewijzigd") == 1

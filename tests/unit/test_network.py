@@ -139,3 +139,21 @@ def test_student_roles_default_and_validation() -> None:
     assert parse_network(custom).student_roles == ("medisch-student", "triagist")
     wrong = EXAMPLE.replace("  locale: nl\n", "  locale: nl\n  student_roles: [chirurg]\n")
     assert problems_of(wrong) == ["region: unknown role 'chirurg' in student_roles"]
+
+
+async def test_managers_may_schedule_meetings_only_when_the_region_says_so(database_url: str) -> None:
+    assert parse_network(EXAMPLE).meetings_by_managers is False
+    allowed = EXAMPLE.replace("  locale: nl\n", "  locale: nl\n  meetings_by_managers: true\n")
+    assert parse_network(allowed).meetings_by_managers is True
+    assert problems_of(EXAMPLE.replace("  locale: nl\n", "  locale: nl\n  meetings_by_managers: perhaps\n")) == [
+        "region: field 'meetings_by_managers' must be true or false"
+    ]
+    database = Database(database_url)
+    try:
+        async with database.session() as session, session.begin():
+            report = await import_network(session, parse_network(allowed))
+        assert report.updated == 1
+        async with database.session() as session:
+            assert await session.scalar(select(Region.meetings_by_managers)) is True
+    finally:
+        await database.dispose()

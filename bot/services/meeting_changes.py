@@ -1,0 +1,224 @@
+"""Changing a meeting after its invitations went out: move or cancel a date, or a re-imported schedule.
+
+Every change raises the occurrence's SEQUENCE (so calendars replace the entry), tells every invitee with a fresh
+.ics, and moves or drops the reminders, all in the transaction that makes the change.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import audit
+from bot.services.meeting_times import HORIZON, series, to_utc
+from bot.services.meetings import (
+    INVITE_AHEAD,
+    MeetingError,
+    MeetingSpec,
+    invite_due,
+    load_occurrence,
+    notify,
+    plan_occurrences,
+    reminder_rows,
+)
+from db.meetings import DueStatus, Meeting, MeetingOccurrence, MeetingReminder, OccurrenceStatus
+from db.models import Member, Wijk
+
+log = logging.getLogger(__name__)
+
+
+async def _tell_invitees(session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence, kind: str) -> int:
+    """Queue the notice and the new .ics for everyone invited; nobody was invited yet means nothing to tell."""
+    loaded = await load_occurrence(session, occurrence.id)
+    assert loaded is not None
+    for invitee in loaded.invitees:
+        await notify(session, now=now, kind=kind, invitee=invitee, chat_id=invitee.member.telegram_user_id)
+    return len(loaded.invitees)
+
+
+async def _rearm_reminders(
+    session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence, minutes: list[int]
+) -> None:
+    """Reminders follow the new time: the old ones go, new ones are due before the new start."""
+    await session.execute(
+        update(MeetingReminder)
+        .where(MeetingReminder.occurrence_id == occurrence.id, MeetingReminder.status == DueStatus.PENDING.value)
+        .values(status=DueStatus.CANCELLED.value, handled_at=now)
+    )
+    old = list(await session.scalars(select(MeetingReminder).where(MeetingReminder.occurrence_id == occurrence.id)))
+    by_offset = {row.offset_minutes: row for row in old}
+    for fresh in reminder_rows(occurrence, minutes, now):
+        row = by_offset.get(fresh.offset_minutes)
+        if row is None:
+            session.add(fresh)
+        else:  # the same reminder, for the new time: each person gets it once for the date they will attend
+            row.due_at, row.status, row.handled_at = fresh.due_at, fresh.status, None
+    await session.flush()
+
+
+async def move_occurrence(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    actor: Member | None,
+    occurrence: MeetingOccurrence,
+    start_local: datetime,
+    duration_minutes: int,
+) -> int:
+    """Move one date; returns how many invitees are told. Answers are kept: the notice lets people change them."""
+    meeting = occurrence.meeting
+    if occurrence.status != OccurrenceStatus.SCHEDULED.value or occurrence.ends_at <= now:
+        raise MeetingError("not_scheduled")
+    zone = ZoneInfo(meeting.timezone)
+    starts = to_utc(start_local, zone)
+    if starts <= now:
+        raise MeetingError("in_past")
+    occurrence.start_local = start_local
+    occurrence.starts_at = starts
+    occurrence.ends_at = to_utc(start_local + timedelta(minutes=duration_minutes), zone)
+    occurrence.sequence += 1
+    occurrence.invite_at = starts - INVITE_AHEAD
+    await session.flush()
+    await _rearm_reminders(session, now=now, occurrence=occurrence, minutes=meeting.reminder_minutes)
+    told = 0
+    if occurrence.invited_at is not None:
+        told = await _tell_invitees(session, now=now, occurrence=occurrence, kind="meeting.moved")
+    else:
+        await invite_due(session, now=now, meeting_id=meeting.id)
+    await audit.record(
+        session,
+        at=now,
+        action="meeting.moved",
+        region_id=meeting.region_id,
+        actor_member_id=actor.id if actor else None,
+        subject_type="meeting_occurrence",
+        subject_id=occurrence.id,
+        details={"sequence": occurrence.sequence, "told": told},
+    )
+    return told
+
+
+async def cancel_occurrence(
+    session: AsyncSession, *, now: datetime, actor: Member | None, occurrence: MeetingOccurrence
+) -> int:
+    """Cancel one date (guarded, so twice is once); returns how many invitees are told (METHOD:CANCEL)."""
+    changed = await session.execute(
+        update(MeetingOccurrence)
+        .where(
+            MeetingOccurrence.id == occurrence.id,
+            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED.value,
+            MeetingOccurrence.ends_at > now,
+        )
+        .values(status=OccurrenceStatus.CANCELLED.value, sequence=MeetingOccurrence.sequence + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise MeetingError("not_scheduled")
+    await session.execute(
+        update(MeetingReminder)
+        .where(MeetingReminder.occurrence_id == occurrence.id, MeetingReminder.status == DueStatus.PENDING.value)
+        .values(status=DueStatus.CANCELLED.value, handled_at=now)
+    )
+    told = 0
+    if occurrence.invited_at is not None:
+        told = await _tell_invitees(session, now=now, occurrence=occurrence, kind="meeting.cancelled")
+    await audit.record(
+        session,
+        at=now,
+        action="meeting.cancelled",
+        region_id=occurrence.meeting.region_id,
+        actor_member_id=actor.id if actor else None,
+        subject_type="meeting_occurrence",
+        subject_id=occurrence.id,
+        details={"told": told},
+    )
+    return told
+
+
+def _differences(meeting: Meeting, spec: MeetingSpec, wijken: list[Wijk]) -> tuple[bool, bool]:
+    """(details changed, times changed) between a stored meeting and its re-imported spec."""
+    details = (
+        meeting.title != spec.title
+        or meeting.location != spec.location
+        or meeting.url != spec.url
+        or meeting.agenda != spec.agenda
+        or meeting.audience != spec.audience.value
+        or meeting.whole_region != spec.whole_region
+        or sorted(w.id for w in meeting.wijken) != sorted(w.id for w in wijken)
+        or list(meeting.reminder_minutes) != list(spec.reminder_minutes)
+    )
+    times = (
+        meeting.start_local != spec.start_local
+        or meeting.duration_minutes != spec.duration_minutes
+        or (meeting.rrule or None) != (spec.rrule or None)
+    )
+    return details, times
+
+
+async def update_meeting(session: AsyncSession, *, now: datetime, meeting: Meeting, spec: MeetingSpec) -> bool:
+    """Bring an imported meeting in line with its file entry; False if nothing changed. Upcoming dates that
+    moved are moved, dates no longer in the series are cancelled, new ones planned, and invitees told."""
+    wijken = list(await session.scalars(select(Wijk).where(Wijk.id.in_(spec.wijk_ids))))
+    details, times = _differences(meeting, spec, [] if spec.whole_region else wijken)
+    if not details and not times:
+        return False
+    meeting.title, meeting.location, meeting.url, meeting.agenda = spec.title, spec.location, spec.url, spec.agenda
+    meeting.audience, meeting.whole_region = spec.audience.value, spec.whole_region
+    meeting.wijken = [] if spec.whole_region else wijken
+    meeting.reminder_minutes = list(spec.reminder_minutes)
+    meeting.start_local, meeting.duration_minutes, meeting.rrule = spec.start_local, spec.duration_minutes, spec.rrule
+    await session.flush()
+    upcoming = list(
+        await session.scalars(
+            select(MeetingOccurrence).where(
+                MeetingOccurrence.meeting_id == meeting.id,
+                MeetingOccurrence.status == OccurrenceStatus.SCHEDULED.value,
+                MeetingOccurrence.starts_at > now,
+            )
+        )
+    )
+    if times:
+        # Re-plan from scratch by position: moved dates are moved, dropped dates cancelled, new dates planned.
+        zone = ZoneInfo(meeting.timezone)
+        until = (now + HORIZON).astimezone(zone).replace(tzinfo=None)
+        wanted = dict(enumerate(series(meeting.start_local, meeting.rrule, until_local=until)))
+        for occurrence in upcoming:
+            local = wanted.get(occurrence.position)
+            full = await load_occurrence(session, occurrence.id)
+            assert full is not None
+            if local is None or to_utc(local, zone) <= now:
+                await cancel_occurrence(session, now=now, actor=None, occurrence=full)
+            elif local != occurrence.start_local or full.ends_at - full.starts_at != timedelta(
+                minutes=meeting.duration_minutes
+            ):
+                await move_occurrence(
+                    session,
+                    now=now,
+                    actor=None,
+                    occurrence=full,
+                    start_local=local,
+                    duration_minutes=meeting.duration_minutes,
+                )
+            else:
+                await _changed_details(session, now=now, occurrence=full)
+        await plan_occurrences(session, now=now, meeting=meeting)
+    else:
+        for occurrence in upcoming:
+            full = await load_occurrence(session, occurrence.id)
+            assert full is not None
+            await _rearm_reminders(session, now=now, occurrence=full, minutes=meeting.reminder_minutes)
+            await _changed_details(session, now=now, occurrence=full)
+    await invite_due(session, now=now, meeting_id=meeting.id)
+    return True
+
+
+async def _changed_details(session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence) -> None:
+    """Title, place, link or agenda changed: a new SEQUENCE and a notice for those already invited."""
+    occurrence.sequence += 1
+    await session.flush()
+    if occurrence.invited_at is not None:
+        await _tell_invitees(session, now=now, occurrence=occurrence, kind="meeting.updated")

@@ -1,0 +1,387 @@
+"""Wijk meetings: who may schedule, planning occurrences, who is invited, answers, moving and cancelling.
+
+Every message to an invitee is an outbox row written in the same transaction as its cause; the due times of
+invitations and reminders are rows the sweep (bot/services/meeting_sweep.py) handles once each.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.services import audit
+from bot.services.meeting_times import DEFAULT_REMINDERS, HORIZON, series, to_utc
+from bot.services.members import member_relations
+from bot.services.outbox import enqueue
+from bot.services.privacy import find_patient_data
+from db.meetings import (
+    Answer,
+    Audience,
+    DueStatus,
+    Meeting,
+    MeetingInvitee,
+    MeetingOccurrence,
+    MeetingReminder,
+    OccurrenceStatus,
+    meeting_wijk,
+)
+from db.models import Member, MemberRole, Practice, Region, Role, Wijk
+
+log = logging.getLogger(__name__)
+
+INVITE_AHEAD = timedelta(days=56)  # a series is not sent a year ahead: each date is announced eight weeks before
+MAX_TITLE = 200
+MAX_LOCATION = 300
+MAX_URL = 500
+MAX_AGENDA = 2000
+MAX_DAYS_AHEAD = 400
+MANAGER_ROLES = (Role.PRAKTIJKMANAGER, Role.HUISARTS)  # practice managers and the GPs who hold the practice
+
+
+class MeetingError(ValueError):
+    """A meeting that cannot be saved as it is; `code` says why, for a translated message."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class MeetingSpec:
+    """Everything a meeting is made of, as typed in the chat or read from the import file."""
+
+    title: str
+    start_local: datetime
+    duration_minutes: int
+    wijk_ids: list[int] = field(default_factory=list)
+    whole_region: bool = False
+    location: str | None = None
+    url: str | None = None
+    agenda: str | None = None
+    audience: Audience = Audience.ALL
+    rrule: str | None = None
+    reminder_minutes: list[int] = field(default_factory=lambda: list(DEFAULT_REMINDERS))
+
+
+def is_coordinator(member: Member | None, region_id: int) -> bool:
+    """A coordinator of this region."""
+    return member is not None and member.has_role(Role.COORDINATOR) and member.region_id == region_id
+
+
+def schedulable_wijk_ids(member: Member | None) -> list[int] | None:
+    """The wijken a practice manager may schedule for (their own, if the region allows it); None means every
+    wijk of the region (a coordinator); an empty list means none."""
+    if member is None:
+        return []
+    if member.has_role(Role.COORDINATOR):
+        return None
+    if (
+        member.region.meetings_by_managers
+        and member.practice is not None
+        and member.practice.active
+        and member.has_role(Role.PRAKTIJKMANAGER)
+    ):
+        return [member.practice.wijk_id]
+    return []
+
+
+def may_schedule(member: Member | None) -> bool:
+    """Whether this person may schedule a meeting at all."""
+    return schedulable_wijk_ids(member) != []
+
+
+def may_manage(member: Member | None, meeting: Meeting) -> bool:
+    """Who sees the answers, moves, cancels and records action points: the organiser and the coordinators."""
+    if member is None:
+        return False
+    return is_coordinator(member, meeting.region_id) or meeting.created_by_member_id == member.id
+
+
+def check_text(value: str | None, limit: int, today: date, *, required: bool = False) -> str | None:
+    """Trimmed text within its limit and without anything that looks like patient data."""
+    cleaned = (value or "").strip()
+    if not cleaned:
+        if required:
+            raise MeetingError("missing_title")
+        return None
+    if len(cleaned) > limit:
+        raise MeetingError("too_long")
+    if find_patient_data(cleaned, today) is not None:
+        raise MeetingError("patient_data")
+    return cleaned
+
+
+def check_url(value: str | None) -> str | None:
+    """An online link must be a web address."""
+    cleaned = (value or "").strip()
+    if not cleaned:
+        return None
+    if len(cleaned) > MAX_URL or not cleaned.lower().startswith(("https://", "http://")) or " " in cleaned:
+        raise MeetingError("bad_url")
+    return cleaned
+
+
+def check_spec(spec: MeetingSpec, *, today: date) -> MeetingSpec:
+    """Validate and clean a spec; raises MeetingError with the first problem."""
+    spec.title = check_text(spec.title, MAX_TITLE, today, required=True) or ""
+    spec.location = check_text(spec.location, MAX_LOCATION, today)
+    spec.agenda = check_text(spec.agenda, MAX_AGENDA, today)
+    spec.url = check_url(spec.url)
+    if spec.location is None and spec.url is None:
+        raise MeetingError("no_place")
+    if not spec.whole_region and not spec.wijk_ids:
+        raise MeetingError("no_wijk")
+    if not 15 <= spec.duration_minutes <= 12 * 60:
+        raise MeetingError("bad_duration")
+    return spec
+
+
+async def create_meeting(
+    session: AsyncSession, *, now: datetime, region: Region, author: Member | None, spec: MeetingSpec, key: str | None
+) -> Meeting:
+    """Save a meeting, plan its occurrences and queue the invitations that are due now, in one transaction."""
+    wijken = list(await session.scalars(select(Wijk).where(Wijk.id.in_(spec.wijk_ids), Wijk.region_id == region.id)))
+    if len(wijken) != len(set(spec.wijk_ids)):
+        raise MeetingError("no_wijk")
+    meeting = Meeting(
+        region_id=region.id,
+        key=key,
+        whole_region=spec.whole_region,
+        title=spec.title,
+        location=spec.location,
+        url=spec.url,
+        agenda=spec.agenda,
+        audience=spec.audience.value,
+        timezone=region.timezone,
+        start_local=spec.start_local,
+        duration_minutes=spec.duration_minutes,
+        rrule=spec.rrule,
+        reminder_minutes=list(spec.reminder_minutes),
+        created_by_member_id=author.id if author else None,
+        created_at=now,
+        wijken=[] if spec.whole_region else wijken,
+    )
+    session.add(meeting)
+    await session.flush()
+    planned = await plan_occurrences(session, now=now, meeting=meeting)
+    await audit.record(
+        session,
+        at=now,
+        action="meeting.created",
+        region_id=region.id,
+        actor_member_id=author.id if author else None,
+        subject_type="meeting",
+        subject_id=meeting.id,
+        details={"occurrences": planned, "imported": key is not None},
+    )
+    await invite_due(session, now=now, meeting_id=meeting.id)
+    return meeting
+
+
+def reminder_rows(occurrence: MeetingOccurrence, minutes: list[int], now: datetime) -> list[MeetingReminder]:
+    """One reminder per offset; those already past when planned are skipped, not sent late."""
+    rows = []
+    for offset in minutes:
+        due = occurrence.starts_at - timedelta(minutes=offset)
+        status = DueStatus.PENDING if due > now else DueStatus.SKIPPED
+        rows.append(
+            MeetingReminder(occurrence_id=occurrence.id, offset_minutes=offset, due_at=due, status=status.value)
+        )
+    return rows
+
+
+async def plan_occurrences(session: AsyncSession, *, now: datetime, meeting: Meeting) -> int:
+    """Create the occurrences up to a year ahead that do not exist yet (idempotent); returns how many."""
+    if meeting.cancelled_at is not None:
+        return 0
+    zone = ZoneInfo(meeting.timezone)
+    until = (now + HORIZON).astimezone(zone).replace(tzinfo=None)
+    existing = set(
+        await session.scalars(select(MeetingOccurrence.position).where(MeetingOccurrence.meeting_id == meeting.id))
+    )
+    created = 0
+    for position, local in enumerate(series(meeting.start_local, meeting.rrule, until_local=until)):
+        if position in existing:
+            continue
+        starts = to_utc(local, zone)
+        ends = to_utc(local + timedelta(minutes=meeting.duration_minutes), zone)
+        if ends <= now:
+            continue  # a date of an imported schedule that has passed already
+        occurrence = MeetingOccurrence(
+            meeting_id=meeting.id,
+            position=position,
+            start_local=local,
+            starts_at=starts,
+            ends_at=ends,
+            status=OccurrenceStatus.SCHEDULED.value,
+            sequence=0,
+            invite_at=starts - INVITE_AHEAD,
+        )
+        session.add(occurrence)
+        await session.flush()
+        session.add_all(reminder_rows(occurrence, meeting.reminder_minutes, now))
+        created += 1
+    await session.flush()
+    return created
+
+
+def audience_filter(meeting: Meeting) -> ColumnElement[bool]:
+    """Members of the region's active practices in the meeting's wijken (or the whole region)."""
+    practices = select(Practice.id).where(Practice.region_id == meeting.region_id, Practice.active.is_(True))
+    if not meeting.whole_region:
+        practices = practices.where(
+            Practice.wijk_id.in_(select(meeting_wijk.c.wijk_id).where(meeting_wijk.c.meeting_id == meeting.id))
+        )
+    return Member.practice_id.in_(practices)
+
+
+async def audience(session: AsyncSession, meeting: Meeting) -> list[Member]:
+    """Everyone the meeting is for, plus its organiser, by id."""
+    statement = select(Member).where(audience_filter(meeting))
+    if meeting.audience == Audience.MANAGERS.value:
+        roles = [role.value for role in MANAGER_ROLES]
+        statement = statement.where(Member.id.in_(select(MemberRole.member_id).where(MemberRole.role.in_(roles))))
+    members = list(await session.scalars(statement.order_by(Member.id)))
+    organiser_id = meeting.created_by_member_id
+    if organiser_id is not None and all(m.id != organiser_id for m in members):
+        organiser = await session.get(Member, organiser_id)
+        if organiser is not None:
+            members.append(organiser)
+    return members
+
+
+async def notify(session: AsyncSession, *, now: datetime, kind: str, invitee: MeetingInvitee, chat_id: int) -> None:
+    """A message about one occurrence for one invitee, followed by the calendar file as it is now."""
+    params = {"occurrence_id": invitee.occurrence_id}
+    await enqueue(session, now=now, kind=kind, chat_id=chat_id, member_id=invitee.member_id, params=params)
+    await enqueue(session, now=now, kind="meeting.ics", chat_id=chat_id, member_id=invitee.member_id, params=params)
+
+
+async def invite_members(
+    session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence, members: list[Member]
+) -> int:
+    """Invite each member once (the unique key keeps it once); returns how many were new."""
+    known = set(
+        await session.scalars(select(MeetingInvitee.member_id).where(MeetingInvitee.occurrence_id == occurrence.id))
+    )
+    count = 0
+    for member in members:
+        if member.id in known:
+            continue
+        invitee = MeetingInvitee(occurrence_id=occurrence.id, member_id=member.id, invited_at=now)
+        session.add(invitee)
+        await session.flush()
+        await notify(session, now=now, kind="meeting.invite", invitee=invitee, chat_id=member.telegram_user_id)
+        count += 1
+    return count
+
+
+async def invite_due(session: AsyncSession, *, now: datetime, meeting_id: int | None = None, limit: int = 50) -> int:
+    """Send the invitations whose time has come; each occurrence is claimed with a guarded update, once."""
+    statement = (
+        select(MeetingOccurrence)
+        .where(
+            MeetingOccurrence.invited_at.is_(None),
+            MeetingOccurrence.invite_at <= now,
+            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED.value,
+            MeetingOccurrence.ends_at > now,
+        )
+        .options(selectinload(MeetingOccurrence.meeting))
+        .order_by(MeetingOccurrence.starts_at)
+        .limit(limit)
+    )
+    if meeting_id is not None:
+        statement = statement.where(MeetingOccurrence.meeting_id == meeting_id)
+    invited = 0
+    for occurrence in list(await session.scalars(statement)):
+        claimed = await session.execute(
+            update(MeetingOccurrence)
+            .where(MeetingOccurrence.id == occurrence.id, MeetingOccurrence.invited_at.is_(None))
+            .values(invited_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        members = await audience(session, occurrence.meeting)
+        invited += await invite_members(session, now=now, occurrence=occurrence, members=members)
+        log.info("meeting.invited occurrence=%s count=%s", occurrence.id, len(members))
+    return invited
+
+
+async def invite_new_member(session: AsyncSession, *, now: datetime, member_id: int) -> int:
+    """Someone joined (or got a role): invite them to the upcoming occurrences whose invitations went out."""
+    occurrences = list(
+        await session.scalars(
+            select(MeetingOccurrence)
+            .where(
+                MeetingOccurrence.invited_at.is_not(None),
+                MeetingOccurrence.status == OccurrenceStatus.SCHEDULED.value,
+                MeetingOccurrence.starts_at > now,
+            )
+            .options(selectinload(MeetingOccurrence.meeting))
+            .order_by(MeetingOccurrence.starts_at)
+        )
+    )
+    count = 0
+    for occurrence in occurrences:
+        members = [m for m in await audience(session, occurrence.meeting) if m.id == member_id]
+        count += await invite_members(session, now=now, occurrence=occurrence, members=members)
+    return count
+
+
+async def load_occurrence(session: AsyncSession, occurrence_id: int | None) -> MeetingOccurrence | None:
+    """An occurrence with its meeting (wijken, organiser) and invitees (with their members), fresh."""
+    if occurrence_id is None:
+        return None
+    return await session.scalar(
+        select(MeetingOccurrence)
+        .where(MeetingOccurrence.id == occurrence_id)
+        .options(
+            selectinload(MeetingOccurrence.meeting).selectinload(Meeting.wijken),
+            selectinload(MeetingOccurrence.meeting).selectinload(Meeting.created_by).options(*member_relations()),
+            selectinload(MeetingOccurrence.invitees).selectinload(MeetingInvitee.member).options(*member_relations()),
+            selectinload(MeetingOccurrence.reminders),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+async def set_answer(
+    session: AsyncSession, *, now: datetime, member: Member, occurrence: MeetingOccurrence, answer: Answer
+) -> str:
+    """Record or change an answer; returns "ok", "not_invited", "cancelled" or "over"."""
+    invitee = next((i for i in occurrence.invitees if i.member_id == member.id), None)
+    if invitee is None:
+        return "not_invited"
+    if occurrence.status == OccurrenceStatus.CANCELLED.value:
+        return "cancelled"
+    if occurrence.ends_at <= now:
+        return "over"
+    invitee.answer = answer.value
+    invitee.answered_at = now
+    return "ok"
+
+
+async def overview(session: AsyncSession, *, member: Member, now: datetime, limit: int = 12) -> list[MeetingOccurrence]:
+    """My upcoming dates, plus, for the meetings I manage, those of the last 30 days (for action points)."""
+    invited = select(MeetingInvitee.occurrence_id).where(MeetingInvitee.member_id == member.id)
+    managed = select(Meeting.id).where(Meeting.region_id == member.region_id)
+    if not is_coordinator(member, member.region_id):
+        managed = managed.where(Meeting.created_by_member_id == member.id)
+    statement = (
+        select(MeetingOccurrence.id)
+        .where(
+            (MeetingOccurrence.id.in_(invited) & (MeetingOccurrence.ends_at > now))
+            | (MeetingOccurrence.meeting_id.in_(managed) & (MeetingOccurrence.ends_at > now - timedelta(days=30)))
+        )
+        .order_by(MeetingOccurrence.starts_at)
+        .limit(limit)
+    )
+    found = [await load_occurrence(session, occurrence_id) for occurrence_id in await session.scalars(statement)]
+    return [occurrence for occurrence in found if occurrence is not None]

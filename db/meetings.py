@@ -1,0 +1,167 @@
+"""Wijk meetings: series with their local wall time, occurrences, invitees with their answer, reminders as due
+times, and action points.
+
+A meeting keeps its local start (naive, in `timezone`) and its RRULE, so that 19:00 stays 19:00 across the clock
+change; each occurrence stores its start and end in UTC as well, for the sweeps and for sorting.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.models import Base, Member, Practice, Wijk
+
+
+class Audience(enum.StrEnum):
+    """Who is invited: everyone in the wijken, or the practice holders (GPs) and practice managers only."""
+
+    ALL = "all"
+    MANAGERS = "managers"
+
+
+class OccurrenceStatus(enum.StrEnum):
+    """An occurrence is scheduled until it is cancelled."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Answer(enum.StrEnum):
+    """An invitee's answer; the values travel in callback_data."""
+
+    YES = "y"
+    NO = "n"
+    MAYBE = "m"
+
+
+class DueStatus(enum.StrEnum):
+    """A due time's life: pending until the sweep handles it once."""
+
+    PENDING = "pending"
+    DONE = "done"  # the messages are in the outbox
+    SKIPPED = "skipped"  # past before it could be of use (the meeting began, or was planned after it)
+    CANCELLED = "cancelled"  # the occurrence was cancelled or moved
+
+
+meeting_wijk = Table(
+    "meeting_wijk",
+    Base.metadata,
+    Column("meeting_id", ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True),
+    Column("wijk_id", ForeignKey("wijk.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Meeting(Base):
+    """A wijkbijeenkomst, once or as a series (RRULE); `key` is the stable key of an imported meeting."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (UniqueConstraint("region_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str | None] = mapped_column(String(100))
+    whole_region: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(500))
+    agenda: Mapped[str | None] = mapped_column(String(2000))
+    audience: Mapped[str] = mapped_column(String(16), default=Audience.ALL.value)
+    timezone: Mapped[str] = mapped_column(String(64))
+    # The first occurrence's local wall time (no zone): the RRULE is expanded from it in `timezone`.
+    start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    rrule: Mapped[str | None] = mapped_column(String(200))
+    reminder_minutes: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+
+    wijken: Mapped[list[Wijk]] = relationship(secondary=meeting_wijk, order_by="Wijk.name")
+    created_by: Mapped[Member | None] = relationship()
+    occurrences: Mapped[list[MeetingOccurrence]] = relationship(
+        back_populates="meeting", order_by="MeetingOccurrence.starts_at"
+    )
+
+
+class MeetingOccurrence(Base):
+    """One date of a meeting, with its own calendar UID (from its id) and SEQUENCE (raised on every change)."""
+
+    __tablename__ = "meeting_occurrence"
+    __table_args__ = (UniqueConstraint("meeting_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # place in the series, stable across reschedules
+    start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=OccurrenceStatus.SCHEDULED.value)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # When the invitations go out (a series is not sent a year ahead), and whether they did.
+    invite_at: Mapped[datetime] = mapped_column(index=True)
+    invited_at: Mapped[datetime | None]
+
+    meeting: Mapped[Meeting] = relationship(back_populates="occurrences")
+    invitees: Mapped[list[MeetingInvitee]] = relationship(back_populates="occurrence", order_by="MeetingInvitee.id")
+    reminders: Mapped[list[MeetingReminder]] = relationship(order_by="MeetingReminder.due_at")
+
+
+class MeetingInvitee(Base):
+    """Someone invited to one occurrence, once (the unique key), with their answer."""
+
+    __tablename__ = "meeting_invitee"
+    __table_args__ = (UniqueConstraint("occurrence_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("meeting_occurrence.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    answer: Mapped[str | None] = mapped_column(String(1))
+    answered_at: Mapped[datetime | None]
+    invited_at: Mapped[datetime]
+
+    occurrence: Mapped[MeetingOccurrence] = relationship(back_populates="invitees")
+    member: Mapped[Member] = relationship()
+
+
+class MeetingReminder(Base):
+    """One reminder of one occurrence, `offset_minutes` before it starts; handled once by the sweep."""
+
+    __tablename__ = "meeting_reminder"
+    __table_args__ = (UniqueConstraint("occurrence_id", "offset_minutes"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("meeting_occurrence.id", ondelete="CASCADE"), index=True)
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default=DueStatus.PENDING.value, index=True)
+    handled_at: Mapped[datetime | None]
+
+
+class ActionPoint(Base):
+    """An agreement made at a meeting: what, who (a practice or a person), by when, and whether it is done."""
+
+    __tablename__ = "action_point"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("meeting_occurrence.id", ondelete="CASCADE"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
+    wijk_id: Mapped[int | None] = mapped_column(ForeignKey("wijk.id"), index=True)
+    text: Mapped[str] = mapped_column(String(500))
+    owner_practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"), index=True)
+    owner_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    remind_at: Mapped[datetime] = mapped_column(index=True)
+    reminder_status: Mapped[str] = mapped_column(String(16), default=DueStatus.PENDING.value)
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    done_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+
+    occurrence: Mapped[MeetingOccurrence] = relationship()
+    wijk: Mapped[Wijk | None] = relationship()
+    owner_practice: Mapped[Practice | None] = relationship()
+    owner_member: Mapped[Member | None] = relationship(foreign_keys=[owner_member_id])

@@ -1,0 +1,274 @@
+"""Action points: recording them after a meeting (a short conversation: what, which practice, whom, by when),
+`/actiepunten` (open ones for my practice and wijk; the coordinator's per wijk), and marking one done.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+from html import escape
+from typing import Any, cast
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.i18n import N_, Translator
+from bot.services.actions import (
+    ActionError,
+    add_action_point,
+    check_action_text,
+    check_due,
+    load_action,
+    mark_done,
+    may_close,
+    open_actions,
+    owner_practices,
+    practice_people,
+)
+from bot.services.dates import DateInputError, parse_date
+from bot.services.meetings import load_occurrence, may_manage
+from db.meetings import OccurrenceStatus
+from db.models import Role
+from handlers.callback_data import Action, decode, encode, pattern
+from handlers.context import BotContext, Turn, open_turn
+from handlers.editing import remove_buttons
+from handlers.meeting_views import action_text
+from handlers.request_steps import reply
+
+TEXT, PRACTICE, PERSON, DUE = range(4)
+END = ConversationHandler.END
+DRAFT = "action_draft"
+MAX_TEXT = 3800
+ERRORS: dict[str, str] = {
+    "missing_text": N_("Please type what has to be done."),
+    "too_long": N_("That is longer than 500 characters. Please make it shorter."),
+    "patient_data": N_(
+        "This looks like patient data (a BSN, or a name with a date of birth). Action points are for "
+        "arrangements only. Please type it again without."
+    ),
+    "past": N_("That date is in the past. Choose today or a later day."),
+    "too_far": N_("That is more than a year ahead. Choose an earlier day."),
+    "unreadable": N_("I can't read that as a date. Type it like 24-3, 24-03-2027 or di 24 mrt."),
+    "weekday_mismatch": N_("The weekday does not match the date. Check it and type it again."),
+    "bad_owner": N_("That practice or person cannot own this action point."),
+    "not_yet": N_("Action points are recorded once the meeting has begun."),
+}
+
+
+def error_text(t: Translator, code: str) -> str:
+    return escape(t.gettext(ERRORS.get(code, N_("That did not work. Please try again, or /annuleer to stop."))))
+
+
+def draft(context: BotContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    return cast(dict[str, Any], context.user_data.setdefault(DRAFT, {}))
+
+
+def step_button(label: str, step: str, value: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label[:60], callback_data=encode(Action.ACTION_STEP, step, value))
+
+
+def _today(turn: Turn) -> date:
+    return turn.now.astimezone(turn.t.zone).date()
+
+
+async def start(update: Update, context: BotContext) -> int:
+    """From a meeting card, once the meeting has begun: the organiser records an action point."""
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    async with open_turn(update, context) as turn:
+        t = turn.t
+        occurrence = await load_occurrence(turn.session, data.int_arg(0) if data else None)
+        if occurrence is None or not may_manage(turn.member, occurrence.meeting):
+            await query.answer(t.gettext("You cannot do that with this meeting."), show_alert=True)
+            return END
+        if occurrence.starts_at > turn.now or occurrence.status != OccurrenceStatus.SCHEDULED.value:
+            await query.answer(error_text(t, "not_yet"), show_alert=True)
+            return END
+        await query.answer()
+        assert context.user_data is not None
+        context.user_data[DRAFT] = {"occurrence_id": occurrence.id}
+        await reply(update, t.gettext("<b>New action point</b>\nWhat has to be done? (At most 500 characters.)"))
+        return TEXT
+
+
+async def type_text(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    async with open_turn(update, context) as turn:
+        t, d = turn.t, draft(context)
+        try:
+            d["text"] = check_action_text(message.text, _today(turn))
+        except ActionError as exc:
+            await reply(update, error_text(t, exc.code))
+            return TEXT
+        occurrence = await load_occurrence(turn.session, d.get("occurrence_id"))
+        if occurrence is None:
+            return await _stop(update, context, t)
+        practices = await owner_practices(turn.session, occurrence.meeting)
+        rows = [[step_button(p.name, "p", p.id)] for p in practices[:60]]
+        await reply(update, t.gettext("Which practice takes it on?"), InlineKeyboardMarkup(rows))
+        return PRACTICE
+
+
+async def choose_practice(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    async with open_turn(update, context) as turn:
+        t, d = turn.t, draft(context)
+        if data is None or data.args[:1] != ("p",) or data.int_arg(1) is None or "text" not in d:
+            await query.answer(t.gettext("This button belongs to another step."))
+            return PRACTICE
+        await query.answer()
+        await remove_buttons(query)
+        d["practice_id"] = data.int_arg(1)
+        people = await practice_people(turn.session, d["practice_id"])
+        rows = [[step_button(t.gettext("The practice as a whole"), "m", 0)]]
+        rows += [[step_button(m.display_name or str(m.id), "m", m.id)] for m in people[:40]]
+        await reply(update, t.gettext("The practice as a whole, or one person there?"), InlineKeyboardMarkup(rows))
+        return PERSON
+
+
+async def choose_person(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    async with open_turn(update, context) as turn:
+        t, d = turn.t, draft(context)
+        chosen = data.int_arg(1) if data else None
+        if data is None or data.args[:1] != ("m",) or chosen is None or "practice_id" not in d:
+            await query.answer(t.gettext("This button belongs to another step."))
+            return PERSON
+        await query.answer()
+        await remove_buttons(query)
+        d["member_id"] = chosen or None
+        await reply(update, t.gettext("By when? Type the date, like <code>24-3</code> or <code>di 24 mrt</code>."))
+        return DUE
+
+
+async def type_due(update: Update, context: BotContext) -> int:
+    """The last step: the date; then it is saved and its owners are told."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    async with open_turn(update, context) as turn:
+        t, d = turn.t, draft(context)
+        occurrence = await load_occurrence(turn.session, d.get("occurrence_id"))
+        if occurrence is None or turn.member is None or not may_manage(turn.member, occurrence.meeting):
+            await reply(update, t.gettext("You cannot do that with this meeting."))
+            return await _stop(update, context, t, quiet=True)
+        try:
+            due = check_due(parse_date(message.text[:100], _today(turn)), _today(turn))
+            point = await add_action_point(
+                turn.session, now=turn.now, zone=t.zone, actor=turn.member, occurrence=occurrence, text=d["text"],
+                practice_id=d["practice_id"], member_id=d.get("member_id"), due_on=due,
+            )  # fmt: skip
+        except (ActionError, DateInputError) as exc:
+            await reply(update, error_text(t, exc.code))
+            return DUE
+        await turn.commit()
+        await reply(update, t.gettext("Action point saved; its owners are told.") + "\n" + action_text(t, point))
+        return await _stop(update, context, t, quiet=True)
+
+
+async def _stop(update: Update, context: BotContext, t: Translator, *, quiet: bool = False) -> int:
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT, None)
+    if not quiet:
+        await reply(update, t.gettext("Stopped; no action point was saved."))
+    return END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    async with open_turn(update, context) as turn:
+        return await _stop(update, context, turn.t)
+
+
+async def use_buttons(update: Update, context: BotContext) -> int | None:
+    async with open_turn(update, context) as turn:
+        await reply(update, turn.t.gettext("Please use the buttons above, or /annuleer to stop."))
+    return None
+
+
+async def list_actions(update: Update, context: BotContext) -> None:
+    """Open action points: mine, my practice's and my wijk's; a coordinator sees all of them per wijk."""
+    message = update.effective_message
+    if message is None:
+        return
+    async with open_turn(update, context) as turn:
+        t, member = turn.t, turn.member
+        if member is None:
+            await message.reply_text(t.gettext("Only members of the network have action points. /help explains more."))
+            return
+        points = await open_actions(turn.session, member)
+        if not points:
+            await message.reply_text(t.gettext("There are no open action points."))
+            return
+        parts: list[str] = []
+        rows = []
+        heading = None
+        for point in sorted(points, key=lambda p: (p.wijk.name if p.wijk else "", p.due_on, p.id)):
+            if member.has_role(Role.COORDINATOR) and point.wijk is not None and point.wijk.name != heading:
+                heading = point.wijk.name
+                parts.append("<b>" + t.gettext("Wijk {name}").format(name=escape(heading)) + "</b>")
+            part = action_text(t, point)
+            if sum(len(p) for p in parts) + len(part) > MAX_TEXT:
+                break
+            parts.append(part)
+            if may_close(member, point):
+                label = t.gettext("Done: {text}").format(text=point.text[:40])
+                rows.append([InlineKeyboardButton(label, callback_data=encode(Action.ACTION_DONE, point.id))])
+        await message.reply_html("\n\n".join(parts), reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+
+
+async def done(update: Update, context: BotContext) -> None:
+    """Mark an action point done, by its owner, its practice's managers and GPs, the organiser or a coordinator."""
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    async with open_turn(update, context) as turn:
+        t = turn.t
+        point = await load_action(turn.session, data.int_arg(0) if data else None)
+        if point is None or turn.member is None or not may_close(turn.member, point):
+            await query.answer(t.gettext("You cannot do that with this action point."), show_alert=True)
+            return
+        changed = await mark_done(turn.session, now=turn.now, actor=turn.member, point=point)
+        await turn.commit()
+        await query.answer(t.gettext("Marked done.") if changed else t.gettext("This action point was already done."))
+        pressed = query.message
+        if isinstance(pressed, Message) and pressed.reply_markup is not None:
+            # Only the pressed button goes: a list keeps the buttons of the other action points.
+            rows = [
+                [button for button in row if button.callback_data != query.data]
+                for row in pressed.reply_markup.inline_keyboard
+            ]
+            rows = [row for row in rows if row]
+            await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+
+
+def build() -> list[BaseHandler[Update, BotContext, Any]]:
+    """The action-point conversation (persisted as `actiepunt`), the list and the done button."""
+    text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    step = pattern(Action.ACTION_STEP)
+    stay: BaseHandler[Update, BotContext, Any] = MessageHandler(text, use_buttons)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message=False.*")
+        conversation = ConversationHandler(
+            entry_points=[CallbackQueryHandler(start, pattern=pattern(Action.ACTION_ADD))],
+            states={
+                TEXT: [MessageHandler(text, type_text)],
+                PRACTICE: [CallbackQueryHandler(choose_practice, pattern=step), stay],
+                PERSON: [CallbackQueryHandler(choose_person, pattern=step), stay],
+                DUE: [MessageHandler(text, type_due)],
+            },
+            fallbacks=[CommandHandler(["annuleer", "cancel"], cancel)],
+            name="actiepunt",
+            persistent=True,
+            allow_reentry=True,
+        )
+    return [
+        conversation,
+        CommandHandler(["actiepunten", "actions"], list_actions, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(done, pattern=pattern(Action.ACTION_DONE)),
+    ]

@@ -1,0 +1,163 @@
+"""How meetings and action points look: the card, the answer buttons, the calendar file, the answers summary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import N_, Translator
+from bot.services.ics import CalendarEvent, calendar_file
+from bot.services.meeting_times import to_local
+from db.meetings import ActionPoint, Answer, Audience, Meeting, MeetingOccurrence, OccurrenceStatus
+from db.models import Member
+from handlers.callback_data import Action, encode
+
+ANSWER_LABELS: dict[Answer, str] = {Answer.YES: N_("Yes"), Answer.NO: N_("No"), Answer.MAYBE: N_("Maybe")}
+AUDIENCE_LABELS: dict[Audience, str] = {
+    Audience.ALL: N_("everyone in the wijk"),
+    Audience.MANAGERS: N_("practice holders and practice managers"),
+}
+MAX_NAMES = 30
+
+
+def when_line(t: Translator, occurrence: MeetingOccurrence) -> str:
+    """`dinsdag 24 maart 2026, 19:00–21:00` in the region's zone."""
+    start = occurrence.starts_at.astimezone(t.zone)
+    end = occurrence.ends_at.astimezone(t.zone)
+    return f"{t.format_day(occurrence.starts_at)}, {start:%H:%M}–{end:%H:%M}"
+
+
+def where_lines(t: Translator, meeting: Meeting) -> list[str]:
+    """Place, link, or both (hybrid)."""
+    lines = []
+    if meeting.location:
+        lines.append(t.gettext("Where: {place}").format(place=escape(meeting.location)))
+    if meeting.url:
+        lines.append(t.gettext("Online: {url}").format(url=escape(meeting.url)))
+    return lines
+
+
+def wijken_label(t: Translator, meeting: Meeting) -> str:
+    """For whom, in a few words."""
+    if meeting.whole_region:
+        return t.gettext("the whole region")
+    return ", ".join(escape(w.name) for w in meeting.wijken)
+
+
+def card(t: Translator, occurrence: MeetingOccurrence, *, agenda: bool = True) -> str:
+    """Title, time, place or link, wijken, and the agenda (HTML, every user text escaped)."""
+    meeting = occurrence.meeting
+    lines = [f"<b>{escape(meeting.title)}</b>", t.gettext("When: {when}").format(when=when_line(t, occurrence))]
+    lines += where_lines(t, meeting)
+    lines.append(t.gettext("For: {who}").format(who=wijken_label(t, meeting)))
+    if agenda and meeting.agenda:
+        lines.append(t.gettext("Agenda:") + "\n" + escape(meeting.agenda))
+    return "\n".join(lines)
+
+
+def answer_label(t: Translator, answer: str | None) -> str:
+    """The reader's answer in words."""
+    return t.gettext(ANSWER_LABELS[Answer(answer)]) if answer else t.gettext("not answered yet")
+
+
+def answer_line(t: Translator, answer: str | None) -> str:
+    """`Your answer: Yes`."""
+    return t.gettext("Your answer: {answer}").format(answer=answer_label(t, answer))
+
+
+def rsvp_markup(t: Translator, occurrence: MeetingOccurrence, current: str | None) -> InlineKeyboardMarkup:
+    """Ja / Nee / Misschien, the current answer ticked; pressing another changes it."""
+    buttons = []
+    for answer, label in ANSWER_LABELS.items():
+        text = ("✅ " if current == answer.value else "") + t.gettext(label)
+        buttons.append(InlineKeyboardButton(text, callback_data=encode(Action.MEETING_RSVP, occurrence.id, answer)))
+    return InlineKeyboardMarkup([buttons])
+
+
+def my_answer(occurrence: MeetingOccurrence, member: Member) -> str | None:
+    """The member's answer to this occurrence, if any."""
+    return next((i.answer for i in occurrence.invitees if i.member_id == member.id), None)
+
+
+def invitation(t: Translator, occurrence: MeetingOccurrence, member: Member) -> tuple[str, InlineKeyboardMarkup]:
+    """The invitation, or the card as it is now, with the answer buttons."""
+    answer = my_answer(occurrence, member)
+    text = "\n".join([t.gettext("📅 <b>Invitation</b>"), card(t, occurrence), "", answer_line(t, answer)])
+    return text, rsvp_markup(t, occurrence, answer)
+
+
+def calendar_for(occurrence: MeetingOccurrence, stamp: datetime) -> tuple[str, bytes]:
+    """The occurrence's .ics file: its own UID, its SEQUENCE, REQUEST or CANCEL."""
+    meeting = occurrence.meeting
+    zone = ZoneInfo(meeting.timezone)
+    event = CalendarEvent(
+        uid=f"occurrence-{occurrence.id}@wijkhulp",
+        sequence=occurrence.sequence,
+        start_local=to_local(occurrence.starts_at, zone),
+        end_local=to_local(occurrence.ends_at, zone),
+        timezone=meeting.timezone,
+        summary=meeting.title,
+        location=meeting.location,
+        url=meeting.url,
+        description=meeting.agenda,
+        cancelled=occurrence.status == OccurrenceStatus.CANCELLED.value,
+        stamp=stamp,
+    )
+    return f"wijkbijeenkomst-{occurrence.id}.ics", calendar_file(event)
+
+
+def answers_summary(t: Translator, occurrence: MeetingOccurrence) -> str:
+    """For the organiser: counts and names per answer."""
+    groups: dict[str | None, list[str]] = {answer.value: [] for answer in Answer}
+    groups[None] = []
+    for invitee in occurrence.invitees:
+        groups.setdefault(invitee.answer, []).append(escape(invitee.member.display_name or str(invitee.member_id)))
+    lines = []
+    for key, names in groups.items():
+        label = answer_label(t, key)
+        shown = ", ".join(names[:MAX_NAMES]) + (" …" if len(names) > MAX_NAMES else "")
+        lines.append(f"{label} ({len(names)})" + (f": {shown}" if names else ""))
+    return "\n".join(lines)
+
+
+def counts_line(t: Translator, occurrence: MeetingOccurrence) -> str:
+    """`Yes 3 · No 1 · Maybe 0 · not answered yet 5`."""
+    counts: dict[str | None, int] = {answer.value: 0 for answer in Answer}
+    counts[None] = 0
+    for invitee in occurrence.invitees:
+        counts[invitee.answer] = counts.get(invitee.answer, 0) + 1
+    return " · ".join(f"{answer_label(t, key)} {count}" for key, count in counts.items())
+
+
+def owner_label(t: Translator, point: ActionPoint) -> str:
+    """The practice, or the person at the practice, who owns the action point."""
+    practice = escape(point.owner_practice.name) if point.owner_practice else "?"
+    if point.owner_member is not None:
+        return t.gettext("{name} ({practice})").format(name=escape(point.owner_member.display_name), practice=practice)
+    return practice
+
+
+def action_text(t: Translator, point: ActionPoint) -> str:
+    """One action point: what, who, by when, from which meeting."""
+    due = t.format_day(datetime.combine(point.due_on, datetime.min.time(), t.zone))
+    lines = [
+        f"• {escape(point.text)}",
+        t.gettext("Who: {owner}").format(owner=owner_label(t, point)),
+        t.gettext("Due: {day}").format(day=due),
+        t.gettext("From: {meeting}").format(meeting=escape(point.occurrence.meeting.title)),
+    ]
+    if point.done_at is not None:
+        lines.append(t.gettext("Done."))
+    return "\n".join(lines)
+
+
+def done_markup(t: Translator, point: ActionPoint) -> InlineKeyboardMarkup | None:
+    """A Done button while the action point is open."""
+    if point.done_at is not None:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.gettext("Mark done"), callback_data=encode(Action.ACTION_DONE, point.id))]]
+    )

@@ -1,0 +1,222 @@
+"""`/bijeenkomsten`: my meetings with my answer; a meeting's card; answering (and changing my mind); and, for
+the organiser, the answers per person, cancelling a date. Every press is checked against who presses.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from babel.dates import format_date
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.i18n import N_, Translator
+from bot.services.meeting_changes import cancel_occurrence
+from bot.services.meetings import MeetingError, load_occurrence, may_manage, overview, set_answer
+from db.meetings import Answer, MeetingOccurrence, OccurrenceStatus
+from db.models import Member
+from handlers.callback_data import Action, decode, encode, pattern
+from handlers.context import BotContext, open_turn
+from handlers.editing import edit_if_changed
+from handlers.meeting_steps import error_text
+from handlers.meeting_views import (
+    answer_label,
+    answer_line,
+    answers_summary,
+    card,
+    counts_line,
+    my_answer,
+    rsvp_markup,
+    when_line,
+)
+
+MAX_TEXT = 3800
+NOT_INVITED = N_("You are not invited to this meeting.")
+OUTCOMES = {
+    "not_invited": NOT_INVITED,
+    "cancelled": N_("This meeting date is cancelled."),
+    "over": N_("This meeting is over."),
+}
+
+
+def _invited(occurrence: MeetingOccurrence, member: Member) -> bool:
+    return any(i.member_id == member.id for i in occurrence.invitees)
+
+
+def summary(t: Translator, occurrence: MeetingOccurrence, member: Member) -> str:
+    """One line block per date: title, when, my answer, and for the organiser the counts."""
+    lines = [f"<b>{escape(occurrence.meeting.title)}</b>", when_line(t, occurrence)]
+    if occurrence.status == OccurrenceStatus.CANCELLED.value:
+        lines.append(t.gettext("Cancelled."))
+    elif _invited(occurrence, member):
+        lines.append(answer_line(t, my_answer(occurrence, member)))
+    if may_manage(member, occurrence.meeting):
+        lines.append(counts_line(t, occurrence) if occurrence.invitees else t.gettext("Invitations not sent yet."))
+    return "\n".join(lines)
+
+
+async def list_meetings(update: Update, context: BotContext) -> None:
+    """My upcoming meetings (and, for organisers, recent ones), each with a button to open it."""
+    message = update.effective_message
+    if message is None:
+        return
+    async with open_turn(update, context) as turn:
+        t, member = turn.t, turn.member
+        if member is None:
+            await message.reply_text(t.gettext("Only members of the network have meetings. /help explains more."))
+            return
+        occurrences = await overview(turn.session, member=member, now=turn.now)
+        if not occurrences:
+            await message.reply_text(t.gettext("You have no upcoming meetings."))
+            return
+        parts: list[str] = []
+        rows = []
+        for occurrence in occurrences:
+            part = summary(t, occurrence, member)
+            if parts and sum(len(p) for p in parts) + len(part) > MAX_TEXT:
+                break
+            parts.append(part)
+            day = format_date(occurrence.starts_at.astimezone(t.zone).date(), "d MMM", locale=t.language)
+            label = f"{day}: {occurrence.meeting.title}"[:60]
+            rows.append([InlineKeyboardButton(label, callback_data=encode(Action.MEETING_SHOW, occurrence.id))])
+        await message.reply_html("\n\n".join(parts), reply_markup=InlineKeyboardMarkup(rows))
+
+
+def manage_markup(
+    t: Translator, occurrence: MeetingOccurrence, member: Member, now_ended: bool
+) -> list[list[InlineKeyboardButton]]:
+    """The organiser's buttons: move or cancel an upcoming date, record action points once it has begun."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if not may_manage(member, occurrence.meeting) or occurrence.status != OccurrenceStatus.SCHEDULED.value:
+        return rows
+    if not now_ended:
+        rows.append(
+            [
+                InlineKeyboardButton(t.gettext("Move"), callback_data=encode(Action.MEETING_MOVE, occurrence.id)),
+                InlineKeyboardButton(
+                    t.gettext("Cancel date"), callback_data=encode(Action.MEETING_CANCEL, occurrence.id)
+                ),
+            ]
+        )
+    return rows
+
+
+async def show(update: Update, context: BotContext) -> None:
+    """A meeting's card: for invitees with the answer buttons, for the organiser with everyone's answers."""
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    async with open_turn(update, context) as turn:
+        t, member = turn.t, turn.member
+        occurrence = await load_occurrence(turn.session, data.int_arg(0) if data else None)
+        if (
+            member is None
+            or occurrence is None
+            or not (_invited(occurrence, member) or may_manage(member, occurrence.meeting))
+        ):
+            await query.answer(error_text(t, "not_allowed"), show_alert=True)
+            return
+        await query.answer()
+        lines = [card(t, occurrence)]
+        rows: list[list[InlineKeyboardButton]] = []
+        scheduled = occurrence.status == OccurrenceStatus.SCHEDULED.value
+        if not scheduled:
+            lines.append(t.gettext("Cancelled."))
+        if _invited(occurrence, member):
+            answer = my_answer(occurrence, member)
+            lines += ["", answer_line(t, answer)]
+            if scheduled and occurrence.ends_at > turn.now:
+                rows += [list(row) for row in rsvp_markup(t, occurrence, answer).inline_keyboard]
+        if may_manage(member, occurrence.meeting):
+            lines += ["", "<b>" + t.gettext("Answers") + "</b>", answers_summary(t, occurrence)]
+            rows += manage_markup(t, occurrence, member, occurrence.starts_at <= turn.now)
+            if occurrence.starts_at <= turn.now and scheduled:
+                label = t.gettext("Add action point")
+                rows.append([InlineKeyboardButton(label, callback_data=encode(Action.ACTION_ADD, occurrence.id))])
+        await query.get_bot().send_message(
+            query.from_user.id,
+            "\n".join(lines)[:4000],
+            parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+        )
+
+
+async def answer(update: Update, context: BotContext) -> None:
+    """Ja / Nee / Misschien, as often as one changes one's mind; the pressed message shows the new answer."""
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    async with open_turn(update, context) as turn:
+        t, member = turn.t, turn.member
+        occurrence = await load_occurrence(turn.session, data.int_arg(0) if data else None)
+        value = data.args[1] if data and len(data.args) > 1 else ""
+        if member is None or occurrence is None or value not in {a.value for a in Answer}:
+            await query.answer(t.gettext(NOT_INVITED), show_alert=True)
+            return
+        before = my_answer(occurrence, member)
+        outcome = await set_answer(
+            turn.session, now=turn.now, member=member, occurrence=occurrence, answer=Answer(value)
+        )
+        if outcome != "ok":
+            await query.answer(t.gettext(OUTCOMES[outcome]), show_alert=True)
+            return
+        await turn.commit()
+        await query.answer(t.gettext("Saved: {answer}").format(answer=answer_label(t, value)))
+        if before == value:
+            return
+        pressed = query.message
+        markup = rsvp_markup(t, occurrence, value)
+        if isinstance(pressed, Message) and pressed.text:
+            html = pressed.text_html.replace(answer_line(t, before), answer_line(t, value))
+            await edit_if_changed(query, html, markup)
+        else:
+            await query.edit_message_reply_markup(markup)
+
+
+async def cancel_date(update: Update, context: BotContext) -> None:
+    """Cancel one date, after a confirmation; every invitee is told, with a cancelling calendar file."""
+    query = update.callback_query
+    assert query is not None
+    data = decode(query.data)
+    async with open_turn(update, context) as turn:
+        t = turn.t
+        occurrence = await load_occurrence(turn.session, data.int_arg(0) if data else None)
+        if data is None or occurrence is None or not may_manage(turn.member, occurrence.meeting):
+            await query.answer(error_text(t, "not_allowed"), show_alert=True)
+            return
+        if occurrence.status != OccurrenceStatus.SCHEDULED.value or occurrence.ends_at <= turn.now:
+            await query.answer(error_text(t, "not_scheduled"), show_alert=True)
+            return
+        if data.args[1:] != ("y",):
+            await query.answer()
+            label = t.gettext("Yes, cancel this date")
+            markup = InlineKeyboardMarkup(
+                [[InlineKeyboardButton(label, callback_data=encode(Action.MEETING_CANCEL, occurrence.id, "y"))]]
+            )
+            text = t.gettext("Cancel <b>{title}</b> on {when}? Everyone invited is told.").format(
+                title=escape(occurrence.meeting.title), when=when_line(t, occurrence)
+            )
+            await query.get_bot().send_message(query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            return
+        try:
+            told = await cancel_occurrence(turn.session, now=turn.now, actor=turn.member, occurrence=occurrence)
+        except MeetingError as exc:
+            await query.answer(error_text(t, exc.code), show_alert=True)
+            return
+        await turn.commit()
+        await query.answer()
+        text = t.ngettext(
+            "Cancelled. {count} person invited is told.", "Cancelled. {count} people invited are told.", told
+        )
+        await edit_if_changed(query, text.format(count=told))
+
+
+def build() -> list[BaseHandler[Update, BotContext, None]]:
+    """The handlers of this feature."""
+    return [
+        CommandHandler(["bijeenkomsten", "meetings"], list_meetings, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(show, pattern=pattern(Action.MEETING_SHOW)),
+        CallbackQueryHandler(answer, pattern=pattern(Action.MEETING_RSVP)),
+        CallbackQueryHandler(cancel_date, pattern=pattern(Action.MEETING_CANCEL)),
+    ]

@@ -1,0 +1,92 @@
+"""Moving and cancelling a date: every invitee is told with a new calendar file, and the reminders follow."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tests.e2e.meetings_helpers import (
+    NOORDWEST,
+    calendars,
+    cast,
+    event,
+    invitations,
+    occurrences,
+    plan,
+    reminders,
+    sweep,
+    texts,
+    utc,
+)
+from tests.harness import Harness
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+async def test_move_then_cancel_tells_everyone_and_moves_the_reminders(bot: Harness) -> None:
+    everyone = await cast(bot)
+    corrie, bob, frank = everyone.corrie, everyone.people.bob, everyone.people.frank
+    await plan(bot, corrie)
+    await bot.dispatch()
+    await bob.press(invitations(bob)[0], "Ja")
+    occurrence = (await occurrences(bot))[0]
+
+    # Someone else's forged presses change nothing.
+    for forged in (f"v1:mm:{occurrence.id}", f"v1:mc:{occurrence.id}:y", f"v1:mv:{occurrence.id}"):
+        await frank.press_data(frank.messages()[-1], forged)
+    assert (await occurrences(bot))[0].sequence == 0
+
+    await corrie.send("/bijeenkomsten")
+    await corrie.press(corrie.last(), "15 dec: Wijkoverleg Noordwest")
+    await corrie.press(corrie.last(), "Verplaatsen")
+    await corrie.send("32-12")
+    assert "niet als datum lezen" in corrie.last().text
+    await corrie.send("do 17 dec")
+    await corrie.send("20:00-22:00")
+    assert "verplaatsen naar donderdag 17 december 2026, 20:00–22:00" in corrie.last().text
+    await corrie.press(corrie.last(), "✅ Verplaatsen")
+    assert any("Verplaatst. 7 genodigden krijgen bericht." in m.text for m in corrie.messages()[-3:])
+    await bot.dispatch()
+    for name in NOORDWEST:
+        person = everyone.get(name)
+        [moved] = texts(person, "🔁 Verplaatst")
+        assert "Wanneer: donderdag 17 december 2026, 20:00–22:00" in moved.text
+        first, second = calendars(person)
+        assert event(first)["UID"] == event(second)["UID"]
+        assert second["METHOD"] == "REQUEST" and event(second).decoded("SEQUENCE") == 1
+        start = event(second).decoded("DTSTART")
+        assert start == datetime(2026, 12, 17, 20, 0, tzinfo=AMSTERDAM) and (start.hour, start.minute) == (20, 0)
+    assert "Jouw antwoord: Ja" in texts(bob, "🔁 Verplaatst")[0].text, "answers are kept; the notice lets people change"
+
+    # Old due times (7 days and 1 day before 15 December 19:00) pass silently; the new ones are kept.
+    for old_due, new_due, count in (
+        (utc(2026, 12, 8, 18, 1), utc(2026, 12, 10, 19, 1), 1),
+        (utc(2026, 12, 14, 18, 1), utc(2026, 12, 16, 19, 1), 2),
+    ):
+        bot.clock.current = old_due
+        await sweep(bot)
+        assert len(reminders(bob)) == count - 1
+        bot.clock.current = new_due
+        await sweep(bot)
+        assert len(reminders(bob)) == count
+        assert "donderdag 17 december 2026, 20:00–22:00" in reminders(bob)[-1].text
+        assert "Te laat" not in reminders(bob)[-1].text
+
+    await corrie.send("/bijeenkomsten")
+    await corrie.press(corrie.last(), "17 dec: Wijkoverleg Noordwest")
+    await corrie.press(corrie.last(), "Datum annuleren")
+    await corrie.press(corrie.last(), "Ja, annuleer deze datum")
+    # Her own notice (she is invited too) may arrive before the confirmation is shown.
+    assert any("Geannuleerd. 7 genodigden krijgen bericht." in m.text for m in corrie.messages())
+    await corrie.press_data(corrie.last(), f"v1:mc:{occurrence.id}:y")  # a double tap
+    await bot.dispatch()
+    for name in NOORDWEST:
+        person = everyone.get(name)
+        assert len(texts(person, "❌ Geannuleerd")) == 1
+        cancel = calendars(person)[-1]
+        assert cancel["METHOD"] == "CANCEL" and str(event(cancel)["STATUS"]) == "CANCELLED"
+        assert event(cancel).decoded("SEQUENCE") == 2
+    bot.clock.current = utc(2026, 12, 17, 17, 1)  # the 2-hour reminder would have been due
+    await sweep(bot)
+    assert len(reminders(bob)) == 2
+    assert bot.clock.now() - utc(2026, 12, 17) < timedelta(days=1)

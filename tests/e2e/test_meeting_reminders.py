@@ -1,0 +1,135 @@
+"""Reminders: each offset to the right people, once; late after downtime, skipped once the meeting began; and a
+restart at every step of sending never makes a second copy."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from db.meetings import DueStatus, MeetingReminder
+from db.models import OutboxMessage, OutboxStatus
+from handlers.context import DISPATCHER_KEY, RUNTIME_KEY
+from handlers.dispatch import Dispatcher
+from handlers.meeting_jobs import run_meeting_sweep
+from tests.e2e.meetings_helpers import NOORDWEST, Cast, cast, invitations, plan, reminders, sweep, utc
+from tests.harness import Harness, running_bot
+from tests.support import FakeClock
+from tests.tgserver.server import TelegramServer
+
+# Tuesday 15 December 2026, 19:00 in Amsterdam is 18:00 UTC; the reminders are due 7 days, 1 day and 2 hours before.
+DUE_7D, DUE_1D, DUE_2H = utc(2026, 12, 8, 18, 0), utc(2026, 12, 14, 18, 0), utc(2026, 12, 15, 16, 0)
+STARTS = utc(2026, 12, 15, 18, 0)
+
+
+def counts(everyone: Cast) -> dict[str, int]:
+    return {name: len(reminders(everyone.get(name))) for name in (*NOORDWEST, "frank", "stien", "corrie")}
+
+
+async def test_each_offset_reaches_everyone_who_did_not_say_no_once(bot: Harness) -> None:
+    everyone = await cast(bot)
+    bob = everyone.people.bob
+    await plan(bot, everyone.corrie)
+    await bot.dispatch()
+    await bob.press(invitations(bob)[0], "Nee")
+
+    bot.clock.current = DUE_7D - timedelta(minutes=1)
+    await sweep(bot)
+    assert set(counts(everyone).values()) == {0}, "nothing before its time"
+    reached = ("anna", "carol", "dirk", "eva", "gert", "corrie")
+    expected = dict.fromkeys(reached, 1) | {"bob": 0, "frank": 0, "stien": 0}
+    bot.clock.current = DUE_7D
+    await sweep(bot)
+    await sweep(bot)
+    assert counts(everyone) == expected
+    first = reminders(everyone.people.carol)[0]
+    assert "Te laat" not in first.text
+    assert "Wanneer: dinsdag 15 december 2026, 19:00–21:00" in first.text and "Agenda:" in first.text
+    assert "Online: https://meet.example.org/noordwest" in first.text
+
+    bot.clock.current = DUE_1D.replace(second=30)
+    await sweep(bot)
+    expected = dict.fromkeys(reached, 2) | {"bob": 0, "frank": 0, "stien": 0}
+    assert counts(everyone) == expected
+
+    await bob.press(invitations(bob)[0], "Ja")  # a change of mind: the last reminder reaches him
+    bot.clock.current = DUE_2H.replace(minute=1)
+    await sweep(bot)
+    await sweep(bot)
+    final = counts(everyone)
+    assert final["bob"] == 1 and final["carol"] == 3 and final["corrie"] == 3
+    assert final["frank"] == final["stien"] == 0
+
+
+async def test_down_across_due_times_sends_late_then_skips_once_begun(
+    tg_server: TelegramServer, database_url: str, clock: FakeClock
+) -> None:
+    async with running_bot(tg_server, database_url, clock) as first:
+        everyone = await cast(first)
+        await plan(first, everyone.corrie)
+        await first.dispatch()
+    clock.current = DUE_1D.replace(hour=21)  # down across the 7-day and the 1-day reminder
+    async with running_bot(tg_server, database_url, clock) as second:
+        await sweep(second)
+        late = reminders(everyone.people.carol)
+        assert len(late) == 2
+        assert all("(Te laat: de bot kon dit niet versturen op" in message.text for message in late)
+        # Sent side by side, so in either order: the 7-day one and the 1-day one, each saying when it was due.
+        assert sorted("dinsdag 8 december 2026, 19:00" in m.text for m in late) == [False, True]
+    clock.current = STARTS.replace(minute=30)  # down across the 2-hour reminder, back after the start
+    async with running_bot(tg_server, database_url, clock) as third:
+        await sweep(third)
+        assert len(reminders(everyone.people.carol)) == 2
+        async with third.session() as session:
+            statuses = list(await session.scalars(select(MeetingReminder.status).order_by(MeetingReminder.due_at)))
+        assert statuses == [DueStatus.DONE.value, DueStatus.DONE.value, DueStatus.SKIPPED.value]
+
+
+async def mark_reminder_rows(bot: Harness, status: OutboxStatus) -> None:
+    async with bot.session() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.kind == "meeting.reminder")
+            .values(status=status.value, claimed_at=bot.clock.now(), attempts=1)
+        )
+
+
+@pytest.mark.parametrize(
+    "step", ["due_not_swept", "swept_not_sent", "claimed_not_sent", "in_flight_delivered", "in_flight_lost", "sent"]
+)
+async def test_a_restart_at_every_step_of_sending_makes_no_second_copy(
+    tg_server: TelegramServer, database_url: str, clock: FakeClock, step: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(tg_server, database_url, clock) as first:
+        everyone = await cast(first)
+        await plan(first, everyone.corrie)
+        await first.dispatch()
+        first.app.bot_data.pop(DISPATCHER_KEY)  # from here this bot sends nothing by itself
+        clock.current = DUE_7D
+        if step != "due_not_swept":
+            await run_meeting_sweep(first.app.bot_data[RUNTIME_KEY])
+        if step in ("claimed_not_sent", "in_flight_lost"):
+            await mark_reminder_rows(
+                first, OutboxStatus.SENDING if step == "claimed_not_sent" else OutboxStatus.IN_FLIGHT
+            )
+        if step in ("in_flight_delivered", "sent"):
+            await Dispatcher(first.app.bot_data[RUNTIME_KEY], first.app.bot).settle()
+            if step == "in_flight_delivered":  # Telegram has them; the commit that records it never happened
+                await mark_reminder_rows(first, OutboxStatus.IN_FLIGHT)
+    sent_before = {name: len(reminders(everyone.get(name))) for name in NOORDWEST}
+    caplog.set_level(logging.INFO)
+    async with running_bot(tg_server, database_url, clock) as second:
+        await sweep(second)
+        clock.advance(minutes=3)  # past the claim timeout: claims of the dead bot are taken to be dead
+        await sweep(second)
+        await sweep(second)
+    got = {name: len(reminders(everyone.get(name))) for name in NOORDWEST}
+    if step == "in_flight_lost":
+        # The deliberate choice: a reminder whose fate is unknown is not sent again (README, "Reminders").
+        assert got == sent_before == dict.fromkeys(NOORDWEST, 0)
+    else:
+        assert got == dict.fromkeys(NOORDWEST, 1), (step, sent_before, got)
+    if step.startswith("in_flight"):
+        assert "outbox.unknown_fate_not_resent" in caplog.text

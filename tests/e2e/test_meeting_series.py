@@ -1,0 +1,67 @@
+"""A fortnightly meeting at 19:00 keeps 19:00 local across the last Sunday of March and of October."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tests.e2e.meetings_helpers import calendars, cast, event, occurrences, plan, reminders, sweep, utc
+from tests.harness import Harness
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def starts_by_uid(person_calendars: list[object]) -> dict[str, datetime]:
+    found = {}
+    for calendar in person_calendars:
+        vevent = event(calendar)  # type: ignore[arg-type]
+        found[str(vevent["UID"])] = vevent.decoded("DTSTART")
+    return found
+
+
+async def test_a_series_keeps_its_local_time_across_both_clock_changes(bot: Harness) -> None:
+    everyone = await cast(bot)
+    carol = everyone.people.carol
+    await plan(bot, everyone.corrie, day="do 11 mrt 2027", repeat="Elke 2 weken", title="Spreekuur-overleg")
+    series = await occurrences(bot)
+    assert len(series) == 19  # 11 March to 18 November 2027, planned a year ahead
+    assert {o.start_local.hour for o in series} == {19}
+    by_day = {o.start_local.date().isoformat(): o.starts_at for o in series}
+    assert by_day["2027-03-25"] == utc(2027, 3, 25, 18)  # winter time, before Sunday 28 March
+    assert by_day["2027-04-08"] == utc(2027, 4, 8, 17)  # summer time
+    assert by_day["2027-10-21"] == utc(2027, 10, 21, 17)  # still summer time: the change is Sunday 31 October
+    assert by_day["2027-11-04"] == utc(2027, 11, 4, 18)  # winter time again
+    await bot.dispatch()
+    assert calendars(carol) == [], "nothing is sent months ahead"
+
+    bot.clock.current = utc(2027, 3, 20, 12)
+    await sweep(bot)
+    march = starts_by_uid(calendars(carol))  # type: ignore[arg-type]
+    local = sorted(start.astimezone(AMSTERDAM) for start in march.values())
+    assert [(s.month, s.day, s.hour, s.minute) for s in local] == [
+        (3, 25, 19, 0),
+        (4, 8, 19, 0),
+        (4, 22, 19, 0),
+        (5, 6, 19, 0),
+    ]
+    assert sorted(s.utcoffset().total_seconds() / 3600 for s in local) == [1.0, 2.0, 2.0, 2.0]  # type: ignore[union-attr]
+
+    # The 2-hour reminder of 8 April comes at 17:00 local, which is 15:00 UTC in summer.
+    bot.clock.current = utc(2027, 4, 8, 14, 59)
+    await sweep(bot)
+    before = [m for m in reminders(carol) if "donderdag 8 april 2027, 19:00–21:00" in m.text]
+    bot.clock.current = utc(2027, 4, 8, 15, 0)
+    await sweep(bot)
+    after = [m for m in reminders(carol) if "donderdag 8 april 2027, 19:00–21:00" in m.text]
+    assert len(after) == len(before) + 1 and "Te laat" not in after[-1].text
+
+    bot.clock.current = utc(2027, 10, 20, 12)
+    await sweep(bot)
+    october = {
+        start.astimezone(AMSTERDAM).date().isoformat(): start.astimezone(AMSTERDAM)
+        for start in starts_by_uid(calendars(carol)).values()  # type: ignore[arg-type]
+    }
+    assert (october["2027-10-21"].hour, october["2027-11-04"].hour) == (19, 19)
+    assert october["2027-10-21"].utcoffset().total_seconds() == 7200  # type: ignore[union-attr]
+    assert october["2027-11-04"].utcoffset().total_seconds() == 3600  # type: ignore[union-attr]
+    assert len(await occurrences(bot)) > 19, "the sweep plans the series further as time passes"
