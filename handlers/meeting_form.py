@@ -7,13 +7,12 @@ input is explained and keeps the step; who may plan is checked again when the me
 
 from __future__ import annotations
 
-import warnings
 from datetime import date, datetime, time, timedelta
 from html import escape
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import Translator
 from bot.services.dates import DateInputError, parse_date, parse_time_range, validate_request_date
@@ -42,6 +41,7 @@ from bot.services.network import active_wijken
 from db.models import Region, Wijk
 from handlers.callback_data import Action, decode, pattern
 from handlers.context import BotContext, Turn, open_turn
+from handlers.conversation import TEXT, persistent_conversation, stay
 from handlers.editing import remove_buttons
 from handlers.meeting_steps import (
     AGENDA,
@@ -362,42 +362,28 @@ async def cancel(update: Update, context: BotContext) -> int:
         return await _stop(update, context, turn.t)
 
 
-async def use_buttons(update: Update, context: BotContext) -> int | None:
-    """Text where a button is expected: say so and stay."""
-    async with open_turn(update, context) as turn:
-        await reply(update, turn.t.gettext("Please use the buttons above, or /annuleer to stop."))
-    return None
-
-
 def build() -> list[BaseHandler[Update, BotContext, Any]]:
     """The conversation, persisted under the name `bijeenkomst`."""
-    step = pattern(Action.MEETING_STEP)
-    text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
-    stay: BaseHandler[Update, BotContext, Any] = MessageHandler(text, use_buttons)
-    buttons: BaseHandler[Update, BotContext, Any] = CallbackQueryHandler(press, pattern=step)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False.*")
-        conversation = ConversationHandler(
-            entry_points=[
-                CommandHandler(["bijeenkomst", "meeting"], start, filters=filters.ChatType.PRIVATE),
-                CallbackQueryHandler(start_move, pattern=pattern(Action.MEETING_MOVE)),
-            ],
-            states={
-                WIJK: [CallbackQueryHandler(choose_wijk, pattern=step), stay],
-                TITLE: [MessageHandler(text, type_title)],
-                DATE: [MessageHandler(text, type_date)],
-                TIME: [MessageHandler(text, type_time)],
-                PLACE: [buttons, MessageHandler(text, type_place)],
-                LINK: [buttons, MessageHandler(text, type_link)],
-                AGENDA: [buttons, MessageHandler(text, type_agenda)],
-                AUDIENCE: [buttons, stay],
-                REPEAT: [buttons, stay],
-                REMIND: [buttons, MessageHandler(text, type_reminders)],
-                CONFIRM: [buttons, stay],
-            },
-            fallbacks=[CommandHandler(["annuleer", "cancel"], cancel)],
-            name="bijeenkomst",
-            persistent=True,
-            allow_reentry=True,
-        )
+    buttons: BaseHandler[Update, BotContext, Any] = CallbackQueryHandler(press, pattern=pattern(Action.MEETING_STEP))
+    conversation = persistent_conversation(
+        name="bijeenkomst",
+        entry_points=[
+            CommandHandler(["bijeenkomst", "meeting"], start, filters=filters.ChatType.PRIVATE),
+            CallbackQueryHandler(start_move, pattern=pattern(Action.MEETING_MOVE)),
+        ],
+        states={
+            WIJK: [CallbackQueryHandler(choose_wijk, pattern=pattern(Action.MEETING_STEP)), stay()],
+            TITLE: [MessageHandler(TEXT, type_title)],
+            DATE: [MessageHandler(TEXT, type_date)],
+            TIME: [MessageHandler(TEXT, type_time)],
+            PLACE: [buttons, MessageHandler(TEXT, type_place)],
+            LINK: [buttons, MessageHandler(TEXT, type_link)],
+            AGENDA: [buttons, MessageHandler(TEXT, type_agenda)],
+            AUDIENCE: [buttons, stay()],
+            REPEAT: [buttons, stay()],
+            REMIND: [buttons, MessageHandler(TEXT, type_reminders)],
+            CONFIRM: [buttons, stay()],
+        },
+        cancel=cancel,
+    )
     return [conversation]

@@ -7,13 +7,12 @@ in the middle loses nothing. Each wrong input gets a translated explanation and 
 
 from __future__ import annotations
 
-import warnings
 from datetime import date, time
 from html import escape
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import Translator
 from bot.services.dates import DateInputError, parse_dates, parse_time_range, validate_request_date
@@ -33,6 +32,7 @@ from bot.services.requests import (
 from db.models import Daypart, RequestStatus, Urgency
 from handlers.callback_data import Action, decode, pattern
 from handlers.context import BotContext, Turn, open_turn
+from handlers.conversation import TEXT, persistent_conversation, stay
 from handlers.editing import edit_if_changed, remove_buttons
 from handlers.form_errors import error_text
 from handlers.ladder_views import posted_message, waits_of
@@ -392,39 +392,23 @@ async def cancel(update: Update, context: BotContext) -> int:
         return await _stop(update, context, turn.t)
 
 
-async def use_buttons(update: Update, context: BotContext) -> int | None:
-    """Text where a button is expected: say so and stay."""
-    async with open_turn(update, context) as turn:
-        await reply(update, turn.t.gettext("Please use the buttons above, or /annuleer to stop."))
-    return None
-
-
 def build() -> list[BaseHandler[Update, BotContext, Any]]:
     """The conversation, persisted under the name `verzoek`."""
     step = pattern(Action.REQUEST_STEP)
-    # Only new messages: an edit of an earlier message must not count as the answer to the current step.
-    text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
-    stay: BaseHandler[Update, BotContext, Any] = MessageHandler(text, use_buttons)
-    with warnings.catch_warnings():
-        # PTB warns that button presses are tracked per chat and user, not per message: that is what we want,
-        # one draft per person.
-        warnings.filterwarnings("ignore", message=".*per_message=False.*")
-        conversation = ConversationHandler(
-            entry_points=[
-                CommandHandler(["verzoek", "request"], start, filters=filters.ChatType.PRIVATE),
-                CallbackQueryHandler(start_adding_days, pattern=pattern(Action.ADD_DAYS)),
-            ],
-            states={
-                ROLE: [CallbackQueryHandler(choose_role, pattern=step), stay],
-                DAYS: [CallbackQueryHandler(toggle_day, pattern=step), MessageHandler(text, type_days)],
-                DAYPARTS: [CallbackQueryHandler(choose_daypart, pattern=step), MessageHandler(text, type_times)],
-                URGENCY: [CallbackQueryHandler(choose_urgency, pattern=step), stay],
-                NOTE: [CallbackQueryHandler(skip_note, pattern=step), MessageHandler(text, type_note)],
-                CONFIRM: [CallbackQueryHandler(confirm, pattern=step), stay],
-            },
-            fallbacks=[CommandHandler(["annuleer", "cancel"], cancel)],
-            name="verzoek",
-            persistent=True,
-            allow_reentry=True,
-        )
+    conversation = persistent_conversation(
+        name="verzoek",
+        entry_points=[
+            CommandHandler(["verzoek", "request"], start, filters=filters.ChatType.PRIVATE),
+            CallbackQueryHandler(start_adding_days, pattern=pattern(Action.ADD_DAYS)),
+        ],
+        states={
+            ROLE: [CallbackQueryHandler(choose_role, pattern=step), stay()],
+            DAYS: [CallbackQueryHandler(toggle_day, pattern=step), MessageHandler(TEXT, type_days)],
+            DAYPARTS: [CallbackQueryHandler(choose_daypart, pattern=step), MessageHandler(TEXT, type_times)],
+            URGENCY: [CallbackQueryHandler(choose_urgency, pattern=step), stay()],
+            NOTE: [CallbackQueryHandler(skip_note, pattern=step), MessageHandler(TEXT, type_note)],
+            CONFIRM: [CallbackQueryHandler(confirm, pattern=step), stay()],
+        },
+        cancel=cancel,
+    )
     return [conversation]
