@@ -121,6 +121,15 @@ async def choose_practice(update: Update, context: BotContext) -> int:
         if data is None or data.args[:1] != ("p",) or data.int_arg(1) is None or "text" not in d:
             await query.answer(t.gettext("This button belongs to another step."))
             return PRACTICE
+        occurrence = await load_occurrence(turn.session, d.get("occurrence_id"))
+        allowed = (
+            {p.id for p in await owner_practices(turn.session, occurrence.meeting)}
+            if occurrence is not None and may_manage(turn.member, occurrence.meeting)
+            else set()
+        )
+        if data.int_arg(1) not in allowed:  # callback_data is input: only this meeting's practices, by its organiser
+            await query.answer(t.gettext("This button belongs to another step."))
+            return PRACTICE
         await query.answer()
         await remove_buttons(query)
         d["practice_id"] = data.int_arg(1)

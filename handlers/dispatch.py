@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.i18n import Translator
 from bot.runtime import Runtime
@@ -216,10 +216,20 @@ async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> None:
             await outbox.mark_failed(session, row.id, error=f"{type(exc).__name__}: {exc.message}")
         return
     except NetworkError as exc:  # 5xx, timeouts, dropped connections
+        if row.kind in outbox.AT_MOST_ONCE_KINDS and _maybe_delivered(exc):
+            # The request may have reached Telegram: for a reminder, not sending again is the chosen side.
+            async with database.session() as session, session.begin():
+                await outbox.mark_unknown(session, row.id, kind=row.kind)
+            return
         await _retry(runtime, row, error=type(exc).__name__, delay=outbox.backoff(row.attempts))
         return
     await _record(runtime, row, rendered, message_id)
     log.info("outbox.sent id=%s kind=%s", row.id, row.kind)
+
+
+def _maybe_delivered(exc: NetworkError) -> bool:
+    """A timeout or a connection lost after sending leaves the message's fate unknown; a 5xx answer does not."""
+    return isinstance(exc, TimedOut) or exc.message.startswith("httpx.")
 
 
 async def _retry(runtime: Runtime, row: Claimed, *, error: str, delay: timedelta, counts: bool = True) -> None:

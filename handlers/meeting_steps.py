@@ -51,6 +51,7 @@ ERRORS: dict[str, str] = {
     "too_many_reminders": N_("At most 5 reminders, please."),
     "not_scheduled": N_("This meeting date is cancelled or over."),
     "not_allowed": N_("You cannot do that with this meeting."),
+    "bad_duration": N_("A meeting lasts from 15 minutes to 12 hours. Type the times again, like 19:00-21:00."),
 }
 
 

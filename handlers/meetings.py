@@ -136,10 +136,22 @@ async def show(update: Update, context: BotContext) -> None:
                 rows.append([InlineKeyboardButton(label, callback_data=encode(Action.ACTION_ADD, occurrence.id))])
         await query.get_bot().send_message(
             query.from_user.id,
-            "\n".join(lines)[:4000],
+            fit_message("\n".join(lines)),
             parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup(rows) if rows else None,
         )
+
+
+def fit_message(html_text: str, limit: int = 4000) -> str:
+    """Shorten by whole lines, never inside a tag or an entity, to stay under Telegram's 4096 characters."""
+    if len(html_text) <= limit:
+        return html_text
+    kept: list[str] = []
+    for line in html_text.split("\n"):
+        if sum(len(k) + 1 for k in kept) + len(line) > limit - 2:
+            break
+        kept.append(line)
+    return "\n".join([*kept, "…"])
 
 
 async def answer(update: Update, context: BotContext) -> None:

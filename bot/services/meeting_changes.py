@@ -41,7 +41,7 @@ async def _tell_invitees(session: AsyncSession, *, now: datetime, occurrence: Me
 
 
 async def _rearm_reminders(
-    session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence, minutes: list[int]
+    session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence, minutes: list[int], zone: ZoneInfo
 ) -> None:
     """Reminders follow the new time: the old ones go, new ones are due before the new start."""
     await session.execute(
@@ -51,7 +51,7 @@ async def _rearm_reminders(
     )
     old = list(await session.scalars(select(MeetingReminder).where(MeetingReminder.occurrence_id == occurrence.id)))
     by_offset = {row.offset_minutes: row for row in old}
-    for fresh in reminder_rows(occurrence, minutes, now):
+    for fresh in reminder_rows(occurrence, minutes, now, zone):
         row = by_offset.get(fresh.offset_minutes)
         if row is None:
             session.add(fresh)
@@ -83,7 +83,7 @@ async def move_occurrence(
     occurrence.sequence += 1
     occurrence.invite_at = starts - INVITE_AHEAD
     await session.flush()
-    await _rearm_reminders(session, now=now, occurrence=occurrence, minutes=meeting.reminder_minutes)
+    await _rearm_reminders(session, now=now, occurrence=occurrence, minutes=meeting.reminder_minutes, zone=zone)
     told = 0
     if occurrence.invited_at is not None:
         told = await _tell_invitees(session, now=now, occurrence=occurrence, kind="meeting.moved")
@@ -181,9 +181,9 @@ async def update_meeting(session: AsyncSession, *, now: datetime, meeting: Meeti
             )
         )
     )
+    zone = ZoneInfo(meeting.timezone)
     if times:
         # Re-plan from scratch by position: moved dates are moved, dropped dates cancelled, new dates planned.
-        zone = ZoneInfo(meeting.timezone)
         until = (now + HORIZON).astimezone(zone).replace(tzinfo=None)
         wanted = dict(enumerate(series(meeting.start_local, meeting.rrule, until_local=until)))
         for occurrence in upcoming:
@@ -210,7 +210,7 @@ async def update_meeting(session: AsyncSession, *, now: datetime, meeting: Meeti
         for occurrence in upcoming:
             full = await load_occurrence(session, occurrence.id)
             assert full is not None
-            await _rearm_reminders(session, now=now, occurrence=full, minutes=meeting.reminder_minutes)
+            await _rearm_reminders(session, now=now, occurrence=full, minutes=meeting.reminder_minutes, zone=zone)
             await _changed_details(session, now=now, occurrence=full)
     await invite_due(session, now=now, meeting_id=meeting.id)
     return True

@@ -75,12 +75,17 @@ def check_rrule(rule: str, start_local: datetime) -> str:
     parts = dict(part.partition("=")[::2] for part in cleaned.split(";") if part)
     if not parts or not set(parts) <= _ALLOWED_RULE_PARTS or parts.get("FREQ") not in ("WEEKLY", "MONTHLY"):
         raise TimeInputError("bad_rrule")
+    for key in ("INTERVAL", "COUNT"):
+        if key in parts and (not parts[key].isdigit() or int(parts[key]) < 1):
+            raise TimeInputError("bad_rrule")  # INTERVAL=0 would repeat one date over and over
     try:
         first = rrulestr(cleaned, dtstart=start_local).after(start_local, inc=True)
+        # Expand a year ahead now, so an impossible rule fails here with its line named, not later in the sweep.
+        series(start_local, cleaned, until_local=start_local + timedelta(days=366))
     except (ValueError, TypeError):
         raise TimeInputError("bad_rrule") from None
-    if first is None:
-        raise TimeInputError("bad_rrule")
+    if first is None or first != start_local:
+        raise TimeInputError("bad_rrule")  # the start itself must be a date of the series (RFC 5545)
     return cleaned
 
 

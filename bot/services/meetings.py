@@ -7,6 +7,7 @@ invitations and reminders are rows the sweep (bot/services/meeting_sweep.py) han
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services import audit
-from bot.services.meeting_times import DEFAULT_REMINDERS, HORIZON, series, to_utc
+from bot.services.meeting_times import DEFAULT_REMINDERS, HORIZON, series, to_local, to_utc
 from bot.services.members import member_relations
 from bot.services.outbox import enqueue
 from bot.services.privacy import find_patient_data
@@ -122,7 +123,8 @@ def check_url(value: str | None) -> str | None:
     cleaned = (value or "").strip()
     if not cleaned:
         return None
-    if len(cleaned) > MAX_URL or not cleaned.lower().startswith(("https://", "http://")) or " " in cleaned:
+    # No whitespace or control characters: the link goes into the .ics as is, where a newline would start a line.
+    if len(cleaned) > MAX_URL or not re.fullmatch(r"https?://[^\s<>\"\x00-\x1f\x7f]+", cleaned, re.IGNORECASE):
         raise MeetingError("bad_url")
     return cleaned
 
@@ -184,11 +186,22 @@ async def create_meeting(
     return meeting
 
 
-def reminder_rows(occurrence: MeetingOccurrence, minutes: list[int], now: datetime) -> list[MeetingReminder]:
+def reminder_due(starts_at: datetime, offset_minutes: int, zone: ZoneInfo) -> datetime:
+    """When a reminder is due. Whole-day offsets count in local wall time, so "7 days before" a 19:00 meeting is
+    19:00 a week earlier also across a clock change; shorter offsets are exact durations."""
+    days, rest = divmod(offset_minutes, 24 * 60)
+    if days and not rest:
+        return to_utc(to_local(starts_at, zone) - timedelta(days=days), zone)
+    return starts_at - timedelta(minutes=offset_minutes)
+
+
+def reminder_rows(
+    occurrence: MeetingOccurrence, minutes: list[int], now: datetime, zone: ZoneInfo
+) -> list[MeetingReminder]:
     """One reminder per offset; those already past when planned are skipped, not sent late."""
     rows = []
     for offset in minutes:
-        due = occurrence.starts_at - timedelta(minutes=offset)
+        due = reminder_due(occurrence.starts_at, offset, zone)
         status = DueStatus.PENDING if due > now else DueStatus.SKIPPED
         rows.append(
             MeetingReminder(occurrence_id=occurrence.id, offset_minutes=offset, due_at=due, status=status.value)
@@ -225,7 +238,7 @@ async def plan_occurrences(session: AsyncSession, *, now: datetime, meeting: Mee
         )
         session.add(occurrence)
         await session.flush()
-        session.add_all(reminder_rows(occurrence, meeting.reminder_minutes, now))
+        session.add_all(reminder_rows(occurrence, meeting.reminder_minutes, now, zone))
         created += 1
     await session.flush()
     return created
