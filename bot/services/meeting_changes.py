@@ -43,19 +43,20 @@ async def _tell_invitees(session: AsyncSession, *, now: datetime, occurrence: Me
 async def _rearm_reminders(
     session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence, minutes: list[int], zone: ZoneInfo
 ) -> None:
-    """Reminders follow the new time: the old ones go, new ones are due before the new start."""
-    await session.execute(
-        update(MeetingReminder)
-        .where(MeetingReminder.occurrence_id == occurrence.id, MeetingReminder.status == DueStatus.PENDING.value)
-        .values(status=DueStatus.CANCELLED.value, handled_at=now)
-    )
+    """Reminders follow the date's time and the meeting's offsets. A reminder whose due time is unchanged is
+    left alone (sent stays sent, overdue stays due to go out late); one that moves is due again at its new
+    time (each person gets it once for the date they will attend); offsets no longer wanted are cancelled."""
     old = list(await session.scalars(select(MeetingReminder).where(MeetingReminder.occurrence_id == occurrence.id)))
     by_offset = {row.offset_minutes: row for row in old}
+    wanted = set(minutes)
+    for stale in old:
+        if stale.offset_minutes not in wanted and stale.status == DueStatus.PENDING.value:
+            stale.status, stale.handled_at = DueStatus.CANCELLED.value, now
     for fresh in reminder_rows(occurrence, minutes, now, zone):
         row = by_offset.get(fresh.offset_minutes)
         if row is None:
             session.add(fresh)
-        else:  # the same reminder, for the new time: each person gets it once for the date they will attend
+        elif row.due_at != fresh.due_at:
             row.due_at, row.status, row.handled_at = fresh.due_at, fresh.status, None
     await session.flush()
 
@@ -203,8 +204,10 @@ async def update_meeting(session: AsyncSession, *, now: datetime, meeting: Meeti
                     start_local=local,
                     duration_minutes=meeting.duration_minutes,
                 )
-            else:
-                await _changed_details(session, now=now, occurrence=full)
+            else:  # the date stays: its reminders follow the (maybe new) offsets; a notice only if details changed
+                await _rearm_reminders(session, now=now, occurrence=full, minutes=meeting.reminder_minutes, zone=zone)
+                if details:
+                    await _changed_details(session, now=now, occurrence=full)
         await plan_occurrences(session, now=now, meeting=meeting)
     else:
         for occurrence in upcoming:
