@@ -98,3 +98,29 @@ async def test_import_invites_reimport_changes_nothing_and_a_bad_file_nothing_at
     [notice] = texts(people.bob, "🔁 Verplaatst")
     assert "dinsdag 15 december 2026, 19:30–21:00" in notice.text
     assert event(calendars(people.bob)[-1]).decoded("SEQUENCE") == 1
+
+
+async def test_reimport_with_new_details_keeps_reminders_that_did_not_move(bot: Harness) -> None:
+    from db.meetings import DueStatus, MeetingReminder
+
+    await cast(bot)
+    await import_text(bot, SCHEDULE)
+    await bot.dispatch()
+
+    async def reminders() -> dict[int, tuple[str, object]]:
+        async with bot.session() as session:
+            rows = await session.scalars(select(MeetingReminder).order_by(MeetingReminder.id))
+            return {row.id: (row.status, row.due_at) for row in rows}
+
+    async with bot.session() as session:  # as if the first reminder had gone out already
+        first = await session.scalar(select(MeetingReminder).order_by(MeetingReminder.id).limit(1))
+        assert first is not None
+        first.status = DueStatus.DONE.value
+    before = await reminders()
+    await import_text(bot, SCHEDULE.replace("Waarneming rond de feestdagen", "Waarneming en griepvaccinatie"))
+    assert await reminders() == before, "a new agenda moves no reminder and resets none"
+    await import_text(bot, SCHEDULE.replace("reminders: [7d, 1d, 2h, 10m]", "reminders: [7d, 1d]"))
+    after = await reminders()
+    statuses = sorted(status for status, _due in after.values())
+    assert statuses.count("cancelled") == 2, "the dropped 2h and 10m reminders are cancelled"
+    assert all(after[key] == before[key] for key in after if after[key][0] != "cancelled")
