@@ -12,7 +12,9 @@ DEFAULT_REMINDERS: tuple[int, ...] = (7 * 24 * 60, 24 * 60, 120)
 MAX_REMINDER_MINUTES = 28 * 24 * 60  # below INVITE_AHEAD, so no reminder is due before its invitation
 MAX_REMINDERS = 5
 HORIZON = timedelta(days=366)  # a series is planned a year ahead; the sweep plans further as time passes
-MAX_OCCURRENCES = 60
+# Positions count from the series' first date, so this is only a guard against runaway iteration; the planning
+# horizon is what limits how far ahead dates are made.
+MAX_OCCURRENCES = 5000
 _OFFSET = re.compile(r"^([0-9]{1,3})\s*([dhmwu])$")
 _UNIT_MINUTES = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "u": 60, "m": 1}
 _ALLOWED_RULE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYSETPOS", "BYMONTH", "WKST"}

@@ -44,3 +44,10 @@ def test_a_long_card_is_cut_between_lines_only() -> None:
     cut = fit_message(text, limit=1000)
     assert len(cut) <= 1000 and cut.endswith("\n…") and cut.count("&lt;") == cut.count("&gt;")
     assert fit_message("short") == "short"
+
+
+def test_a_weekly_series_goes_on_past_sixty_dates() -> None:
+    from bot.services.meeting_times import series
+
+    dates = series(datetime(2027, 1, 5, 19, 0), "FREQ=WEEKLY", until_local=datetime(2029, 1, 1))
+    assert len(dates) == 104 and dates[-1] == datetime(2028, 12, 26, 19, 0)
