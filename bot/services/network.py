@@ -271,6 +271,16 @@ def _symmetric(pairs: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
     return links
 
 
+def _count_link_change(
+    report: ImportReport, changed: set[tuple[str, str]], key: tuple[str, str], *, existed: bool
+) -> None:
+    """New adjacency or partners: an update of a thing that existed (once), nothing extra for a new one."""
+    if existed and key not in changed:
+        changed.add(key)
+        report.updated += 1
+        report.unchanged -= 1
+
+
 async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportReport:
     """Create or update the region, its wijken and practices from a validated spec, in the caller's transaction."""
     report = ImportReport()
@@ -303,6 +313,7 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
             select(Wijk).where(Wijk.region_id == region.id).options(selectinload(Wijk.adjacent))
         )
     }
+    changed: set[tuple[str, str]] = set()  # what already counts as updated, so a thing is counted once
     wijk_by_code: dict[str, Wijk] = {}
     for wspec in spec.wijken:
         wijk = existing_wijken.get(wspec.code)
@@ -312,6 +323,7 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
             report.created += 1
         elif _set(wijk, name=wspec.name, active=True):
             report.updated += 1
+            changed.add(("wijk", wspec.code))
         else:
             report.unchanged += 1
         wijk_by_code[wspec.code] = wijk
@@ -326,7 +338,7 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
         wanted = sorted(adjacency[code])
         if sorted(w.code for w in wijk.adjacent) != wanted:
             wijk.adjacent = [wijk_by_code[other] for other in wanted]
-            report.updated += 1
+            _count_link_change(report, changed, ("wijk", code), existed=code in existing_wijken)
 
     existing_practices = {
         p.code: p
@@ -346,6 +358,7 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
             report.created += 1
         elif _set(practice, name=pspec.name, wijk_id=wijk.id, active=True):
             report.updated += 1
+            changed.add(("practice", pspec.code))
         else:
             report.unchanged += 1
         practice_by_code[pspec.code] = practice
@@ -360,7 +373,7 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
         wanted = sorted(partners[code])
         if sorted(p.code for p in practice.partners) != wanted:
             practice.partners = [practice_by_code[other] for other in wanted]
-            report.updated += 1
+            _count_link_change(report, changed, ("practice", code), existed=code in existing_practices)
     await session.flush()
     return report
 

@@ -157,3 +157,20 @@ async def test_managers_may_schedule_meetings_only_when_the_region_says_so(datab
             assert await session.scalar(select(Region.meetings_by_managers)) is True
     finally:
         await database.dispose()
+
+
+async def test_a_first_import_counts_everything_as_created_and_a_new_partner_as_one_update(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path}/fresh.sqlite3")
+    try:
+        from db.migrate import upgrade_to_head
+
+        await upgrade_to_head(database.engine)
+        async with database.session() as session, session.begin():
+            first = await import_network(session, parse_network(EXAMPLE))
+        assert (first.region_created, first.created, first.updated, first.unchanged) == (True, 41, 0, 0)
+        partnered = EXAMPLE.replace("wijk: centrum,    partners: []}", "wijk: centrum,    partners: [wyck]}", 1)
+        async with database.session() as session, session.begin():
+            second = await import_network(session, parse_network(partnered))
+        assert (second.created, second.updated, second.unchanged) == (0, 2, 39)  # vrijthof and wyck
+    finally:
+        await database.dispose()
