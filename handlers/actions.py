@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import warnings
 from datetime import date
 from html import escape
 from typing import Any, cast
@@ -31,6 +30,8 @@ from db.meetings import OccurrenceStatus
 from db.models import Role
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.context import BotContext, Turn, open_turn
+from handlers.conversation import TEXT as TYPED
+from handlers.conversation import persistent_conversation, stay
 from handlers.editing import remove_buttons
 from handlers.meeting_views import action_text
 from handlers.request_steps import reply
@@ -194,12 +195,6 @@ async def cancel(update: Update, context: BotContext) -> int:
         return await _stop(update, context, turn.t)
 
 
-async def use_buttons(update: Update, context: BotContext) -> int | None:
-    async with open_turn(update, context) as turn:
-        await reply(update, turn.t.gettext("Please use the buttons above, or /annuleer to stop."))
-    return None
-
-
 async def list_actions(update: Update, context: BotContext) -> None:
     """Open action points: mine, my practice's and my wijk's; a coordinator sees all of them per wijk."""
     message = update.effective_message
@@ -258,24 +253,18 @@ async def done(update: Update, context: BotContext) -> None:
 
 def build() -> list[BaseHandler[Update, BotContext, Any]]:
     """The action-point conversation (persisted as `actiepunt`), the list and the done button."""
-    text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     step = pattern(Action.ACTION_STEP)
-    stay: BaseHandler[Update, BotContext, Any] = MessageHandler(text, use_buttons)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False.*")
-        conversation = ConversationHandler(
-            entry_points=[CallbackQueryHandler(start, pattern=pattern(Action.ACTION_ADD))],
-            states={
-                TEXT: [MessageHandler(text, type_text)],
-                PRACTICE: [CallbackQueryHandler(choose_practice, pattern=step), stay],
-                PERSON: [CallbackQueryHandler(choose_person, pattern=step), stay],
-                DUE: [MessageHandler(text, type_due)],
-            },
-            fallbacks=[CommandHandler(["annuleer", "cancel"], cancel)],
-            name="actiepunt",
-            persistent=True,
-            allow_reentry=True,
-        )
+    conversation = persistent_conversation(
+        name="actiepunt",
+        entry_points=[CallbackQueryHandler(start, pattern=pattern(Action.ACTION_ADD))],
+        states={
+            TEXT: [MessageHandler(TYPED, type_text)],
+            PRACTICE: [CallbackQueryHandler(choose_practice, pattern=step), stay()],
+            PERSON: [CallbackQueryHandler(choose_person, pattern=step), stay()],
+            DUE: [MessageHandler(TYPED, type_due)],
+        },
+        cancel=cancel,
+    )
     return [
         conversation,
         CommandHandler(["actiepunten", "actions"], list_actions, filters=filters.ChatType.PRIVATE),
