@@ -16,6 +16,7 @@ from bot.runtime import Runtime
 from db.session import Database
 from handlers import (
     actions,
+    audit,
     availability,
     coordination,
     general,
@@ -98,6 +99,7 @@ def build_application(
     application.add_handlers(my_requests.build())
     application.add_handlers(availability.build())
     application.add_handlers(coordination.build())
+    application.add_handlers(audit.build())
     application.add_handlers(groups.build())
     application.add_handlers(meetings.build())
     application.add_handlers(general.build_fallbacks())
