@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot import log_privacy
 from bot.clock import Clock, SystemClock
 from bot.config import SUPPORTED_LANGUAGES, Settings
 from bot.i18n import Translator
@@ -58,6 +59,7 @@ def build_application(
 ) -> BotApplication:
     """Build the bot. The database must be migrated before `initialize()` (the CLI does it), because PTB
     loads the persisted conversations there."""
+    log_privacy.install(settings.telegram_bot_token)
     runtime = Runtime(settings, Database(settings.database_url), clock or SystemClock())
 
     async def post_init(application: BotApplication) -> None:

@@ -128,9 +128,11 @@ def render(t: Translator, page: AuditPage, topic: str | None) -> tuple[str, Inli
     buttons = []
     code = topic or ALL
     if page.page > 0:
-        buttons.append(InlineKeyboardButton(t.gettext("‹ Newer"), callback_data=encode(Action.AUDIT, page.page - 1, code)))
+        newer = encode(Action.AUDIT, page.page - 1, code)
+        buttons.append(InlineKeyboardButton(t.gettext("‹ Newer"), callback_data=newer))
     if page.has_older:
-        buttons.append(InlineKeyboardButton(t.gettext("Older ›"), callback_data=encode(Action.AUDIT, page.page + 1, code)))
+        older = encode(Action.AUDIT, page.page + 1, code)
+        buttons.append(InlineKeyboardButton(t.gettext("Older ›"), callback_data=older))
     return "\n\n".join([header, *body]), InlineKeyboardMarkup([buttons]) if buttons else None
 
 

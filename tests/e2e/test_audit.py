@@ -90,9 +90,16 @@ async def test_the_trail_of_a_busy_week_and_reading_it(bot: Harness) -> None:
     everything = "\n".join(seen)
     assert len(seen) >= 3 and "Nieuwer" in " ".join(page.button_texts)
     assert "#999" not in everything
-    for phrase in ("Uitnodiging gemaakt", "Aangemeld", "Rol toegevoegd (triagist)", "Aanbod geaccepteerd",
-                   f"Hulpvraag geannuleerd · hulpvraag #{cancelled_id}", "Groep gekoppeld aan wijk · Maastricht Noordwest",
-                   "door lid", "(Huisartsen Caberg <&> Oud-Caberg)"):  # fmt: skip
+    for phrase in (
+        "Uitnodiging gemaakt",
+        "Aangemeld",
+        "Rol toegevoegd (triagist)",
+        "Aanbod geaccepteerd",
+        f"Hulpvraag geannuleerd · hulpvraag #{cancelled_id}",
+        "Groep gekoppeld aan wijk · Maastricht Noordwest",
+        "door lid",
+        "(Huisartsen Caberg <&> Oud-Caberg)",
+    ):
         assert phrase in everything, phrase
     for private in ("Anna", "Bob", "Carol", "12345678", "Sleutel"):
         assert private not in everything, private
