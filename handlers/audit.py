@@ -15,8 +15,10 @@ from db.models import AuditEntry, Member, Role
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.context import BotContext, open_turn
 from handlers.editing import edit_if_changed
+from handlers.texts import role_label
 
 ALL: Final = "all"
+ROLE_CODES: Final = frozenset(role.value for role in Role)
 # Short phrases for the action codes services record; an unknown code is shown as it is.
 ACTION_LABELS: Final[dict[str, str]] = {
     "invite.created": N_("Invitation made"),
@@ -44,16 +46,6 @@ ACTION_LABELS: Final[dict[str, str]] = {
     "action.done": N_("Action point done"),
     "group.linked": N_("Group linked to wijk"),
     "group.unlinked": N_("Group unlinked"),
-}
-ROLE_LABELS: Final[dict[str, str]] = {
-    Role.PRAKTIJKMANAGER.value: N_("practice manager"),
-    Role.HUISARTS.value: N_("GP"),
-    Role.DOKTERSASSISTENT.value: N_("doctor's assistant"),
-    Role.POH_S.value: N_("POH-S"),
-    Role.POH_GGZ.value: N_("POH-GGZ"),
-    Role.TRIAGIST.value: N_("triagist"),
-    Role.MEDISCH_STUDENT.value: N_("medical student"),
-    Role.COORDINATOR.value: N_("coordinator"),
 }
 
 
@@ -100,15 +92,15 @@ def entry_text(t: Translator, entry: AuditEntry, page: AuditPage) -> str:
     """Two lines per entry: when, then what, about what and by whom (HTML)."""
     phrase = t.gettext(ACTION_LABELS[entry.action]) if entry.action in ACTION_LABELS else escape(entry.action)
     role = entry.details.get("role") if isinstance(entry.details, dict) else None
-    if isinstance(role, str) and role in ROLE_LABELS:
-        phrase += f" ({t.gettext(ROLE_LABELS[role])})"
+    if isinstance(role, str) and role in ROLE_CODES:
+        phrase += f" ({role_label(t, role)})"
     parts = [phrase]
     subject = subject_label(t, entry, page)
     if subject is not None:
         parts.append(subject)
     if entry.actor_member_id is not None:
         parts.append(t.gettext("by {who}").format(who=member_label(t, entry.actor_member_id, page.members)))
-    elif entry.subject_type != "member":
+    else:
         parts.append(t.gettext("by the bot or the command line"))
     return f"<i>{escape(t.format_moment(entry.at))}</i>\n" + " · ".join(parts)
 
