@@ -115,5 +115,7 @@ def schedule(application: BotApplication, settings: Settings) -> None:
     queue.run_repeating(outbox_sweep, interval=settings.outbox_poll_seconds, first=0.5, name="outbox")
     queue.run_repeating(close_sweep, interval=60, first=5, name="close-requests")
     queue.run_repeating(escalation_sweep, interval=30, first=2, name="escalation")
-    queue.run_repeating(retention_sweep, interval=settings.retention_sweep_seconds, first=20, name="retention")
+    # Nothing is urgent about erasing: the first pass waits one interval, like every later one.
+    interval = settings.retention_sweep_seconds
+    queue.run_repeating(retention_sweep, interval=interval, first=interval, name="retention")
     meeting_jobs.schedule(queue, settings)

@@ -131,6 +131,7 @@ def test_settings(server: TelegramServer, database_url: str) -> Settings:
         default_language="nl",
         outbox_poll_seconds=3600,  # tests send the outbox themselves, at the moment they choose
         meeting_sweep_seconds=3600,  # and run the meeting sweep themselves (it also runs once on start)
+        retention_sweep_seconds=3600,  # and the retention sweep
     )
 
 

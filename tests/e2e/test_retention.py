@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.services.retention import Erased
+from bot.config import Settings
+from bot.services.retention import Erased, erase_batch
 from db.meetings import ActionPoint, Meeting
 from db.models import RequestStatus, ShortageRequest
 from handlers.context import RUNTIME_KEY
-from handlers.jobs import run_retention
+from handlers.jobs import close_finished_requests, run_retention
 from tests.e2e.meetings_helpers import cast, plan, utc
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness
@@ -76,7 +77,6 @@ async def test_a_request_closed_by_time_counts_from_its_closing(bot: Harness) ->
     people = await noordwest(bot)
     request_id = await post(bot, people.anna, note="Sleutel ligt bij de balie")
     runtime = bot.app.bot_data[RUNTIME_KEY]
-    from handlers.jobs import close_finished_requests
 
     bot.clock.advance(days=2)
     assert await close_finished_requests(runtime) == [request_id]
@@ -119,3 +119,17 @@ async def test_agendas_and_done_action_points_are_erased_after_90_days(bot: Harn
     assert points == {"", "Griepprik navragen"}, "an open action point keeps its text"
     await people.gert.send("/actiepunten")
     assert "Griepprik navragen" in people.gert.last().text
+
+
+async def test_the_period_is_a_setting_and_the_sweep_is_scheduled(bot: Harness) -> None:
+    people = await noordwest(bot)
+    request_id = await post(bot, people.anna, note="Sleutel ligt bij de balie")
+    await cancel(people.anna, request_id)
+    assert bot.app.job_queue is not None
+    assert "retention" in {job.name for job in bot.app.job_queue.jobs()}
+    bot.clock.advance(days=8)
+    async with bot.session() as session:
+        assert await erase_batch(session, now=bot.clock.now(), days=10) == Erased()
+        assert await erase_batch(session, now=bot.clock.now(), days=7) == Erased(notes=1)
+    assert (await notes(bot))[request_id] == (RequestStatus.CANCELLED.value, None)
+    assert Settings(_env_file=None).notes_retention_days == 90  # type: ignore[call-arg]
