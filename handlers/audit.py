@@ -19,6 +19,7 @@ from handlers.texts import role_label
 
 ALL: Final = "all"
 ROLE_CODES: Final = frozenset(role.value for role in Role)
+MAX_NAME: Final = 60
 # Short phrases for the action codes services record; an unknown code is shown as it is.
 ACTION_LABELS: Final[dict[str, str]] = {
     "invite.created": N_("Invitation made"),
@@ -49,13 +50,18 @@ ACTION_LABELS: Final[dict[str, str]] = {
 }
 
 
+def short(name: str) -> str:
+    """A practice or wijk name cut to fit: ten entries must stay within Telegram's 4096 characters (HTML)."""
+    return escape(name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…")
+
+
 def member_label(t: Translator, member_id: int, members: dict[int, Member]) -> str:
     """A member by id and where they belong; never a name or a phone number (HTML)."""
     member = members.get(member_id)
     if member is None:
         where = t.gettext("removed")
     elif member.practice is not None:
-        where = escape(member.practice.name)
+        where = short(member.practice.name)
     elif member.has_role(Role.COORDINATOR):
         where = t.gettext("coordinator")
     else:
@@ -72,7 +78,7 @@ def subject_label(t: Translator, entry: AuditEntry, page: AuditPage) -> str | No
         return member_label(t, number, page.members)
     if kind == "wijk":
         wijk = page.wijken.get(number)
-        return escape(wijk.name) if wijk else t.gettext("wijk {id}").format(id=number)
+        return short(wijk.name) if wijk else t.gettext("wijk {id}").format(id=number)
     labels = {
         "request": N_("request #{id}"),
         "offer": N_("offer #{id}"),

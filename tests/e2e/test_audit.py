@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import AuditEntry, Region, Role
+from db.models import AuditEntry, Practice, Region, Role
 from tests.e2e.meetings_helpers import cast, plan, utc
 from tests.e2e.requests_helpers import post
 from tests.harness import Harness
@@ -126,9 +126,13 @@ async def test_only_coordinators_read_the_log_buttons_included(bot: Harness) -> 
     for person in (anna, stranger):
         await person.send("/audit")
         assert person.last().text == "Alleen een regionale coördinator kan dit zien."
+    async with bot.session() as session:  # names at their longest still fit ten to a message
+        for practice in await session.scalars(select(Practice)):
+            practice.name = "<Praktijk & co>" * 13
     await corrie.send("/audit")
     older = corrie.last()
     assert older.button_texts == ["Ouder ›"]
+    assert "(<Praktijk & co><Praktijk & co><Praktijk & co><Praktijk & co…)" in older.text
     # A forged press from someone else, and odd arguments from the coordinator, change nothing.
     await anna.press_data(anna.last(), "v1:au:1:all")
     assert "Alleen een regionale coördinator" in (anna.callback_answers[-1].text or "")
