@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot import log_privacy
 from bot.clock import Clock, SystemClock
 from bot.config import SUPPORTED_LANGUAGES, Settings
 from bot.i18n import Translator
@@ -16,6 +17,7 @@ from bot.runtime import Runtime
 from db.session import Database
 from handlers import (
     actions,
+    audit,
     availability,
     coordination,
     general,
@@ -57,6 +59,7 @@ def build_application(
 ) -> BotApplication:
     """Build the bot. The database must be migrated before `initialize()` (the CLI does it), because PTB
     loads the persisted conversations there."""
+    log_privacy.install(settings.telegram_bot_token)
     runtime = Runtime(settings, Database(settings.database_url), clock or SystemClock())
 
     async def post_init(application: BotApplication) -> None:
@@ -98,6 +101,7 @@ def build_application(
     application.add_handlers(my_requests.build())
     application.add_handlers(availability.build())
     application.add_handlers(coordination.build())
+    application.add_handlers(audit.build())
     application.add_handlers(groups.build())
     application.add_handlers(meetings.build())
     application.add_handlers(general.build_fallbacks())

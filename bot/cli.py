@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from bot import log_privacy
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.i18n import Translator
@@ -33,8 +34,12 @@ class CliError(Exception):
 def configure_logging(level: str) -> None:
     """Plain log lines; httpx logs request URLs, which contain the token, so it stays quiet."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+    log_privacy.install()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # SQL and its parameters (notes, phone numbers) stay out of the log, also at DEBUG.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     # PTB's DEBUG output holds the token (in the API URL), whole updates and call parameters: never below INFO.
     logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))
     if level != "DEBUG":

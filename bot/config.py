@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     escalation_minutes_normaal: float = Field(default=240.0, gt=0)
     digest_time: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     meeting_sweep_seconds: float = Field(default=60.0, gt=0)
+    # Days after a request (meeting, action point) is over before its free text is erased.
+    notes_retention_days: int = Field(default=90, ge=1, le=3650)
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

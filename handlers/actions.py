@@ -47,6 +47,10 @@ ERRORS: dict[str, str] = {
         "This looks like patient data (a BSN, or a name with a date of birth). Action points are for "
         "arrangements only. Please type it again without."
     ),
+    "phone_number": N_(
+        "This seems to hold a phone number. Please leave it out: everyone shares their own number in /profiel "
+        "instead."
+    ),
     "past": N_("That date is in the past. Choose today or a later day."),
     "too_far": N_("That is more than a year ahead. Choose an earlier day."),
     "unreadable": N_("I can't read that as a date. Type it like 24-3, 24-03-2027 or di 24 mrt."),

@@ -49,6 +49,7 @@ class Action(enum.StrEnum):
     ACTION_ADD = "ma"
     ACTION_STEP = "mt"
     ACTION_DONE = "md"
+    AUDIT = "au"
 
 
 @dataclass(frozen=True)

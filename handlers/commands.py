@@ -25,6 +25,7 @@ MEETING_COMMAND: tuple[str, str, str] = ("bijeenkomst", "meeting", N_("Plan a wi
 COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("uitnodiging", "invite", N_("Make an invitation link")),
     MEETING_COMMAND,
+    ("audit", "audit", N_("Who did what in your region")),
 )
 
 

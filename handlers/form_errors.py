@@ -19,6 +19,10 @@ MESSAGES: dict[str, str] = {
         "This looks like patient data (a BSN, or a name with a date of birth). Patient data never belongs in "
         "Wijkhulp: the note is for logistics only. Please type it again without."
     ),
+    "phone_number": N_(
+        "The note seems to hold a phone number. Notes go to many people, so please leave it out: share your own "
+        "number in /profiel instead, and whoever helps gets it."
+    ),
     "spoed_too_late": N_("Urgent is for today or tomorrow. Choose Normal, or change the days."),
     "no_slots": N_("Choose at least one day-part."),
     "too_many_slots": N_("At most 20 day-parts fit in one request; please split it in two."),

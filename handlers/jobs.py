@@ -10,6 +10,7 @@ from bot.runtime import Runtime
 from bot.services.coordination import send_digests
 from bot.services.ladder import due_escalations, escalate
 from bot.services.requests import close_past_requests, load_request, refresh_recipients
+from bot.services.retention import BATCH, Erased, erase_batch
 from handlers import meeting_jobs
 from handlers.context import DISPATCHER_KEY, BotApplication, BotContext
 from handlers.ladder_views import waits_of
@@ -85,6 +86,27 @@ async def escalation_sweep(context: BotContext) -> None:
         context.kick_outbox()
 
 
+async def run_retention(runtime: Runtime, *, batch: int = BATCH) -> Erased:
+    """Erase free text past NOTES_RETENTION_DAYS, one short transaction per batch so no lock is held long."""
+    total = Erased()
+    while True:
+        async with runtime.database.session() as session, session.begin():
+            erased = await erase_batch(
+                session, now=runtime.clock.now(), days=runtime.settings.notes_retention_days, limit=batch
+            )
+        total += erased
+        if max(erased.notes, erased.agendas, erased.actions) < batch:
+            break
+    if total.total:
+        log.info("retention.erased notes=%s agendas=%s actions=%s", total.notes, total.agendas, total.actions)
+    return total
+
+
+async def retention_sweep(context: BotContext) -> None:
+    """The job: erase what is past its retention."""
+    await run_retention(context.runtime)
+
+
 def schedule(application: BotApplication, settings: Settings) -> None:
     """Start the sweeps."""
     queue = application.job_queue
@@ -93,4 +115,7 @@ def schedule(application: BotApplication, settings: Settings) -> None:
     queue.run_repeating(outbox_sweep, interval=settings.outbox_poll_seconds, first=0.5, name="outbox")
     queue.run_repeating(close_sweep, interval=60, first=5, name="close-requests")
     queue.run_repeating(escalation_sweep, interval=30, first=2, name="escalation")
+    # Nothing is urgent about erasing: the first pass waits one interval, like every later one.
+    interval = settings.retention_sweep_seconds
+    queue.run_repeating(retention_sweep, interval=interval, first=interval, name="retention")
     meeting_jobs.schedule(queue, settings)

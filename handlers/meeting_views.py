@@ -144,7 +144,7 @@ def action_text(t: Translator, point: ActionPoint) -> str:
     """One action point: what, who, by when, from which meeting."""
     due = t.format_day(datetime.combine(point.due_on, datetime.min.time(), t.zone))
     lines = [
-        f"• {escape(point.text)}",
+        f"• {escape(point.text) or t.gettext('(text erased: it was done long ago)')}",
         t.gettext("Who: {owner}").format(owner=owner_label(t, point)),
         t.gettext("Due: {day}").format(day=due),
         t.gettext("From: {meeting}").format(meeting=escape(point.occurrence.meeting.title)),

@@ -75,6 +75,7 @@ def help_text(t: Translator, member: Member | None) -> str:
         lines.append(t.gettext("<b>As coordinator</b>"))
         lines.append(t.gettext("/uitnodiging – make an invitation link for a practice and role"))
         lines.append(t.gettext("/open – requests still open after the last round, urgent ones waiting"))
+        lines.append(t.gettext("/audit – who did what in your region (e.g. /audit request)"))
         lines.append(t.gettext("/koppelgroep – in a Telegram group: link it to a wijk (/ontkoppelgroep undoes it)"))
         lines.append(t.gettext("/bijeenkomst – plan a wijk meeting; the organiser sees the answers"))
     lines.append("")

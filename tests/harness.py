@@ -14,9 +14,9 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.config import Settings
 from bot.services.invites import create_invite
-from bot.services.members import add_coordinator, find_member, resolve_region
+from bot.services.members import add_coordinator, add_role, find_member, resolve_region
 from bot.services.network import find_practice
-from db.models import Member, MemberRole, Role
+from db.models import Member, Role
 from db.session import Database
 from handlers.context import DISPATCHER_KEY
 from handlers.dispatch import Dispatcher
@@ -116,7 +116,7 @@ class Harness:
         async with self.session() as session:
             found = await find_member(session, user.id)
             assert found is not None
-            found.role_rows.append(MemberRole(role=role.value))
+            await add_role(session, now=self.clock.now(), member=found, role=role, actor=None)
 
 
 def test_settings(server: TelegramServer, database_url: str) -> Settings:
@@ -131,6 +131,7 @@ def test_settings(server: TelegramServer, database_url: str) -> Settings:
         default_language="nl",
         outbox_poll_seconds=3600,  # tests send the outbox themselves, at the moment they choose
         meeting_sweep_seconds=3600,  # and run the meeting sweep themselves (it also runs once on start)
+        retention_sweep_seconds=3600,  # and the retention sweep
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from bot.services import audit
 from bot.services.members import member_relations
 from bot.services.outbox import enqueue
-from bot.services.privacy import find_patient_data
+from bot.services.privacy import PatientDataKind, find_patient_data
 from db.meetings import ActionPoint, DueStatus, Meeting, MeetingOccurrence, meeting_wijk
 from db.models import Member, MemberRole, Practice, Role
 
@@ -41,7 +41,10 @@ def check_action_text(text: str, today: date) -> str:
         raise ActionError("missing_text")
     if len(cleaned) > MAX_TEXT:
         raise ActionError("too_long")
-    if find_patient_data(cleaned, today) is not None:
+    found = find_patient_data(cleaned, today, phone_numbers=True)
+    if found is PatientDataKind.PHONE:
+        raise ActionError("phone_number")
+    if found is not None:
         raise ActionError("patient_data")
     return cleaned
 

@@ -81,6 +81,25 @@ async def add_coordinator(
     return member, True
 
 
+async def add_role(session: AsyncSession, *, now: datetime, member: Member, role: Role, actor: Member | None) -> bool:
+    """Give a member one more role (recorded in the audit log); False if they already had it."""
+    if role in member.roles:
+        return False
+    member.role_rows.append(MemberRole(role=role.value))
+    await session.flush()
+    await audit.record(
+        session,
+        at=now,
+        action="member.role_added",
+        region_id=member.region_id,
+        actor_member_id=actor.id if actor else None,
+        subject_type="member",
+        subject_id=member.id,
+        details={"role": role.value},
+    )
+    return True
+
+
 def normalise_phone(raw: str) -> str:
     """Keep a leading + and the digits; Telegram sends contacts with or without the +."""
     digits = "".join(ch for ch in raw if ch.isdigit())

@@ -280,6 +280,16 @@ async def decline_offer(session: AsyncSession, *, now: datetime, member: Member 
             member_id=helper.id,
             params={"request_id": request.id, "offer_id": offer.id},
         )
+    await audit.record(
+        session,
+        at=now,
+        action="offer.declined",
+        region_id=request.region_id,
+        actor_member_id=member.id if member else None,
+        subject_type="offer",
+        subject_id=offer.id,
+        details={"request_id": request.id},
+    )
     return Result(Outcome.OK, offer)
 
 

@@ -16,6 +16,7 @@ class PatientDataKind(enum.StrEnum):
 
     BSN = "bsn"
     NAME_WITH_BIRTH_DATE = "name_with_birth_date"
+    PHONE = "phone"
 
 
 _BSN_WEIGHTS: Final = (9, 8, 7, 6, 5, 4, 3, 2, -1)
@@ -83,6 +84,19 @@ _NOT_NAMES: Final = (
     | {"praktijkmanager", "ziek", "vakantie", "today", "tomorrow", "shift", "morning", "afternoon", "evening"}
     | {"note", "factuur", "iban", "kvk", "agb", "bsn", "postcode", "in", "het", "een", "en", "of", "and", "or"}
 )
+_BLANK = r"[ \t\u00a0]"
+_PHONE_SEPARATOR = rf"(?:{_BLANK}*[-./]{_BLANK}*|{_BLANK}+)"
+# Groups of digits joined by one separator each (a space, dash, dot or slash), an optional leading + and an
+# optional "(0)" as in "+31 (0)6 ..."; whether it is a phone number is decided in _is_dutch_phone.
+_PHONE_CANDIDATE = re.compile(
+    rf"(?<![\w.,/+\-])(?:\+{_BLANK}?)?[0-9]+(?:(?:{_PHONE_SEPARATOR}|{_PHONE_SEPARATOR}?\(0\){_PHONE_SEPARATOR}?)[0-9]+)*"
+    r"(?![0-9])"
+)
+_AREA_IN_BRACKETS = re.compile(r"\((0[1-9][0-9]{0,2})\)")
+# A date inside a run of digits ("06-12-2026 14") makes it a date followed by something, not a phone number.
+_DATE_INSIDE = re.compile(r"(?<![0-9])[0-9]{1,2}[-./][0-9]{1,2}[-./](?:19|20)[0-9]{2}(?![0-9])")
+# Free numbers and paid information lines are no one's personal number.
+_SERVICE_PREFIXES: Final = ("0800", "0900", "0906", "0909")
 _EDGE_PUNCTUATION = '()[]{}<>,;:!?"“”‘’«»'
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _INITIALS = re.compile(r"(?:[^\W\d_]\.){1,4}")
@@ -114,15 +128,61 @@ def _continues_number(text: str, start: int, end: int, separator: str) -> bool:
     return before or after
 
 
-def _contains_bsn(text: str) -> bool:
-    """Whether any nine-digit run in the text passes the eleven-check."""
+def _contains_bsn(text: str, phones: list[tuple[int, int]]) -> bool:
+    """Whether any nine-digit run in the text, outside the phone numbers, passes the eleven-check."""
     for match in _BSN_SHAPE.finditer(text):
+        if any(start <= match.start() and match.end() <= end for start, end in phones):
+            continue  # "+31 612345678" is a phone number, whatever its last nine digits add up to
         separator = match["three"] or match["four"]
         if separator and _continues_number(text, match.start(), match.end(), separator):
             continue
         if is_valid_bsn(re.sub(r"[^0-9]", "", match[0])):
             return True
     return False
+
+
+def _is_dutch_phone(raw: str) -> bool:
+    """Whether a run of digits is a Dutch phone number: 0 and nine digits (the first group 06 or an area code),
+    or +31 / 0031 and nine digits."""
+    text = raw
+    international = False
+    if text.startswith("+"):
+        text = text[1:].lstrip()
+        if not text.startswith("31"):
+            return False
+        international, text = True, text[2:]
+    elif text.startswith("0031"):
+        international, text = True, text[4:]
+    if international:
+        text = text.replace("(0)", "", 1)
+    if "(" in text:
+        return False
+    groups = re.findall(r"[0-9]+", text)
+    digits = "".join(groups)
+    if international:
+        digits = digits.removeprefix("0")  # "+31 06 ..." is a common slip
+        return len(digits) == 9 and digits[0] != "0"
+    if len(digits) != 10 or digits[0] != "0" or digits[1] == "0" or digits.startswith(_SERVICE_PREFIXES):
+        return False
+    # "06 12345678", "043 123 4567": the first group is the mobile prefix or an area code, never "01" of a date.
+    first = groups[0]
+    if len(groups) > 1 and not (first == "06" or (len(first) in (3, 4) and first[0] == "0")):
+        return False
+    return not _DATE_INSIDE.search(raw)
+
+
+def phone_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text holds Dutch phone numbers (start and end offsets)."""
+    spans: list[tuple[int, int]] = []
+    # "(020) 1234567": the brackets around an area code become blanks, which keeps every offset where it was.
+    text = _AREA_IN_BRACKETS.sub(lambda match: f" {match[1]} ", text)
+    for match in _PHONE_CANDIDATE.finditer(text):
+        after = text[match.end() : match.end() + 1]
+        if after and (after.isalnum() or after == "_"):
+            continue
+        if _is_dutch_phone(match[0]):
+            spans.append((match.start(), match.end()))
+    return spans
 
 
 def _date_of(match: re.Match[str], today: date) -> tuple[date, bool] | None:
@@ -263,11 +323,19 @@ def _contains_name_with_birth_date(text: str, today: date) -> bool:
     return False
 
 
-def find_patient_data(text: str, today: date) -> PatientDataKind | None:
-    """The first kind of patient data the text seems to contain, BSN first, or None for plain logistics."""
+def find_patient_data(text: str, today: date, *, phone_numbers: bool = False) -> PatientDataKind | None:
+    """The first kind of patient data the text seems to contain (BSN first, then a name with a birth date, then,
+    with `phone_numbers`, a Dutch phone number), or None for plain logistics.
+
+    Phone numbers are refused only where the text goes to other people and the member profile has its own phone
+    field (request notes, action points); a meeting's place or agenda may carry the venue's or a dial-in number.
+    """
     cleaned = strip_invisible(text)
-    if _contains_bsn(cleaned):
+    phones = phone_spans(cleaned)
+    if _contains_bsn(cleaned, phones):
         return PatientDataKind.BSN
     if _contains_name_with_birth_date(cleaned, today):
         return PatientDataKind.NAME_WITH_BIRTH_DATE
+    if phone_numbers and phones:
+        return PatientDataKind.PHONE
     return None

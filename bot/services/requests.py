@@ -16,7 +16,7 @@ from bot.services import audit
 from bot.services.dates import DateInputError, validate_request_date
 from bot.services.members import member_relations
 from bot.services.outbox import enqueue
-from bot.services.privacy import find_patient_data
+from bot.services.privacy import PatientDataKind, find_patient_data
 from db.models import (
     Daypart,
     GroupPost,
@@ -114,7 +114,10 @@ def check_note(note: str | None, today: date) -> str | None:
     note = note.strip()
     if len(note) > MAX_NOTE:
         raise RequestError("note_too_long")
-    if find_patient_data(note, today) is not None:
+    found = find_patient_data(note, today, phone_numbers=True)
+    if found is PatientDataKind.PHONE:
+        raise RequestError("phone_number")
+    if found is not None:
         raise RequestError("patient_data")
     return note
 

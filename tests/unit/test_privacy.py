@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.services.privacy import PatientDataKind, find_patient_data, is_valid_bsn
+from bot.services.privacy import PatientDataKind, find_patient_data, is_valid_bsn, phone_spans
 
 TODAY = date(2026, 11, 23)
 WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
@@ -266,7 +266,7 @@ def test_bsn_is_checked_first(text: str) -> None:
 
 
 def test_kind_values_are_machine_readable() -> None:
-    assert [str(kind) for kind in PatientDataKind] == ["bsn", "name_with_birth_date"]
+    assert [str(kind) for kind in PatientDataKind] == ["bsn", "name_with_birth_date", "phone"]
     assert PatientDataKind("bsn") is PatientDataKind.BSN
 
 
@@ -287,3 +287,142 @@ def test_kind_values_are_machine_readable() -> None:
 )
 def test_odd_text_does_not_crash(text: str) -> None:
     find_patient_data(text, TODAY)
+
+
+# Dutch phone numbers: refused where the profile has a phone field (request notes, action points).
+PHONES = [
+    "0612345678",
+    "06-12345678",
+    "06 12345678",
+    "06 - 12345678",
+    "06 1234 5678",
+    "06 12 34 56 78",
+    "06.12.34.56.78",
+    "06-1234 5678",
+    "0612 345 678",
+    "(06) 12345678",
+    "+31612345678",
+    "+31 6 1234 5678",
+    "+31 6 12345678",
+    "+31-6-12345678",
+    "+31 (0)6 1234 5678",
+    "+31 (0)20 123 4567",
+    "+31 06 12345678",
+    "0031612345678",
+    "0031 6 12345678",
+    "020-1234567",
+    "020 123 4567",
+    "0201234567",
+    "043-3214567",
+    "043 321 45 67",
+    "(043) 321 45 67",
+    "0475-123456",
+    "Bel me op 06-12345678 als je kunt",
+    "tel: 06 123 456 78",
+    "tel:0612345678",
+    "Vragen? 06-12345678.",
+    "Marij (06-12345678) opent de deur",
+    "Sleutel bij de buren, 043 123 4567, vanaf 7:30",
+    "Assistente gezocht voor 3-12-2026 08:00-12:30, bel 0612345678",
+]
+
+NOT_PHONES = [
+    "08:00-12:30",
+    "08.00-12.30",
+    "0800-1230",
+    "12-01-2026",
+    "01-12-2026",
+    "06-12-2026",
+    "06-12-2026 14:00",
+    "06.12.2026 14",
+    "03-12 04-12 05-12",
+    "06-12, 07-12 en 08-12",
+    "3 dagdelen, 2 ochtenden",
+    "Postcode 6211 AB",
+    "6211AB Maastricht",
+    "AGB-code 01234567",
+    "AGB 01-234567",
+    "KvK 12345678",
+    "Hulpvraag #1234",
+    "hulpvraag 123, 124 en 125",
+    "IBAN NL91ABNA0417164300",
+    "0800-1234567",
+    "0900 1234567",
+    "+32 470 12 34 56",
+    "+49 30 1234567",
+    "06123456",
+    "061234567890",
+    "0612345678x",
+    "v0612345678",
+    "1.234.567.890",
+    "0,612345678",
+    "Kamer 0.12, verdieping 2",
+    "Week 49: 30-11 t/m 4-12",
+    "di 1 dec 2026 08:00-17:30",
+    "2026-12-01T08:00",
+]
+
+
+@pytest.mark.parametrize("text", PHONES)
+def test_phone_number_found(text: str) -> None:
+    assert find_patient_data(text, TODAY, phone_numbers=True) is PatientDataKind.PHONE
+
+
+# The logistics examples above that hold a phone number (they pass where phone numbers may be).
+LOGISTICS_PHONES = {"bel 043-1234567", "Bel me op 06-12345678 als je kunt", "Telefoon praktijk: 043 321 45 67"}
+LOGISTICS_PHONES.add("tel 06 123 456 78")
+
+
+@pytest.mark.parametrize("text", [*NOT_PHONES, *(text for text in LOGISTICS if text not in LOGISTICS_PHONES)])
+def test_not_a_phone_number(text: str) -> None:
+    assert find_patient_data(text, TODAY, phone_numbers=True) is None
+
+
+@pytest.mark.parametrize("text", [*PHONES, *LOGISTICS_PHONES])
+def test_phone_numbers_are_let_through_where_they_may_be(text: str) -> None:
+    # Meetings' places and agendas may carry a venue's or a dial-in number.
+    assert find_patient_data(text, TODAY) is None
+
+
+@pytest.mark.parametrize("text", ["+31 612345678", "+31 123456782", "0031 111222333"])
+def test_nine_digits_after_the_country_code_are_a_phone_number_not_a_bsn(text: str) -> None:
+    assert find_patient_data(text, TODAY, phone_numbers=True) is PatientDataKind.PHONE
+    assert find_patient_data(text, TODAY) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mw. Jansen 06-12345678 BSN 111222333",
+        "BSN 123456782, bel 020-1234567",
+    ],
+)
+def test_a_bsn_next_to_a_phone_number_is_still_a_bsn(text: str) -> None:
+    assert find_patient_data(text, TODAY, phone_numbers=True) is PatientDataKind.BSN
+
+
+def test_phone_spans_point_at_the_number() -> None:
+    text = "Sleutel: bel (043) 321 45 67 of +31 6 1234 5678."
+    assert [text[start:end] for start, end in phone_spans(text)] == ["043) 321 45 67", "+31 6 1234 5678"]
+
+
+# The request's own dates are not birth dates, however they are written, and with a name nearby.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Marieke Smit is ziek op 24-11-2026",
+        "Jan de Vries afwezig 24-11-2026 t/m 27-11-2026",
+        "Waarneming voor dr. Bakker 1 december 2026 en 2 december 2026",
+        "Anja van Dam heeft verlof 2026-12-24",
+        "Vervanging Jan Jansen 3-12-2026, 08:00-12:30",
+        "Piet Janssen 01-01-2027 ochtend",
+        "Ingrid de Boer, dinsdag 24 november 2026",
+    ],
+)
+def test_a_date_for_the_request_itself_is_not_a_birth_date(text: str) -> None:
+    assert find_patient_data(text, TODAY, phone_numbers=True) is None
+
+
+@pytest.mark.parametrize("text", ["06-12345678" * 300, "0" * 5000, "06 " * 3000, "+31 " * 2000, "(06) " * 1000])
+def test_odd_phone_like_text_does_not_crash(text: str) -> None:
+    find_patient_data(text, TODAY, phone_numbers=True)
