@@ -49,6 +49,7 @@ class Action(enum.StrEnum):
     ACTION_ADD = "ma"
     ACTION_STEP = "mt"
     ACTION_DONE = "md"
+    DELETE_ME = "dm"
 
 
 @dataclass(frozen=True)
