@@ -261,6 +261,7 @@ async def delete_pressed(update: Update, context: BotContext) -> None:
         choice = data.args[0] if data and data.args else ""
         owner = data.int_arg(1) if data else None
         minute = data.int_arg(2) if data else None
+        stale = t.gettext("This button no longer works. Send /verwijdermij again to remove your data.")
         if (
             member is None
             or owner != member.id
@@ -268,18 +269,19 @@ async def delete_pressed(update: Update, context: BotContext) -> None:
             or minute is None
             or not 0 <= _minute(turn.now) - minute <= CONFIRM_MINUTES
         ):
-            await query.answer(
-                t.gettext("This button no longer works. Send /verwijdermij again to remove your data."),
-                show_alert=True,
-            )
+            await query.answer(stale, show_alert=True)
             return
-        await query.answer()
         if choice == "n":
+            await query.answer()
             await edit_if_changed(query, t.gettext("Nothing was removed."))
             return
         member_id = member.id
         report = await delete_member(turn.session, now=turn.now, member=member)
         await turn.commit()
+        if report is None:
+            await query.answer(stale, show_alert=True)
+            return
+        await query.answer()
         log.info("member.deleted member=%s", member_id)
         _forget_state(context, user.id)
         await edit_if_changed(query, done_text(t, report))

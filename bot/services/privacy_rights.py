@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -402,10 +402,19 @@ async def plan_deletion(session: AsyncSession, *, now: datetime, member: Member)
     )
 
 
-async def delete_member(session: AsyncSession, *, now: datetime, member: Member) -> DeletionReport:
+async def delete_member(session: AsyncSession, *, now: datetime, member: Member) -> DeletionReport | None:
     """Remove the person's personal data in the caller's transaction; see the module docstring for what stays.
     Offers are withdrawn and running requests handed over or cancelled through the usual services, so
-    everyone concerned hears it through the outbox."""
+    everyone concerned hears it through the outbox. None if another press got there first."""
+    # The guarded update decides between two presses at once (and holds the row lock on PostgreSQL).
+    claimed = await session.execute(
+        update(Member)
+        .where(Member.id == member.id, Member.deleted_at.is_(None))
+        .values(deleted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
     report = DeletionReport()
     telegram_user_id = member.telegram_user_id
     for offer_id in await _open_offers(session, member):
