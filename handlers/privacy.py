@@ -12,14 +12,13 @@ from telegram import BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMa
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.i18n import Translator
+from bot.services.privacy_export import export_data, record_export
 from bot.services.privacy_rights import (
     DeletionPlan,
     DeletionReport,
     coordinators_of,
     delete_member,
-    export_data,
     plan_deletion,
-    record_export,
     retention_days,
 )
 from db.models import Member

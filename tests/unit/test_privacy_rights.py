@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.members import find_member
+from bot.services.privacy_export import export_data
 from bot.services.privacy_rights import (
     DEFAULT_NOTES_RETENTION_DAYS,
     delete_member,
-    export_data,
     plan_deletion,
     retention_days,
 )
