@@ -304,6 +304,14 @@ async def test_the_last_coordinator_is_warned_and_may_still_leave(bot: Harness) 
     await sweep(bot)
     corrie_member = await bot.member(corrie)
     assert corrie_member is not None
+    await bob.send("/mijngegevens")
+    _raw, data = exported(bob)
+    [invitation] = data["meeting_invitations"]
+    assert invitation["meeting"] == "Wijkoverleg Noordwest" and invitation["answer"] is None
+    await corrie.send("/mijngegevens")
+    _raw, data = exported(corrie)
+    assert [m["title"] for m in data["meetings_organised"]] == ["Wijkoverleg Noordwest"]
+    assert [role["role"] for role in data["member"]["roles"]] == ["coordinator"]
 
     await ask_to_delete(corrie)
     assert "Je bent de laatste coördinator van" in corrie.last().text

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.members import find_member
+from bot.services.network import find_practice
 from bot.services.privacy_export import export_data
 from bot.services.privacy_rights import (
     DEFAULT_NOTES_RETENTION_DAYS,
@@ -19,6 +20,7 @@ from bot.services.privacy_rights import (
     retention_days,
 )
 from bot.services.requests import SlotInput
+from db.meetings import ActionPoint, Meeting, MeetingOccurrence
 from db.models import Daypart, Member, MemberRole, Offer, OfferStatus, RequestSlot, Role, ShortageRequest
 from db.session import Database
 from tests.support import FakeClock
@@ -107,3 +109,55 @@ async def test_the_last_coordinator_is_named_and_the_export_after_deletion_is_em
         rows = list(await session.scalars(select(Member).where(Member.deleted_at.is_not(None))))
     assert after == {"exported_at": NOW, "member": None, "conversation_state": []}
     assert len(rows) == 1 and rows[0].phone is None and rows[0].display_name == "" and rows[0].telegram_user_id < 0
+
+
+async def test_an_action_point_falls_back_to_the_practice_and_a_meeting_to_the_coordinators(
+    database: Database,
+) -> None:
+    await add_member(database, 8, "caberg", Role.PRAKTIJKMANAGER)
+    leaving = await member_id(database, 8)
+    async with database.session() as session, session.begin():
+        practice = await find_practice(session, 1, "caberg")
+        assert practice is not None
+        meeting = Meeting(
+            region_id=1,
+            title="Wijkoverleg",
+            timezone="Europe/Amsterdam",
+            start_local=datetime(2026, 11, 20, 19, 0),
+            duration_minutes=120,
+            created_by_member_id=leaving,
+            created_at=NOW,
+        )
+        session.add(meeting)
+        await session.flush()
+        occurrence = MeetingOccurrence(
+            meeting_id=meeting.id,
+            position=0,
+            start_local=datetime(2026, 11, 20, 19, 0),
+            starts_at=datetime(2026, 11, 20, 18, 0, tzinfo=UTC),
+            ends_at=datetime(2026, 11, 20, 20, 0, tzinfo=UTC),
+            invite_at=NOW,
+        )
+        session.add(occurrence)
+        await session.flush()
+        session.add(
+            ActionPoint(
+                occurrence_id=occurrence.id,
+                region_id=1,
+                text="Rooster feestdagen rondsturen",
+                owner_practice_id=practice.id,
+                owner_member_id=leaving,
+                due_on=TOMORROW,
+                remind_at=NOW,
+                created_at=NOW,
+            )
+        )
+    async with database.session() as session, session.begin():
+        member = await find_member(session, 8)
+        assert member is not None
+        await delete_member(session, now=NOW, member=member)
+    async with database.session() as session:
+        point = await session.scalar(select(ActionPoint))
+        meeting_row = await session.scalar(select(Meeting))
+    assert point is not None and point.owner_member_id is None and point.owner_practice_id is not None
+    assert meeting_row is not None and meeting_row.created_by_member_id is None
