@@ -29,6 +29,7 @@ from handlers import (
     my_requests,
     offers,
     onboarding,
+    privacy,
     profile,
     request_form,
 )
@@ -96,6 +97,7 @@ def build_application(
     application.add_handlers(general.build())
     application.add_handlers(onboarding.build())
     application.add_handlers(profile.build())
+    application.add_handlers(privacy.build())
     application.add_handlers(invites.build())
     application.add_handlers(offers.build())
     application.add_handlers(my_requests.build())

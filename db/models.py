@@ -189,6 +189,9 @@ class Member(Base):
     # Quiet hours, local time, as "HH:MM": normaal requests wait until the end of them.
     quiet_start: Mapped[str] = mapped_column(String(5), default="20:00")
     quiet_end: Mapped[str] = mapped_column(String(5), default="07:30")
+    # Set by /verwijdermij: the row stays (ids in requests, offers and the audit log point to it) but holds
+    # nothing personal any more, and its Telegram id is unlinked (see services.privacy_rights).
+    deleted_at: Mapped[datetime | None]
 
     region: Mapped[Region] = relationship()
     practice: Mapped[Practice | None] = relationship()

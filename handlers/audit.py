@@ -31,6 +31,8 @@ ACTION_LABELS: Final[dict[str, str]] = {
     "member.phone_removed": N_("Phone number removed"),
     "member.paused": N_("Paused requests"),
     "member.unpaused": N_("Ended pause"),
+    "member.exported": N_("Personal data exported"),
+    "member.deleted": N_("Personal data removed"),
     "request.posted": N_("Request posted"),
     "request.round": N_("Request asked more widely"),
     "request.days_added": N_("Days added to request"),

@@ -50,6 +50,7 @@ class Action(enum.StrEnum):
     ACTION_STEP = "mt"
     ACTION_DONE = "md"
     AUDIT = "au"
+    DELETE_ME = "dm"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ BASE_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("actiepunten", "actions", N_("Open action points of your practice and wijk")),
     ("profiel", "profile", N_("Your name, practice, wijk and roles")),
     ("taal", "language", N_("Nederlands or English")),
+    ("privacy", "privacy", N_("What is stored about you, why, and for how long")),
+    ("mijngegevens", "mydata", N_("Everything stored about you, as a file")),
+    ("verwijdermij", "deleteme", N_("Remove your data from Wijkhulp")),
     ("help", "help", N_("What you can do")),
     ("annuleer", "cancel", N_("Stop what you are doing")),
 )

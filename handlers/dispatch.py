@@ -54,7 +54,7 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
     if row.kind == "request.group":
         return await render_group_post(session, row, runtime)
     member = await session.get(Member, row.member_id) if row.member_id else None
-    if member is None:
+    if member is None or member.deleted_at is not None:  # nothing goes to someone who had their data removed
         return None
     t = Translator(member.language, runtime.settings.zone)
     if row.kind == "digest":
@@ -88,6 +88,14 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
         else:
             text = t.gettext("Request #{id} has changed; the new version is below.").format(id=request.id)
         return Rendered(text, None, row.params.get("message_id"))
+    if row.kind == "request.handed_over":
+        if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+            return None
+        text = t.gettext(
+            "Request #{id} is now yours: the colleague who posted it left Wijkhulp. New offers come to you; "
+            "/mijnverzoeken shows it with the offers waiting."
+        ).format(id=request.id)
+        return Rendered(text + "\n\n" + request_body(t, request))
     if offer is None:
         return None
     if row.kind == "offer.received":
@@ -110,6 +118,7 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
         return Rendered(head + "\n" + t.gettext("The practice declined your offer, with thanks."))
     if row.kind == "offer.withdrawn":
         who = person(offer.member, t)
+        who = who[:1].upper() + who[1:]  # "a former member" opens the sentence; a mention starts with "<"
         if row.params.get("was_accepted"):
             text = t.gettext("{name} withdrew from request #{id}; their day-parts are open again:").format(
                 name=who, id=request.id

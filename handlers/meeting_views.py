@@ -114,7 +114,10 @@ def answers_summary(t: Translator, occurrence: MeetingOccurrence) -> str:
     groups: dict[str | None, list[str]] = {answer.value: [] for answer in Answer}
     groups[None] = []
     for invitee in occurrence.invitees:
-        groups.setdefault(invitee.answer, []).append(escape(invitee.member.display_name or str(invitee.member_id)))
+        member = invitee.member
+        # Someone who had their data removed (/verwijdermij) still counts for a past date, without a name.
+        name = t.gettext("a former member") if member.deleted_at is not None else member.display_name
+        groups.setdefault(invitee.answer, []).append(escape(name or str(invitee.member_id)))
     lines = []
     for key, names in groups.items():
         label = answer_label(t, key)

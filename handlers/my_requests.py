@@ -11,6 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.i18n import Translator
 from bot.services.ladder import widen_now
 from bot.services.requests import (
+    CHOSEN_REASONS,
     CancelReason,
     cancel_request,
     load_request,
@@ -97,15 +98,16 @@ async def cancel_button(update: Update, context: BotContext) -> None:
             await query.answer(t.gettext("This request is no longer open."), show_alert=True)
             return
         reason_code = data.args[1] if len(data.args) > 1 else ""
-        if reason_code not in {reason.value for reason in CancelReason}:
+        if reason_code not in {reason.value for reason in CHOSEN_REASONS}:
             await query.answer()
             rows = [
                 [
                     InlineKeyboardButton(
-                        t.gettext(label), callback_data=encode(Action.CANCEL_REQUEST, request.id, reason.value)
+                        t.gettext(REASON_LABELS[reason]),
+                        callback_data=encode(Action.CANCEL_REQUEST, request.id, reason.value),
                     )
                 ]
-                for reason, label in REASON_LABELS.items()
+                for reason in CHOSEN_REASONS
             ]
             await query.get_bot().send_message(
                 query.from_user.id,

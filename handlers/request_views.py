@@ -26,6 +26,7 @@ REASON_LABELS: dict[CancelReason, str] = {
     CancelReason.SOLVED_INTERNALLY: N_("solved within the practice"),
     CancelReason.NOT_NEEDED: N_("no longer needed"),
     CancelReason.MISTAKE: N_("entered by mistake"),
+    CancelReason.POSTER_LEFT: N_("the person who posted it left Wijkhulp"),
 }
 STATUS_LABELS: dict[RequestStatus, str] = {
     RequestStatus.OPEN: N_("open"),
@@ -61,7 +62,7 @@ def practice_line(t: Translator, request: ShortageRequest) -> str:
 
 def person(member: Member | None, t: Translator) -> str:
     """A member's name as a Telegram mention, so a tap opens the chat; escaped."""
-    if member is None:
+    if member is None or member.deleted_at is not None:
         return t.gettext("a former member")
     name = escape(member.display_name or str(member.telegram_user_id))
     return f'<a href="tg://user?id={member.telegram_user_id}">{name}</a>'

@@ -48,11 +48,15 @@ def privacy_notice(t: Translator) -> str:
 def help_text(t: Translator, member: Member | None) -> str:
     """What this person can do, by role (HTML)."""
     if member is None:
-        return t.gettext(
-            "<b>Wijkhulp</b> helps GP practices in a wijk cover each other's staff shortages.\n\n"
-            "You are not a member yet. You join with an invitation link from your practice manager "
-            "or the regional coordinator; open it and press Start.\n\n"
-            "/taal – language\n/help – this help"
+        return (
+            t.gettext(
+                "<b>Wijkhulp</b> helps GP practices in a wijk cover each other's staff shortages.\n\n"
+                "You are not a member yet. You join with an invitation link from your practice manager "
+                "or the regional coordinator; open it and press Start.\n\n"
+                "/taal – language\n/help – this help"
+            )
+            + "\n"
+            + t.gettext("/privacy – what Wijkhulp stores, and why")
         )
     lines = [t.gettext("<b>What you can do</b>")]
     if member.practice is not None and member.has_role(Role.PRAKTIJKMANAGER, Role.HUISARTS):
@@ -68,6 +72,8 @@ def help_text(t: Translator, member: Member | None) -> str:
         lines.append(t.gettext("/bijeenkomst – plan a meeting of your wijk"))
     lines.append(t.gettext("/profiel – your name, practice, wijk and roles"))
     lines.append(t.gettext("/taal – switch between Nederlands and English"))
+    lines.append(t.gettext("/privacy – what is stored about you; /mijngegevens – all of it as a file"))
+    lines.append(t.gettext("/verwijdermij – remove your data from Wijkhulp"))
     lines.append(t.gettext("/annuleer – stop what you are doing"))
     lines.append(t.gettext("/help – this help"))
     if member.has_role(Role.COORDINATOR):

@@ -301,6 +301,11 @@ class CancelReason(enum.StrEnum):
     SOLVED_INTERNALLY = "solved"
     NOT_NEEDED = "not_needed"
     MISTAKE = "mistake"
+    # Set by the bot, never offered as a choice: the poster deleted their data and nobody could take it over.
+    POSTER_LEFT = "poster_left"
+
+
+CHOSEN_REASONS = (CancelReason.SOLVED_INTERNALLY, CancelReason.NOT_NEEDED, CancelReason.MISTAKE)
 
 
 async def cancel_request(
