@@ -241,16 +241,46 @@ TABLE: tuple[Row, ...] = (
         notes={Persona.OWN_MANAGER: "in their own running /verzoek"},
         denied="no /verzoek running",
     ),
-    button("OFFER_ALL", what="offer for all day-parts", rule="bot.services.offers.recipient_of", allowed=ASKED,
-           notes={Persona.OWN_MANAGER: OWN_PRACTICE}, denied=NOT_ASKED),  # fmt: skip
-    button("OFFER_PICK", what="open the day-part picker", rule="bot.services.offers.recipient_of", allowed=ASKED,
-           notes={Persona.OWN_MANAGER: OWN_PRACTICE}, denied=NOT_ASKED),  # fmt: skip
-    button("OFFER_SOME", what="offer for the picked day-parts", rule="bot.services.offers.recipient_of",
-           allowed=ASKED, notes={Persona.OWN_MANAGER: OWN_PRACTICE}, denied=NOT_ASKED),  # fmt: skip
-    button("OFFER_BACK", what="close the day-part picker", rule="bot.services.offers.recipient_of", allowed=ASKED,
-           notes={Persona.OWN_MANAGER: OWN_PRACTICE}, denied=NOT_ASKED),  # fmt: skip
-    button("CANT", what="say \"can't\"", rule="bot.services.offers.recipient_of", allowed=ASKED,
-           notes={Persona.OWN_MANAGER: OWN_PRACTICE}, denied=NOT_ASKED),  # fmt: skip
+    button(
+        "OFFER_ALL",
+        what="offer for all day-parts",
+        rule="bot.services.offers.recipient_of",
+        allowed=ASKED,
+        notes={Persona.OWN_MANAGER: OWN_PRACTICE},
+        denied=NOT_ASKED,
+    ),
+    button(
+        "OFFER_PICK",
+        what="open the day-part picker",
+        rule="bot.services.offers.recipient_of",
+        allowed=ASKED,
+        notes={Persona.OWN_MANAGER: OWN_PRACTICE},
+        denied=NOT_ASKED,
+    ),
+    button(
+        "OFFER_SOME",
+        what="offer for the picked day-parts",
+        rule="bot.services.offers.recipient_of",
+        allowed=ASKED,
+        notes={Persona.OWN_MANAGER: OWN_PRACTICE},
+        denied=NOT_ASKED,
+    ),
+    button(
+        "OFFER_BACK",
+        what="close the day-part picker",
+        rule="bot.services.offers.recipient_of",
+        allowed=ASKED,
+        notes={Persona.OWN_MANAGER: OWN_PRACTICE},
+        denied=NOT_ASKED,
+    ),
+    button(
+        "CANT",
+        what='say "can\'t"',
+        rule="bot.services.offers.recipient_of",
+        allowed=ASKED,
+        notes={Persona.OWN_MANAGER: OWN_PRACTICE},
+        denied=NOT_ASKED,
+    ),
     button("ACCEPT", what="accept an offer", rule=P + "may_act_for_request", allowed=DECIDES),
     button("DECLINE_OFFER", what="decline an offer", rule=P + "may_act_for_request", allowed=DECIDES),
     button(
@@ -271,8 +301,9 @@ TABLE: tuple[Row, ...] = (
         allowed=HELPERS,
         notes={p: "own availability only" for p in HELPERS},
     ),
-    button("LINK_GROUP", what="link this group to a wijk", rule=P + "may_link_group", allowed=COORDINATOR,
-           where="group"),  # fmt: skip
+    button(
+        "LINK_GROUP", what="link this group to a wijk", rule=P + "may_link_group", allowed=COORDINATOR, where="group"
+    ),
     button("NUDGE", what="ask the wijk again", rule=P + "is_coordinator_of", allowed=COORDINATOR),
     button(
         "MEETING_STEP",
@@ -298,12 +329,27 @@ TABLE: tuple[Row, ...] = (
         notes={Persona.COORDINATOR: "with everyone's answers"},
         denied="not invited",
     ),
-    button("MEETING_MOVE", what="move a meeting date", rule=P + "may_manage_meeting", allowed=COORDINATOR,
-           denied="organiser and coordinators only"),  # fmt: skip
-    button("MEETING_CANCEL", what="cancel a meeting date", rule=P + "may_manage_meeting", allowed=COORDINATOR,
-           denied="organiser and coordinators only"),  # fmt: skip
-    button("ACTION_ADD", what="record an action point (meeting has begun)", rule=P + "may_manage_meeting",
-           allowed=COORDINATOR, denied="organiser and coordinators only"),  # fmt: skip
+    button(
+        "MEETING_MOVE",
+        what="move a meeting date",
+        rule=P + "may_manage_meeting",
+        allowed=COORDINATOR,
+        denied="organiser and coordinators only",
+    ),
+    button(
+        "MEETING_CANCEL",
+        what="cancel a meeting date",
+        rule=P + "may_manage_meeting",
+        allowed=COORDINATOR,
+        denied="organiser and coordinators only",
+    ),
+    button(
+        "ACTION_ADD",
+        what="record an action point (meeting has begun)",
+        rule=P + "may_manage_meeting",
+        allowed=COORDINATOR,
+        denied="organiser and coordinators only",
+    ),
     button(
         "ACTION_STEP",
         what="a step of recording an action point",
@@ -344,7 +390,7 @@ def render_markdown() -> str:
         "and nothing changes. `tests/e2e/test_permissions.py` walks every cell through the real bot, plus forged",
         "buttons (another request's id, another practice's offer, a made-up action, an old version, garbage).",
         "",
-        "The people, seen from the practice the row is about (\"own\": the request was posted by the own practice's",
+        'The people, seen from the practice the row is about ("own": the request was posted by the own practice\'s',
         "manager, the offer came from the member of the same wijk, the meeting is for the wijk and planned by",
         "another coordinator, the action point is the own practice's):",
         "",
