@@ -396,7 +396,8 @@ def render_markdown() -> str:
         "",
     ]
     out += [f"- **{label}**: {description}" for label, description in (PERSONAS[p] for p in order)]
-    for kind, title in (("command", "Commands"), ("button", "Buttons")):
+    sections: tuple[tuple[Kind, str], ...] = (("command", "Commands"), ("button", "Buttons"))
+    for kind, title in sections:
         out += ["", f"## {title}", ""]
         out.append("| | what | where | rule | " + " | ".join(PERSONAS[p][0] for p in order) + " |")
         out.append("|---" * (4 + len(order)) + "|")
