@@ -412,7 +412,9 @@ def render_markdown() -> str:
     out += [
         "",
         "Rules without a module are in `bot/permissions.py`. A button's data is input like any other: the handler",
-        "checks the presser against the thing named in it, every time.",
+        "checks the presser against the thing named in it, every time. In a linked wijk group, *I can help* counts",
+        "only on the request's own post and only from a member who could have been asked",
+        "(`bot.services.groups.is_group_post`, `may_offer_from_group`); anyone else's press is answered privately.",
         "",
     ]
     return "\n".join(out)

@@ -102,6 +102,17 @@ async def may_offer_from_group(
     return Role.MEDISCH_STUDENT.value in lendable and region is not None and needed.value in region.student_roles
 
 
+async def is_group_post(session: AsyncSession, *, request_id: int, chat_id: int, message_id: int | None) -> bool:
+    """Whether the pressed message is this request's post in this group. callback_data is input: the same
+    data pressed in another group, or on another request's post, is forged and must not count."""
+    found = await session.scalar(
+        select(GroupPost.id).where(
+            GroupPost.request_id == request_id, GroupPost.chat_id == chat_id, GroupPost.message_id == message_id
+        )
+    )
+    return found is not None
+
+
 async def join_from_group(
     session: AsyncSession, *, now: datetime, member: Member, request: ShortageRequest
 ) -> RequestRecipient:

@@ -233,3 +233,31 @@ async def test_a_coordinator_of_another_region_is_refused(world: World, case: st
     outcome = await perform(world, zoe, attempt)
     await world.unlink_groups()
     assert_denied(outcome, case)
+
+
+# --- group posts: a press counts only on the request's own post ------------------------------------------------
+
+
+async def test_an_offer_from_a_group_the_request_was_never_posted_in_is_refused(world: World) -> None:
+    """A member who could be asked presses "I can help" with a request's id in a group the bot is in but the
+    request was never posted in (the group is not linked): no offer, a short answer."""
+    wim = world.people[Persona.OTHER_WIJK]
+    group = await world.group(wim)
+    await wim.send("/help", group)
+    request_id = await world.request()
+    outcome = await perform(world, wim, Attempt(data=encode(Action.OFFER_ALL, request_id), chat=group))
+    assert_denied(outcome, "offer from an unlinked group")
+
+
+async def test_an_offer_on_another_requests_group_post_is_refused(world: World) -> None:
+    """In a linked group, the press must be on the post of the request it names: another request's id on an
+    older post (forged) does nothing."""
+    wim = world.people[Persona.OTHER_WIJK]
+    group = await world.group(wim, linked=True)
+    await world.request()
+    posted = group.last()
+    await world.unlink_groups()
+    later = await world.request(Persona.OTHER_MANAGER)  # not posted in the group: it was unlinked first
+    attempt = Attempt(data=encode(Action.OFFER_ALL, later), chat=group, message=posted)
+    outcome = await perform(world, wim, attempt)
+    assert_denied(outcome, "offer on another request's group post")
