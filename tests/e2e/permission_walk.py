@@ -70,6 +70,7 @@ class Attempt:
     worked: Callable[[], Awaitable[bool]] | None = None  # a further check of an allowed cell
     after: Callable[[], Awaitable[None]] | None = None  # put back what an allowed cell changed
     cleanup: tuple[str, ...] = ()  # sent by the persona after an allowed cell (e.g. /annuleer)
+    actor: SimUser | None = None  # who acts instead of the persona (see World.lookalike)
 
 
 Scenario = Callable[[World, SimUser, Persona], Awaitable[Attempt]]
@@ -93,7 +94,8 @@ def _look(world: World, who: SimUser, group: SimGroup | None) -> Seen:
                 continue
             if chat_id in mine:
                 markup = repr(message.reply_markup)
-                seen.texts[(chat_id, message.message_id)] = (message.text, message.edited, markup)
+                shown = message.text or ("[document]" if message.document else "")
+                seen.texts[(chat_id, message.message_id)] = (shown, message.edited, markup)
             else:
                 seen.others += 1
     return seen
@@ -154,6 +156,7 @@ async def walk(world: World, row: Row, persona: Persona, scenario: Scenario) -> 
     who = await world.person(persona)
     world.fresh, world.row_key = row.allowed(persona), row.key
     attempt = await scenario(world, who, persona)
+    who = attempt.actor or who
     cell = f"{row.key} / {persona.value}"
     outcome = await perform(world, who, attempt)
     if attempt.chat is not None:

@@ -101,6 +101,37 @@ class World:
             self._shared[key] = await make()
         return self._shared[key]
 
+    async def lookalike(self, persona: Persona) -> SimUser:
+        """A new person of the same kind, for a cell that would use the persona up (joining, deleting oneself)."""
+        self._strangers += 1
+        user = self.bot.server.user(first_name=f"Gelijke{self._strangers}", language_code="nl")
+        if persona is Persona.STRANGER:
+            await user.send("/start")
+        elif persona is Persona.COORDINATOR:
+            async with self.bot.session() as session:
+                region = await resolve_region(session, "mh")
+                await add_coordinator(session, now=self.now, telegram_user_id=user.id, region=region, language="nl")
+            await user.send("/help")
+        else:
+            practice, role = PEOPLE.get(persona, ("heerlerbaan", Role.DOKTERSASSISTENT))
+            region = "zl" if persona is Persona.OTHER_REGION else "mh"
+            code = await self.invite_code(region, practice) if practice else await self._pool_code()
+            await user.send(f"/start {code}")
+            await user.press(user.last(), "Ja, aanmelden")
+            if role is not Role.DOKTERSASSISTENT and practice is not None:
+                found = await self.member(user)
+                async with self.bot.session() as session:
+                    await session.execute(delete(MemberRole).where(MemberRole.member_id == found.id))
+                    session.add(MemberRole(member_id=found.id, role=role.value))
+        await self.bot.dispatch()
+        return user
+
+    async def _pool_code(self) -> str:
+        async with self.bot.session() as session:
+            region = await resolve_region(session, "mh")
+            invite = await create_invite(session, now=self.now, region=region, practice=None, role=Role.MEDISCH_STUDENT)
+            return invite.code
+
     async def member(self, user: SimUser) -> Member:
         found = await self.bot.member(user)
         assert found is not None, user
@@ -249,22 +280,6 @@ class World:
         rate limiter (20 posts a minute per group, like Telegram) slows the walk down."""
         async with self.bot.session() as session:
             await session.execute(delete(WijkGroup))
-
-    async def restore_member(self, user: SimUser, saved: tuple[int | None, set[str]]) -> None:
-        """Put back a member's practice and roles (after an allowed join changed them)."""
-        async with self.bot.session() as session:
-            found = await find_member(session, user.id)
-            assert found is not None
-            found.practice_id = saved[0]
-            for row in list(found.role_rows):
-                if row.role not in saved[1]:
-                    found.role_rows.remove(row)
-            for role in saved[1] - {row.role for row in found.role_rows}:
-                found.role_rows.append(MemberRole(role=role))
-
-    async def saved_member(self, user: SimUser) -> tuple[int | None, set[str]]:
-        found = await self.member(user)
-        return found.practice_id, {row.role for row in found.role_rows}
 
     async def fingerprint(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table but PTB's own conversation state: denied cells must change none of it."""

@@ -116,14 +116,9 @@ async def unlink_command(world: World, who: SimUser, persona: Persona) -> Attemp
 
 @scenario("JOIN_CONFIRM")
 async def join_confirm(world: World, who: SimUser, persona: Persona) -> Attempt:
-    code = await world.invite_code()
-    saved = await world.saved_member(who) if persona is not Persona.STRANGER else None
-
-    async def put_back() -> None:
-        if saved is not None:
-            await world.restore_member(who, saved)
-
-    return Attempt(data=encode(Action.JOIN_CONFIRM, code), changes=True, after=put_back)
+    # An allowed join changes who the person is (a role, maybe a practice): a lookalike joins instead.
+    actor = await world.lookalike(persona) if world.fresh else None
+    return Attempt(data=encode(Action.JOIN_CONFIRM, await world.invite_code()), changes=True, actor=actor)
 
 
 @scenario("JOIN_DECLINE")
