@@ -114,8 +114,8 @@ class World:
             await user.send("/help")
         else:
             practice, role = PEOPLE.get(persona, ("heerlerbaan", Role.DOKTERSASSISTENT))
-            region = "zl" if persona is Persona.OTHER_REGION else "mh"
-            code = await self.invite_code(region, practice) if practice else await self._pool_code()
+            region_code = "zl" if persona is Persona.OTHER_REGION else "mh"
+            code = await self.invite_code(region_code, practice) if practice else await self._pool_code()
             await user.send(f"/start {code}")
             await user.press(user.last(), "Ja, aanmelden")
             if role is not Role.DOKTERSASSISTENT and practice is not None:
