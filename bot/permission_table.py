@@ -248,6 +248,7 @@ TABLE: tuple[Row, ...] = (
         allowed=ASKED,
         notes={Persona.OWN_MANAGER: OWN_PRACTICE},
         denied=NOT_ASKED,
+        where="private chat; a wijk group's post (see below)",
     ),
     button(
         "OFFER_PICK",
@@ -256,6 +257,7 @@ TABLE: tuple[Row, ...] = (
         allowed=ASKED,
         notes={Persona.OWN_MANAGER: OWN_PRACTICE},
         denied=NOT_ASKED,
+        where="private chat; a wijk group's post (see below)",
     ),
     button(
         "OFFER_SOME",

@@ -3,6 +3,13 @@
 One scenario per row sets up what the row is about and says what the persona does; `permission_walk.walk`
 checks the cell: allowed cells work, denied cells get a short refusal and change nothing. A row without a
 scenario fails, so a new command or button cannot be added to the table untested.
+
+Adding a command: one row in bot/permission_table.py, e.g.
+    command("mijngegevens", "mydata", what="export your data", rule=P + "is_member", allowed=MEMBERS),
+then one scenario here, e.g.  SCENARIOS["mijngegevens"] = _command("/mijngegevens")  (a reply that is a
+document counts as an answer). A scenario that would use its persona up (deleting oneself) acts through a
+lookalike for allowed cells:  Attempt(..., actor=await world.lookalike(persona) if world.fresh else None).
+Denied cells share what a row is about (`world.thing`); allowed cells get their own.
 """
 
 from __future__ import annotations
