@@ -12,6 +12,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.i18n import N_, Translator
+from bot.permissions import may_close_action as may_close
+from bot.permissions import may_manage_meeting as may_manage
 from bot.services.actions import (
     ActionError,
     add_action_point,
@@ -19,13 +21,12 @@ from bot.services.actions import (
     check_due,
     load_action,
     mark_done,
-    may_close,
     open_actions,
     owner_practices,
     practice_people,
 )
 from bot.services.dates import DateInputError, parse_date
-from bot.services.meetings import load_occurrence, may_manage
+from bot.services.meetings import load_occurrence
 from db.meetings import OccurrenceStatus
 from db.models import Role
 from handlers.callback_data import Action, decode, encode, pattern

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import N_, Translator
+from bot.permissions import may_help
 from bot.services.availability import (
     REACHES,
     WORKING_DAYS,
@@ -25,7 +26,7 @@ from bot.services.availability import (
     toggle_slot,
 )
 from bot.services.dates import DateInputError, parse_date, parse_dates
-from db.models import Daypart, Member, Role
+from db.models import Daypart, Member
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.context import BotContext, Turn, open_turn
 from handlers.editing import edit_if_changed
@@ -90,16 +91,16 @@ def overview(t: Translator, member: Member, mine: Declared) -> tuple[str, Inline
 
 def _helper(turn: Turn) -> Member | None:
     """Availability is for members who can be asked to help."""
-    member = turn.member
-    if member is None or not member.has_role(*(r for r in Role if r not in (Role.COORDINATOR,))):
-        return None
-    return member
+    return turn.member if may_help(turn.member) else None
 
 
 async def _helper_or_explain(message: Message, turn: Turn) -> Member | None:
     """The member who may declare availability, or None after telling a stranger how to join."""
     member = _helper(turn)
-    if member is None:
+    if member is None and turn.member is not None:
+        # A coordinator-only member: nobody asks them to help, so there is nothing to declare.
+        await message.reply_text(turn.t.gettext("This is for members who can be asked to help."))
+    elif member is None:
         await message.reply_text(turn.t.gettext("You are not a member yet. Open your invitation link to join."))
     return member
 

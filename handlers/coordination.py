@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import Translator
-from bot.permissions import is_coordinator_of
+from bot.permissions import is_coordinator
 from bot.services.coordination import needs_attention, nudge
 from db.models import ShortageRequest, Urgency
 from handlers.callback_data import Action, decode, encode, pattern
@@ -36,7 +36,7 @@ async def show_open(update: Update, context: BotContext) -> None:
     assert message is not None
     async with open_turn(update, context) as turn:
         t, member = turn.t, turn.member
-        if member is None or not is_coordinator_of(member, member.region_id):
+        if member is None or not is_coordinator(member):
             await message.reply_text(t.gettext("Only a regional coordinator can see this."))
             return
         requests = await needs_attention(turn.session, region_id=member.region_id, now=turn.now)

@@ -7,7 +7,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot.permissions import is_coordinator_of
+from bot.permissions import is_coordinator
 from bot.services.groups import link_group, unlink_group
 from bot.services.network import active_wijken
 from handlers.callback_data import Action, decode, encode, pattern
@@ -21,7 +21,7 @@ async def start_link(update: Update, context: BotContext) -> None:
     assert message is not None
     async with open_turn(update, context) as turn:
         member = turn.member
-        if member is None or not is_coordinator_of(member, member.region_id):
+        if member is None or not is_coordinator(member):
             await message.reply_text(turn.t.gettext("Only a regional coordinator can link a group to a wijk."))
             return
         wijken = await active_wijken(turn.session, member.region_id)

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import Translator
-from bot.permissions import is_coordinator_of, may_browse_wijk, may_invite_to
+from bot.permissions import is_coordinator, may_browse_wijk, may_invite_to
 from bot.services.invites import create_invite
 from bot.services.network import active_practices, active_wijken
 from db.models import INVITABLE_ROLES, PRACTICE_ROLES, Practice, Role, Wijk
@@ -48,7 +48,7 @@ async def start_invite(update: Update, context: BotContext) -> None:
     if message is None:
         return
     async with open_turn(update, context) as turn:
-        if turn.member is None or not is_coordinator_of(turn.member, turn.member.region_id):
+        if turn.member is None or not is_coordinator(turn.member):
             await message.reply_text(turn.t.gettext("Only a regional coordinator can make invitations."))
             return
         text, keyboard = await _wijk_menu(turn)
@@ -69,7 +69,7 @@ async def invite_step(update: Update, context: BotContext) -> None:
     data = decode(query.data)
     async with open_turn(update, context) as turn:
         member = turn.member
-        if data is None or member is None or not is_coordinator_of(member, member.region_id):
+        if data is None or member is None or not is_coordinator(member):
             await _answer_denied(update, turn)
             return
         if data.action is Action.INVITE_BACK:

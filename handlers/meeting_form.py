@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import Translator
+from bot.permissions import may_manage_meeting as may_manage
 from bot.services.dates import DateInputError, parse_date, parse_time_range, validate_request_date
 from bot.services.meeting_changes import move_occurrence
 from bot.services.meeting_times import (
@@ -34,7 +35,6 @@ from bot.services.meetings import (
     check_url,
     create_meeting,
     load_occurrence,
-    may_manage,
     schedulable_wijk_ids,
 )
 from bot.services.network import active_wijken

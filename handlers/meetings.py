@@ -12,8 +12,9 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import N_, Translator
+from bot.permissions import may_manage_meeting as may_manage
 from bot.services.meeting_changes import cancel_occurrence
-from bot.services.meetings import MeetingError, load_occurrence, may_manage, overview, set_answer
+from bot.services.meetings import MeetingError, load_occurrence, overview, set_answer
 from db.meetings import Answer, MeetingOccurrence, OccurrenceStatus
 from db.models import Member
 from handlers.callback_data import Action, decode, encode, pattern

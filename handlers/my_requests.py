@@ -9,15 +9,14 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import Translator
+from bot.permissions import may_act_for_request, practice_to_post_for
 from bot.services.ladder import widen_now
 from bot.services.requests import (
     CHOSEN_REASONS,
     CancelReason,
     cancel_request,
     load_request,
-    may_act_for_request,
     practice_requests,
-    practice_to_post_for,
 )
 from db.models import OfferStatus, RequestStatus, ShortageRequest
 from handlers.callback_data import Action, decode, encode, pattern

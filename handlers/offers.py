@@ -13,7 +13,7 @@ from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.i18n import N_, Translator
-from bot.services.groups import join_from_group, may_offer_from_group
+from bot.services.groups import is_group_post, join_from_group, may_offer_from_group
 from bot.services.offers import (
     Outcome,
     Result,
@@ -128,6 +128,11 @@ async def on_request_button(update: Update, context: BotContext) -> None:
 async def _group_press(query: CallbackQuery, turn: Turn, data: Callback, request: ShortageRequest) -> None:
     """A press on a wijk group's post: it counts only from a member who may offer; answers stay private."""
     t = turn.t
+    message_id = query.message.message_id if query.message else None
+    chat_id = query.message.chat.id if query.message else 0
+    if not await is_group_post(turn.session, request_id=request.id, chat_id=chat_id, message_id=message_id):
+        await query.answer(t.gettext("This button no longer works."))
+        return
     if request.status != RequestStatus.OPEN.value:
         await query.answer(outcome_text(t, Outcome.REQUEST_CLOSED), show_alert=True)
         return

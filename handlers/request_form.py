@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import Translator
+from bot.permissions import may_act_for_request, practice_to_post_for
 from bot.services.dates import DateInputError, parse_dates, parse_time_range, validate_request_date
 from bot.services.ladder import post_and_ask
 from bot.services.requests import (
@@ -26,8 +27,6 @@ from bot.services.requests import (
     check_note,
     check_urgency,
     load_request,
-    may_act_for_request,
-    practice_to_post_for,
 )
 from db.models import Daypart, RequestStatus, Urgency
 from handlers.callback_data import Action, decode, pattern

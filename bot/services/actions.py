@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.permissions import OWNER_ROLES
 from bot.services import audit
 from bot.services.members import member_relations
 from bot.services.outbox import enqueue
@@ -23,7 +24,6 @@ MAX_TEXT = 500
 REMIND_DAYS_BEFORE = 3
 REMIND_AT = time(9, 0)  # local: a reminder at night helps nobody
 MAX_DUE_DAYS = 366
-OWNER_ROLES = (Role.PRAKTIJKMANAGER, Role.HUISARTS)  # who answers for a practice's action points
 
 
 class ActionError(ValueError):
@@ -169,17 +169,6 @@ async def load_action(session: AsyncSession, action_id: int | None) -> ActionPoi
         )
         .execution_options(populate_existing=True)
     )
-
-
-def may_close(member: Member | None, point: ActionPoint) -> bool:
-    """The owner person, the owning practice's managers and GPs, the organiser, or a coordinator."""
-    if member is None or member.region_id != point.region_id:
-        return False
-    if member.has_role(Role.COORDINATOR) or point.created_by_member_id == member.id:
-        return True
-    if point.owner_member_id is not None and point.owner_member_id == member.id:
-        return True
-    return member.practice_id == point.owner_practice_id and member.has_role(*OWNER_ROLES)
 
 
 async def mark_done(session: AsyncSession, *, now: datetime, actor: Member, point: ActionPoint) -> bool:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.permissions import is_coordinator_of
+from bot.permissions import is_coordinator_of, may_link_group
 from bot.services import audit
 from bot.services.outbox import enqueue
 from bot.services.requests import FILLING_ROLES, NeededRole
@@ -28,9 +28,10 @@ async def link_group(
 ) -> Wijk | None:
     """Link (or re-link) a group to a wijk of the coordinator's region; None if not allowed."""
     wijk = await session.get(Wijk, wijk_id)
-    if wijk is None or not wijk.active or member is None or not is_coordinator_of(member, wijk.region_id):
-        return None
     link = await session.scalar(select(WijkGroup).where(WijkGroup.chat_id == chat_id))
+    linked = await session.get(Wijk, link.wijk_id) if link is not None else None
+    if wijk is None or member is None or not may_link_group(member, wijk, linked.region_id if linked else None):
+        return None
     if link is None:
         session.add(WijkGroup(chat_id=chat_id, wijk_id=wijk.id, linked_by_member_id=member.id, linked_at=now))
     else:
@@ -99,6 +100,17 @@ async def may_offer_from_group(
         return bool(lendable & {role.value for role in FILLING_ROLES[needed]} - {Role.MEDISCH_STUDENT.value})
     region = await session.get(Region, request.region_id)
     return Role.MEDISCH_STUDENT.value in lendable and region is not None and needed.value in region.student_roles
+
+
+async def is_group_post(session: AsyncSession, *, request_id: int, chat_id: int, message_id: int | None) -> bool:
+    """Whether the pressed message is this request's post in this group. callback_data is input: the same
+    data pressed in another group, or on another request's post, is forged and must not count."""
+    found = await session.scalar(
+        select(GroupPost.id).where(
+            GroupPost.request_id == request_id, GroupPost.chat_id == chat_id, GroupPost.message_id == message_id
+        )
+    )
+    return found is not None
 
 
 async def join_from_group(

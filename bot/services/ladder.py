@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.permissions import may_act_for_request
 from bot.services import audit
 from bot.services.groups import post_to_groups
 from bot.services.members import member_relations
@@ -27,7 +28,6 @@ from bot.services.requests import (
     NeededRole,
     SlotInput,
     load_request,
-    may_act_for_request,
     save_request,
     send_copy,
 )

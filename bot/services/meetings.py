@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.permissions import is_coordinator_of as is_coordinator
 from bot.services import audit
 from bot.services.meeting_times import DEFAULT_REMINDERS, HORIZON, series, to_local, to_utc
 from bot.services.members import member_relations
@@ -70,11 +71,6 @@ class MeetingSpec:
     reminder_minutes: list[int] = field(default_factory=lambda: list(DEFAULT_REMINDERS))
 
 
-def is_coordinator(member: Member | None, region_id: int) -> bool:
-    """A coordinator of this region."""
-    return member is not None and member.has_role(Role.COORDINATOR) and member.region_id == region_id
-
-
 def schedulable_wijk_ids(member: Member | None) -> list[int] | None:
     """The wijken a practice manager may schedule for (their own, if the region allows it); None means every
     wijk of the region (a coordinator); an empty list means none."""
@@ -95,13 +91,6 @@ def schedulable_wijk_ids(member: Member | None) -> list[int] | None:
 def may_schedule(member: Member | None) -> bool:
     """Whether this person may schedule a meeting at all."""
     return schedulable_wijk_ids(member) != []
-
-
-def may_manage(member: Member | None, meeting: Meeting) -> bool:
-    """Who sees the answers, moves, cancels and records action points: the organiser and the coordinators."""
-    if member is None:
-        return False
-    return is_coordinator(member, meeting.region_id) or meeting.created_by_member_id == member.id
 
 
 def check_text(value: str | None, limit: int, today: date, *, required: bool = False) -> str | None:

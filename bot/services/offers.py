@@ -10,9 +10,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.permissions import may_act_for_request
 from bot.services import audit
 from bot.services.outbox import enqueue
-from bot.services.requests import load_request, may_act_for_request, refresh_recipients
+from bot.services.requests import load_request, refresh_recipients
 from db.models import (
     Member,
     Offer,

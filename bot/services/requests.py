@@ -63,7 +63,6 @@ FILLING_ROLES: dict[NeededRole, frozenset[Role]] = {
     NeededRole.MEDISCH_STUDENT: frozenset({Role.MEDISCH_STUDENT}),
     NeededRole.ANY_ASSISTANT: frozenset({Role.DOKTERSASSISTENT, Role.TRIAGIST, Role.MEDISCH_STUDENT}),
 }
-POSTING_ROLES = (Role.PRAKTIJKMANAGER, Role.HUISARTS)
 
 
 class RequestError(ValueError):
@@ -88,23 +87,6 @@ class SlotInput:
         """A named day-part with its usual hours."""
         start, end = DAYPART_TIMES[daypart]
         return cls(day, daypart, start, end)
-
-
-def practice_to_post_for(member: Member | None) -> Practice | None:
-    """The practice a member may post for: a practice manager or GP of that practice."""
-    if member is None or member.practice is None or not member.practice.active:
-        return None
-    return member.practice if member.has_role(*POSTING_ROLES) else None
-
-
-def may_act_for_request(member: Member | None, request: ShortageRequest) -> bool:
-    """Who decides about a request's offers and may cancel it: its author, the practice's managers and GPs,
-    and a coordinator of the region."""
-    if member is None:
-        return False
-    if member.has_role(Role.COORDINATOR) and member.region_id == request.region_id:
-        return True
-    return member.practice_id == request.practice_id and member.has_role(*POSTING_ROLES)
 
 
 def check_note(note: str | None, today: date) -> str | None:
