@@ -212,6 +212,24 @@ TABLE: tuple[Row, ...] = (
         allowed=MEMBERS,
         notes={p: "own practice, wijk or person" for p in MEMBERS} | {Persona.COORDINATOR: "the whole region"},
     ),
+    command("privacy", what="what is stored, why, how long, whom to ask", rule="anyone", allowed=EVERYONE),
+    command(
+        "mijngegevens",
+        "mydata",
+        what="everything stored about you, as a JSON file",
+        rule="anyone",
+        allowed=EVERYONE,
+        notes={Persona.STRANGER: "a file that says nothing is stored"},
+    ),
+    command(
+        "verwijdermij",
+        "deleteme",
+        what="remove your personal data (asks first)",
+        rule="anyone",
+        allowed=EVERYONE,
+        notes={Persona.STRANGER: "told nothing is stored"},
+    ),
+    command("audit", what="the region's audit log", rule=P + "is_coordinator", allowed=COORDINATOR),
     # --- buttons --------------------------------------------------------------------------------------------
     button(
         "JOIN_CONFIRM",
@@ -366,6 +384,14 @@ TABLE: tuple[Row, ...] = (
         rule=P + "may_close_action",
         allowed=DECIDES,
         notes={Persona.OWN_MANAGER: "own practice's points"},
+    ),
+    button("AUDIT", what="another page of the audit log", rule=P + "is_coordinator", allowed=COORDINATOR),
+    button(
+        "DELETE_ME",
+        what="confirm or refuse removing one's own data",
+        rule="handlers.privacy.delete_pressed",
+        allowed=MEMBERS,
+        notes={p: "own button, for 15 minutes, once" for p in MEMBERS},
     ),
 )
 

@@ -14,12 +14,13 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.permissions import POSTING_ROLES
 from bot.services import audit
 from bot.services.members import member_relations
 from bot.services.offers import Outcome, withdraw_offer
 from bot.services.outbox import enqueue
 from bot.services.privacy_export import conversation_rows
-from bot.services.requests import POSTING_ROLES, CancelReason, cancel_request, load_request
+from bot.services.requests import CancelReason, cancel_request, load_request
 from db.meetings import ActionPoint, Meeting, MeetingInvitee, MeetingOccurrence
 from db.models import (
     Availability,

@@ -81,6 +81,10 @@ for _key, _text in (
     ("uitnodiging", "/uitnodiging"),
     ("bijeenkomsten", "/bijeenkomsten"),
     ("actiepunten", "/actiepunten"),
+    ("privacy", "/privacy"),
+    ("mijngegevens", "/mijngegevens"),
+    ("verwijdermij", "/verwijdermij"),
+    ("audit", "/audit"),
 ):
     SCENARIOS[_key] = _command(_text)
 SCENARIOS["verzoek"] = _command("/verzoek", cleanup=("/annuleer",))
@@ -323,6 +327,27 @@ async def action_add(world: World, who: SimUser, persona: Persona) -> Attempt:
 @scenario("ACTION_DONE")
 async def action_done(world: World, who: SimUser, persona: Persona) -> Attempt:
     return Attempt(data=encode(Action.ACTION_DONE, await world.thing(world.action_point)), changes=True)
+
+
+@scenario("AUDIT")
+async def audit_page(world: World, who: SimUser, persona: Persona) -> Attempt:
+    return Attempt(data=encode(Action.AUDIT, 1, "all"))
+
+
+@scenario("DELETE_ME")
+async def delete_me(world: World, who: SimUser, persona: Persona) -> Attempt:
+    """Allowed cells remove a lookalike (the persona is needed for the rest of the walk)."""
+    minute = int(world.now.timestamp() // 60)
+    if world.fresh and persona is not Persona.STRANGER:
+        actor = await world.lookalike(persona)
+        member = await world.member(actor)
+
+        async def removed() -> bool:
+            return await world.bot.member(actor) is None
+
+        return Attempt(data=encode(Action.DELETE_ME, "y", member.id, minute), changes=True, worked=removed, actor=actor)
+    owner = await world.member(world.people[Persona.OWN_MANAGER])
+    return Attempt(data=encode(Action.DELETE_ME, "y", owner.id, minute))
 
 
 # --- the walk ------------------------------------------------------------------------------------------------
