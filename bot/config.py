@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     escalation_minutes_normaal: float = Field(default=240.0, gt=0)
     digest_time: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     meeting_sweep_seconds: float = Field(default=60.0, gt=0)
+    # Flood slow-down: a person may send this many updates at once, refilled evenly over the window.
+    flood_burst: int = Field(default=20, ge=1)
+    flood_window_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("timezone")
     @classmethod
