@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -127,7 +128,12 @@ NASTY_PIECES = [
     "Jan Jansen geb. 12-03-1956",
 ]
 
-CHARACTERS = st.characters(exclude_categories=("Cs",))  # any code point that UTF-8 can carry
+CHARACTERS = st.characters(exclude_categories=["Cs"])  # any code point that UTF-8 can carry
+
+
+def as_stored(text: str) -> str:
+    """What an accepted free text is stored as: trimmed, control characters (but newlines and tabs) removed."""
+    return "".join(c for c in text if c in "\t\n\r" or unicodedata.category(c) != "Cc").strip()
 
 
 def sendable(text: str) -> bool:

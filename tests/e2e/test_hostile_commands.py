@@ -77,11 +77,12 @@ async def people(bot: Harness) -> People:
 
 
 async def fingerprint(bot: Harness) -> dict[str, int]:
-    """Row counts of every table the bot's decisions live in (not the conversation state or the outbox)."""
+    """Row counts of every table a press could change (not the conversation state, the outbox or the audit log,
+    nor the daily digest, which the job queue may send at any moment)."""
     counts = {}
     async with bot.session() as session:
         for table in Base.metadata.sorted_tables:
-            if table.name not in ("conversation_state", "outbox_message", "audit_entry"):
+            if table.name not in ("conversation_state", "outbox_message", "audit_entry", "digest_sent"):
                 counts[table.name] = await session.scalar(select(func.count()).select_from(table)) or 0
     return counts
 

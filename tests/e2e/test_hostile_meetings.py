@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from db.meetings import ActionPoint, Meeting
 from db.models import Role
-from handlers import actions, meeting_form
-from tests.e2e.hostile import hostile_settings, nasty_name, nasty_text, watching_errors
+from handlers import actions, meeting_steps
+from tests.e2e.hostile import as_stored, hostile_settings, nasty_name, nasty_text, watching_errors
 from tests.e2e.meetings_helpers import Cast, cast, occurrences, plan, utc
 from tests.harness import Harness
 from tests.tgserver.client import SimUser
@@ -74,7 +74,7 @@ async def test_meeting_steps(bot: Harness, people: Cast, field: str, text: str) 
             await corrie.send(typed)
             assert len(corrie.messages()) > before, f"no answer to {typed!r} at {step}"
             watch.check(bot.server, (step, typed))
-            if key not in user_draft(bot, corrie, meeting_form.DRAFT):
+            if key not in user_draft(bot, corrie, meeting_steps.DRAFT):
                 assert step == field, f"the valid {value!r} was refused at {step}: {corrie.last().text}"
                 await corrie.send("/annuleer")
                 watch.check(bot.server, "/annuleer")
@@ -87,7 +87,7 @@ async def test_meeting_steps(bot: Harness, people: Cast, field: str, text: str) 
             await corrie.send(text)
             assert len(corrie.messages()) > before
             watch.check(bot.server, ("reminders", text))
-            if "reminders" not in user_draft(bot, corrie, meeting_form.DRAFT):
+            if "reminders" not in user_draft(bot, corrie, meeting_steps.DRAFT):
                 await corrie.send("/annuleer")
                 assert await count(bot, Meeting) == meetings_before
                 return
@@ -101,7 +101,7 @@ async def test_meeting_steps(bot: Harness, people: Cast, field: str, text: str) 
             async with bot.session() as session:
                 meeting = await session.scalar(select(Meeting).order_by(Meeting.id.desc()).limit(1))
                 assert meeting is not None
-                assert getattr(meeting, STORED[field]) == text.strip()
+                assert getattr(meeting, STORED[field]) == as_stored(text)
         assert any(m.document is not None for m in anna.messages()[-3:]), "anna got the invitation and its .ics"
 
 
@@ -161,5 +161,5 @@ async def test_action_point_steps(
         assert stored == points_before + 1
         async with bot.session() as session:
             point = await session.scalar(select(ActionPoint).order_by(ActionPoint.id.desc()).limit(1))
-            assert point is not None and point.text == typed.strip()
+            assert point is not None and point.text == as_stored(typed)
         assert owner.messages()[-1].text.startswith("📌 Nieuw actiepunt"), "the owner is told"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from db.models import Role, ShortageRequest
-from tests.e2e.hostile import hostile_settings, nasty_text, watching_errors
+from tests.e2e.hostile import as_stored, hostile_settings, nasty_text, watching_errors
 from tests.harness import Harness
 from tests.tgserver.client import SimUser
 
@@ -79,7 +79,7 @@ async def test_request_note(bot: Harness, pair: Pair, note: str) -> None:
             watch.check(bot.server, note)
             stored = (await requests(bot))[-1]
             assert len(await requests(bot)) == before + 1
-            assert stored.note == note.strip()
+            assert stored.note == as_stored(note)
             assert re.search(rf"Hulpvraag #{stored.id}\b", pair.bob.last().text), "bob was asked"
         else:
             await anna.send("/annuleer")
