@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
@@ -39,8 +40,11 @@ async def _translator(update: Update, context: BotContext, bucket: Bucket | None
         return Translator(bucket.language, runtime.settings.zone)
     member = None
     if user is not None:
-        async with runtime.database.session() as session:
-            member = await find_member(session, user.id)
+        try:
+            async with runtime.database.session() as session:
+                member = await find_member(session, user.id)
+        except SQLAlchemyError:  # the notice matters more than its language: Telegram's hint will do
+            log.warning("flood: could not look up user %s", user.id)
     t = translator_for(runtime, member, language)
     if bucket is not None:
         bucket.language = t.language

@@ -15,16 +15,17 @@ from hypothesis import strategies as st
 from tests.tgserver.html import utf16_len
 from tests.tgserver.server import TelegramServer
 
-# Moderate by default so that all hostile tests together take about a minute; raise it for a long hunt:
-# WIJKHULP_HOSTILE_EXAMPLES=500 ./dev test tests/e2e/test_hostile_*.py
+# Examples per cheap test; moderate by default so that all hostile tests together take well under two minutes.
+# Raise it for a long hunt: WIJKHULP_HOSTILE_EXAMPLES=500 ./dev test tests/e2e/test_hostile_*.py
 EXAMPLES = int(os.environ.get("WIJKHULP_HOSTILE_EXAMPLES", "30"))
 
 
-def hostile_settings(examples: int = EXAMPLES) -> settings:
-    """Hypothesis settings for end-to-end examples: no deadline (a round trip takes milliseconds, unevenly),
-    and the running bot is a function-scoped fixture on purpose (reused, with state reset per example)."""
+def hostile_settings(share: float = 1.0) -> settings:
+    """Hypothesis settings for end-to-end examples: `share` of EXAMPLES (slow flows run fewer), no deadline (a
+    round trip takes milliseconds, unevenly), and the running bot is a function-scoped fixture on purpose
+    (reused across examples, each example starting from a clean step)."""
     return settings(
-        max_examples=examples,
+        max_examples=max(1, round(EXAMPLES * share)),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
     )

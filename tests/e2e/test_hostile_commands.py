@@ -20,7 +20,7 @@ from handlers.general import PRIVATE_COMMANDS
 from tests.e2e.hostile import CHARACTERS, hostile_settings, nasty_callback_data, nasty_text, watching_errors
 from tests.e2e.requests_helpers import post
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
+from tests.tgserver.client import SimGroup, SimUser
 
 COMMANDS = sorted(
     {name for nl, en, _ in (*BASE_COMMANDS, *COORDINATOR_COMMANDS) for name in (nl, en)}
@@ -57,6 +57,7 @@ class People:
     bob: SimUser  # assistant, malberg, asked for it
     corrie: SimUser  # coordinator
     stranger: SimUser  # no member
+    group: SimGroup  # all four, and the bot
 
 
 @pytest.fixture
@@ -73,7 +74,8 @@ async def people(bot: Harness) -> People:
     await bot.dispatch()
     for person in (corrie, stranger):
         await person.send("/help")
-    return People(anna, bob, corrie, stranger)
+    group = bot.server.group(title="Wijk <b>Noordwest</b> & co", members=[anna, bob, corrie, stranger])
+    return People(anna, bob, corrie, stranger, group)
 
 
 async def fingerprint(bot: Harness) -> dict[str, int]:
@@ -95,21 +97,34 @@ def arguments() -> st.SearchStrategy[str]:
     )
 
 
-@hostile_settings()
+@hostile_settings(share=2)
 @given(
     who=st.sampled_from(["anna", "bob", "corrie", "stranger"]),
     command=st.sampled_from(COMMANDS),
     suffix=st.sampled_from(["", "@wijkhulp_test_bot", "@otherbot", "@WIJKHULP_TEST_BOT"]),
     separator=st.sampled_from([" ", "\n", "  ", "\t"]),
     argument=arguments(),
+    in_group=st.booleans(),
 )
 async def test_commands_with_odd_arguments(
-    bot: Harness, people: People, who: str, command: str, suffix: str, separator: str, argument: str
+    bot: Harness,
+    people: People,
+    who: str,
+    command: str,
+    suffix: str,
+    separator: str,
+    argument: str,
+    in_group: bool,
 ) -> None:
     user: SimUser = getattr(people, who)
     text = f"/{command}{suffix}{separator}{argument}" if argument else f"/{command}{suffix}"
     text = text[:4096]
     with watching_errors() as watch:
+        if in_group:
+            # In a group the bot answers only what is addressed to it; it must never fail or be refused.
+            await user.send(text, chat=people.group)
+            watch.check(bot.server, ("group", text))
+            return
         before = len(user.messages())
         await user.send(text)
         assert len(user.messages()) > before, f"no answer to {text!r}"
@@ -145,7 +160,7 @@ def mutate(genuine: list[str], mutation: tuple[int, str, int, str]) -> str:
     return data if 1 <= len(data.encode()) <= 64 else original
 
 
-@hostile_settings()
+@hostile_settings(share=2)
 @given(
     who=st.sampled_from(["anna", "bob", "corrie", "stranger"]),
     forged=st.one_of(nasty_callback_data(), MUTATIONS),

@@ -59,7 +59,7 @@ FIELD_TEXT = st.one_of(
 )
 
 
-@hostile_settings(examples=20)
+@hostile_settings(share=1 / 2)
 @given(field=st.sampled_from([*(step for step, _, _ in STEPS), "reminders"]), text=FIELD_TEXT)
 async def test_meeting_steps(bot: Harness, people: Cast, field: str, text: str) -> None:
     corrie, anna = people.corrie, people.people.anna
@@ -114,7 +114,7 @@ async def running_meeting(bot: Harness, people: Cast) -> int:
     return (await occurrences(bot))[0].id
 
 
-@hostile_settings(examples=20)
+@hostile_settings(share=1 / 2)
 @given(
     field=st.sampled_from(["text", "due"]),
     text=st.one_of(nasty_text(), st.sampled_from(["31-12", "31-02", "29-2-2027", "vandaag", "15-12-2026"])),

@@ -7,6 +7,7 @@ welcome, in offers to the requester, in the accepted offer's contact line and in
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -27,11 +28,16 @@ async def corrie(bot: Harness) -> SimUser:
     return corrie
 
 
+def clean(name: str) -> str:
+    """The name as stored: without control characters, at most 200 characters."""
+    return "".join(c for c in name if c in "\t\n\r" or unicodedata.category(c) != "Cc")[:200]
+
+
 names = st.tuples(nasty_name(), st.one_of(st.none(), nasty_name()))
 usernames = st.one_of(st.none(), st.from_regex(r"[A-Za-z][A-Za-z0-9_]{4,31}", fullmatch=True))
 
 
-@hostile_settings(examples=20)
+@hostile_settings(share=1 / 3)
 @given(requester=names, helper=names, username=usernames, title=nasty_name(max_size=128))
 async def test_names_in_offers_contacts_and_groups(
     bot: Harness,
@@ -48,6 +54,8 @@ async def test_names_in_offers_contacts_and_groups(
         await bot.join(anna, "caberg", Role.PRAKTIJKMANAGER)
         await bot.join(bob, "malberg", Role.DOKTERSASSISTENT)
         watch.check(bot.server, "joining")
+        member = await bot.member(anna)
+        assert member is not None and member.display_name == clean(" ".join(filter(None, requester)))
         await corrie.send("/koppelgroep", chat=group)
         await corrie.press(group.last(), "Maastricht Noordwest")
         watch.check(bot.server, "linking the group")

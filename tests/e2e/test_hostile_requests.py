@@ -58,7 +58,7 @@ def has_button(user: SimUser, label: str) -> bool:
     return label in user.last().button_texts
 
 
-@hostile_settings()
+@hostile_settings(share=2 / 3)
 @given(note=nasty_text())
 async def test_request_note(bot: Harness, pair: Pair, note: str) -> None:
     anna = pair.anna
