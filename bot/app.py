@@ -20,6 +20,7 @@ from handlers import (
     audit,
     availability,
     coordination,
+    flood,
     general,
     groups,
     invites,
@@ -89,6 +90,8 @@ def build_application(
     )
     application.bot_data[RUNTIME_KEY] = runtime
 
+    # Before anything else: a flooding person's excess updates are dropped here, cheaply.
+    application.add_handler(flood.build(), group=flood.FLOOD_GROUP)
     # One module per feature, then the catch-alls for whatever is left.
     # The conversations come first so that their /annuleer fallback wins while one is running.
     application.add_handlers(request_form.build())

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # Days after a request (meeting, action point) is over before its free text is erased.
     notes_retention_days: int = Field(default=90, ge=1, le=3650)
     retention_sweep_seconds: float = Field(default=3600.0, gt=0)
+    # Flood slow-down: a person may send this many updates at once, refilled evenly over the window.
+    flood_burst: int = Field(default=20, ge=1)
+    flood_window_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

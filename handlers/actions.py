@@ -183,6 +183,8 @@ async def type_due(update: Update, context: BotContext) -> int:
             await reply(update, error_text(t, exc.code))
             return DUE
         await turn.commit()
+        # Loaded with its owner: a lazy load of the owner would be I/O outside the async session.
+        point = await load_action(turn.session, point.id) or point
         await reply(update, t.gettext("Action point saved; its owners are told.") + "\n" + action_text(t, point))
         return await _stop(update, context, t, quiet=True)
 

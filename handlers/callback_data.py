@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 VERSION = "v1"
 MAX_BYTES = 64
-_ARG = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
+# Used with fullmatch: "$" alone would also accept an argument with a trailing newline.
+_ARG = re.compile(r"[A-Za-z0-9_\-]{1,40}")
 
 
 class Action(enum.StrEnum):
@@ -71,7 +72,7 @@ def encode(action: Action, *args: str | int) -> str:
     """Build callback_data; refuses what would break the scheme or Telegram's limit."""
     parts = [str(arg) for arg in args]
     for part in parts:
-        if not _ARG.match(part):
+        if not _ARG.fullmatch(part):
             raise ValueError(f"callback argument {part!r} is not allowed")
     data = ":".join([VERSION, action.value, *parts])
     if len(data.encode()) > MAX_BYTES:
@@ -91,7 +92,7 @@ def decode(data: str | None) -> Callback | None:
         action = Action(action_code)
     except ValueError:
         return None
-    if not all(_ARG.match(arg) for arg in args):
+    if not all(_ARG.fullmatch(arg) for arg in args):
         return None
     return Callback(action, tuple(args))
 

@@ -8,6 +8,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from handlers.context import BotContext, open_turn
 from handlers.texts import help_text
 
+# release_before_reply: handlers that may answer in a group end their transaction before the reply. In a group
+# the rate limiter can hold a reply back for many seconds (Telegram allows 20 messages a minute there), and an
+# open transaction holds SQLite's write lock all that time: a few commands typed in a busy group then made every
+# other update and job fail with "database is locked".
+
 
 async def show_help(update: Update, context: BotContext) -> None:
     """Explain, for this person's roles, what they can do."""
@@ -15,7 +20,9 @@ async def show_help(update: Update, context: BotContext) -> None:
     if message is None:
         return
     async with open_turn(update, context) as turn:
-        await message.reply_html(help_text(turn.t, turn.member))
+        text = help_text(turn.t, turn.member)
+        await turn.commit()  # see release_before_reply
+        await message.reply_html(text)
 
 
 async def cancel(update: Update, context: BotContext) -> None:
@@ -24,6 +31,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     if message is None:
         return
     async with open_turn(update, context) as turn:
+        await turn.commit()  # see release_before_reply
         # Also takes away a reply keyboard left open (e.g. the phone-sharing button).
         await message.reply_text(
             turn.t.gettext("There is nothing to cancel. /help shows what you can do."),
@@ -63,6 +71,7 @@ async def private_only(update: Update, context: BotContext) -> None:
     if message is None:
         return
     async with open_turn(update, context) as turn:
+        await turn.commit()  # see release_before_reply
         await message.reply_text(turn.t.gettext("Please use this command in a private chat with me."))
 
 

@@ -22,10 +22,12 @@ async def start_link(update: Update, context: BotContext) -> None:
     async with open_turn(update, context) as turn:
         member = turn.member
         if member is None or not is_coordinator(member):
+            await turn.commit()  # the reply may wait for the group's rate limit; see general.release_before_reply
             await message.reply_text(turn.t.gettext("Only a regional coordinator can link a group to a wijk."))
             return
         wijken = await active_wijken(turn.session, member.region_id)
         rows = [[InlineKeyboardButton(w.name, callback_data=encode(Action.LINK_GROUP, w.id))] for w in wijken]
+        await turn.commit()
         await message.reply_text(
             turn.t.gettext("Link this group to which wijk?"), reply_markup=InlineKeyboardMarkup(rows)
         )
@@ -66,6 +68,7 @@ async def unlink(update: Update, context: BotContext) -> None:
     assert message is not None and chat is not None
     async with open_turn(update, context) as turn:
         if not await unlink_group(turn.session, now=turn.now, member=turn.member, chat_id=chat.id):
+            await turn.commit()  # see general.release_before_reply
             await message.reply_text(
                 turn.t.gettext("Only a regional coordinator can unlink a group, and this group must be linked.")
             )

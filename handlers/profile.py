@@ -133,6 +133,7 @@ async def ask_language(update: Update, context: BotContext) -> None:
                 ]
             ]
         )
+        await turn.commit()  # /taal also works in groups; see general.release_before_reply
         await message.reply_text(turn.t.gettext("Which language do you want?"), reply_markup=keyboard)
 
 

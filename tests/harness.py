@@ -119,8 +119,14 @@ class Harness:
             await add_role(session, now=self.clock.now(), member=found, role=role, actor=None)
 
 
-def test_settings(server: TelegramServer, database_url: str) -> Settings:
+def test_settings(server: TelegramServer, database_url: str, **overrides: Any) -> Settings:
     """Settings that point the real bot at the test server and the test's database."""
+    values: dict[str, Any] = {
+        # Test users act without the FakeClock moving, far faster than people; the flood tests set their own.
+        "flood_burst": 10_000,
+        "retention_sweep_seconds": 3600,  # and the retention sweep
+        **overrides,
+    }
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_bot_token=server.token,
@@ -131,14 +137,19 @@ def test_settings(server: TelegramServer, database_url: str) -> Settings:
         default_language="nl",
         outbox_poll_seconds=3600,  # tests send the outbox themselves, at the moment they choose
         meeting_sweep_seconds=3600,  # and run the meeting sweep themselves (it also runs once on start)
-        retention_sweep_seconds=3600,  # and the retention sweep
+        **values,
     )
 
 
 @asynccontextmanager
-async def running_bot(server: TelegramServer, database_url: str, clock: FakeClock) -> AsyncIterator[Harness]:
-    """Start the bot the way run_polling does (initialize, post_init, start, poll) and stop it likewise."""
-    app = build_application(test_settings(server, database_url), clock=clock, application_class=ObservedApplication)
+async def running_bot(
+    server: TelegramServer, database_url: str, clock: FakeClock, **settings: Any
+) -> AsyncIterator[Harness]:
+    """Start the bot the way run_polling does (initialize, post_init, start, poll) and stop it likewise;
+    `settings` override the test settings."""
+    app = build_application(
+        test_settings(server, database_url, **settings), clock=clock, application_class=ObservedApplication
+    )
     assert isinstance(app, ObservedApplication)
     await app.initialize()
     assert app.post_init is not None

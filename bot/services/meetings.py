@@ -22,6 +22,7 @@ from bot.services.meeting_times import DEFAULT_REMINDERS, HORIZON, series, to_lo
 from bot.services.members import member_relations
 from bot.services.outbox import enqueue
 from bot.services.privacy import find_patient_data
+from bot.services.text import clean_text
 from db.meetings import (
     Answer,
     Audience,
@@ -95,7 +96,7 @@ def may_schedule(member: Member | None) -> bool:
 
 def check_text(value: str | None, limit: int, today: date, *, required: bool = False) -> str | None:
     """Trimmed text within its limit and without anything that looks like patient data."""
-    cleaned = (value or "").strip()
+    cleaned = clean_text(value or "").strip()
     if not cleaned:
         if required:
             raise MeetingError("missing_title")

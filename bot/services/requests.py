@@ -17,6 +17,7 @@ from bot.services.dates import DateInputError, validate_request_date
 from bot.services.members import member_relations
 from bot.services.outbox import enqueue
 from bot.services.privacy import PatientDataKind, find_patient_data
+from bot.services.text import clean_text
 from db.models import (
     Daypart,
     GroupPost,
@@ -91,9 +92,9 @@ class SlotInput:
 
 def check_note(note: str | None, today: date) -> str | None:
     """A note is logistics only: at most 500 characters, nothing that looks like patient data."""
-    if note is None or not note.strip():
+    note = clean_text(note or "").strip()
+    if not note:
         return None
-    note = note.strip()
     if len(note) > MAX_NOTE:
         raise RequestError("note_too_long")
     found = find_patient_data(note, today, phone_numbers=True)

@@ -37,3 +37,9 @@ def test_encode_refuses_what_telegram_would() -> None:
         encode(Action.JOIN_CONFIRM, "x" * 70)
     with pytest.raises(ValueError):
         encode(Action.JOIN_CONFIRM, "has:colon")
+
+
+def test_an_argument_with_a_trailing_newline_is_forged() -> None:
+    assert decode("v1:oa:1\n") is None
+    with pytest.raises(ValueError):
+        encode(Action.OFFER_ALL, "1\n")
