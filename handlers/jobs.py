@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import time
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.services.coordination import send_digests
@@ -12,6 +14,7 @@ from bot.services.ladder import due_escalations, escalate
 from bot.services.requests import close_past_requests, load_request, refresh_recipients
 from handlers import meeting_jobs
 from handlers.context import DISPATCHER_KEY, BotApplication, BotContext
+from handlers.job_guard import guarded
 from handlers.ladder_views import waits_of
 
 log = logging.getLogger(__name__)
@@ -64,15 +67,21 @@ async def run_due_escalations(runtime: Runtime) -> int:
         due = await due_escalations(session, now=runtime.clock.now())
     started = 0
     for request_id, round_no in due:
-        async with runtime.database.session() as session, session.begin():
-            asked = await escalate(
-                session,
-                now=runtime.clock.now(),
-                zone=runtime.settings.zone,
-                request_id=request_id,
-                waits=waits,
-                expected_round=round_no,
-            )
+        try:
+            async with runtime.database.session() as session, session.begin():
+                asked = await escalate(
+                    session,
+                    now=runtime.clock.now(),
+                    zone=runtime.settings.zone,
+                    request_id=request_id,
+                    waits=waits,
+                    expected_round=round_no,
+                )
+        except DBAPIError:
+            raise  # the database is away: the next run takes up every due round again
+        except Exception:  # one request that cannot climb must not hold back the others' rounds
+            log.exception("requests.escalation_failed id=%s round=%s", request_id, round_no)
+            continue
         if asked is not None:
             started += 1
             log.info("requests.escalated id=%s from_round=%s asked=%s", request_id, round_no, asked)
@@ -90,7 +99,12 @@ def schedule(application: BotApplication, settings: Settings) -> None:
     queue = application.job_queue
     if queue is None:
         raise RuntimeError("the job-queue extra of python-telegram-bot is required")
-    queue.run_repeating(outbox_sweep, interval=settings.outbox_poll_seconds, first=0.5, name="outbox")
-    queue.run_repeating(close_sweep, interval=60, first=5, name="close-requests")
-    queue.run_repeating(escalation_sweep, interval=30, first=2, name="escalation")
+    outbox, close, escalation = (
+        guarded("outbox", outbox_sweep),
+        guarded("close-requests", close_sweep),
+        guarded("escalation", escalation_sweep),
+    )
+    queue.run_repeating(outbox, interval=settings.outbox_poll_seconds, first=0.5, name="outbox")
+    queue.run_repeating(close, interval=60, first=5, name="close-requests")
+    queue.run_repeating(escalation, interval=30, first=2, name="escalation")
     meeting_jobs.schedule(queue, settings)
