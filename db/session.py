@@ -10,7 +10,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-
 # How long a transaction waits for SQLite's write lock before "database is locked" (tests shorten it).
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
