@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -78,16 +78,21 @@ async def enqueue(
 def _held_back() -> Any:
     """A row waits while an older row to the same chat is being sent or waits for a retry (a 429, a 5xx):
     people read a chat top to bottom, and an offer withdrawn must not arrive before the offer. An older row
-    merely scheduled later (quiet hours) holds nothing back."""
+    merely scheduled later (quiet hours) holds nothing back. The rows that hold a chat back are found once
+    per claim (an uncorrelated subquery), not once per candidate row."""
     older = aliased(OutboxMessage)
-    return exists().where(
-        older.chat_id == OutboxMessage.chat_id,
-        older.id < OutboxMessage.id,
-        or_(
-            older.status.in_((OutboxStatus.SENDING.value, OutboxStatus.IN_FLIGHT.value)),
-            (older.status == OutboxStatus.PENDING.value) & older.last_error.is_not(None),
-        ),
+    first_waiting = (
+        select(older.chat_id.label("chat_id"), func.min(older.id).label("first_id"))
+        .where(
+            or_(
+                older.status.in_((OutboxStatus.SENDING.value, OutboxStatus.IN_FLIGHT.value)),
+                (older.status == OutboxStatus.PENDING.value) & older.last_error.is_not(None),
+            )
+        )
+        .group_by(older.chat_id)
+        .subquery("first_waiting")
     )
+    return exists().where(first_waiting.c.chat_id == OutboxMessage.chat_id, first_waiting.c.first_id < OutboxMessage.id)
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 50) -> list[Claimed]:
