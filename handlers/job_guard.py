@@ -7,13 +7,22 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
 JobCallback = Callable[[BotContext], Coroutine[Any, Any, None]]
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Busy, restarting or unreachable, rather than a bug (an IntegrityError, a bad query)."""
+    if isinstance(exc, OperationalError | InterfaceError):  # "database is locked", "connection is closed"
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, ConnectionError)  # asyncpg while PostgreSQL is down: refused, reset
 
 
 def guarded(name: str, callback: JobCallback) -> JobCallback:
@@ -28,7 +37,10 @@ def guarded(name: str, callback: JobCallback) -> JobCallback:
     async def run(context: BotContext) -> None:
         try:
             await callback(context)
-        except DBAPIError as exc:
-            log.warning("job.database_unavailable job=%s error=%s", name, type(exc.orig).__name__)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            cause = exc.orig if isinstance(exc, DBAPIError) else exc
+            log.warning("job.database_unavailable job=%s error=%s", name, type(cause).__name__)
 
     return run

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import time
 
-from sqlalchemy.exc import DBAPIError
-
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.services.coordination import send_digests
@@ -14,7 +12,7 @@ from bot.services.ladder import due_escalations, escalate
 from bot.services.requests import close_past_requests, load_request, refresh_recipients
 from handlers import meeting_jobs
 from handlers.context import DISPATCHER_KEY, BotApplication, BotContext
-from handlers.job_guard import guarded
+from handlers.job_guard import database_unavailable, guarded
 from handlers.ladder_views import waits_of
 
 log = logging.getLogger(__name__)
@@ -77,9 +75,9 @@ async def run_due_escalations(runtime: Runtime) -> int:
                     waits=waits,
                     expected_round=round_no,
                 )
-        except DBAPIError:
-            raise  # the database is away: the next run takes up every due round again
-        except Exception:  # one request that cannot climb must not hold back the others' rounds
+        except Exception as exc:  # one request that cannot climb must not hold back the others' rounds
+            if database_unavailable(exc):
+                raise  # the database is away: the next run takes up every due round again
             log.exception("requests.escalation_failed id=%s round=%s", request_id, round_no)
             continue
         if asked is not None:

@@ -129,9 +129,10 @@ async def test_a_locked_database_delays_work_and_loses_none(
                 await run_jobs(bot)
             assert jobs_still_scheduled(bot), "a failing run must not stop a repeating job"
             logged = [r.getMessage() for r in caplog.records]
-            assert sorted(m for m in logged if m.startswith("job.database_unavailable")) == [
-                f"job.database_unavailable job={name} error=OperationalError" for name in sorted(JOBS)
-            ]
+            # Each at least once: the JobQueue's own schedule may run one meanwhile.
+            assert {m for m in logged if m.startswith("job.database_unavailable")} == {
+                f"job.database_unavailable job={name} error=OperationalError" for name in JOBS
+            }
             assert not any(r.exc_info for r in caplog.records), "one line each, no traceback every few seconds"
             before = len(people.bob.messages())
             await people.bob.send("/help")

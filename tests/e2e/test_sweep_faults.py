@@ -1,14 +1,18 @@
-"""A sweep run that fails part-way: one request that cannot climb the ladder holds back no other request."""
+"""A sweep run that fails part-way: one request that cannot climb the ladder holds back no other request; an
+outage of the database is told apart from a bug."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 import handlers.jobs
 from db.models import Role
 from handlers.context import RUNTIME_KEY
+from handlers.job_guard import database_unavailable
 from handlers.jobs import run_due_escalations
 from tests.e2e.requests_helpers import noordwest, post
 from tests.e2e.storm import crowd
@@ -41,3 +45,12 @@ async def test_one_broken_request_does_not_stop_the_other_rounds(
     assert await run_due_escalations(bot.app.bot_data[RUNTIME_KEY]) == 1
     await bot.dispatch()
     assert [m.text.split("\n")[0] for m in adjacent.messages()] == [f"Hulpvraag #{fine}", f"Hulpvraag #{broken}"]
+
+
+def test_an_outage_is_told_apart_from_a_bug() -> None:
+    locked = OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+    closed = InterfaceError("SELECT 1", {}, Exception("connection is closed"))
+    duplicate = IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
+    assert database_unavailable(locked) and database_unavailable(closed)
+    assert database_unavailable(ConnectionRefusedError(111, "Connection refused"))
+    assert not database_unavailable(duplicate) and not database_unavailable(RuntimeError("a bug"))
