@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
@@ -46,7 +49,7 @@ log = logging.getLogger(__name__)
 
 # Enough to reach Telegram's ~30 messages a second; AIORateLimiter keeps the actual pace.
 PARALLEL_SENDS = 30
-RECORD_TRIES = 5
+RECORD_TRIES = 3  # quick tries to record an outcome before it is kept for the next pass
 
 
 async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rendered | None:
@@ -200,83 +203,113 @@ async def deliver(bot: Bot, row: Claimed, rendered: Rendered) -> int | None:
     return message.message_id
 
 
-async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> None:
-    """Render, send, and record the result of one claimed row."""
-    database, clock = runtime.database, runtime.clock
+# What Telegram's answer means for a row, written once the database takes it.
+Write = Callable[[AsyncSession], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a row ended this time: `through` (sent, skipped, given up) or back in the queue, and the write
+    that records it."""
+
+    through: bool
+    write: Write | None = None
+
+
+def _retry(runtime: Runtime, row: Claimed, *, error: str, delay: timedelta, counts: bool = True) -> Outcome:
+    at, attempts = runtime.clock.now() + delay, row.attempts
+
+    async def write(session: AsyncSession) -> None:
+        await outbox.mark_retry(session, row.id, at=at, error=error, attempts=attempts, counts=counts)
+
+    return Outcome(False, write)
+
+
+def _recorded(runtime: Runtime, row: Claimed, rendered: Rendered, message_id: int | None) -> Outcome:
+    now = runtime.clock.now()
+
+    async def write(session: AsyncSession) -> None:
+        await outbox.record_delivery(
+            session,
+            row.id,
+            now=now,
+            message_id=message_id,
+            recipient_id=row.recipient_id,
+            fingerprint=rendered.fingerprint,
+            group_post_id=rendered.group_post_id,
+        )
+
+    return Outcome(True, write)
+
+
+def _given_up(row: Claimed, error: str) -> Outcome:
+    async def write(session: AsyncSession) -> None:
+        await outbox.mark_failed(session, row.id, error=error)
+
+    return Outcome(True, write)
+
+
+def _unknown(row: Claimed) -> Outcome:
+    async def write(session: AsyncSession) -> None:
+        await outbox.mark_unknown(session, row.id, kind=row.kind)
+
+    return Outcome(True, write)
+
+
+async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> Outcome:
+    """Render and send one claimed row; the returned write records what happened."""
     try:
-        async with database.session() as session, session.begin():
+        async with runtime.database.session() as session, session.begin():
             rendered = await render(session, row, runtime)
             if rendered is None:
-                await outbox.mark_skipped(session, row.id, now=clock.now())
-                return
+                await outbox.mark_skipped(session, row.id, now=runtime.clock.now())
+                return Outcome(True)
             if row.kind in outbox.AT_MOST_ONCE_KINDS:
                 await outbox.mark_in_flight(session, row.id)  # committed before Telegram is called
     except Exception:  # nothing was sent: try again later, counted, instead of leaving the row claimed
         log.exception("outbox row %s could not be rendered", row.id)
-        await _retry(runtime, row, error="render", delay=outbox.backoff(row.attempts))
-        return
+        return _retry(runtime, row, error="render", delay=outbox.backoff(row.attempts))
     try:
         message_id = await deliver(bot, row, rendered)
     except RetryAfter as exc:
-        await _retry(runtime, row, error="429", delay=retry_delay(exc), counts=False)
-        return
+        return _retry(runtime, row, error="429", delay=retry_delay(exc), counts=False)
     except (Forbidden, BadRequest) as exc:
-        async with database.session() as session, session.begin():
-            await outbox.mark_failed(session, row.id, error=f"{type(exc).__name__}: {exc.message}")
-        return
+        return _given_up(row, f"{type(exc).__name__}: {exc.message}")
     except NetworkError as exc:  # 5xx, timeouts, dropped connections
         if row.kind in outbox.AT_MOST_ONCE_KINDS and _maybe_delivered(exc):
             # The request may have reached Telegram: for a reminder, not sending again is the chosen side.
-            async with database.session() as session, session.begin():
-                await outbox.mark_unknown(session, row.id, kind=row.kind)
-            return
-        await _retry(runtime, row, error=type(exc).__name__, delay=outbox.backoff(row.attempts))
-        return
-    await _record(runtime, row, rendered, message_id)
+            return _unknown(row)
+        return _retry(runtime, row, error=type(exc).__name__, delay=outbox.backoff(row.attempts))
     log.info("outbox.sent id=%s kind=%s", row.id, row.kind)
+    return _recorded(runtime, row, rendered, message_id)
+
+
+# Failures before the request left this machine: no connection was made, so Telegram cannot have it.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def _maybe_delivered(exc: NetworkError) -> bool:
-    """A timeout or a connection lost after sending leaves the message's fate unknown; a 5xx answer does not."""
+    """A timeout or a connection lost after sending leaves the message's fate unknown; a 5xx answer does not,
+    nor does a connection that could not be made (Telegram unreachable for a moment must not lose reminders)."""
+    if isinstance(exc.__cause__, _NEVER_SENT) or exc.message.startswith(("httpx.ConnectError", "Pool timeout")):
+        return False
     return isinstance(exc, TimedOut) or exc.message.startswith("httpx.")
 
 
-async def _retry(runtime: Runtime, row: Claimed, *, error: str, delay: timedelta, counts: bool = True) -> None:
-    async with runtime.database.session() as session, session.begin():
-        await outbox.mark_retry(
-            session, row.id, at=runtime.clock.now() + delay, error=error, attempts=row.attempts, counts=counts
-        )
-
-
-async def _record(runtime: Runtime, row: Claimed, rendered: Rendered, message_id: int | None) -> None:
-    """Telegram has the message: record it, trying a few times, because failing here means sending it again."""
-    for attempt in range(RECORD_TRIES):
-        try:
-            async with runtime.database.session() as session, session.begin():
-                await outbox.record_delivery(
-                    session,
-                    row.id,
-                    now=runtime.clock.now(),
-                    message_id=message_id,
-                    recipient_id=row.recipient_id,
-                    fingerprint=rendered.fingerprint,
-                    group_post_id=rendered.group_post_id,
-                )
-            return
-        except Exception:
-            log.warning("outbox row %s sent but not yet recorded (try %s)", row.id, attempt + 1)
-            await asyncio.sleep(0.2 * (attempt + 1))
-    log.error("outbox.unrecorded id=%s: it will be sent again after the claim timeout", row.id)
-
-
 class Dispatcher:
-    """Runs the outbox in this process: one pass at a time, and one more if kicked meanwhile."""
+    """Runs the outbox in this process: one pass at a time, and one more if kicked meanwhile.
+
+    When the database fails right after Telegram answered, the answer is kept in memory (`_unsaved`) and
+    written before anything new is claimed: a message Telegram has must not be sent again because the
+    database was busy or restarting for a moment when we wanted to say so.
+    """
 
     def __init__(self, runtime: Runtime, bot: Bot) -> None:
         self.runtime = runtime
         self.bot = bot
         self._lock = asyncio.Lock()
         self._again = False
+        self._unsaved: list[Write] = []
 
     async def run(self) -> int:
         """Send everything due now; returns how many rows were handled."""
@@ -288,6 +321,7 @@ class Dispatcher:
             while self._again:
                 self._again = False
                 while True:
+                    await self._save_unsaved()  # raises while the database is away: claim nothing then
                     async with self.runtime.database.session() as session, session.begin():
                         claimed = await outbox.claim_due(session, now=self.runtime.clock.now(), limit=PARALLEL_SENDS)
                     if not claimed:
@@ -306,14 +340,54 @@ class Dispatcher:
             pass
         return await self.run()
 
-    async def _in_order(self, rows: list[Claimed]) -> None:
-        """Send one chat's rows one after the other, oldest first."""
-        for row in sorted(rows, key=lambda r: r.id):
-            await self._safe(row)
+    async def _save_unsaved(self) -> None:
+        """Write the outcomes the database could not take earlier, oldest first."""
+        while self._unsaved:
+            async with self.runtime.database.session() as session, session.begin():
+                await self._unsaved[0](session)
+            self._unsaved.pop(0)
+            log.info("outbox.saved_late left=%s", len(self._unsaved))
 
-    async def _safe(self, row: Claimed) -> None:
-        """One row's failure must not stop the others; it stays claimed and is retried after the timeout."""
+    async def _in_order(self, rows: list[Claimed]) -> None:
+        """Send one chat's rows one after the other, oldest first; when one must wait, the rest wait too."""
+        ordered = sorted(rows, key=lambda r: r.id)
+        for index, row in enumerate(ordered):
+            if not await self._safe(row):
+                await self._give_back(ordered[index + 1 :])
+                return
+
+    async def _safe(self, row: Claimed) -> bool:
+        """One row's failure must not stop the other chats; True when the row went through."""
         try:
-            await handle_row(self.runtime, self.bot, row)
-        except Exception:
+            outcome = await handle_row(self.runtime, self.bot, row)
+        except Exception:  # left claimed: retried after the claim timeout
             log.exception("outbox row %s failed unexpectedly", row.id)
+            return False
+        if outcome.write is not None:
+            await self._save(row, outcome.write)
+        return outcome.through
+
+    async def _save(self, row: Claimed, write: Write) -> None:
+        """Record an outcome, a few quick tries; if the database is still away, keep it for the next pass."""
+        for attempt in range(RECORD_TRIES):
+            try:
+                async with self.runtime.database.session() as session, session.begin():
+                    await write(session)
+                return
+            except Exception as exc:
+                log.warning(
+                    "outbox row %s: outcome not saved yet (try %s): %s", row.id, attempt + 1, type(exc).__name__
+                )
+                await asyncio.sleep(0.1 * (attempt + 1))
+        log.error("outbox.unsaved id=%s: kept in memory until the database is back", row.id)
+        self._unsaved.append(write)
+
+    async def _give_back(self, rows: list[Claimed]) -> None:
+        """Release a chat's later rows unsent, so that they follow the one that has to wait."""
+        if not rows:
+            return
+        try:
+            async with self.runtime.database.session() as session, session.begin():
+                await outbox.release(session, [row.id for row in rows])
+        except Exception as exc:  # left claimed and unsent: taken up again after the claim timeout
+            log.warning("outbox rows %s not released: %s", [row.id for row in rows], type(exc).__name__)

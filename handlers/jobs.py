@@ -13,6 +13,7 @@ from bot.services.requests import close_past_requests, load_request, refresh_rec
 from bot.services.retention import BATCH, Erased, erase_batch
 from handlers import meeting_jobs
 from handlers.context import DISPATCHER_KEY, BotApplication, BotContext
+from handlers.job_guard import database_unavailable, guarded
 from handlers.ladder_views import waits_of
 
 log = logging.getLogger(__name__)
@@ -65,15 +66,21 @@ async def run_due_escalations(runtime: Runtime) -> int:
         due = await due_escalations(session, now=runtime.clock.now())
     started = 0
     for request_id, round_no in due:
-        async with runtime.database.session() as session, session.begin():
-            asked = await escalate(
-                session,
-                now=runtime.clock.now(),
-                zone=runtime.settings.zone,
-                request_id=request_id,
-                waits=waits,
-                expected_round=round_no,
-            )
+        try:
+            async with runtime.database.session() as session, session.begin():
+                asked = await escalate(
+                    session,
+                    now=runtime.clock.now(),
+                    zone=runtime.settings.zone,
+                    request_id=request_id,
+                    waits=waits,
+                    expected_round=round_no,
+                )
+        except Exception as exc:  # one request that cannot climb must not hold back the others' rounds
+            if database_unavailable(exc):
+                raise  # the database is away: the next run takes up every due round again
+            log.exception("requests.escalation_failed id=%s round=%s", request_id, round_no)
+            continue
         if asked is not None:
             started += 1
             log.info("requests.escalated id=%s from_round=%s asked=%s", request_id, round_no, asked)
@@ -112,10 +119,16 @@ def schedule(application: BotApplication, settings: Settings) -> None:
     queue = application.job_queue
     if queue is None:
         raise RuntimeError("the job-queue extra of python-telegram-bot is required")
-    queue.run_repeating(outbox_sweep, interval=settings.outbox_poll_seconds, first=0.5, name="outbox")
-    queue.run_repeating(close_sweep, interval=60, first=5, name="close-requests")
-    queue.run_repeating(escalation_sweep, interval=30, first=2, name="escalation")
+    outbox, close, escalation, retention = (
+        guarded("outbox", outbox_sweep),
+        guarded("close-requests", close_sweep),
+        guarded("escalation", escalation_sweep),
+        guarded("retention", retention_sweep),
+    )
+    queue.run_repeating(outbox, interval=settings.outbox_poll_seconds, first=0.5, name="outbox")
+    queue.run_repeating(close, interval=60, first=5, name="close-requests")
+    queue.run_repeating(escalation, interval=30, first=2, name="escalation")
     # Nothing is urgent about erasing: the first pass waits one interval, like every later one.
     interval = settings.retention_sweep_seconds
-    queue.run_repeating(retention_sweep, interval=interval, first=interval, name="retention")
+    queue.run_repeating(retention, interval=interval, first=interval, name="retention")
     meeting_jobs.schedule(queue, settings)

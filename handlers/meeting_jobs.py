@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.runtime import Runtime
 from bot.services.meeting_sweep import SweepReport, sweep
 from handlers.context import BotContext
+from handlers.job_guard import guarded
 
 log = logging.getLogger(__name__)
 
@@ -37,4 +38,5 @@ async def meeting_sweep(context: BotContext) -> None:
 
 def schedule(queue: JobQueue[BotContext], settings: Settings) -> None:
     """On start (so what fell due while the bot was down goes out at once) and every minute."""
-    queue.run_repeating(meeting_sweep, interval=settings.meeting_sweep_seconds, first=1, name="meetings")
+    sweep_job = guarded("meetings", meeting_sweep)
+    queue.run_repeating(sweep_job, interval=settings.meeting_sweep_seconds, first=1, name="meetings")

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import GroupPost, OutboxMessage, OutboxStatus, RequestRecipient
 
@@ -74,8 +75,29 @@ async def enqueue(
     return row
 
 
+def _held_back() -> Any:
+    """A row waits while an older row to the same chat is being sent or waits for a retry (a 429, a 5xx):
+    people read a chat top to bottom, and an offer withdrawn must not arrive before the offer. An older row
+    merely scheduled later (quiet hours) holds nothing back. The rows that hold a chat back are found once
+    per claim (an uncorrelated subquery), not once per candidate row."""
+    older = aliased(OutboxMessage)
+    first_waiting = (
+        select(older.chat_id.label("chat_id"), func.min(older.id).label("first_id"))
+        .where(
+            or_(
+                older.status.in_((OutboxStatus.SENDING.value, OutboxStatus.IN_FLIGHT.value)),
+                (older.status == OutboxStatus.PENDING.value) & older.last_error.is_not(None),
+            )
+        )
+        .group_by(older.chat_id)
+        .subquery("first_waiting")
+    )
+    return exists().where(first_waiting.c.chat_id == OutboxMessage.chat_id, first_waiting.c.first_id < OutboxMessage.id)
+
+
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 50) -> list[Claimed]:
-    """Claim up to `limit` due rows, oldest first; rows another worker claimed are left alone."""
+    """Claim up to `limit` due rows, oldest first; rows another worker claimed, and rows behind an older one
+    to the same chat that is not through yet, are left alone."""
     stale = now - CLAIM_TIMEOUT
     candidates = list(
         await session.scalars(
@@ -85,7 +107,8 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 50) ->
                     (OutboxMessage.status == OutboxStatus.PENDING.value) & (OutboxMessage.next_attempt_at <= now),
                     (OutboxMessage.status == OutboxStatus.SENDING.value) & (OutboxMessage.claimed_at <= stale),
                     (OutboxMessage.status == OutboxStatus.IN_FLIGHT.value) & (OutboxMessage.claimed_at <= stale),
-                )
+                ),
+                ~_held_back(),
             )
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
@@ -169,6 +192,15 @@ async def mark_failed(session: AsyncSession, row_id: int, *, error: str) -> None
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
         .values(status=OutboxStatus.FAILED.value, last_error=error[:80])
+    )
+
+
+async def release(session: AsyncSession, row_ids: list[int]) -> None:
+    """Give claimed rows back unsent, without counting an attempt: an older row to their chat must go first."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.SENDING.value)
+        .values(status=OutboxStatus.PENDING.value, claimed_at=None, attempts=OutboxMessage.attempts - 1)
     )
 
 
