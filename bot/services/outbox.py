@@ -74,9 +74,12 @@ async def enqueue(
     return row
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 50) -> list[Claimed]:
-    """Claim up to `limit` due rows, oldest first; rows another worker claimed are left alone."""
-    stale = now - CLAIM_TIMEOUT
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int = 50, claim_timeout: timedelta = CLAIM_TIMEOUT
+) -> list[Claimed]:
+    """Claim up to `limit` due rows, oldest first; rows another worker claimed are left alone until they are
+    `claim_timeout` old (OUTBOX_CLAIM_TIMEOUT_SECONDS)."""
+    stale = now - claim_timeout
     candidates = list(
         await session.scalars(
             select(OutboxMessage)
