@@ -32,7 +32,7 @@ from bot.services.requests import (
 from db.models import Daypart, RequestStatus, Urgency
 from handlers.callback_data import Action, decode, pattern
 from handlers.context import BotContext, Turn, open_turn
-from handlers.conversation import TEXT, persistent_conversation, stay
+from handlers.conversation import TEXT, end_with_the_change, persistent_conversation, stay
 from handlers.editing import edit_if_changed, remove_buttons
 from handlers.form_errors import error_text
 from handlers.ladder_views import posted_message, waits_of
@@ -61,6 +61,8 @@ from handlers.request_steps import (
     slots_of,
 )
 from handlers.request_views import NEEDED_LABELS
+
+NAME = "verzoek"  # the persisted conversation's name
 
 # --- step 1: what --------------------------------------------------------------------------------------
 
@@ -318,6 +320,7 @@ async def confirm(update: Update, context: BotContext) -> int:
         except RequestError as exc:
             await query.answer(error_text(t, exc.code), show_alert=True)
             return CONFIRM
+        await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
         await turn.commit()
         await query.answer()
         await remove_buttons(query)
@@ -366,6 +369,7 @@ async def _add_days(update: Update, context: BotContext, turn: Turn) -> int:
     except RequestError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return CONFIRM
+    await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
     await turn.commit()
     await query.answer()
     await remove_buttons(query)
@@ -396,7 +400,7 @@ def build() -> list[BaseHandler[Update, BotContext, Any]]:
     """The conversation, persisted under the name `verzoek`."""
     step = pattern(Action.REQUEST_STEP)
     conversation = persistent_conversation(
-        name="verzoek",
+        name=NAME,
         entry_points=[
             CommandHandler(["verzoek", "request"], start, filters=filters.ChatType.PRIVATE),
             CallbackQueryHandler(start_adding_days, pattern=pattern(Action.ADD_DAYS)),
