@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.persistence import DatabasePersistence
-from db.models import Role, ShortageRequest
+from bot.persistence import USER_DATA, DatabasePersistence
+from db.models import ConversationState, Role, ShortageRequest
+from db.session import Database
+from handlers.request_steps import DRAFT
 from tests.harness import running_bot
 from tests.support import FakeClock
 from tests.tgserver.server import SimUser, TelegramServer
@@ -59,3 +61,36 @@ async def test_send_again_after_a_crash_before_the_state_was_saved_posts_once(
         # The form is over: /verzoek starts a fresh one.
         await manager.send("/verzoek")
         assert "Wat heb je nodig" in manager.last().text or "(1/5)" in manager.last().text
+
+
+async def test_a_draft_a_step_behind_its_form_asks_that_step_again(
+    tg_server: TelegramServer, database_url: str, clock: FakeClock
+) -> None:
+    """PTB saves the conversation's step and user_data in two writes; a kill between them (seen in the soak
+    test) left the form at the note with a draft without urgency, and every note typed then failed."""
+    async with running_bot(tg_server, database_url, clock) as first:
+        manager = tg_server.user(first_name="Mia")
+        await first.join(manager, "caberg", Role.PRAKTIJKMANAGER)
+        await manager.send("/verzoek")
+        await manager.press(manager.last(), "doktersassistent")
+        await manager.press(manager.last(), re.compile("^Morgen"))
+        await manager.press(manager.last(), "Verder ›")
+        await manager.press(manager.last(), "Ochtend")
+        await manager.press(manager.last(), "Normaal")
+    database = Database(database_url)  # after the stop, which saves user_data once more
+    try:
+        async with database.session() as session, session.begin():
+            row = await session.get(ConversationState, (USER_DATA, str(manager.id)))
+            assert row is not None
+            draft = dict(row.data[DRAFT])
+            del draft["urgency"]  # the user_data write that the kill prevented
+            row.data = {**row.data, DRAFT: draft}
+    finally:
+        await database.dispose()
+    async with running_bot(tg_server, database_url, clock):
+        await manager.send("Graag iemand die de balie kent")
+        assert "Sorry" not in manager.last().text
+        await manager.press(manager.last(), "Normaal")
+        assert "Graag iemand die de balie kent" in manager.last().text, "the preview, with the note"
+        await manager.press(manager.last(), "✅ Versturen")
+        assert re.search(r"Hulpvraag #\d+", manager.last().text)
