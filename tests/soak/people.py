@@ -144,16 +144,16 @@ class Person:
         messages = self.user.messages()
         return messages[-1].message_id if messages else 0
 
-    def prompt(self, prefix: str, after: int = 0) -> ChatMessage | None:
-        """The newest bot message after `after` with a button starting with prefix."""
+    def prompt(self, prefix: str | None, after: int = 0) -> ChatMessage | None:
+        """The newest bot message after `after` with a button starting with prefix (any message for None)."""
         for message in reversed(self.user.messages()):
             if message.message_id <= after:
                 return None
-            if buttons(message, prefix):
+            if prefix is None or buttons(message, prefix):
                 return message
         return None
 
-    async def send(self, text: str, expect: str) -> ChatMessage | None:
+    async def send(self, text: str, expect: str | None) -> ChatMessage | None:
         """Send text and wait for the prompt it should bring; None when it was lost or never came."""
         self.shared.record.actions += 1
         after = self.newest_id()
@@ -298,16 +298,44 @@ class Manager(Person):
                 intent.confirmed_id = int(found.group(1))
                 break
 
+    async def step(self, message: ChatMessage, data: str, expect: str) -> ChatMessage | None:
+        """One press of the form and the prompt it brings. A press lost with a killed process, or one answered
+        by a process killed before its prompt went out, is pressed again (PTB had not saved a new state).
+        None when the form answers that it is elsewhere ('This button belongs to another step')."""
+        for attempt in range(PRESS_TRIES):
+            if attempt:
+                self.shared.record.retries += 1
+            after = self.newest_id()
+            status, press = await self.press(message, data)
+            if status == "stuck":
+                return None
+            if status == "lost":
+                continue
+            if press is None or press.text:
+                return None
+            found = await self.next_prompt(expect, after)
+            if found is not None:
+                return found
+        return None
+
+    async def say(self, text: str, expect: str) -> ChatMessage | None:
+        """Type text in the form until its prompt comes (a lost message is typed again)."""
+        for attempt in range(PRESS_TRIES):
+            if attempt:
+                self.shared.record.retries += 1
+            found = await self.send(text, expect)
+            if found is not None:
+                return found
+            if self.shared.record.stuck:
+                return None
+        return None
+
     async def _fill_form(self, intent: Intent) -> ChatMessage | None:
-        """The steps before the preview; None as soon as one is lost."""
-        roles = await self.send("/request", "v1:rq:role:")
+        """The steps before the preview; None when the form has to start again."""
+        roles = await self.say("/request", "v1:rq:role:")
         if roles is None:
             return None
-        after = self.newest_id()
-        status, press = await self.press(roles, "v1:rq:role:doktersassistent")
-        if status != "done" or press is None or press.alert or press.text:
-            return None
-        days = await self.next_prompt("v1:rq:day:", after)
+        days = await self.step(roles, "v1:rq:role:doktersassistent", "v1:rq:day:")
         if days is None:
             return None
         choices = buttons(days, "v1:rq:day:")
@@ -318,40 +346,30 @@ class Manager(Person):
         picked = self.rng.sample(
             wanted, k=min(len(wanted), 1 if intent.urgency == "spoed" else self.rng.choice([1, 2]))
         )
-        for day in picked:
-            status, press = await self.press(days, day)
-            if status != "done" or press is None or press.alert:
+        for day in picked:  # a toggle: pressed again only when it was lost, never when answered
+            press = await self.press_until_answered(days, day)
+            if press is None or press.alert:
                 return None
-        after = self.newest_id()
-        status, press = await self.press(days, "v1:rq:days_done")
-        if status != "done" or press is None or press.alert:
-            return None
-        for _day in picked:
-            parts = await self.next_prompt("v1:rq:dp:", after)
-            if parts is None:
+        prompt = await self.step(days, "v1:rq:days_done", "v1:rq:dp:")
+        for index in range(len(picked)):
+            if prompt is None:
                 return None
-            after = self.newest_id()
-            status, press = await self.press(parts, self.rng.choice(buttons(parts, "v1:rq:dp:")))
-            if status != "done" or press is None or press.text:
-                return None
-        urgency = await self.next_prompt("v1:rq:urg:", after)
-        if urgency is None:
+            expect = "v1:rq:dp:" if index + 1 < len(picked) else "v1:rq:urg:"
+            prompt = await self.step(prompt, self.rng.choice(buttons(prompt, "v1:rq:dp:")), expect)
+        if prompt is None:
             return None
-        after = self.newest_id()
-        status, press = await self.press(urgency, f"v1:rq:urg:{intent.urgency}")
-        if status != "done" or press is None or press.text:
+        note = await self.step(prompt, f"v1:rq:urg:{intent.urgency}", "v1:rq:nonote")
+        if note is None:
             return None
-        if await self.next_prompt("v1:rq:nonote", after) is None:
-            return None
-        return await self.send(intent.token, "v1:rq:send")
+        return await self.say(intent.token, "v1:rq:send")
 
     async def cancel_one(self) -> bool:
         """/myrequests, Cancel on one request, a reason."""
         listing_after = self.newest_id()
-        listing = await self.send("/myrequests", "v1:cr:")
-        if listing is None:
-            return True
+        await self.send("/myrequests", None)
         lists = [m for m in self.user.messages() if m.message_id > listing_after and buttons(m, "v1:cr:")]
+        if not lists:
+            return True  # nothing open to cancel (or the list was cut off by a kill)
         message = self.rng.choice(lists)
         data = buttons(message, "v1:cr:")[0]
         press = await self.press_until_answered(message, data)

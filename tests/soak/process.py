@@ -46,6 +46,11 @@ class BotProcess:
     _reader: asyncio.Task[None] | None = None
 
     @property
+    def running(self) -> bool:
+        """A process has been started and not yet killed or stopped."""
+        return self._process is not None
+
+    @property
     def up(self) -> bool:
         """A process is running and has finished starting."""
         return self._process is not None and self.ready_at is not None
@@ -124,6 +129,7 @@ class BotProcess:
         if self._reader is not None:
             await self._reader
         self._process = None
+        self.ready_at = None
         return process.returncode or 0
 
     def lost(self, update_id: int) -> bool:

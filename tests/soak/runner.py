@@ -65,7 +65,7 @@ class Options:
     duration: float = 0.0
     database_url: str = ""
     report: str = ""
-    max_uptime: float = 3.0
+    max_uptime: float = 4.0
     think: float = 1.0
     workdir: str = ""
 
@@ -85,7 +85,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     top.add_argument("--duration", type=float, default=0.0, help="keep people acting at least this many seconds")
     top.add_argument("--database-url", default="", help="DATABASE_URL to use (default: a new SQLite file)")
     top.add_argument("--report", default="", help="write the figures and problems as JSON to this file")
-    top.add_argument("--max-uptime", type=float, default=3.0, help="longest run between two kills, seconds")
+    top.add_argument("--max-uptime", type=float, default=4.0, help="longest run between two kills, seconds")
     top.add_argument("--think", type=float, default=1.0, help="scale of the pauses between a person's actions")
     top.add_argument("--workdir", default="", help="where the database and the bot's log go (default: a temp dir)")
     args = top.parse_args(argv)
@@ -137,6 +137,8 @@ class Soak:
         self.kill_modes: dict[str, int] = {}
         self.first_reminder = datetime.now(UTC)
         self.people: list[Person] = []
+        self.stop_problems: list[str] = []
+        self.phases: dict[str, float] = {}
         self.bot: BotProcess
 
     def environment(self) -> dict[str, str]:
@@ -290,7 +292,7 @@ class Soak:
         """Let the running bot finish, stop it the ordinary way; again while a last sweep left work behind."""
         loop = asyncio.get_running_loop()
         for _ in range(5):
-            if self.bot.ready_at is None and not self.bot.up:
+            if not self.bot.running:
                 await self.bot.start()
             await self.bot.wait_ready()
             deadline = loop.time() + DRAIN_TIMEOUT
@@ -304,7 +306,9 @@ class Soak:
                     break
                 await asyncio.sleep(0.3)
             stopped_at = datetime.now(UTC)
-            await self.bot.stop()
+            code = await self.bot.stop()
+            if code != 0:
+                self.stop_problems.append(f"the ordinary stop (SIGTERM) ended with exit status {code}")
             if not await self.undrained():
                 return stopped_at
         return stopped_at
@@ -315,9 +319,14 @@ class Soak:
         await self.server.start()
         try:
             await self.setup()
+            self.phases["set-up"] = time.monotonic() - started
             await self.act()
+            self.phases["people and kills"] = time.monotonic() - started - self.phases["set-up"]
             stopped_at = await self.drain()
+            self.phases["drain"] = time.monotonic() - started - sum(self.phases.values())
             findings = await check(self.server, self.bot, self.record, self.database_url, stopped_at)
+            for problem in self.stop_problems:
+                findings.problem(problem)
         finally:
             await self.bot.stop() if hasattr(self, "bot") else None
             await self.server.stop()
@@ -337,6 +346,7 @@ class Soak:
             "widened by hand": record.widens,
             **findings.figures,
             "wall time (s)": round(wall, 1),
+            "of which (s)": {name: round(seconds, 1) for name, seconds in self.phases.items()},
         }
         return {"figures": figures, "problems": findings.problems, "log": str(self.bot.log_path)}
 
