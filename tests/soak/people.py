@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +24,6 @@ STEP_TIMEOUT = 45.0  # seconds without an answer or a loss: the bot is stuck, wh
 FLOW_TRIES = 20
 PRESS_TRIES = 8
 OFFER_OK = ("Thank you! Your offer is sent", "You have already offered")
-POSTED = re.compile(r"Request #(\d+) is (?:sent|saved)")
 
 
 @dataclass
@@ -38,7 +36,6 @@ class Intent:
     send_pressed: bool = False
     send_answered: bool = False
     send_answer: str | None = None
-    confirmed_id: int | None = None
     tries: int = 0
 
 
@@ -270,7 +267,8 @@ class Manager(Person):
         return await self.rsvp()
 
     async def post(self, intent: Intent) -> None:
-        """/request through every step; a step lost to a kill starts the form again, Send is pressed again.
+        """/request through every step; a step lost to a kill is done again, and the form starts again only when
+        it answers that it is elsewhere.
 
         Send answered without a text means the request was committed (the handler commits, then answers);
         'This button belongs to another step' means the form is elsewhere (a step was lost), so it starts again.
@@ -292,11 +290,6 @@ class Manager(Person):
                 intent.send_answered = True
             elif press.alert:
                 return  # refused for good (say, spoed for a day that has passed): nothing was posted
-        for message in reversed(self.user.messages()):
-            found = POSTED.search(message.text)
-            if found and intent.send_answered:
-                intent.confirmed_id = int(found.group(1))
-                break
 
     async def step(self, message: ChatMessage, data: str, expect: str) -> ChatMessage | None:
         """One press of the form and the prompt it brings. A press lost with a killed process, or one answered
