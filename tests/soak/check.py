@@ -114,7 +114,7 @@ def _offers(
     for (request_id, member_id), count in live.items():
         if count > 1:
             found.problem(f"member {member_id} has {count} offers on request #{request_id}")
-    pressed = {(p.user_id, int(p.data.split(":")[2])) for p in record.offers if p.data.startswith("v1:oa:")}
+    pressed = record.offer_attempts
     have = {(members.get(o.member_id or 0), o.request_id) for o in offers}
     for press in record.offers:
         key = (press.user_id, int(press.data.split(":")[2]))
@@ -184,6 +184,19 @@ def _outbox(found: Findings, server: TelegramServer, bot: BotProcess, rows: list
             )
         claimed[row.chat_id][row.telegram_message_id] = row
     unknown_by_chat = Counter(row.chat_id for row in rows if row.status == OutboxStatus.UNKNOWN.value)
+    # An at-most-once reminder is never sent again, so a reminder message no row recorded is one left `unknown`
+    # that reached Telegram after all; more of them in a chat than unknown rows would be a reminder sent twice.
+    arrived = 0
+    for chat_id, unknown in unknown_by_chat.items():
+        recorded_ids = {r.telegram_message_id for r in rows if r.chat_id == chat_id}
+        stray = sum(
+            1
+            for m in server.world.chats[chat_id].messages
+            if m.from_bot and m.text.startswith("⏰") and m.message_id not in recorded_ids
+        )
+        if stray > unknown:
+            found.problem(f"chat {chat_id}: {stray} reminder messages no row recorded, {unknown} rows unknown")
+        arrived += min(stray, unknown)
     explained = 0
     for chat_id, by_id in claimed.items():
         messages = [m for m in server.world.chats[chat_id].messages if m.from_bot]
@@ -207,6 +220,7 @@ def _outbox(found: Findings, server: TelegramServer, bot: BotProcess, rows: list
     found.figures["rows a killed process had claimed, sent again (outbox.resend_unknown_fate)"] = sum(resent.values())
     found.figures["of these, cut off between Telegram's answer and the commit: duplicates"] = explained
     found.figures["at-most-once sends cut off (not sent again)"] = status[OutboxStatus.UNKNOWN.value]
+    found.figures["of these, reached the person anyway"] = arrived
     found.figures["log: unknown_fate_not_resent"] = len(set(bot.log_ids(NOT_RESENT)))
 
 

@@ -55,6 +55,7 @@ class Record:
 
     intents: list[Intent] = field(default_factory=list)
     offers: list[Press] = field(default_factory=list)  # v1:oa / v1:oc presses on request copies
+    offer_attempts: set[tuple[int, int]] = field(default_factory=set)  # (user id, request id), answered or not
     decisions: list[Press] = field(default_factory=list)  # v1:ac / v1:ad presses on offers
     rsvps: list[Press] = field(default_factory=list)
     cancels: list[Press] = field(default_factory=list)
@@ -213,6 +214,8 @@ class Helper(Person):
             message = self.rng.choice(copies)
             request_id = int(buttons(message, "v1:oa:")[0].split(":")[2])
             data = buttons(message, "v1:oa:")[0] if self.rng.random() < 0.75 else f"v1:oc:{request_id}"
+            if data.startswith("v1:oa:"):  # a press lost without an answer may still have been committed
+                self.shared.record.offer_attempts.add((self.user.id, request_id))
             press = await self.press_until_answered(message, data)
             self.answered_requests.add(request_id)
             if press is not None:
