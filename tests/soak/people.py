@@ -315,16 +315,37 @@ class Manager(Person):
         return None
 
     async def say(self, text: str, expect: str) -> ChatMessage | None:
-        """Type text in the form until its prompt comes (a lost message is typed again)."""
+        """Type text in the form until its prompt comes (a lost message is typed again). Another answer (the
+        form was at another step: 'please use the buttons') means starting the form again."""
+        world = self.shared.server.world
         for attempt in range(PRESS_TRIES):
             if attempt:
                 self.shared.record.retries += 1
-            found = await self.send(text, expect)
-            if found is not None:
-                return found
-            if self.shared.record.stuck:
+            self.shared.record.actions += 1
+            after = self.newest_id()
+            update_id = await self.user.send(text, wait=False)
+            status = await self._settle(update_id, self._answered_text(update_id, after), text)
+            if status == "stuck":
                 return None
+            if status == "lost":
+                continue
+            # Something came; outbox messages arrive here too, so give the prompt a moment to follow.
+            await world.wait_until(self._prompted(expect, after), 3.0)
+            return self.prompt(expect, after)
         return None
+
+    def _answered_text(self, update_id: int, after: int) -> Callable[[], bool]:
+        """The bot has fetched the update and written something since."""
+        world = self.shared.server.world
+
+        def answered() -> bool:
+            fetched = world.delivered_up_to >= update_id and all(u["update_id"] != update_id for u in world.updates)
+            return fetched and self.prompt(None, after) is not None
+
+        return answered
+
+    def _prompted(self, expect: str, after: int) -> Callable[[], bool]:
+        return lambda: self.prompt(expect, after) is not None
 
     async def _fill_form(self, intent: Intent) -> ChatMessage | None:
         """The steps before the preview; None when the form has to start again."""
