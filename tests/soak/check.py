@@ -254,7 +254,6 @@ def _refusals(found: Findings, server: TelegramServer) -> None:
     refusals = server.take_refusals()
     benign = [r for r in refusals if any(b in r.description for b in BENIGN_REFUSALS)]
     found.figures["server refusals after a kill (edit or answer repeated)"] = len(benign)
-    found.figures["refusals"] = [str(r)[:160] for r in refusals][:10]
     for refusal in refusals:
         if refusal not in benign:
             found.problem(f"the test server refused {refusal.method}: {refusal.description}")
