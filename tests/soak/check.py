@@ -141,6 +141,9 @@ def _offers(
         if accepted and status_of.get(offer_id) not in (OfferStatus.ACCEPTED.value, OfferStatus.CANCELLED.value):
                 found.problem(f"offer #{offer_id}: accepted ('Done.') but stored as {status_of.get(offer_id)}")
     found.figures["offers"] = len(offers)
+    found.figures["answers to Accept"] = dict(
+        Counter((p.text or "")[:50] for p in record.decisions if p.data.startswith("v1:ac:"))
+    )
     found.figures["offers accepted"] = sum(o.status == OfferStatus.ACCEPTED.value for o in offers)
     found.figures["offers declined"] = sum(o.status == OfferStatus.DECLINED.value for o in offers)
     found.figures["requests filled"] = sum(r.status == "filled" for r in requests)

@@ -265,7 +265,7 @@ class Manager(Person):
             if await self.press_until_answered(message, buttons(message, "v1:wn:")[0]) is not None:
                 self.shared.record.widens += 1
             return True
-        if self.posted and roll < 0.96:
+        if self.posted and 0.93 <= roll < 0.96:  # now and then, not whenever there is nothing else to do
             return await self.cancel_one()
         return await self.rsvp()
 
