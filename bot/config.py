@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     invite_expires_days: int = Field(default=14, ge=1, le=365)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
+    # How long a row may stay claimed before another pass takes it over (a worker died mid-send).
+    outbox_claim_timeout_seconds: float = Field(default=120.0, gt=0)
     escalation_minutes_spoed: float = Field(default=15.0, gt=0)
     escalation_minutes_normaal: float = Field(default=240.0, gt=0)
     digest_time: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")

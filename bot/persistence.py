@@ -191,3 +191,26 @@ async def persist_after_update(update: object, context: CallbackContext[Any, Any
             user_ids=update.effective_user.id if update.effective_user else None,
         )
     await application.update_persistence()
+
+
+async def end_conversation_with(
+    session: AsyncSession, *, name: str, key: ConversationKey, user_id: int, user_data: dict[Any, Any]
+) -> None:
+    """In the caller's transaction: the conversation `name` has ended for `key`, and the user's data is now
+    `user_data`. A step that commits a change (a request posted) writes its end together with the change:
+    PTB persists the new state only after the handler returns, and a crash in between would bring the
+    finished form back, so that pressing its button again would post it twice."""
+    namespace = DatabasePersistence._conversation_namespace(name)
+    encoded_key = json.dumps(list(key), separators=(",", ":"))
+    await session.execute(
+        delete(ConversationState).where(ConversationState.namespace == namespace, ConversationState.key == encoded_key)
+    )
+    copy = _json_copy(user_data, f"{USER_DATA}[{user_id}]")
+    if copy:
+        await DatabasePersistence._upsert(session, session.get_bind().dialect.name, USER_DATA, str(user_id), copy)
+    else:
+        await session.execute(
+            delete(ConversationState).where(
+                ConversationState.namespace == USER_DATA, ConversationState.key == str(user_id)
+            )
+        )

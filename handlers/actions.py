@@ -32,7 +32,7 @@ from db.models import Role
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.context import BotContext, Turn, open_turn
 from handlers.conversation import TEXT as TYPED
-from handlers.conversation import persistent_conversation, stay
+from handlers.conversation import end_with_the_change, persistent_conversation, stay
 from handlers.editing import remove_buttons
 from handlers.meeting_views import action_text
 from handlers.request_steps import reply
@@ -40,6 +40,7 @@ from handlers.request_steps import reply
 TEXT, PRACTICE, PERSON, DUE = range(4)
 END = ConversationHandler.END
 DRAFT = "action_draft"
+NAME = "actiepunt"  # the persisted conversation's name
 MAX_TEXT = 3800
 ERRORS: dict[str, str] = {
     "missing_text": N_("Please type what has to be done."),
@@ -182,6 +183,7 @@ async def type_due(update: Update, context: BotContext) -> int:
         except (ActionError, DateInputError) as exc:
             await reply(update, error_text(t, exc.code))
             return DUE
+        await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
         await turn.commit()
         # Loaded with its owner: a lazy load of the owner would be I/O outside the async session.
         point = await load_action(turn.session, point.id) or point
@@ -262,7 +264,7 @@ def build() -> list[BaseHandler[Update, BotContext, Any]]:
     """The action-point conversation (persisted as `actiepunt`), the list and the done button."""
     step = pattern(Action.ACTION_STEP)
     conversation = persistent_conversation(
-        name="actiepunt",
+        name=NAME,
         entry_points=[CallbackQueryHandler(start, pattern=pattern(Action.ACTION_ADD))],
         states={
             TEXT: [MessageHandler(TYPED, type_text)],

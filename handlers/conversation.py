@@ -10,7 +10,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from handlers.context import BotContext, open_turn
+from bot.persistence import end_conversation_with
+from handlers.context import BotContext, Turn, open_turn
 
 # Only new messages: an edit of an earlier message must not count as the answer to the current step.
 TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
@@ -50,3 +51,13 @@ def persistent_conversation(
             persistent=True,
             allow_reentry=True,
         )
+
+
+async def end_with_the_change(update: Update, context: BotContext, turn: Turn, *, name: str, draft_key: str) -> None:
+    """Write the conversation's end (and the user's data without its draft) in the transaction of the change
+    its last step makes. PTB saves the new state only after the handler returns: were the bot killed in
+    between, the finished form would come back and its last button, pressed again, would do it twice."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    rest = {key: value for key, value in (context.user_data or {}).items() if key != draft_key}
+    await end_conversation_with(turn.session, name=name, key=(chat.id, user.id), user_id=user.id, user_data=rest)

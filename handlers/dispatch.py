@@ -323,7 +323,12 @@ class Dispatcher:
                 while True:
                     await self._save_unsaved()  # raises while the database is away: claim nothing then
                     async with self.runtime.database.session() as session, session.begin():
-                        claimed = await outbox.claim_due(session, now=self.runtime.clock.now(), limit=PARALLEL_SENDS)
+                        claimed = await outbox.claim_due(
+                            session,
+                            now=self.runtime.clock.now(),
+                            limit=PARALLEL_SENDS,
+                            claim_timeout=timedelta(seconds=self.runtime.settings.outbox_claim_timeout_seconds),
+                        )
                     if not claimed:
                         break
                     # One chat's messages in order (people read them top to bottom), chats in parallel.

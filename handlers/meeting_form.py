@@ -41,7 +41,7 @@ from bot.services.network import active_wijken
 from db.models import Region, Wijk
 from handlers.callback_data import Action, decode, pattern
 from handlers.context import BotContext, Turn, open_turn
-from handlers.conversation import TEXT, persistent_conversation, stay
+from handlers.conversation import TEXT, end_with_the_change, persistent_conversation, stay
 from handlers.editing import remove_buttons
 from handlers.meeting_steps import (
     AGENDA,
@@ -79,6 +79,8 @@ from handlers.meeting_steps import (
     wijk_markup,
 )
 from handlers.request_steps import reply
+
+NAME = "bijeenkomst"  # the persisted conversation's name
 
 
 async def _wijken(turn: Turn) -> list[Wijk]:
@@ -294,6 +296,7 @@ async def _send(update: Update, context: BotContext, turn: Turn) -> int:
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return CONFIRM
+    await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
     await turn.commit()
     await query.answer()
     await remove_buttons(query)
@@ -340,6 +343,7 @@ async def _move(update: Update, context: BotContext, turn: Turn) -> int:
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return await _stop(update, context, t, quiet=True)
+    await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
     await turn.commit()
     await query.answer()
     await remove_buttons(query)
@@ -366,7 +370,7 @@ def build() -> list[BaseHandler[Update, BotContext, Any]]:
     """The conversation, persisted under the name `bijeenkomst`."""
     buttons: BaseHandler[Update, BotContext, Any] = CallbackQueryHandler(press, pattern=pattern(Action.MEETING_STEP))
     conversation = persistent_conversation(
-        name="bijeenkomst",
+        name=NAME,
         entry_points=[
             CommandHandler(["bijeenkomst", "meeting"], start, filters=filters.ChatType.PRIVATE),
             CallbackQueryHandler(start_move, pattern=pattern(Action.MEETING_MOVE)),

@@ -31,7 +31,7 @@ from bot.services.requests import (
 from db.models import Daypart, RequestStatus, Urgency
 from handlers.callback_data import Action, decode, pattern
 from handlers.context import BotContext, Turn, open_turn
-from handlers.conversation import TEXT, persistent_conversation, stay
+from handlers.conversation import TEXT, end_with_the_change, persistent_conversation, stay
 from handlers.editing import edit_if_changed, remove_buttons
 from handlers.form_errors import error_text
 from handlers.ladder_views import posted_message, waits_of
@@ -60,6 +60,8 @@ from handlers.request_steps import (
     slots_of,
 )
 from handlers.request_views import NEEDED_LABELS
+
+NAME = "verzoek"  # the persisted conversation's name
 
 # --- step 1: what --------------------------------------------------------------------------------------
 
@@ -317,6 +319,7 @@ async def confirm(update: Update, context: BotContext) -> int:
         except RequestError as exc:
             await query.answer(error_text(t, exc.code), show_alert=True)
             return CONFIRM
+        await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
         await turn.commit()
         await query.answer()
         await remove_buttons(query)
@@ -365,6 +368,7 @@ async def _add_days(update: Update, context: BotContext, turn: Turn) -> int:
     except RequestError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return CONFIRM
+    await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
     await turn.commit()
     await query.answer()
     await remove_buttons(query)
@@ -395,7 +399,7 @@ def build() -> list[BaseHandler[Update, BotContext, Any]]:
     """The conversation, persisted under the name `verzoek`."""
     step = pattern(Action.REQUEST_STEP)
     conversation = persistent_conversation(
-        name="verzoek",
+        name=NAME,
         entry_points=[
             CommandHandler(["verzoek", "request"], start, filters=filters.ChatType.PRIVATE),
             CallbackQueryHandler(start_adding_days, pattern=pattern(Action.ADD_DAYS)),

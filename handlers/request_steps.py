@@ -31,7 +31,11 @@ QUICK_WORKING_DAYS = 3
 def draft(context: BotContext) -> dict[str, Any]:
     """The draft in user_data (plain JSON, so it can be persisted)."""
     assert context.user_data is not None
-    return cast(dict[str, Any], context.user_data.setdefault(DRAFT, {"days": [], "slots": []}))
+    d = cast(dict[str, Any], context.user_data.setdefault(DRAFT, {}))
+    # PTB saves the step and user_data in two writes: after a crash between them the draft can lag a step.
+    d.setdefault("days", [])
+    d.setdefault("slots", [])
+    return d
 
 
 def parse_step(data: str | None) -> tuple[str, str, str]:
@@ -208,8 +212,15 @@ def preview_text(t: Translator, d: dict[str, Any]) -> str:
 
 
 async def show_preview(update: Update, context: BotContext, t: Translator) -> int:
-    """The preview, with send, change and cancel."""
+    """The preview, with send, change and cancel; or the step the draft still lacks. PTB saves the step and the
+    draft in two writes, so a crash between them can leave the form a step ahead of its draft."""
     d = draft(context)
+    if not d.get("role"):
+        return await ask_role(update, t)
+    if not d["slots"]:
+        return await ask_days(update, context, t, context.runtime.clock.now().astimezone(t.zone).date())
+    if not d.get("urgency"):
+        return await ask_urgency(update, t)
     markup = InlineKeyboardMarkup(
         [
             [step_button(t.gettext("✅ Send"), "send")],

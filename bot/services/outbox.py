@@ -95,10 +95,13 @@ def _held_back() -> Any:
     return exists().where(first_waiting.c.chat_id == OutboxMessage.chat_id, first_waiting.c.first_id < OutboxMessage.id)
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 50) -> list[Claimed]:
-    """Claim up to `limit` due rows, oldest first; rows another worker claimed, and rows behind an older one
-    to the same chat that is not through yet, are left alone."""
-    stale = now - CLAIM_TIMEOUT
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int = 50, claim_timeout: timedelta = CLAIM_TIMEOUT
+) -> list[Claimed]:
+    """Claim up to `limit` due rows, oldest first; rows another worker claimed are left alone until they are
+    `claim_timeout` old (OUTBOX_CLAIM_TIMEOUT_SECONDS), and rows behind an older one to the same chat that is
+    not through yet wait."""
+    stale = now - claim_timeout
     candidates = list(
         await session.scalars(
             select(OutboxMessage)

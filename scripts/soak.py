@@ -1,0 +1,15 @@
+"""Soak test: the real bot process, SIGKILLed at random moments while simulated people use it; see README."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.soak.runner import main  # noqa: E402  (needs the repository root on the path)
+
+if __name__ == "__main__":
+    sys.exit(main())

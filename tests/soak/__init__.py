@@ -1,0 +1,1 @@
+"""The soak test: the real bot process, killed with SIGKILL again and again while simulated people use it."""
