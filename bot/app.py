@@ -6,13 +6,14 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot import log_privacy
 from bot.clock import Clock, SystemClock
 from bot.config import SUPPORTED_LANGUAGES, Settings
 from bot.i18n import Translator
 from bot.persistence import DatabasePersistence, persist_after_update
+from bot.rate_limiter import WijkhulpRateLimiter
 from bot.runtime import Runtime
 from db.session import Database
 from handlers import (
@@ -30,6 +31,7 @@ from handlers import (
     my_requests,
     offers,
     onboarding,
+    once,
     privacy,
     profile,
     request_form,
@@ -83,7 +85,8 @@ def build_application(
         .base_file_url(settings.telegram_api_base_file_url)
         .context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(lambda: runtime.database))
-        .rate_limiter(AIORateLimiter())
+        .rate_limiter(WijkhulpRateLimiter())
+        .update_queue(once.HandledFirstQueue())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -92,6 +95,8 @@ def build_application(
 
     # Before anything else: a flooding person's excess updates are dropped here, cheaply.
     application.add_handler(flood.build(), group=flood.FLOOD_GROUP)
+    # Then an update handled before a crash, and delivered again, goes no further.
+    application.add_handler(once.build_skip(), group=once.SKIP_GROUP)
     # One module per feature, then the catch-alls for whatever is left.
     # The conversations come first so that their /annuleer fallback wins while one is running.
     application.add_handlers(request_form.build())
@@ -111,6 +116,7 @@ def build_application(
     application.add_handlers(meetings.build())
     application.add_handlers(general.build_fallbacks())
     application.add_handler(TypeHandler(Update, persist_after_update), group=PERSIST_GROUP)
+    application.add_handler(once.build_mark(), group=once.MARK_GROUP)
     application.add_error_handler(on_error)
     return application
 

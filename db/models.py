@@ -257,6 +257,17 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class HandledUpdate(Base):
+    """A Telegram update the bot has handled. Telegram delivers an update again until a later getUpdates
+    confirms it, so after a crash the same update can arrive twice: this row makes the second one a no-op.
+    Written in the handler's own transaction when it commits, else right after the update was handled."""
+
+    __tablename__ = "handled_update"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
 class ConversationState(Base):
     """python-telegram-bot's persisted state (conversations, user and chat data) as JSON, so a restart
     in the middle of a guided conversation loses nothing."""

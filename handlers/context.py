@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n import Translator, guess_language
 from bot.runtime import Runtime
+from bot.services.handled_updates import mark_handled
 from bot.services.members import find_member, refresh_display_name
 from db.models import Member
 
@@ -49,6 +50,7 @@ class Turn:
     t: Translator
     runtime: Runtime
     kick_outbox: Callable[[], None] = lambda: None
+    update_id: int | None = None  # recorded as handled with the first commit (see services/handled_updates)
 
     @property
     def now(self) -> datetime:
@@ -57,7 +59,11 @@ class Turn:
 
     async def commit(self) -> None:
         """Make the change durable before talking to Telegram: a reply that fails must not undo a saved
-        request, and SQLite's write lock should not be held during network calls. Outbox rows go out now."""
+        request, and SQLite's write lock should not be held during network calls. Outbox rows go out now.
+        The update is recorded as handled in the same transaction, so a redelivery after a crash is a no-op."""
+        if self.update_id is not None:
+            await mark_handled(self.session, update_id=self.update_id, now=self.now)
+            self.update_id = None
         await self.session.commit()
         if self.session.info.pop("outbox_written", False):
             self.kick_outbox()
@@ -80,7 +86,8 @@ async def open_turn(update: Update, context: BotContext) -> AsyncIterator[Turn]:
         if member is not None and user is not None:
             await refresh_display_name(member, user.full_name)
         language = user.language_code if user else None
-        turn = Turn(session, member, translator_for(runtime, member, language), runtime, context.kick_outbox)
+        t = translator_for(runtime, member, language)
+        turn = Turn(session, member, t, runtime, context.kick_outbox, update.update_id)
         try:
             yield turn
         except BaseException:

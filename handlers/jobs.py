@@ -8,6 +8,7 @@ from datetime import time
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.services.coordination import send_digests
+from bot.services.handled_updates import forget_old as forget_old_updates
 from bot.services.ladder import due_escalations, escalate
 from bot.services.requests import close_past_requests, load_request, refresh_recipients
 from bot.services.retention import BATCH, Erased, erase_batch
@@ -106,6 +107,8 @@ async def run_retention(runtime: Runtime, *, batch: int = BATCH) -> Erased:
             break
     if total.total:
         log.info("retention.erased notes=%s agendas=%s actions=%s", total.notes, total.agendas, total.actions)
+    async with runtime.database.session() as session, session.begin():
+        await forget_old_updates(session, now=runtime.clock.now())
     return total
 
 

@@ -87,6 +87,7 @@ class BotInfo:
             raise ApiError(409, "Conflict: terminated by other getUpdates request; "
                            "make sure that only one bot instance is running")  # fmt: skip
         batch = self._deliverable()[:limit]
+        world.redelivered.difference_update(u["update_id"] for u in batch)
         if batch:
             world.delivered_up_to = max(world.delivered_up_to, batch[-1]["update_id"])
             world.changed()
@@ -96,7 +97,7 @@ class BotInfo:
         """Forget updates below a positive offset, or all but the last -offset ones."""
         updates = self.world.updates
         if offset > 0:
-            updates[:] = [u for u in updates if u["update_id"] >= offset]
+            updates[:] = [u for u in updates if u["update_id"] >= offset or u["update_id"] in self.world.redelivered]
         elif offset < 0:
             updates[:] = updates[offset:]
 

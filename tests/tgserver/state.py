@@ -219,6 +219,8 @@ class World:
         self.users: dict[int, UserRecord] = {}
         self.chats: dict[int, ChatRecord] = {}
         self.updates: list[JSON] = []  # unconfirmed updates, oldest first
+        self.history: dict[int, JSON] = {}  # every update ever pushed, for redelivery
+        self.redelivered: set[int] = set()  # handed out again and not yet fetched
         self.next_update_id = 1000
         self.delivered_up_to = 0  # highest update_id returned by getUpdates
         self.dropped: dict[int, str] = {}  # update_id -> kind, for kinds the bot's allowed_updates exclude
@@ -255,8 +257,16 @@ class World:
         update_id = self.next_update_id
         self.next_update_id += 1
         self.updates.append({"update_id": update_id, kind: payload})
+        self.history[update_id] = self.updates[-1]
         self.changed()
         return update_id
+
+    def redeliver(self, update_id: int) -> None:
+        """Hand out an already confirmed update again, as Telegram does for one a crashed bot never confirmed."""
+        self.updates.append(self.history[update_id])
+        self.updates.sort(key=lambda update: int(update["update_id"]))
+        self.redelivered.add(update_id)  # not dropped by the offset the bot already moved past
+        self.changed()
 
     def add_message(self, chat: ChatRecord, sender_id: int, **fields: Any) -> ChatMessage:
         """Store a new message with the chat's next message_id."""

@@ -1,0 +1,35 @@
+"""PTB's AIORateLimiter, plus one rule about button presses that Telegram hands out again after a restart."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram._utils.types import JSONDict
+from telegram.error import BadRequest
+from telegram.ext import AIORateLimiter
+
+log = logging.getLogger(__name__)
+
+
+class WijkhulpRateLimiter(AIORateLimiter):
+    """Every request passes here. A press that reaches the bot again after a crash (it was never confirmed)
+    may be too old to answer; the answer only stops the spinner, so the handler goes on and does the work."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        try:
+            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        except BadRequest as error:
+            if endpoint == "answerCallbackQuery" and "query is too old" in error.message.lower():
+                log.info("callback.answer_too_old")
+                return True
+            raise

@@ -1,0 +1,38 @@
+"""Exactly-once handling of Telegram updates across crashes.
+
+Telegram hands out an update until a later getUpdates confirms it. The bot confirms a batch only after it has
+handled every update in it (`handlers/once.py`), so a crash never loses one; the price is that a crash can
+bring back an update that was already handled. Its id, stored here in the handler's own transaction, turns
+that second delivery into a no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import HandledUpdate
+
+# Telegram keeps an unconfirmed update for 24 hours; ids older than that can never come back.
+KEEP: Final = timedelta(days=2)
+
+
+async def was_handled(session: AsyncSession, update_id: int) -> bool:
+    """Whether this update was handled before (and so is a redelivery after a crash)."""
+    found = await session.scalar(select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id))
+    return found is not None
+
+
+async def mark_handled(session: AsyncSession, *, update_id: int, now: datetime) -> None:
+    """Record the update in the caller's transaction, once."""
+    if not await was_handled(session, update_id):
+        session.add(HandledUpdate(update_id=update_id, at=now))
+
+
+async def forget_old(session: AsyncSession, *, now: datetime) -> int:
+    """Drop ids Telegram can no longer send again."""
+    result = await session.execute(delete(HandledUpdate).where(HandledUpdate.at < now - KEEP))
+    return int(getattr(result, "rowcount", 0) or 0)

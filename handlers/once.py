@@ -1,0 +1,70 @@
+"""Every update handled once, also across crashes: confirmed to Telegram only when handled, skipped if seen.
+
+PTB's Updater confirms a batch of updates (by asking for the next) as soon as it has queued it, so a crash
+lost every update fetched but not yet handled: people's messages vanished. With `HandledFirstQueue` the Updater
+waits until each update has been handled before it queues the next, and so confirms a batch only once all of
+it is done. A crash now brings the unconfirmed updates back; the ones already handled are recognised by
+their id (`bot/services/handled_updates.py`) and dropped here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, TypeHandler
+
+from bot.services.handled_updates import mark_handled, was_handled
+from handlers.context import BotContext
+
+log = logging.getLogger(__name__)
+
+# After the flood guard (-100), before every feature; and after every feature (and the persistence, 100).
+SKIP_GROUP = -90
+MARK_GROUP = 110
+
+
+class HandledFirstQueue(asyncio.Queue[object]):
+    """The update queue shared by PTB's Updater and Application: `put` returns once the item is handled
+    (the Application calls `task_done` after processing), so the Updater confirms only handled updates."""
+
+    async def put(self, item: object) -> None:
+        await super().put(item)
+        await self.join()
+
+
+async def skip_handled(update: Update, context: BotContext) -> None:
+    """Drop an update that was handled before a crash and is now delivered again."""
+    runtime = context.runtime
+    try:
+        async with runtime.database.session() as session:
+            seen = await was_handled(session, update.update_id)
+    except SQLAlchemyError:  # the handlers will meet the outage themselves and say so
+        log.warning("update.handled_check_failed update=%s", update.update_id)
+        return
+    if seen:
+        log.info("update.redelivered_skipped update=%s", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def mark_after(update: Update, context: BotContext) -> None:
+    """Record an update whose handlers never committed a turn (a reply only, a form step kept in memory)."""
+    runtime = context.runtime
+    try:
+        async with runtime.database.session() as session:
+            await mark_handled(session, update_id=update.update_id, now=runtime.clock.now())
+            await session.commit()
+    except SQLAlchemyError:  # a redelivery after a crash would then be handled again; log it, do not fail
+        log.warning("update.mark_failed update=%s", update.update_id)
+
+
+def build_skip() -> TypeHandler[Update, BotContext, None]:
+    """The handler that drops redeliveries."""
+    return TypeHandler(Update, skip_handled)
+
+
+def build_mark() -> TypeHandler[Update, BotContext, None]:
+    """The handler that records what was handled."""
+    return TypeHandler(Update, mark_after)

@@ -1,0 +1,114 @@
+"""An update Telegram hands out again after a crash (it was never confirmed) is handled once, not twice.
+
+The bot confirms a batch only after handling all of it (handlers/once.py), so a crash loses nothing; these
+tests play the other half: the redelivered update must change nothing and send nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from db.availability import Availability
+from db.models import HandledUpdate, Offer, ShortageRequest
+from handlers.once import HandledFirstQueue
+from tests.e2e.requests_helpers import noordwest, post
+from tests.harness import Harness
+from tests.tgserver.client import SimUser
+
+
+async def redeliver(bot: Harness, update_id: int) -> None:
+    """Telegram sends the update again; wait until the bot has dealt with it."""
+    bot.app.done.pop(update_id, None)
+    bot.server.world.redeliver(update_id)
+    await bot.app.wait_processed(update_id)
+
+
+async def count(bot: Harness, model: type[ShortageRequest] | type[Offer]) -> int:
+    async with bot.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def seen(user: SimUser) -> int:
+    return len(user.messages())
+
+
+async def test_a_redelivered_send_press_posts_no_second_request(bot: Harness) -> None:
+    people = await noordwest(bot)
+    await post(bot, people.anna)
+    await bot.dispatch()
+    send_press = max(bot.server.world.history)  # the last update: the press on "Versturen"
+    before = (await count(bot, ShortageRequest), seen(people.anna), seen(people.bob))
+    await redeliver(bot, send_press)
+    await bot.dispatch()
+    assert (await count(bot, ShortageRequest), seen(people.anna), seen(people.bob)) == before
+
+
+async def test_a_redelivered_offer_press_makes_no_second_offer(bot: Harness) -> None:
+    people = await noordwest(bot)
+    await post(bot, people.anna)
+    await bot.dispatch()
+    offer_press = await people.bob.press(people.bob.last(), "Ik kan alles")
+    await bot.dispatch()
+    assert await count(bot, Offer) == 1
+    before = (seen(people.anna), seen(people.bob))
+    await redeliver(bot, offer_press)
+    await bot.dispatch()
+    assert await count(bot, Offer) == 1
+    assert (seen(people.anna), seen(people.bob)) == before
+
+
+async def test_replies_and_form_steps_are_not_repeated(bot: Harness) -> None:
+    people = await noordwest(bot)
+    help_update = await people.anna.send("/help")
+    step = await people.anna.send("/verzoek")
+    before = seen(people.anna)
+    await redeliver(bot, help_update)
+    await redeliver(bot, step)
+    assert seen(people.anna) == before, "a /help or a form step handled before the crash is not answered again"
+    async with bot.session() as session:
+        handled = set(await session.scalars(select(HandledUpdate.update_id)))
+    assert {help_update, step} <= handled
+
+
+async def test_the_updater_hands_over_the_next_update_only_when_the_last_is_handled() -> None:
+    queue = HandledFirstQueue()
+    put = asyncio.create_task(queue.put("update 1"))
+    assert await queue.get() == "update 1"
+    await asyncio.sleep(0)  # let put() run up to its wait; the item is taken but not yet handled
+    assert not put.done(), "put() returned before the update was handled: the Updater would confirm it"
+    queue.task_done()
+    await asyncio.wait_for(put, timeout=1)
+    assert put.done()
+
+
+async def test_a_press_answered_before_the_crash_but_not_saved_is_done_on_redelivery(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The crash came after the answer and before the commit: Telegram refuses a second answer, the work
+    is still done."""
+    people = await noordwest(bot)
+    await people.bob.send("/beschikbaarheid")
+    press = await people.bob.press(people.bob.last(), "▫️ di ochtend")
+    async with bot.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Availability)) == 1
+        # As if the transaction never committed: neither the choice nor the handled mark are there.
+        await session.execute(delete(Availability))
+        await session.execute(delete(HandledUpdate).where(HandledUpdate.update_id == press))
+        await session.commit()
+    caplog.set_level(logging.INFO)
+    await redeliver(bot, press)
+    async with bot.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Availability)) == 1
+    assert "callback.answer_too_old" in caplog.text
+    # What real Telegram says to this late handling: the press is too old to answer, and the keyboard
+    # already shows the choice (the edit before the crash went through). The bot shrugs at both.
+    refused = [(r.method, r.description.split(":")[1].strip()) for r in bot.server.take_refusals()]
+    assert refused == [
+        ("answerCallbackQuery", "query is too old and response timeout expired or query ID is invalid"),
+        ("editMessageText", "message is not modified"),
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
