@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     outbox_claim_timeout_seconds: float = Field(default=120.0, gt=0)
     escalation_minutes_spoed: float = Field(default=15.0, gt=0)
     escalation_minutes_normaal: float = Field(default=240.0, gt=0)
+    # How often due ladder rounds are started, and finished requests closed (with the daily digest).
+    escalation_sweep_seconds: float = Field(default=30.0, gt=0)
+    close_sweep_seconds: float = Field(default=60.0, gt=0)
     digest_time: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     meeting_sweep_seconds: float = Field(default=60.0, gt=0)
     # Days after a request (meeting, action point) is over before its free text is erased.

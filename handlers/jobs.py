@@ -129,8 +129,10 @@ def schedule(application: BotApplication, settings: Settings) -> None:
         guarded("retention", retention_sweep),
     )
     queue.run_repeating(outbox, interval=settings.outbox_poll_seconds, first=0.5, name="outbox")
-    queue.run_repeating(close, interval=60, first=5, name="close-requests")
-    queue.run_repeating(escalation, interval=30, first=2, name="escalation")
+    # The first passes come one interval after start: what fell due while the bot was down waits that long.
+    close_every, escalate_every = settings.close_sweep_seconds, settings.escalation_sweep_seconds
+    queue.run_repeating(close, interval=close_every, first=close_every, name="close-requests")
+    queue.run_repeating(escalation, interval=escalate_every, first=escalate_every, name="escalation")
     # Nothing is urgent about erasing: the first pass waits one interval, like every later one.
     interval = settings.retention_sweep_seconds
     queue.run_repeating(retention, interval=interval, first=interval, name="retention")

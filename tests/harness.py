@@ -125,6 +125,10 @@ def test_settings(server: TelegramServer, database_url: str, **overrides: Any) -
         # Test users act without the FakeClock moving, far faster than people; the flood tests set their own.
         "flood_burst": 10_000,
         "retention_sweep_seconds": 3600,  # and the retention sweep
+        # Ladder rounds and closing run when a test says so (escalate(), close_sweep): a real-time pass in the
+        # middle of a test, with the FakeClock moved on, would send what the test means to check itself.
+        "escalation_sweep_seconds": 3600,
+        "close_sweep_seconds": 3600,
         **overrides,
     }
     return Settings(

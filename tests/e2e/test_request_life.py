@@ -28,6 +28,7 @@ async def test_my_requests_shows_status_offers_and_who_fills_what(bot: Harness) 
     await carol.press(carol.last(), "Ik kan alles")
     await bot.dispatch()
     await anna.press(next(m for m in anna.messages() if m.text.startswith("Aanbod") and "Bob" in m.text), "Accepteren")
+    await bot.dispatch()  # the notices the accept sends to Anna too, before her overview is asked for
     await anna.send("/myrequests")
     overview = anna.last()
     assert f"Hulpvraag #{first}" in overview.text
