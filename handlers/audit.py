@@ -60,7 +60,7 @@ def short(name: str) -> str:
 def member_label(t: Translator, member_id: int, members: dict[int, Member]) -> str:
     """A member by id and where they belong; never a name or a phone number (HTML)."""
     member = members.get(member_id)
-    if member is None:
+    if member is None or member.deleted_at is not None:
         where = t.gettext("removed")
     elif member.practice is not None:
         where = short(member.practice.name)

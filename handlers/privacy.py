@@ -90,7 +90,9 @@ async def show_privacy(update: Update, context: BotContext) -> None:
         if turn.member is not None and chat is not None and chat.type == chat.PRIVATE:
             coordinators = await coordinators_of(turn.session, turn.member.region_id)
         days = retention_days(turn.runtime.settings)
-        await message.reply_html(privacy_text(turn.t, days=days, coordinators=coordinators))
+        text = privacy_text(turn.t, days=days, coordinators=coordinators)
+        await turn.commit()  # a reply in a group may wait for its rate limit: hold no database lock meanwhile
+    await message.reply_html(text)
 
 
 # --- /mijngegevens -------------------------------------------------------------------------------------------
@@ -161,6 +163,16 @@ def confirm_text(t: Translator, plan: DeletionPlan, region: str) -> str:
                 plan.cancelled,
             ).format(n=plan.cancelled)
         )
+    if plan.booked:
+        lines.append(
+            t.ngettext(
+                "Your running request with help already booked stays as it is, without your name; the "
+                "coordinator can still act on it.",
+                "Your {n} running requests with help already booked stay as they are, without your name; the "
+                "coordinator can still act on them.",
+                plan.booked,
+            ).format(n=plan.booked)
+        )
     if plan.last_coordinator:
         lines.append(
             t.gettext(
@@ -229,6 +241,11 @@ def done_text(t: Translator, report: DeletionReport) -> str:
     if report.cancelled:
         n = len(report.cancelled)
         lines.append(t.ngettext("{n} request cancelled.", "{n} requests cancelled.", n).format(n=n))
+    if report.booked:
+        n = len(report.booked)
+        lines.append(
+            t.ngettext("{n} request with help booked kept.", "{n} requests with help booked kept.", n).format(n=n)
+        )
     lines.append(t.gettext("To join again you need a new invitation."))
     return "\n".join(lines)
 
@@ -280,9 +297,9 @@ async def delete_pressed(update: Update, context: BotContext) -> None:
         if report is None:
             await query.answer(stale, show_alert=True)
             return
+        _forget_state(context, user.id)  # before anything else can await: PTB must not save the draft back
         await query.answer()
         log.info("member.deleted member=%s", member_id)
-        _forget_state(context, user.id)
         await edit_if_changed(query, done_text(t, report))
         # The chat's own menu was set in the member's language; the default menu serves strangers.
         await query.get_bot().delete_my_commands(scope=BotCommandScopeChat(user.id))
@@ -297,9 +314,9 @@ async def private_please(update: Update, context: BotContext) -> None:
     if message is None:
         return
     async with open_turn(update, context) as turn:
-        await message.reply_text(
-            turn.t.gettext("This is about your personal data: send the command to me in a private chat.")
-        )
+        text = turn.t.gettext("This is about your personal data: send the command to me in a private chat.")
+        await turn.commit()  # the group's rate limit may hold the reply: hold no database lock meanwhile
+    await message.reply_text(text)
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:

@@ -185,11 +185,15 @@ def offer_for_requester(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """An offer as the requester receives it, with Accept / Decline while it is pending."""
     helper = offer.member
-    where = escape(helper.practice.name) if helper and helper.practice else t.gettext("student pool")
+    if helper is not None and helper.deleted_at is not None:
+        who = person(helper, t)  # "a former member": where they worked is theirs too
+    else:
+        where = escape(helper.practice.name) if helper and helper.practice else t.gettext("student pool")
+        who = t.gettext("{name} ({where})").format(name=person(helper, t), where=where)
     text = "\n".join(
         [
             "<b>" + t.gettext("Offer for request #{id}").format(id=request.id) + "</b>",
-            t.gettext("{name} ({where}) can help on:").format(name=person(helper, t), where=where),
+            t.gettext("{who} can help on:").format(who=who),
             offered_slots(t, request, offer),
         ]
     )

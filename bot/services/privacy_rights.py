@@ -85,6 +85,7 @@ class DeletionPlan:
     offers: int  # offers that will be withdrawn (the requesters are told)
     handed_over: int  # running requests a colleague of the practice takes over
     cancelled: int  # running requests nobody can take over: cancelled, the offerers told
+    booked: int  # running requests nobody can take over but with help booked: they stay, without a poster
     meetings: int  # upcoming meeting dates whose invitation is removed
     last_coordinator: bool  # nobody else coordinates the region afterwards
 
@@ -97,7 +98,13 @@ class DeletionReport:
     kept: list[int] = field(default_factory=list)  # accepted offers whose help has already started
     handed_over: list[int] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
+    booked: list[int] = field(default_factory=list)  # no successor, help booked: kept, the poster unlinked
     meetings: int = 0
+
+
+def _has_booked_help(request: ShortageRequest) -> bool:
+    """Help was accepted for some day-part: the request is a fact of those days, and a helper counts on it."""
+    return any(offer.status == OfferStatus.ACCEPTED.value for offer in request.offers)
 
 
 def _running(request: ShortageRequest, now: datetime) -> bool:
@@ -157,10 +164,12 @@ async def _upcoming_invitations(session: AsyncSession, member: Member, now: date
 
 async def plan_deletion(session: AsyncSession, *, now: datetime, member: Member) -> DeletionPlan:
     """What deleting would do now; nothing changes."""
-    handed_over = cancelled = 0
+    handed_over = cancelled = booked = 0
     for request in await _own_running_requests(session, member, now):
         if await _successor(session, member, request.practice_id) is not None:
             handed_over += 1
+        elif _has_booked_help(request):
+            booked += 1
         else:
             cancelled += 1
     coordinators = await coordinators_of(session, member.region_id)
@@ -168,6 +177,7 @@ async def plan_deletion(session: AsyncSession, *, now: datetime, member: Member)
         offers=len(await _open_offers(session, member)),
         handed_over=handed_over,
         cancelled=cancelled,
+        booked=booked,
         meetings=len(await _upcoming_invitations(session, member, now)),
         last_coordinator=member.has_role(Role.COORDINATOR) and all(c.id == member.id for c in coordinators),
     )
@@ -209,6 +219,11 @@ async def delete_member(session: AsyncSession, *, now: datetime, member: Member)
                 params={"request_id": request.id},
             )
             report.handed_over.append(request.id)
+        elif _has_booked_help(request):
+            # Cancelling would call off a helper who is booked (or at work): the request stays, the
+            # practice's coordinator can still act on it, and it no longer points to the person.
+            request.created_by_member_id = None
+            report.booked.append(request.id)
         elif await cancel_request(session, now=now, member=member, request=request, reason=CancelReason.POSTER_LEFT):
             report.cancelled.append(request.id)
     upcoming = await _upcoming_invitations(session, member, now)
@@ -232,6 +247,7 @@ async def delete_member(session: AsyncSession, *, now: datetime, member: Member)
             "offers_kept": report.kept,
             "requests_handed_over": report.handed_over,
             "requests_cancelled": report.cancelled,
+            "requests_kept_booked": report.booked,
             "meeting_invitations_removed": report.meetings,
         },
     )

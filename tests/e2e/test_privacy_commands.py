@@ -348,3 +348,35 @@ async def test_english_commands_and_menus(bot: Harness) -> None:
     assert {"privacy", "mydata", "deleteme"} <= commands
     commands = {command.command for command in bot.server.commands(language_code="nl")}
     assert {"privacy", "mijngegevens", "verwijdermij"} <= commands
+
+
+async def test_a_leaving_requester_keeps_help_that_is_booked_and_the_audit_says_removed(bot: Harness) -> None:
+    """Nobody can take Anna's request over, but Bob is booked (and at work): cancelling would call him off."""
+    everyone = await cast(bot)
+    people, corrie = everyone.people, everyone.corrie
+    anna, bob = people.anna, people.bob
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    await bob.press(bob.last(), "Ik kan alles")
+    await bot.dispatch()
+    await anna.press(anna.last(), "Accepteren")
+    await bot.dispatch()
+    async with bot.session() as session:
+        request = await session.get(ShortageRequest, request_id)
+        assert request is not None
+        bot.clock.current = request.ends_at - (request.ends_at - request.created_at) / 8  # help under way
+    anna_member = await bot.member(anna)
+    assert anna_member is not None
+    bob_seen = len(bob.messages())
+    await anna.send("/verwijdermij")
+    assert "zonder je naam" in anna.last().text
+    await anna.press(anna.last(), "Ja, verwijder mijn gegevens")
+    await bot.dispatch()
+    async with bot.session() as session:
+        request = await session.get(ShortageRequest, request_id)
+        assert request is not None
+        assert request.status == RequestStatus.FILLED.value and request.created_by_member_id is None
+    assert len(bob.messages()) == bob_seen, "Bob is not told his booking is off: it is not"
+    await corrie.send("/audit")
+    line = next(line for line in corrie.last().text.splitlines() if f"lid {anna_member.id} " in line)
+    assert "verwijderd" in line, line
