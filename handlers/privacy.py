@@ -19,7 +19,6 @@ from bot.services.privacy_rights import (
     coordinators_of,
     delete_member,
     plan_deletion,
-    retention_days,
 )
 from db.models import Member
 from handlers.callback_data import Action, decode, encode, pattern
@@ -89,7 +88,7 @@ async def show_privacy(update: Update, context: BotContext) -> None:
         coordinators = None
         if turn.member is not None and chat is not None and chat.type == chat.PRIVATE:
             coordinators = await coordinators_of(turn.session, turn.member.region_id)
-        days = retention_days(turn.runtime.settings)
+        days = turn.runtime.settings.notes_retention_days
         text = privacy_text(turn.t, days=days, coordinators=coordinators)
         await turn.commit()  # a reply in a group may wait for its rate limit: hold no database lock meanwhile
     await message.reply_html(text)

@@ -40,7 +40,9 @@ async def conversation_rows(session: AsyncSession, telegram_user_id: int) -> lis
             or_(
                 ConversationState.namespace.in_([_USER_DATA, _CHAT_DATA]),
                 ConversationState.namespace.startswith(_CONVERSATION_PREFIX),
-            )
+            ),
+            # Narrowed in SQL, so other people's drafts are never even loaded; checked exactly below.
+            ConversationState.key.contains(ident),
         )
     )
     found = []

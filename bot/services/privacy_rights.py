@@ -36,18 +36,9 @@ from db.models import (
     ShortageRequest,
 )
 
-# Until the retention setting exists everywhere, /privacy names this; settings.notes_retention_days wins.
-DEFAULT_NOTES_RETENTION_DAYS = 90
-
 # Telegram ids have at most 52 significant bits, so no chat can have an id below this. A deleted member's
 # `telegram_user_id` (NOT NULL, unique) becomes UNLINKED_BASE - member.id: unique, and never anyone's.
 UNLINKED_BASE = -(2**53)
-
-
-def retention_days(settings: object) -> int:
-    """How long free-text notes of closed requests are kept: the setting when there is one, else the default."""
-    value = getattr(settings, "notes_retention_days", None)
-    return value if isinstance(value, int) else DEFAULT_NOTES_RETENTION_DAYS
 
 
 async def load_member(session: AsyncSession, member_id: int) -> Member | None:

@@ -23,8 +23,10 @@ from db.models import (
 from tests.e2e.meetings_helpers import cast, plan, sweep
 from tests.e2e.requests_helpers import noordwest, post
 from tests.e2e.test_offers import slot_fillers
-from tests.harness import Harness
+from tests.harness import Harness, running_bot
+from tests.support import FakeClock
 from tests.tgserver.client import SimUser
+from tests.tgserver.server import TelegramServer
 
 
 def exported(user: SimUser) -> tuple[str, dict[str, Any]]:
@@ -77,6 +79,13 @@ async def test_privacy_for_strangers_in_dutch_and_english(bot: Harness) -> None:
     assert "What is stored" in text and "erased after 90 days" in text
     assert "the regional coordinator of your GP organisation" in text
     assert await bot.member(lotte) is None and await bot.member(liam) is None
+
+
+async def test_privacy_names_the_retention_that_is_set(tg_server: TelegramServer, database_url: str) -> None:
+    async with running_bot(tg_server, database_url, FakeClock(), notes_retention_days=30) as bot:
+        lotte = bot.server.user(first_name="Lotte", language_code="nl")
+        await lotte.send("/privacy")
+        assert "na 30 dagen gewist" in lotte.last().text
 
 
 async def test_privacy_names_the_coordinators_to_members_without_their_phone(bot: Harness) -> None:

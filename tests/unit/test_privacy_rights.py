@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -14,10 +13,8 @@ from bot.services.members import find_member
 from bot.services.network import find_practice
 from bot.services.privacy_export import export_data
 from bot.services.privacy_rights import (
-    DEFAULT_NOTES_RETENTION_DAYS,
     delete_member,
     plan_deletion,
-    retention_days,
 )
 from bot.services.requests import SlotInput
 from db.meetings import ActionPoint, Meeting, MeetingOccurrence
@@ -42,10 +39,6 @@ async def member_id(db: Database, telegram_id: int) -> int:
         assert found is not None
         return found.id
 
-
-def test_retention_follows_the_setting_when_there_is_one() -> None:
-    assert retention_days(SimpleNamespace()) == DEFAULT_NOTES_RETENTION_DAYS == 90
-    assert retention_days(SimpleNamespace(notes_retention_days=30)) == 30
 
 
 async def test_a_practice_manager_takes_over_before_a_gp(database: Database) -> None:
