@@ -126,7 +126,7 @@ async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rende
             text = t.gettext("{name} withdrew from request #{id}; their day-parts are open again:").format(
                 name=who, id=request.id
             )
-            return Rendered(text + "\n" + offered_slots(t, request, offer))
+            return Rendered(text + "\n" + offered_slots(t, request, offer, row.params.get("slot_ids")))
         return Rendered(t.gettext("{name} withdrew their offer for request #{id}.").format(name=who, id=request.id))
     if row.kind == "request.cancelled":
         reason = CancelReason(request.cancel_reason) if request.cancel_reason else CancelReason.NOT_NEEDED

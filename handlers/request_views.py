@@ -174,9 +174,9 @@ def offer_state_line(t: Translator, offer: Offer) -> str:
     return "<i>" + t.gettext(labels[OfferStatus(offer.status)]) + "</i>"
 
 
-def offered_slots(t: Translator, request: ShortageRequest, offer: Offer) -> str:
-    """The slots an offer covers, one per line."""
-    ids = {row.slot_id for row in offer.slot_rows}
+def offered_slots(t: Translator, request: ShortageRequest, offer: Offer, only: list[int] | None = None) -> str:
+    """The slots an offer covers (or just `only` of them), one per line."""
+    ids = {row.slot_id for row in offer.slot_rows} if only is None else set(only)
     return "\n".join("• " + escape(slot_label(t, slot)) for slot in request.slots if slot.id in ids)
 
 

@@ -338,3 +338,31 @@ async def withdraw_offer(session: AsyncSession, *, now: datetime, member: Member
         details={"request_id": request.id},
     )
     return Result(Outcome.OK, offer, mine)
+
+
+async def release_slots_ahead(session: AsyncSession, *, now: datetime, offer_id: int) -> list[int]:
+    """A booked helper leaves Wijkhulp while their help is under way: what has begun stays booked, the
+    day-parts still ahead open again and the requester is told which. Returns those slots' ids."""
+    offer = await session.get(Offer, offer_id)
+    request = await load_request(session, offer.request_id) if offer else None
+    if offer is None or request is None or offer.status != OfferStatus.ACCEPTED.value:
+        return []
+    ahead = [slot for slot in request.slots if slot.filled_offer_id == offer.id and slot.start_at > now]
+    if not ahead:
+        return []
+    for slot in ahead:
+        slot.filled_offer_id = None
+    if request.status == RequestStatus.FILLED.value:
+        request.status = RequestStatus.OPEN.value
+    slot_ids = [slot.id for slot in ahead]
+    if request.created_by is not None:
+        await enqueue(
+            session,
+            now=now,
+            kind="offer.withdrawn",
+            chat_id=request.created_by.telegram_user_id,
+            member_id=request.created_by.id,
+            params={"request_id": request.id, "offer_id": offer.id, "was_accepted": True, "slot_ids": slot_ids},
+        )
+    await refresh_recipients(session, now=now, request=request)
+    return slot_ids

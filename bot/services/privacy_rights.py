@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.permissions import POSTING_ROLES
 from bot.services import audit
 from bot.services.members import member_relations
-from bot.services.offers import Outcome, withdraw_offer
+from bot.services.offers import Outcome, release_slots_ahead, withdraw_offer
 from bot.services.outbox import enqueue
 from bot.services.privacy_export import conversation_rows
 from bot.services.requests import CancelReason, cancel_request, load_request
@@ -87,6 +87,7 @@ class DeletionReport:
 
     withdrawn: list[int] = field(default_factory=list)
     kept: list[int] = field(default_factory=list)  # accepted offers whose help has already started
+    released: list[int] = field(default_factory=list)  # their day-parts still ahead, open again
     handed_over: list[int] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
     booked: list[int] = field(default_factory=list)  # no successor, help booked: kept, the poster unlinked
@@ -195,6 +196,7 @@ async def delete_member(session: AsyncSession, *, now: datetime, member: Member)
             report.withdrawn.append(offer_id)
         elif result.outcome is Outcome.TOO_LATE:
             report.kept.append(offer_id)  # the help has begun: it stays booked, as a fact of that day
+            report.released += await release_slots_ahead(session, now=now, offer_id=offer_id)
     for request in await _own_running_requests(session, member, now):
         if not _running(request, now):
             continue
@@ -236,6 +238,7 @@ async def delete_member(session: AsyncSession, *, now: datetime, member: Member)
         details={
             "offers_withdrawn": report.withdrawn,
             "offers_kept": report.kept,
+            "slots_released": report.released,
             "requests_handed_over": report.handed_over,
             "requests_cancelled": report.cancelled,
             "requests_kept_booked": report.booked,

@@ -4,7 +4,7 @@ retention figure /privacy names, the last-coordinator warning, and an export tha
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +18,17 @@ from bot.services.privacy_rights import (
 )
 from bot.services.requests import SlotInput
 from db.meetings import ActionPoint, Meeting, MeetingOccurrence
-from db.models import Daypart, Member, MemberRole, Offer, OfferStatus, RequestSlot, Role, ShortageRequest
+from db.models import (
+    Daypart,
+    Member,
+    MemberRole,
+    Offer,
+    OfferStatus,
+    OutboxMessage,
+    RequestSlot,
+    Role,
+    ShortageRequest,
+)
 from db.session import Database
 from tests.support import FakeClock
 from tests.unit.test_races import TOMORROW, accept, add_member, offer, post
@@ -80,6 +90,29 @@ async def test_help_that_has_begun_stays_booked_and_the_rest_is_withdrawn(databa
         fillers = list(await session.scalars(select(RequestSlot.filled_offer_id).order_by(RequestSlot.start_at)))
     assert statuses == {booked: OfferStatus.ACCEPTED.value, pending: OfferStatus.WITHDRAWN.value}
     assert fillers == [booked, None], "the morning's fact stays; the afternoon is open"
+
+
+async def test_a_helper_leaving_mid_booking_frees_the_days_ahead_and_the_requester_is_told(database: Database) -> None:
+    await add_member(database, 1, "caberg", Role.PRAKTIJKMANAGER)
+    await add_member(database, 3, "malberg", Role.DOKTERSASSISTENT)
+    day_after = TOMORROW + timedelta(days=1)
+    slots = [SlotInput.for_daypart(TOMORROW, Daypart.OCHTEND), SlotInput.for_daypart(day_after, Daypart.OCHTEND)]
+    request_id = await post(database, 1, slots)
+    booked = await offer(database, 3, request_id)
+    await accept(database, 1, booked)
+    during_the_first_morning = datetime(TOMORROW.year, TOMORROW.month, TOMORROW.day, 8, 0, tzinfo=UTC)
+    async with database.session() as session, session.begin():
+        helper = await find_member(session, 3)
+        assert helper is not None
+        report = await delete_member(session, now=during_the_first_morning, member=helper)
+    assert report is not None and report.kept == [booked] and len(report.released) == 1
+    async with database.session() as session:
+        fillers = list(await session.scalars(select(RequestSlot.filled_offer_id).order_by(RequestSlot.start_at)))
+        request = await session.get(ShortageRequest, request_id)
+        told = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "offer.withdrawn")))
+    assert fillers == [booked, None], "the morning under way stays booked; the next one is open again"
+    assert request is not None and request.status == "open"
+    assert [row.params["slot_ids"] for row in told] == [report.released], "the requester hears which day-parts"
 
 
 async def test_the_last_coordinator_is_named_and_the_export_after_deletion_is_empty(database: Database) -> None:
