@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.services.requests import load_request
 from db.meetings import Meeting, MeetingInvitee
 from db.models import (
     AuditEntry,
@@ -389,3 +391,25 @@ async def test_a_leaving_requester_keeps_help_that_is_booked_and_the_audit_says_
     await corrie.send("/audit")
     line = next(line for line in corrie.last().text.splitlines() if f"lid {anna_member.id} " in line)
     assert "verwijderd" in line, line
+
+
+async def test_a_helper_leaving_mid_booking_frees_the_afternoon_and_the_requester_hears_which(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob = people.anna, people.bob
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Hele dag",))
+    await bot.dispatch()
+    await bob.press(bob.last(), "Ik kan alles")
+    await bot.dispatch()
+    await anna.press(anna.last(), "Accepteren")
+    await bot.dispatch()
+    async with bot.session() as session:
+        loaded = await load_request(session, request_id)
+        assert loaded is not None
+        first = min(slot.start_at for slot in loaded.slots)
+    bot.clock.current = first + timedelta(hours=1)  # the morning is under way
+    await ask_to_delete(bob)
+    await bob.press(bob.last(), "Ja, verwijder mijn gegevens")
+    await bot.dispatch()
+    told = anna.last().text
+    assert told.startswith(f"Een voormalig lid heeft zich teruggetrokken voor hulpvraag #{request_id}"), told
+    assert "middag" in told and "ochtend" not in told, "only the afternoon is open again"
