@@ -72,6 +72,12 @@ async def test_no_text_names_phone_or_token_in_any_log_line(
             await bart.press(invitation, "Ja")
             await corrie.send("/audit")
             await anna.send("een vraag die de bot niet begrijpt")
+            # The privacy rights: the export carries names and the phone; the log must not.
+            await bart.send("/privacy")
+            await bart.send("/mijngegevens")
+            await bart.send("/verwijdermij")
+            await bart.press(bart.last(), "Ja, verwijder mijn gegevens")
+            await bot.dispatch()
     finally:
         await server.stop()
     server.check_refusals()
