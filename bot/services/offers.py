@@ -312,21 +312,7 @@ async def withdraw_offer(session: AsyncSession, *, now: datetime, member: Member
     was_accepted = offer.status == OfferStatus.ACCEPTED.value
     offer.status = OfferStatus.WITHDRAWN.value
     offer.decided_at = now
-    for slot in mine:
-        slot.filled_offer_id = None
-    if request.status == RequestStatus.FILLED.value:
-        request.status = RequestStatus.OPEN.value
-    if request.created_by is not None:
-        await enqueue(
-            session,
-            now=now,
-            kind="offer.withdrawn",
-            chat_id=request.created_by.telegram_user_id,
-            member_id=request.created_by.id,
-            params={"request_id": request.id, "offer_id": offer.id, "was_accepted": was_accepted},
-        )
-    if was_accepted:
-        await refresh_recipients(session, now=now, request=request)
+    await _reopen(session, now=now, request=request, offer=offer, slots=mine, was_accepted=was_accepted)
     await audit.record(
         session,
         at=now,
@@ -350,19 +336,36 @@ async def release_slots_ahead(session: AsyncSession, *, now: datetime, offer_id:
     ahead = [slot for slot in request.slots if slot.filled_offer_id == offer.id and slot.start_at > now]
     if not ahead:
         return []
-    for slot in ahead:
+    await _reopen(session, now=now, request=request, offer=offer, slots=ahead, was_accepted=True, only_these=True)
+    return [slot.id for slot in ahead]
+
+
+async def _reopen(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    request: ShortageRequest,
+    offer: Offer,
+    slots: list[RequestSlot],
+    was_accepted: bool,
+    only_these: bool = False,
+) -> None:
+    """The helper's day-parts open again; the requester is told (which ones, if not the whole offer)."""
+    for slot in slots:
         slot.filled_offer_id = None
     if request.status == RequestStatus.FILLED.value:
         request.status = RequestStatus.OPEN.value
-    slot_ids = [slot.id for slot in ahead]
     if request.created_by is not None:
+        params: dict[str, object] = {"request_id": request.id, "offer_id": offer.id, "was_accepted": was_accepted}
+        if only_these:
+            params["slot_ids"] = [slot.id for slot in slots]
         await enqueue(
             session,
             now=now,
             kind="offer.withdrawn",
             chat_id=request.created_by.telegram_user_id,
             member_id=request.created_by.id,
-            params={"request_id": request.id, "offer_id": offer.id, "was_accepted": True, "slot_ids": slot_ids},
+            params=params,
         )
-    await refresh_recipients(session, now=now, request=request)
-    return slot_ids
+    if was_accepted:
+        await refresh_recipients(session, now=now, request=request)
