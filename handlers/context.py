@@ -62,7 +62,7 @@ class Turn:
         request, and SQLite's write lock should not be held during network calls. Outbox rows go out now.
         The update is recorded as handled in the same transaction, so a redelivery after a crash is a no-op."""
         if self.update_id is not None:
-            await mark_handled(self.session, update_id=self.update_id, now=self.now)
+            await mark_handled(self.session, update_id=self.update_id, now=self.now, finished=False)
             self.update_id = None
         await self.session.commit()
         if self.session.info.pop("outbox_written", False):

@@ -16,8 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.services.handled_updates import mark_handled, was_handled
-from handlers.context import BotContext
+from bot.services.handled_updates import handled, mark_handled
+from handlers.context import BotContext, open_turn
 
 log = logging.getLogger(__name__)
 
@@ -36,25 +36,41 @@ class HandledFirstQueue(asyncio.Queue[object]):
 
 
 async def skip_handled(update: Update, context: BotContext) -> None:
-    """Drop an update that was handled before a crash and is now delivered again."""
+    """Drop an update that was handled before a crash and is now delivered again. If the crash came between
+    the handler's commit and the end of its reply, say so: the change is saved, the answer may be missing."""
     runtime = context.runtime
     try:
         async with runtime.database.session() as session:
-            seen = await was_handled(session, update.update_id)
+            record = await handled(session, update.update_id)
+            finished = record.finished if record else None
     except SQLAlchemyError:  # the handlers will meet the outage themselves and say so
         log.warning("update.handled_check_failed update=%s", update.update_id)
         return
-    if seen:
+    if finished is None:
+        return
+    if finished:
         log.info("update.redelivered_skipped update=%s", update.update_id)
         raise ApplicationHandlerStop
+    log.info("update.redelivered_unfinished update=%s", update.update_id)
+    chat = update.effective_chat
+    async with open_turn(update, context) as turn:
+        await mark_handled(turn.session, update_id=update.update_id, now=turn.now, finished=True)
+        text = turn.t.gettext(
+            "I had just saved your last message or button when I restarted, so my answer may not have reached "
+            "you. Nothing needs doing again: /help shows where to look."
+        )
+        await turn.commit()
+    if chat is not None and chat.type == chat.PRIVATE:
+        await context.bot.send_message(chat.id, text)
+    raise ApplicationHandlerStop
 
 
 async def mark_after(update: Update, context: BotContext) -> None:
-    """Record an update whose handlers never committed a turn (a reply only, a form step kept in memory)."""
+    """Record the update as handled through to the end (replies included)."""
     runtime = context.runtime
     try:
         async with runtime.database.session() as session:
-            await mark_handled(session, update_id=update.update_id, now=runtime.clock.now())
+            await mark_handled(session, update_id=update.update_id, now=runtime.clock.now(), finished=True)
             await session.commit()
     except SQLAlchemyError:  # a redelivery after a crash would then be handled again; log it, do not fail
         log.warning("update.mark_failed update=%s", update.update_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import HandledUpdate
@@ -20,16 +20,19 @@ from db.models import HandledUpdate
 KEEP: Final = timedelta(days=2)
 
 
-async def was_handled(session: AsyncSession, update_id: int) -> bool:
-    """Whether this update was handled before (and so is a redelivery after a crash)."""
-    found = await session.scalar(select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id))
-    return found is not None
+async def handled(session: AsyncSession, update_id: int) -> HandledUpdate | None:
+    """The record of this update, if it was handled before (and so is a redelivery after a crash)."""
+    return await session.get(HandledUpdate, update_id)
 
 
-async def mark_handled(session: AsyncSession, *, update_id: int, now: datetime) -> None:
-    """Record the update in the caller's transaction, once."""
-    if not await was_handled(session, update_id):
-        session.add(HandledUpdate(update_id=update_id, at=now))
+async def mark_handled(session: AsyncSession, *, update_id: int, now: datetime, finished: bool) -> None:
+    """Record the update in the caller's transaction: when a handler commits (`finished=False`: its reply may
+    still be on its way), and again once every handler is through (`finished=True`)."""
+    found = await handled(session, update_id)
+    if found is None:
+        session.add(HandledUpdate(update_id=update_id, at=now, finished=finished))
+    elif finished:
+        found.finished = True
 
 
 async def forget_old(session: AsyncSession, *, now: datetime) -> int:

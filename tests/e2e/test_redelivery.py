@@ -112,3 +112,22 @@ async def test_a_press_answered_before_the_crash_but_not_saved_is_done_on_redeli
         ("editMessageText", "message is not modified"),
     ]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_crash_between_commit_and_reply_gets_a_short_notice_not_a_second_change(bot: Harness) -> None:
+    people = await noordwest(bot)
+    await post(bot, people.anna)
+    await bot.dispatch()
+    send_press = max(bot.server.world.history)
+    async with bot.session() as session:
+        record = await session.get(HandledUpdate, send_press)
+        assert record is not None and record.finished
+        record.finished = False  # as if the bot died after the commit, before the reply
+        await session.commit()
+    requests_before = await count(bot, ShortageRequest)
+    await redeliver(bot, send_press)
+    assert await count(bot, ShortageRequest) == requests_before
+    assert people.anna.last().text.startswith("Ik had je laatste bericht of knop net opgeslagen toen ik herstartte")
+    seen_now = seen(people.anna)
+    await redeliver(bot, send_press)
+    assert seen(people.anna) == seen_now, "the notice comes once"

@@ -23,6 +23,7 @@ def upgrade() -> None:
         "handled_update",
         sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("at", db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.PrimaryKeyConstraint("update_id", name=op.f("pk_handled_update")),
     )
     with op.batch_alter_table("handled_update", schema=None) as batch_op:
