@@ -15,7 +15,7 @@ DOC = ROOT / "docs" / "permissions.md"
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))  # run as a script from anywhere, like scripts/catalogs.py
-    from bot.permission_table import render_markdown
+    from bot.permission_doc import render_markdown
 
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     wanted = render_markdown()

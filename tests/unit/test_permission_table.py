@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from bot.permission_table import TABLE, Persona, render_markdown
+from bot.permission_doc import render_markdown
+from bot.permission_table import TABLE, Persona
 from tests.e2e.permission_walk import NL, REFUSALS, REFUSALS_EN
 
 
