@@ -71,6 +71,7 @@ def build_application(
         dispatcher = Dispatcher(runtime, application.bot)
         application.bot_data[DISPATCHER_KEY] = dispatcher
         await set_command_menus(application, settings)
+        await once.remember_newest_handled(application)
         jobs.schedule(application, settings)
         log.info("bot %s ready", application.bot.id)
 

@@ -16,11 +16,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.services.handled_updates import handled, mark_handled
-from handlers.context import BotContext, open_turn
+from bot.services.handled_updates import handled, mark_handled, newest_handled
+from handlers.context import RUNTIME_KEY, BotApplication, BotContext, open_turn
 
 log = logging.getLogger(__name__)
 
+NEWEST_AT_START_KEY = "newest_handled_update_at_start"
 # After the flood guard (-100), before every feature; and after every feature (and the persistence, 100).
 SKIP_GROUP = -90
 MARK_GROUP = 110
@@ -39,6 +40,8 @@ async def skip_handled(update: Update, context: BotContext) -> None:
     """Drop an update that was handled before a crash and is now delivered again. If the crash came between
     the handler's commit and the end of its reply, say so: the change is saved, the answer may be missing."""
     runtime = context.runtime
+    if update.update_id > context.bot_data.get(NEWEST_AT_START_KEY, 0):
+        return  # Telegram's ids only grow: an update newer than all handled before this start is new
     try:
         async with runtime.database.session() as session:
             record = await handled(session, update.update_id)
@@ -74,6 +77,13 @@ async def mark_after(update: Update, context: BotContext) -> None:
             await session.commit()
     except SQLAlchemyError:  # a redelivery after a crash would then be handled again; log it, do not fail
         log.warning("update.mark_failed update=%s", update.update_id)
+
+
+async def remember_newest_handled(application: BotApplication) -> None:
+    """At start: the newest update handled before, so that only older ids are looked up (post_init)."""
+    runtime = application.bot_data[RUNTIME_KEY]
+    async with runtime.database.session() as session:
+        application.bot_data[NEWEST_AT_START_KEY] = await newest_handled(session)
 
 
 def build_skip() -> TypeHandler[Update, BotContext, None]:

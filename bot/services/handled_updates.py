@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import HandledUpdate
@@ -33,6 +33,11 @@ async def mark_handled(session: AsyncSession, *, update_id: int, now: datetime, 
         session.add(HandledUpdate(update_id=update_id, at=now, finished=finished))
     elif finished:
         found.finished = True
+
+
+async def newest_handled(session: AsyncSession) -> int:
+    """The highest update id handled so far (0 if none): only ids up to it can come back after a restart."""
+    return int(await session.scalar(select(func.max(HandledUpdate.update_id))) or 0)
 
 
 async def forget_old(session: AsyncSession, *, now: datetime) -> int:
