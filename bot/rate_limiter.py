@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 class WijkhulpRateLimiter(AIORateLimiter):
     """Every request passes here. A press that reaches the bot again after a crash (it was never confirmed)
-    may be too old to answer; the answer only stops the spinner, so the handler goes on and does the work."""
+    may be too old to answer, and the edit it makes may already be there; neither is worth failing the update
+    for: the answer only stops a spinner, and "not modified" means the message already says it."""
 
     async def process_request(
         self,
@@ -31,5 +32,8 @@ class WijkhulpRateLimiter(AIORateLimiter):
         except BadRequest as error:
             if endpoint == "answerCallbackQuery" and "query is too old" in error.message.lower():
                 log.info("callback.answer_too_old")
+                return True
+            if endpoint.startswith("editMessage") and "message is not modified" in error.message.lower():
+                log.info("edit.not_modified")
                 return True
             raise
