@@ -25,8 +25,6 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     invite_expires_days: int = Field(default=14, ge=1, le=365)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
-    # The outbox's own pace: Telegram allows about 30 messages a second in all; the rest is for replies.
-    outbox_sends_per_second: float = Field(default=20.0, gt=0, le=30)
     # How long a row may stay claimed before another pass takes it over (a worker died mid-send).
     outbox_claim_timeout_seconds: float = Field(default=120.0, gt=0)
     escalation_minutes_spoed: float = Field(default=15.0, gt=0)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
@@ -311,8 +310,6 @@ class Dispatcher:
         self._lock = asyncio.Lock()
         self._again = False
         self._unsaved: list[Write] = []
-        # Below Telegram's 30 messages a second, so that people's own answers are not queued behind a fan-out.
-        self._pace = AsyncLimiter(runtime.settings.outbox_sends_per_second, 1)
 
     async def run(self) -> int:
         """Send everything due now; returns how many rows were handled."""
@@ -367,8 +364,7 @@ class Dispatcher:
     async def _safe(self, row: Claimed) -> bool:
         """One row's failure must not stop the other chats; True when the row went through."""
         try:
-            async with self._pace:
-                outcome = await handle_row(self.runtime, self.bot, row)
+            outcome = await handle_row(self.runtime, self.bot, row)
         except Exception:  # left claimed: retried after the claim timeout
             log.exception("outbox row %s failed unexpectedly", row.id)
             return False
