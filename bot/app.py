@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot import log_privacy
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, clock_for
 from bot.config import SUPPORTED_LANGUAGES, Settings
 from bot.i18n import Translator
 from bot.persistence import DatabasePersistence, persist_after_update
@@ -64,7 +64,7 @@ def build_application(
     """Build the bot. The database must be migrated before `initialize()` (the CLI does it), because PTB
     loads the persisted conversations there."""
     log_privacy.install(settings.telegram_bot_token)
-    runtime = Runtime(settings, Database(settings.database_url), clock or SystemClock())
+    runtime = Runtime(settings, Database(settings.database_url), clock or clock_for(settings.clock_offset_seconds))
 
     async def post_init(application: BotApplication) -> None:
         runtime.bot_username = application.bot.username

@@ -15,7 +15,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import log_privacy
-from bot.clock import SystemClock
+from bot.clock import clock_for
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.services.invites import InviteError, create_invite
@@ -183,7 +183,7 @@ def cmd_import_meetings(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
 
     async def work(database: Database) -> int:
-        now = SystemClock().now()
+        now = clock_for(settings.clock_offset_seconds).now()
         async with database.session() as session, session.begin():
             region = await resolve_region(session, args.region)
             try:
@@ -223,7 +223,7 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
                     raise CliError(f"unknown practice '{args.practice}' in region {region.code}")
             invite = await create_invite(
                 session,
-                now=SystemClock().now(),
+                now=clock_for(settings.clock_offset_seconds).now(),
                 region=region,
                 practice=practice,
                 role=role,
@@ -244,7 +244,7 @@ def cmd_add_coordinator(settings: Settings, args: argparse.Namespace) -> int:
             region = await resolve_region(session, args.region)
             _member, changed = await add_coordinator(
                 session,
-                now=SystemClock().now(),
+                now=clock_for(settings.clock_offset_seconds).now(),
                 telegram_user_id=args.telegram_user_id,
                 region=region,
                 language=settings.default_language,

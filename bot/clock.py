@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -20,3 +20,20 @@ class SystemClock:
     def now(self) -> datetime:
         """The current time, in UTC."""
         return datetime.now(UTC)
+
+
+class OffsetClock:
+    """The real clock moved by a fixed offset: a whole process (the soak's bot, restarted many times) then lives
+    at a chosen time of day while its time still runs on, so a night-time run can be tested at noon."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        """The current time plus the offset, in UTC."""
+        return datetime.now(UTC) + self.offset
+
+
+def clock_for(offset_seconds: float) -> Clock:
+    """The system clock, or an offset one when a test asked for it (CLOCK_OFFSET_SECONDS)."""
+    return OffsetClock(timedelta(seconds=offset_seconds)) if offset_seconds else SystemClock()

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Flood slow-down: a person may send this many updates at once, refilled evenly over the window.
     flood_burst: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=30.0, gt=0)
+    # Tests only: the whole process runs this many seconds ahead (or behind) of the real clock, so that the soak
+    # can run at a chosen time of day. Never set in production.
+    clock_offset_seconds: float = 0.0
 
     @field_validator("timezone")
     @classmethod

@@ -36,6 +36,7 @@ from handlers.conversation import end_with_the_change, persistent_conversation, 
 from handlers.editing import remove_buttons
 from handlers.meeting_views import action_text
 from handlers.request_steps import reply
+from handlers.texts import member_name
 
 TEXT, PRACTICE, PERSON, DUE = range(4)
 END = ConversationHandler.END
@@ -43,6 +44,9 @@ DRAFT = "action_draft"
 NAME = "actiepunt"  # the persisted conversation's name
 MAX_TEXT = 3800
 ERRORS: dict[str, str] = {
+    "only_control_characters": N_(
+        "Nothing of that text can be stored: it holds only control characters. Please type it again."
+    ),
     "missing_text": N_("Please type what has to be done."),
     "too_long": N_("That is longer than 500 characters. Please make it shorter."),
     "patient_data": N_(
@@ -50,8 +54,7 @@ ERRORS: dict[str, str] = {
         "arrangements only. Please type it again without."
     ),
     "phone_number": N_(
-        "This seems to hold a phone number. Please leave it out: everyone shares their own number in /profiel "
-        "instead."
+        "This seems to hold a phone number. Please leave it out: everyone shares their own number in /profiel instead."
     ),
     "past": N_("That date is in the past. Choose today or a later day."),
     "too_far": N_("That is more than a year ahead. Choose an earlier day."),
@@ -142,7 +145,7 @@ async def choose_practice(update: Update, context: BotContext) -> int:
         d["practice_id"] = data.int_arg(1)
         people = await practice_people(turn.session, d["practice_id"])
         rows = [[step_button(t.gettext("The practice as a whole"), "m", 0)]]
-        rows += [[step_button(m.display_name or str(m.id), "m", m.id)] for m in people[:40]]
+        rows += [[step_button(member_name(t, m), "m", m.id)] for m in people[:40]]
         await reply(update, t.gettext("The practice as a whole, or one person there?"), InlineKeyboardMarkup(rows))
         return PERSON
 

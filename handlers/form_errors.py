@@ -14,6 +14,9 @@ MESSAGES: dict[str, str] = {
     "unreadable_time": N_("I can't read those times. Type them like 08:00-12:30."),
     "end_before_start": N_("The end time is before the start time. Type them like 08:00-12:30."),
     "too_short": N_("That is shorter than half an hour. Type a longer range, like 08:00-12:30."),
+    "only_control_characters": N_(
+        "Nothing of that text can be stored: it holds only control characters. Please type it again."
+    ),
     "note_too_long": N_("The note is longer than 500 characters. Please make it shorter."),
     "patient_data": N_(
         "This looks like patient data (a BSN, or a name with a date of birth). Patient data never belongs in "

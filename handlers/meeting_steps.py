@@ -37,6 +37,9 @@ ERRORS: dict[str, str] = {
     "end_before_start": N_("The end time is before the start time. Type them like 19:00-21:00."),
     "too_short": N_("That is shorter than half an hour. Type a longer range, like 19:00-21:00."),
     "in_past": N_("That time has already passed. Choose a later time or day."),
+    "only_control_characters": N_(
+        "Nothing of that text can be stored: it holds only control characters. Please type it again."
+    ),
     "missing_title": N_("Please type a title."),
     "too_long": N_("That is too long. Please make it shorter."),
     "patient_data": N_(

@@ -14,6 +14,7 @@ from bot.services.meeting_times import to_local
 from db.meetings import ActionPoint, Answer, Audience, Meeting, MeetingOccurrence, OccurrenceStatus
 from db.models import Member
 from handlers.callback_data import Action, encode
+from handlers.texts import member_name
 
 ANSWER_LABELS: dict[Answer, str] = {Answer.YES: N_("Yes"), Answer.NO: N_("No"), Answer.MAYBE: N_("Maybe")}
 AUDIENCE_LABELS: dict[Audience, str] = {
@@ -116,8 +117,7 @@ def answers_summary(t: Translator, occurrence: MeetingOccurrence) -> str:
     for invitee in occurrence.invitees:
         member = invitee.member
         # Someone who had their data removed (/verwijdermij) still counts for a past date, without a name.
-        name = t.gettext("a former member") if member.deleted_at is not None else member.display_name
-        groups.setdefault(invitee.answer, []).append(escape(name or str(invitee.member_id)))
+        groups.setdefault(invitee.answer, []).append(escape(member_name(t, member)))
     lines = []
     for key, names in groups.items():
         label = answer_label(t, key)
@@ -139,7 +139,9 @@ def owner_label(t: Translator, point: ActionPoint) -> str:
     """The practice, or the person at the practice, who owns the action point."""
     practice = escape(point.owner_practice.name) if point.owner_practice else "?"
     if point.owner_member is not None:
-        return t.gettext("{name} ({practice})").format(name=escape(point.owner_member.display_name), practice=practice)
+        return t.gettext("{name} ({practice})").format(
+            name=escape(member_name(t, point.owner_member)), practice=practice
+        )
     return practice
 
 

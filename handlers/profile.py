@@ -23,7 +23,7 @@ from handlers.callback_data import Action, decode, encode, pattern
 from handlers.commands import command_menu
 from handlers.context import BotContext, open_turn, translator_for
 from handlers.editing import edit_if_changed, remove_buttons
-from handlers.texts import LANGUAGE_NAMES, roles_label, where_label
+from handlers.texts import LANGUAGE_NAMES, member_name, roles_label, where_label
 
 
 async def show_profile(update: Update, context: BotContext) -> None:
@@ -38,7 +38,7 @@ async def show_profile(update: Update, context: BotContext) -> None:
             return
         lines = [
             t.gettext("<b>Your profile</b>"),
-            t.gettext("Name: {name}").format(name=escape(member.display_name or "-")),
+            t.gettext("Name: {name}").format(name=escape(member_name(t, member))),
             t.gettext("Where: {where}").format(where=where_label(t, member)),
             t.gettext("Roles: {roles}").format(roles=escape(roles_label(t, member))),
             t.gettext("Language: {language}").format(language=LANGUAGE_NAMES[t.language]),

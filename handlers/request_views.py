@@ -11,6 +11,7 @@ from bot.i18n import N_, Translator
 from bot.services.requests import CancelReason, NeededRole
 from db.models import Daypart, Member, Offer, OfferStatus, RequestSlot, RequestStatus, ShortageRequest, Urgency
 from handlers.callback_data import Action, encode
+from handlers.texts import member_name
 
 NEEDED_LABELS: dict[NeededRole, str] = {
     NeededRole.HUISARTS: N_("GP (waarneming)"),
@@ -64,7 +65,7 @@ def person(member: Member | None, t: Translator) -> str:
     """A member's name as a Telegram mention, so a tap opens the chat; escaped."""
     if member is None or member.deleted_at is not None:
         return t.gettext("a former member")
-    name = escape(member.display_name or str(member.telegram_user_id))
+    name = escape(member_name(t, member))
     return f'<a href="tg://user?id={member.telegram_user_id}">{name}</a>'
 
 

@@ -23,6 +23,13 @@ LANGUAGE_NAMES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
 HELPING_ROLES = (Role.HUISARTS, Role.DOKTERSASSISTENT, Role.POH_S, Role.POH_GGZ, Role.TRIAGIST, Role.MEDISCH_STUDENT)
 
 
+def member_name(t: Translator, member: Member) -> str:
+    """The name to show, not escaped: a name of only control characters is stored empty and shown as "member 7"."""
+    if member.deleted_at is not None:
+        return t.gettext("a former member")
+    return member.display_name or t.gettext("member {id}").format(id=member.id)
+
+
 def role_label(t: Translator, role: Role | str) -> str:
     """A role's name in the reader's language."""
     return t.gettext(ROLE_LABELS[Role(role)])

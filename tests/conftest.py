@@ -15,9 +15,16 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import settings
 from sqlalchemy.engine import make_url
 
 from tests.support import FakeClock, seed_network
+
+# Property tests: CI replays the same examples on every run (derandomized, with the `@example`s of every case that
+# ever failed), so a red run always means a change; `./dev test` on a workstation keeps exploring new ones.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 POSTGRES_URL = os.environ.get("WIJKHULP_TEST_POSTGRES_URL", "")
 

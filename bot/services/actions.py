@@ -15,7 +15,7 @@ from bot.services import audit
 from bot.services.members import member_relations
 from bot.services.outbox import enqueue
 from bot.services.privacy import PatientDataKind, find_patient_data
-from bot.services.text import clean_text
+from bot.services.text import clean_text, only_control_characters
 from db.meetings import ActionPoint, DueStatus, Meeting, MeetingOccurrence, meeting_wijk
 from db.models import Member, MemberRole, Practice, Role
 
@@ -38,6 +38,8 @@ class ActionError(ValueError):
 def check_action_text(text: str, today: date) -> str:
     """Logistics only: at most 500 characters and nothing that looks like patient data."""
     cleaned = clean_text(text).strip()
+    if only_control_characters(text, cleaned):
+        raise ActionError("only_control_characters")
     if not cleaned:
         raise ActionError("missing_text")
     if len(cleaned) > MAX_TEXT:

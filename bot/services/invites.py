@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from bot.services import audit
 from bot.services.meetings import invite_new_member
 from bot.services.members import find_member
-from bot.services.text import clean_text
+from bot.services.text import clean_name
 from db.models import INVITABLE_ROLES, Invite, Member, MemberRole, Practice, Region, Role
 
 MAX_USES = 500
@@ -179,7 +179,7 @@ async def join_with_invite(
             telegram_user_id=telegram_user_id,
             region_id=invite.region_id,
             language=language,
-            display_name=clean_text(display_name)[:200],
+            display_name=clean_name(display_name),
             joined_at=now,
             role_rows=[],
         )

@@ -22,7 +22,7 @@ from bot.services.meeting_times import DEFAULT_REMINDERS, HORIZON, series, to_lo
 from bot.services.members import member_relations
 from bot.services.outbox import enqueue
 from bot.services.privacy import find_patient_data
-from bot.services.text import clean_text
+from bot.services.text import clean_text, only_control_characters
 from db.meetings import (
     Answer,
     Audience,
@@ -98,6 +98,8 @@ def check_text(value: str | None, limit: int, today: date, *, required: bool = F
     """Trimmed text within its limit and without anything that looks like patient data."""
     cleaned = clean_text(value or "").strip()
     if not cleaned:
+        if only_control_characters(value or "", cleaned):
+            raise MeetingError("only_control_characters")
         if required:
             raise MeetingError("missing_title")
         return None

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from bot.services import audit
-from bot.services.text import clean_text
+from bot.services.text import clean_name
 from db.models import Member, MemberRole, Practice, Region, Role
 
 
@@ -41,7 +41,7 @@ async def set_language(session: AsyncSession, member: Member, language: str) -> 
 
 async def refresh_display_name(member: Member, display_name: str) -> None:
     """Keep the name as Telegram shows it, so that others see who offered."""
-    display_name = clean_text(display_name)[:200]
+    display_name = clean_name(display_name)
     if display_name and member.display_name != display_name:
         member.display_name = display_name
 

@@ -17,7 +17,7 @@ from bot.services.dates import DateInputError, validate_request_date
 from bot.services.members import member_relations
 from bot.services.outbox import enqueue
 from bot.services.privacy import PatientDataKind, find_patient_data
-from bot.services.text import clean_text
+from bot.services.text import clean_text, only_control_characters
 from db.models import (
     Daypart,
     GroupPost,
@@ -92,8 +92,11 @@ class SlotInput:
 
 def check_note(note: str | None, today: date) -> str | None:
     """A note is logistics only: at most 500 characters, nothing that looks like patient data."""
-    note = clean_text(note or "").strip()
+    typed = note or ""
+    note = clean_text(typed).strip()
     if not note:
+        if only_control_characters(typed, note):
+            raise RequestError("only_control_characters")
         return None
     if len(note) > MAX_NOTE:
         raise RequestError("note_too_long")

@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from db.models import Role
@@ -29,8 +29,8 @@ async def corrie(bot: Harness) -> SimUser:
 
 
 def clean(name: str) -> str:
-    """The name as stored: without control characters, at most 200 characters."""
-    return "".join(c for c in name if c in "\t\n\r" or unicodedata.category(c) != "Cc")[:200]
+    """The name as stored: without control characters, trimmed, at most 200 characters."""
+    return "".join(c for c in name if c in "\t\n\r" or unicodedata.category(c) != "Cc").strip()[:200]
 
 
 names = st.tuples(nasty_name(), st.one_of(st.none(), nasty_name()))
@@ -39,6 +39,7 @@ usernames = st.one_of(st.none(), st.from_regex(r"[A-Za-z][A-Za-z0-9_]{4,31}", fu
 
 @hostile_settings(share=1 / 3)
 @given(requester=names, helper=names, username=usernames, title=nasty_name(max_size=128))
+@example(requester=("\x00", None), helper=("Bob", "\x01\x02"), username=None, title="\x00")
 async def test_names_in_offers_contacts_and_groups(
     bot: Harness,
     corrie: SimUser,

@@ -40,9 +40,14 @@ class Findings:
 
     figures: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # Every problem is counted; only the first LISTED are kept as text, so a long run's report stays readable.
+    problem_count: int = 0
+
+    LISTED = 200
 
     def problem(self, text: str) -> None:
-        if len(self.problems) < 200:
+        self.problem_count += 1
+        if len(self.problems) < self.LISTED:
             self.problems.append(text)
 
 
@@ -70,7 +75,7 @@ async def check(server: TelegramServer, bot: BotProcess, record: Record, databas
     _requests(found, record, requests)
     _offers(found, record, requests, offers, members, rows)
     _rsvps(found, record, invitees, members)
-    _outbox(found, server, bot, rows)
+    _outbox(found, server, bot, rows, now)
     _reminders(found, reminders, rows, now)
     _refusals(found, server)
     found.figures["tracebacks in the bot's log"] = bot.tracebacks
@@ -162,12 +167,20 @@ def _rsvps(found: Findings, record: Record, invitees: list[MeetingInvitee], memb
     found.figures["RSVPs"] = len(record.rsvps)
 
 
-def _outbox(found: Findings, server: TelegramServer, bot: BotProcess, rows: list[OutboxMessage]) -> None:
+def _outbox(
+    found: Findings, server: TelegramServer, bot: BotProcess, rows: list[OutboxMessage], now: datetime
+) -> None:
     # A row can be cut off more than once (killed again while sending it again): each time may leave a copy.
     resent = Counter(bot.log_ids(RESENT) + bot.log_ids(UNRECORDED))
     status = Counter(row.status for row in rows)
     found.figures["outbox rows"] = dict(sorted(status.items()))
+    # A row waiting for its time (the person's quiet hours) is not late: it is counted apart, and a problem only
+    # once it is due and still unsent.
+    later = [row for row in rows if row.status == OutboxStatus.PENDING.value and row.next_attempt_at > now]
+    found.figures["outbox rows scheduled for later (quiet hours)"] = len(later)
     for row in rows:
+        if row in later:
+            continue
         if row.status in (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value, OutboxStatus.IN_FLIGHT.value):
             found.problem(f"outbox row {row.id} ({row.kind}) is still {row.status} after the drain")
         if row.status == OutboxStatus.FAILED.value:

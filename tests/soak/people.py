@@ -12,9 +12,10 @@ import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.clock import Clock
 from tests.soak.process import BotProcess
 from tests.tgserver.client import SimUser
 from tests.tgserver.server import TelegramServer
@@ -75,6 +76,7 @@ class Shared:
     record: Record
     over: asyncio.Event
     think: float
+    clock: Clock
 
 
 def buttons(message: ChatMessage, prefix: str) -> list[str]:
@@ -356,7 +358,9 @@ class Manager(Person):
         if days is None:
             return None
         choices = buttons(days, "v1:rq:day:")
-        tomorrow = (datetime.now(ZoneInfo("Europe/Amsterdam")).date() + timedelta(days=1)).strftime("%Y%m%d")
+        tomorrow = (
+            self.shared.clock.now().astimezone(ZoneInfo("Europe/Amsterdam")).date() + timedelta(days=1)
+        ).strftime("%Y%m%d")
         wanted = [d for d in choices if d.endswith(tomorrow)] if intent.urgency == "spoed" else choices[1:4]
         if not wanted:
             wanted, intent.urgency = choices[1:3] or choices, "normaal"

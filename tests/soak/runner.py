@@ -11,6 +11,7 @@ import json
 import math
 import os
 import random
+import re
 import sys
 import tempfile
 import time
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.clock import SystemClock
+from bot.clock import OffsetClock
 from bot.services.invites import create_invite
 from bot.services.meeting_import import import_meetings, parse_meetings, region_wijken
 from bot.services.members import add_coordinator, resolve_region
@@ -70,6 +71,8 @@ class Options:
     max_uptime: float = 4.0
     think: float = 1.0
     workdir: str = ""
+    # Local time (HH:MM, Europe/Amsterdam) the run starts at, for the bot and the check alike; "" is the real time.
+    time_of_day: str = ""
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -90,9 +93,17 @@ def parse_args(argv: list[str] | None = None) -> Options:
     top.add_argument("--max-uptime", type=float, default=4.0, help="longest run between two kills, seconds")
     top.add_argument("--think", type=float, default=1.0, help="scale of the pauses between a person's actions")
     top.add_argument("--workdir", default="", help="where the database and the bot's log go (default: a temp dir)")
+    top.add_argument(
+        "--time-of-day",
+        default="",
+        metavar="HH:MM",
+        help="run as if it were this local time today, e.g. 23:00 (quiet hours) or 12:00 (default: the real time)",
+    )
     args = top.parse_args(argv)
     if args.users < 4 or args.kills < 0 or args.rounds < 1:
         top.error("--users must be at least 4, --kills at least 0, --rounds at least 1")
+    if args.time_of_day and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", args.time_of_day):
+        top.error("--time-of-day must be HH:MM, e.g. 23:00")
     return Options(**{k: v for k, v in vars(args).items()})
 
 
@@ -105,6 +116,16 @@ async def prepare_database(url: str) -> None:
             await import_network(session, parse_network(NETWORK.read_text(encoding="utf-8")))
     finally:
         await database.dispose()
+
+
+def soak_clock(time_of_day: str) -> OffsetClock:
+    """The clock of the whole run: the real one, or moved so that the run starts today at `time_of_day`."""
+    if not time_of_day:
+        return OffsetClock(timedelta(0))
+    real = datetime.now(UTC)
+    hour, minute = (int(part) for part in time_of_day.split(":"))
+    local = real.astimezone(ZONE).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return OffsetClock(local.astimezone(UTC) - real)
 
 
 def meetings_yaml(now: datetime, count: int) -> tuple[str, datetime]:
@@ -137,7 +158,8 @@ class Soak:
         self.record = Record()
         self.over = asyncio.Event()
         self.kill_modes: dict[str, int] = {}
-        self.first_reminder = datetime.now(UTC)
+        self.clock = soak_clock(options.time_of_day)
+        self.first_clock = self.first_reminder = self.clock.now()
         self.people: list[Person] = []
         self.stop_problems: list[str] = []
         self.phases: dict[str, float] = {}
@@ -152,14 +174,20 @@ class Soak:
             TELEGRAM_API_BASE_URL=self.server.base_url,
             TELEGRAM_API_BASE_FILE_URL=self.server.base_file_url,
             DATABASE_URL=self.database_url,
+            CLOCK_OFFSET_SECONDS=str(self.clock.offset.total_seconds()),
         )
         return env
+
+    @property
+    def started_local(self) -> str:
+        """The bot's local time when the run began, as people saw it."""
+        return self.first_clock.astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
 
     async def setup(self) -> None:
         """Region, invitations, coordinator and meetings in the database; then everyone joins through the bot."""
         await prepare_database(self.database_url)
         self.bot = BotProcess(self.server, self.environment(), self.workdir / "bot.log")
-        shared = Shared(self.server, self.bot, self.record, self.over, self.options.think)
+        shared = Shared(self.server, self.bot, self.record, self.over, self.options.think, self.clock)
         managers = max(2, self.options.users // 4)
         helpers = self.options.users - managers - 1
         plan: list[tuple[str, str | None, Role]] = [("coordinator", None, Role.COORDINATOR)]
@@ -167,7 +195,7 @@ class Soak:
         plan += [(f"h{i}", HELPER_PRACTICES[i % 6], Role.DOKTERSASSISTENT) for i in range(helpers)]
         codes: dict[str, str] = {}
         database = Database(self.database_url)
-        now = SystemClock().now()
+        now = self.clock.now()
         count = max(2, math.ceil(self.expected_seconds() / 60) + 1)
         text, self.first_reminder = meetings_yaml(now, count)
         try:
@@ -248,7 +276,7 @@ class Soak:
         return (
             any(isinstance(p, Manager) and p.posted < p.to_post for p in self.people)
             or time.monotonic() - started < self.options.duration
-            or datetime.now(UTC) < self.first_reminder + timedelta(seconds=3)
+            or self.clock.now() < self.first_reminder + timedelta(seconds=3)
         )
 
     async def act(self) -> None:
@@ -272,7 +300,7 @@ class Soak:
         database = Database(self.database_url)
         try:
             async with database.session() as session:
-                now = datetime.now(UTC)
+                now = self.clock.now()
                 rows = await session.scalar(
                     select(func.count())
                     .select_from(OutboxMessage)
@@ -307,7 +335,7 @@ class Soak:
                 elif loop.time() - quiet_since > 1.5:
                     break
                 await asyncio.sleep(0.3)
-            stopped_at = datetime.now(UTC)
+            stopped_at = self.clock.now()
             code = await self.bot.stop()
             if code != 0:
                 self.stop_problems.append(f"the ordinary stop (SIGTERM) ended with exit status {code}")
@@ -347,10 +375,16 @@ class Soak:
             "retries": record.retries,
             "widened by hand": record.widens,
             **findings.figures,
+            "started at (local)": self.started_local,
             "wall time (s)": round(wall, 1),
             "of which (s)": {name: round(seconds, 1) for name, seconds in self.phases.items()},
         }
-        return {"figures": figures, "problems": findings.problems, "log": str(self.bot.log_path)}
+        return {
+            "figures": figures,
+            "problem count": findings.problem_count,
+            "problems": findings.problems,
+            "log": str(self.bot.log_path),
+        }
 
 
 def print_summary(summary: dict[str, object]) -> None:
@@ -365,7 +399,8 @@ def print_summary(summary: dict[str, object]) -> None:
     assert isinstance(problems, list)
     print(f"  bot log: {summary['log']}")
     if problems:
-        print(f"FAILED: {len(problems)} problem(s):")
+        count = summary["problem count"]
+        print(f"FAILED: {count} problem(s)" + (f", the first {len(problems)}:" if count != len(problems) else ":"))
         for problem in problems:
             print(f"  - {problem}")
     else:
@@ -381,7 +416,7 @@ async def run(options: Options) -> tuple[int, dict[str, object]]:
     if options.report:
         text = json.dumps(summary, indent=2, default=str) + "\n"
         await asyncio.to_thread(Path(options.report).write_text, text, encoding="utf-8")
-    return (1 if findings.problems else 0), summary
+    return (1 if findings.problem_count else 0), summary
 
 
 def main(argv: list[str] | None = None) -> int:

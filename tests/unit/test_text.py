@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.services.requests import check_note
-from bot.services.text import clean_text
+import pytest
+
+from bot.services.actions import ActionError, check_action_text
+from bot.services.meetings import MeetingError, check_text
+from bot.services.requests import RequestError, check_note
+from bot.services.text import clean_name, clean_text
 
 
 def test_control_characters_go_newlines_tabs_and_everything_visible_stay() -> None:
@@ -15,6 +19,38 @@ def test_control_characters_go_newlines_tabs_and_everything_visible_stay() -> No
     assert clean_text(kept) == kept, "markup, emoji, direction marks and format fields are not ours to remove"
 
 
-def test_a_note_of_only_control_characters_is_no_note() -> None:
-    assert check_note("\x00\x01 \x02", date(2026, 11, 23)) is None
-    assert check_note(" Sleutel\x00 bij de balie ", date(2026, 11, 23)) == "Sleutel bij de balie"
+TODAY = date(2026, 11, 23)
+
+
+def test_typed_text_of_only_control_characters_is_refused_not_stored_empty() -> None:
+    """Issue 17: something typed that cleans to nothing is refused with its own explanation, in every field."""
+    with pytest.raises(RequestError) as request:
+        check_note("\x00\x01 \x02", TODAY)
+    with pytest.raises(MeetingError) as title:
+        check_text("\x00", 200, TODAY, required=True)
+    with pytest.raises(MeetingError) as agenda:
+        check_text("\x00\n", 2000, TODAY)
+    with pytest.raises(ActionError) as action:
+        check_action_text("\x00", TODAY)
+    codes = {request.value.code, title.value.code, agenda.value.code, action.value.code}
+    assert codes == {"only_control_characters"}
+
+
+def test_nothing_typed_is_no_value_and_a_required_field_says_so() -> None:
+    assert check_note(None, TODAY) is None and check_note("   ", TODAY) is None
+    assert check_text(" ", 2000, TODAY) is None
+    with pytest.raises(MeetingError, match="missing_title"):
+        check_text(" ", 200, TODAY, required=True)
+    with pytest.raises(ActionError, match="missing_text"):
+        check_action_text(" ", TODAY)
+
+
+def test_control_characters_inside_text_go_and_the_rest_is_kept_trimmed() -> None:
+    assert check_note(" Sleutel\x00 bij de balie ", TODAY) == "Sleutel bij de balie"
+    assert check_text("Wijk\x00overleg ", 200, TODAY) == "Wijkoverleg"
+
+
+def test_a_name_of_only_control_characters_is_stored_empty() -> None:
+    assert clean_name("\x00\x01") == ""
+    assert clean_name("  Anna\x00 de Vries ") == "Anna de Vries"
+    assert len(clean_name("x" * 300)) == 200
