@@ -1,5 +1,8 @@
 """The outbox dispatcher: renders each due row in its reader's language and sends it, exactly once.
 
+A row holds a notice (bot/services/notices.py); the feature that owns it registers the function that renders
+it (request_notices.py, meeting_notices.py), and this module only looks that up, sends and records.
+
 It runs from PTB's JobQueue (a sweep every few seconds) and right after a handler wrote rows (a kick).
 Rendering happens at send time, so a message that waited out a 429 shows the request as it is now.
 """
@@ -15,35 +18,17 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.i18n import Translator
 from bot.runtime import Runtime
 from bot.services import outbox
-from bot.services.coordination import open_requests
-from bot.services.offers import open_slots
 from bot.services.outbox import Claimed
-from bot.services.requests import CancelReason, load_request
-from db.models import GroupPost, Member, RequestRecipient, RequestStatus
-from handlers.callback_data import Action, encode
-from handlers.coordination import request_line
-from handlers.editing import digest
-from handlers.meeting_dispatch import MEETING_KINDS, render_meeting
-from handlers.rendered import Rendered
-from handlers.request_views import (
-    REASON_LABELS,
-    contact_line,
-    filled_slots,
-    group_view,
-    offer_for_requester,
-    offered_slots,
-    person,
-    practice_line,
-    recipient_view,
-    request_body,
-)
+from db.models import Member
+from handlers import meeting_notices, request_notices
+from handlers.rendered import Rendered, Renderers, ToGroup, ToMember
 
 log = logging.getLogger(__name__)
 
@@ -52,116 +37,23 @@ PARALLEL_SENDS = 30
 RECORD_TRIES = 3  # quick tries to record an outcome before it is kept for the next pass
 
 
+RENDERERS: Renderers = request_notices.RENDERERS | meeting_notices.RENDERERS
+
+
 async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rendered | None:
-    """Turn a row into text and buttons for its reader; None when it is no longer worth sending."""
-    if row.kind == "request.group":
-        return await render_group_post(session, row, runtime)
+    """Turn a row's notice into text and buttons for its reader; None when it is no longer worth sending."""
+    renderer = RENDERERS.get(type(row.notice)) if row.notice is not None else None
+    if renderer is None:
+        log.error("outbox row %s has unknown kind %s (or params that do not fit it)", row.id, row.kind)
+        return None
+    if renderer.to_group:
+        t = Translator(runtime.settings.default_language, runtime.settings.zone)
+        return await renderer.render(ToGroup(session, runtime, t, row.id), row.notice)
     member = await session.get(Member, row.member_id) if row.member_id else None
     if member is None or member.deleted_at is not None:  # nothing goes to someone who had their data removed
         return None
     t = Translator(member.language, runtime.settings.zone)
-    if row.kind == "digest":
-        return await render_digest(session, row, runtime, t)
-    if row.kind.startswith(MEETING_KINDS):
-        return await render_meeting(session, row, runtime, member, t)
-    request = await load_request(session, row.params.get("request_id"))
-    if request is None:
-        return None
-    now = runtime.clock.now()
-    offer = next((o for o in request.offers if o.id == row.params.get("offer_id")), None)
-    head = t.gettext("Request #{id} from {practice}").format(id=request.id, practice=practice_line(t, request))
-    if row.kind in ("request.new", "request.refresh"):
-        recipient = await session.get(RequestRecipient, row.recipient_id) if row.recipient_id else None
-        if row.kind == "request.new" and request.status != RequestStatus.OPEN.value:
-            return None  # closed before it went out: nobody should offer in vain
-        text, markup = recipient_view(
-            t, request, member, declined=bool(recipient and recipient.declined), now_open=open_slots(request, now)
-        )
-        fingerprint = digest(text, markup)
-        if row.kind == "request.refresh" and recipient is not None and recipient.rendered_digest == fingerprint:
-            return None  # the copy already shows this; Telegram would refuse the edit
-        edit = row.params.get("message_id") if row.kind == "request.refresh" else None
-        return Rendered(text, markup, edit, fingerprint)
-    if row.kind == "request.alert":
-        text = t.gettext("Still open after the last round; the whole region is asked now:")
-        return Rendered(text + "\n\n" + request_body(t, request))
-    if row.kind == "request.superseded":
-        if row.params.get("again"):
-            text = t.gettext("Request #{id} is still open; it is below again.").format(id=request.id)
-        else:
-            text = t.gettext("Request #{id} has changed; the new version is below.").format(id=request.id)
-        return Rendered(text, None, row.params.get("message_id"))
-    if row.kind == "request.handed_over":
-        if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
-            return None
-        text = t.gettext(
-            "Request #{id} is now yours: the colleague who posted it left Wijkhulp. New offers come to you; "
-            "/mijnverzoeken shows it with the offers waiting."
-        ).format(id=request.id)
-        return Rendered(text + "\n\n" + request_body(t, request))
-    if offer is None:
-        return None
-    if row.kind == "offer.received":
-        text, markup = offer_for_requester(t, request, offer)
-        return Rendered(text, markup)
-    if row.kind == "offer.accepted":
-        withdraw = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t.gettext("Withdraw"), callback_data=encode(Action.WITHDRAW, offer.id))]]
-        )
-        lines = [
-            "<b>" + t.gettext("Your offer was accepted") + "</b>",
-            head,
-            filled_slots(t, request, offer),
-            contact_line(t, request.created_by),
-        ]
-        return Rendered("\n".join(line for line in lines if line), withdraw)
-    if row.kind == "offer.filled_by_other":
-        return Rendered(head + "\n" + t.gettext("Someone else is already filling this. Thank you for offering!"))
-    if row.kind == "offer.declined":
-        return Rendered(head + "\n" + t.gettext("The practice declined your offer, with thanks."))
-    if row.kind == "offer.withdrawn":
-        who = person(offer.member, t)
-        who = who[:1].upper() + who[1:]  # "a former member" opens the sentence; a mention starts with "<"
-        if row.params.get("was_accepted"):
-            text = t.gettext("{name} withdrew from request #{id}; their day-parts are open again:").format(
-                name=who, id=request.id
-            )
-            return Rendered(text + "\n" + offered_slots(t, request, offer, row.params.get("slot_ids")))
-        return Rendered(t.gettext("{name} withdrew their offer for request #{id}.").format(name=who, id=request.id))
-    if row.kind == "request.cancelled":
-        reason = CancelReason(request.cancel_reason) if request.cancel_reason else CancelReason.NOT_NEEDED
-        return Rendered(
-            head
-            + "\n"
-            + t.gettext("This request was cancelled: {reason}.").format(reason=t.gettext(REASON_LABELS[reason]))
-        )
-    log.error("outbox row %s has unknown kind %s", row.id, row.kind)
-    return None
-
-
-async def render_group_post(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rendered | None:
-    """A request in a wijk group, in the region's default language; skipped when the post already shows it."""
-    post = await session.get(GroupPost, row.params.get("group_post_id"))
-    request = await load_request(session, row.params.get("request_id"))
-    if post is None or request is None:
-        return None
-    t = Translator(runtime.settings.default_language, runtime.settings.zone)
-    text, markup = group_view(t, request, open_slots(request, runtime.clock.now()))
-    fingerprint = digest(text, markup)
-    if post.rendered_digest == fingerprint:
-        return None
-    return Rendered(text, markup, row.params.get("message_id"), fingerprint, group_post_id=post.id)
-
-
-async def render_digest(session: AsyncSession, row: Claimed, runtime: Runtime, t: Translator) -> Rendered | None:
-    """The coordinator's morning list of what is open in the region."""
-    requests = await open_requests(session, region_id=row.params.get("region_id", 0), now=runtime.clock.now())
-    if not requests:
-        return None
-    lines = ["<b>" + t.gettext("Open requests this morning") + "</b>"]
-    lines += [request_line(t, request) for request in requests[:20]]
-    lines.append(t.gettext("/open shows what needs attention."))
-    return Rendered("\n".join(lines))
+    return await renderer.render(ToMember(session, runtime, t, row.id, member, row.recipient_id), row.notice)
 
 
 def retry_delay(exc: RetryAfter) -> timedelta:

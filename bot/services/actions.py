@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from bot.permissions import OWNER_ROLES
 from bot.services import audit
 from bot.services.members import member_relations
+from bot.services.notices import ActionAssigned, ActionDueSoon
 from bot.services.outbox import enqueue
 from bot.services.privacy import PatientDataKind, find_patient_data
 from bot.services.text import clean_text, only_control_characters
@@ -140,10 +141,9 @@ async def add_action_point(
         await enqueue(
             session,
             now=now,
-            kind="action.assigned",
+            notice=ActionAssigned(action_id=point.id),
             chat_id=owner.telegram_user_id,
             member_id=owner.id,
-            params={"action_id": point.id},
         )
     await audit.record(
         session,
@@ -236,10 +236,9 @@ async def remind_actions_due(session: AsyncSession, *, now: datetime, limit: int
             await enqueue(
                 session,
                 now=now,
-                kind="action.reminder",
+                notice=ActionDueSoon(action_id=point.id),
                 chat_id=owner.telegram_user_id,
                 member_id=owner.id,
-                params={"action_id": point.id},
             )
         sent += 1
     return sent

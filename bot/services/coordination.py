@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.permissions import is_coordinator_of
 from bot.services import audit
 from bot.services.members import member_relations
+from bot.services.notices import Digest
 from bot.services.outbox import enqueue
 from bot.services.requests import load_request, send_copy
 from db.models import (
@@ -105,10 +106,9 @@ async def send_digests(session: AsyncSession, *, now: datetime, zone: ZoneInfo, 
             await enqueue(
                 session,
                 now=now,
-                kind="digest",
+                notice=Digest(region_id=region.id),
                 chat_id=coordinator.telegram_user_id,
                 member_id=coordinator.id,
-                params={"region_id": region.id},
             )
     return handled
 

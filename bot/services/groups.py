@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.permissions import is_coordinator_of, may_link_group
 from bot.services import audit
+from bot.services.notices import RequestGroup
 from bot.services.outbox import enqueue
 from bot.services.requests import FILLING_ROLES, NeededRole
 from db.models import (
@@ -77,9 +78,8 @@ async def post_to_groups(session: AsyncSession, *, now: datetime, request: Short
         await enqueue(
             session,
             now=now,
-            kind="request.group",
+            notice=RequestGroup(request_id=request.id, group_post_id=post.id),
             chat_id=link.chat_id,
-            params={"request_id": request.id, "group_post_id": post.id},
         )
         posted += 1
     return posted

@@ -22,6 +22,7 @@ from bot.permissions import may_act_for_request
 from bot.services import audit
 from bot.services.groups import post_to_groups
 from bot.services.members import member_relations
+from bot.services.notices import RequestAlert
 from bot.services.outbox import enqueue
 from bot.services.requests import (
     FILLING_ROLES,
@@ -219,10 +220,9 @@ async def _alert_coordinators(session: AsyncSession, *, now: datetime, request: 
             await enqueue(
                 session,
                 now=now,
-                kind="request.alert",
+                notice=RequestAlert(request_id=request.id),
                 chat_id=coordinator.telegram_user_id,
                 member_id=coordinator.id,
-                params={"request_id": request.id},
             )
 
 

@@ -25,18 +25,19 @@ from bot.services.meetings import (
     plan_occurrences,
     reminder_rows,
 )
+from bot.services.notices import MeetingCancelled, MeetingMoved, MeetingUpdated, Notice
 from db.meetings import DueStatus, Meeting, MeetingOccurrence, MeetingReminder, OccurrenceStatus
 from db.models import Member, Wijk
 
 log = logging.getLogger(__name__)
 
 
-async def _tell_invitees(session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence, kind: str) -> int:
+async def _tell_invitees(session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence, notice: Notice) -> int:
     """Queue the notice and the new .ics for everyone invited; nobody was invited yet means nothing to tell."""
     loaded = await load_occurrence(session, occurrence.id)
     assert loaded is not None
     for invitee in loaded.invitees:
-        await notify(session, now=now, kind=kind, invitee=invitee, chat_id=invitee.member.telegram_user_id)
+        await notify(session, now=now, notice=notice, invitee=invitee, chat_id=invitee.member.telegram_user_id)
     return len(loaded.invitees)
 
 
@@ -87,7 +88,9 @@ async def move_occurrence(
     await _rearm_reminders(session, now=now, occurrence=occurrence, minutes=meeting.reminder_minutes, zone=zone)
     told = 0
     if occurrence.invited_at is not None:
-        told = await _tell_invitees(session, now=now, occurrence=occurrence, kind="meeting.moved")
+        told = await _tell_invitees(
+            session, now=now, occurrence=occurrence, notice=MeetingMoved(occurrence_id=occurrence.id)
+        )
     else:
         await invite_due(session, now=now, meeting_id=meeting.id)
     await audit.record(
@@ -126,7 +129,9 @@ async def cancel_occurrence(
     )
     told = 0
     if occurrence.invited_at is not None:
-        told = await _tell_invitees(session, now=now, occurrence=occurrence, kind="meeting.cancelled")
+        told = await _tell_invitees(
+            session, now=now, occurrence=occurrence, notice=MeetingCancelled(occurrence_id=occurrence.id)
+        )
     await audit.record(
         session,
         at=now,
@@ -224,4 +229,6 @@ async def _changed_details(session: AsyncSession, *, now: datetime, occurrence: 
     occurrence.sequence += 1
     await session.flush()
     if occurrence.invited_at is not None:
-        await _tell_invitees(session, now=now, occurrence=occurrence, kind="meeting.updated")
+        await _tell_invitees(
+            session, now=now, occurrence=occurrence, notice=MeetingUpdated(occurrence_id=occurrence.id)
+        )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.services.actions import remind_actions_due
 from bot.services.meetings import invite_due, plan_occurrences
+from bot.services.notices import MeetingReminderDue
 from bot.services.outbox import enqueue
 from db.meetings import (
     Answer,
@@ -103,20 +104,16 @@ async def remind_due(session: AsyncSession, *, now: datetime, limit: int = 100) 
         late = now - reminder.due_at > LATE_AFTER
         if late:
             log.warning("meeting.reminder_late id=%s due=%s", reminder.id, reminder.due_at.isoformat())
-        params = {
-            "occurrence_id": occurrence.id,
-            "reminder_id": reminder.id,
-            "due_at": reminder.due_at.isoformat(),
-            "late": late,
-        }
+        notice = MeetingReminderDue(
+            occurrence_id=occurrence.id, reminder_id=reminder.id, due_at=reminder.due_at, late=late
+        )
         for invitee in await _recipients(session, occurrence.id):
             await enqueue(
                 session,
                 now=now,
-                kind="meeting.reminder",
+                notice=notice,
                 chat_id=invitee.member.telegram_user_id,
                 member_id=invitee.member_id,
-                params=params,
             )
         sent += 1
     return sent, skipped

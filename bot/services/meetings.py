@@ -20,6 +20,7 @@ from bot.permissions import is_coordinator_of as is_coordinator
 from bot.services import audit
 from bot.services.meeting_times import DEFAULT_REMINDERS, HORIZON, series, to_local, to_utc
 from bot.services.members import member_relations
+from bot.services.notices import MeetingIcs, MeetingInvite, Notice
 from bot.services.outbox import enqueue
 from bot.services.privacy import find_patient_data
 from bot.services.text import clean_text, only_control_characters
@@ -261,11 +262,13 @@ async def audience(session: AsyncSession, meeting: Meeting) -> list[Member]:
     return members
 
 
-async def notify(session: AsyncSession, *, now: datetime, kind: str, invitee: MeetingInvitee, chat_id: int) -> None:
-    """A message about one occurrence for one invitee, followed by the calendar file as it is now."""
-    params = {"occurrence_id": invitee.occurrence_id}
-    await enqueue(session, now=now, kind=kind, chat_id=chat_id, member_id=invitee.member_id, params=params)
-    await enqueue(session, now=now, kind="meeting.ics", chat_id=chat_id, member_id=invitee.member_id, params=params)
+async def notify(
+    session: AsyncSession, *, now: datetime, notice: Notice, invitee: MeetingInvitee, chat_id: int
+) -> None:
+    """A notice about one occurrence for one invitee, followed by the calendar file as it is now."""
+    calendar = MeetingIcs(occurrence_id=invitee.occurrence_id)
+    await enqueue(session, now=now, notice=notice, chat_id=chat_id, member_id=invitee.member_id)
+    await enqueue(session, now=now, notice=calendar, chat_id=chat_id, member_id=invitee.member_id)
 
 
 async def invite_members(
@@ -282,7 +285,8 @@ async def invite_members(
         invitee = MeetingInvitee(occurrence_id=occurrence.id, member_id=member.id, invited_at=now)
         session.add(invitee)
         await session.flush()
-        await notify(session, now=now, kind="meeting.invite", invitee=invitee, chat_id=member.telegram_user_id)
+        invitation = MeetingInvite(occurrence_id=occurrence.id)
+        await notify(session, now=now, notice=invitation, invitee=invitee, chat_id=member.telegram_user_id)
         count += 1
     return count
 

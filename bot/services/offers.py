@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.permissions import may_act_for_request
 from bot.services import audit
+from bot.services.notices import OfferAccepted, OfferDeclined, OfferFilledByOther, OfferReceived, OfferWithdrawn
 from bot.services.outbox import enqueue
 from bot.services.requests import load_request, refresh_recipients
 from db.models import (
@@ -116,10 +117,9 @@ async def make_offer(
         await enqueue(
             session,
             now=now,
-            kind="offer.received",
+            notice=OfferReceived(request_id=request.id, offer_id=offer.id),
             chat_id=request.created_by.telegram_user_id,
             member_id=request.created_by.id,
-            params={"request_id": request.id, "offer_id": offer.id},
         )
     await audit.record(
         session,
@@ -202,10 +202,9 @@ async def accept_offer(session: AsyncSession, *, now: datetime, member: Member |
             await enqueue(
                 session,
                 now=now,
-                kind="offer.filled_by_other",
+                notice=OfferFilledByOther(request_id=request.id, offer_id=offer.id),
                 chat_id=helper.telegram_user_id,
                 member_id=helper.id,
-                params={"request_id": request.id, "offer_id": offer.id},
             )
         return Result(Outcome.HELPER_BOOKED if double_booked else Outcome.ALREADY_FILLED, offer)
 
@@ -218,10 +217,9 @@ async def accept_offer(session: AsyncSession, *, now: datetime, member: Member |
     await enqueue(
         session,
         now=now,
-        kind="offer.accepted",
+        notice=OfferAccepted(request_id=request.id, offer_id=offer.id),
         chat_id=helper.telegram_user_id,
         member_id=helper.id,
-        params={"request_id": request.id, "offer_id": offer.id},
     )
     await _tell_other_offerers(session, now=now, request=request, accepted=offer)
     await refresh_recipients(session, now=now, request=request)
@@ -252,10 +250,9 @@ async def _tell_other_offerers(
             await enqueue(
                 session,
                 now=now,
-                kind="offer.filled_by_other",
+                notice=OfferFilledByOther(request_id=request.id, offer_id=other.id),
                 chat_id=other.member.telegram_user_id,
                 member_id=other.member_id,
-                params={"request_id": request.id, "offer_id": other.id},
             )
 
 
@@ -276,10 +273,9 @@ async def decline_offer(session: AsyncSession, *, now: datetime, member: Member 
         await enqueue(
             session,
             now=now,
-            kind="offer.declined",
+            notice=OfferDeclined(request_id=request.id, offer_id=offer.id),
             chat_id=helper.telegram_user_id,
             member_id=helper.id,
-            params={"request_id": request.id, "offer_id": offer.id},
         )
     await audit.record(
         session,
@@ -356,16 +352,18 @@ async def _reopen(
     if request.status == RequestStatus.FILLED.value:
         request.status = RequestStatus.OPEN.value
     if request.created_by is not None:
-        params: dict[str, object] = {"request_id": request.id, "offer_id": offer.id, "was_accepted": was_accepted}
-        if only_these:
-            params["slot_ids"] = [slot.id for slot in slots]
+        notice = OfferWithdrawn(
+            request_id=request.id,
+            offer_id=offer.id,
+            was_accepted=was_accepted,
+            slot_ids=tuple(slot.id for slot in slots) if only_these else None,
+        )
         await enqueue(
             session,
             now=now,
-            kind="offer.withdrawn",
+            notice=notice,
             chat_id=request.created_by.telegram_user_id,
             member_id=request.created_by.id,
-            params=params,
         )
     if was_accepted:
         await refresh_recipients(session, now=now, request=request)

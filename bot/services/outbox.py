@@ -6,6 +6,9 @@ accepted a message but before the commit leaves the row in `sending`; after `CLA
 (logged as `outbox.resend_unknown_fate`). We prefer a rare duplicate to a lost request: a request that
 never reaches the people who could help is the failure this bot exists to prevent.
 
+What a row says is a notice (bot/services/notices.py): `enqueue` stores one as its kind and params, `claim_due`
+reads it back.
+
 Reminders decide the other way (AT_MOST_ONCE_KINDS): a duplicate reminder is the complaint users have of other
 bots, and a missed one is covered by the invitation, the calendar entry and the other reminders. Such a row is
 marked `in_flight` in its own commit right before the call to Telegram; one found stale in `sending` was never
@@ -24,6 +27,8 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.services import notices
+from bot.services.notices import Notice, NoticeError
 from db.models import GroupPost, OutboxMessage, OutboxStatus, RequestRecipient
 
 log = logging.getLogger(__name__)
@@ -31,19 +36,19 @@ log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
 BACKOFF_CAP = timedelta(minutes=10)
-AT_MOST_ONCE_KINDS = frozenset({"meeting.reminder", "action.reminder"})
+AT_MOST_ONCE_KINDS = notices.AT_MOST_ONCE_KINDS
 
 
 @dataclass(frozen=True)
 class Claimed:
-    """A row this worker now owns until it reports back."""
+    """A row this worker now owns until it reports back; `notice` is None when this version cannot read it."""
 
     id: int
     kind: str
     chat_id: int
     member_id: int | None
     recipient_id: int | None
-    params: dict[str, Any]
+    notice: Notice | None
     attempts: int
 
 
@@ -51,20 +56,19 @@ async def enqueue(
     session: AsyncSession,
     *,
     now: datetime,
-    kind: str,
+    notice: Notice,
     chat_id: int,
     member_id: int | None = None,
     recipient_id: int | None = None,
-    params: dict[str, Any] | None = None,
     due_at: datetime | None = None,
 ) -> OutboxMessage:
-    """Add a message to the caller's transaction; it goes out only if that transaction commits."""
+    """Add a notice to the caller's transaction; it goes out only if that transaction commits."""
     row = OutboxMessage(
-        kind=kind,
+        kind=notice.kind,
         chat_id=chat_id,
         member_id=member_id,
         recipient_id=recipient_id,
-        params=params or {},
+        params=notice.to_params(),
         status=OutboxStatus.PENDING.value,
         attempts=0,
         created_at=now,
@@ -146,11 +150,17 @@ async def claim_due(
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             claimed.append(
-                Claimed(
-                    row.id, row.kind, row.chat_id, row.member_id, row.recipient_id, dict(row.params), row.attempts + 1
-                )
+                Claimed(row.id, row.kind, row.chat_id, row.member_id, row.recipient_id, _read(row), row.attempts + 1)
             )
     return claimed
+
+
+def _read(row: OutboxMessage) -> Notice | None:
+    """The notice a row holds, or None (left to the dispatcher to log and skip) when it cannot be read."""
+    try:
+        return notices.from_row(row.kind, dict(row.params))
+    except NoticeError:
+        return None
 
 
 async def mark_sent(session: AsyncSession, row_id: int, *, now: datetime, message_id: int | None) -> None:

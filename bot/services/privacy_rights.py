@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.permissions import POSTING_ROLES
 from bot.services import audit
 from bot.services.members import member_relations
+from bot.services.notices import RequestHandedOver
 from bot.services.offers import Outcome, release_slots_ahead, withdraw_offer
 from bot.services.outbox import enqueue
 from bot.services.privacy_export import conversation_rows
@@ -206,10 +207,9 @@ async def delete_member(session: AsyncSession, *, now: datetime, member: Member)
             await enqueue(
                 session,
                 now=now,
-                kind="request.handed_over",
+                notice=RequestHandedOver(request_id=request.id),
                 chat_id=successor.telegram_user_id,
                 member_id=successor.id,
-                params={"request_id": request.id},
             )
             report.handed_over.append(request.id)
         elif _has_booked_help(request):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from bot.services import audit
 from bot.services.dates import DateInputError, validate_request_date
 from bot.services.members import member_relations
+from bot.services.notices import RequestCancelled, RequestGroup, RequestNew, RequestRefresh, RequestSuperseded
 from bot.services.outbox import enqueue
 from bot.services.privacy import PatientDataKind, find_patient_data
 from bot.services.text import clean_text, only_control_characters
@@ -158,19 +159,17 @@ async def send_copy(
         await enqueue(
             session,
             now=now,
-            kind="request.superseded",
+            notice=RequestSuperseded(request_id=recipient.request_id, message_id=recipient.message_id, again=again),
             chat_id=recipient.chat_id,
             member_id=recipient.member_id,
-            params={"request_id": recipient.request_id, "message_id": recipient.message_id, "again": again},
         )
     await enqueue(
         session,
         now=now,
-        kind="request.new",
+        notice=RequestNew(request_id=recipient.request_id),
         chat_id=recipient.chat_id,
         member_id=recipient.member_id,
         recipient_id=recipient.id,
-        params={"request_id": recipient.request_id},
         due_at=due_at,
     )
 
@@ -259,9 +258,8 @@ async def refresh_recipients(session: AsyncSession, *, now: datetime, request: S
         await enqueue(
             session,
             now=now,
-            kind="request.group",
+            notice=RequestGroup(request_id=request.id, group_post_id=post.id, message_id=post.message_id),
             chat_id=post.chat_id,
-            params={"request_id": request.id, "group_post_id": post.id, "message_id": post.message_id},
         )
     recipients = await session.scalars(
         select(RequestRecipient).where(
@@ -273,11 +271,10 @@ async def refresh_recipients(session: AsyncSession, *, now: datetime, request: S
         await enqueue(
             session,
             now=now,
-            kind="request.refresh",
+            notice=RequestRefresh(request_id=request.id, message_id=recipient.message_id),
             chat_id=recipient.chat_id,
             member_id=recipient.member_id,
             recipient_id=recipient.id,
-            params={"request_id": request.id, "message_id": recipient.message_id},
         )
 
 
@@ -314,10 +311,9 @@ async def cancel_request(
             await enqueue(
                 session,
                 now=now,
-                kind="request.cancelled",
+                notice=RequestCancelled(request_id=request.id, offer_id=offer.id),
                 chat_id=offer.member.telegram_user_id,
                 member_id=offer.member_id,
-                params={"request_id": request.id, "offer_id": offer.id},
             )
             offer.status = OfferStatus.CANCELLED.value
             offer.decided_at = now

@@ -1,0 +1,246 @@
+"""Rendering the notices about requests and offers, at send time, in the reader's language.
+
+A notice whose request or offer has gone, or whose copy already shows the request as it is, renders to None
+and is skipped rather than sent.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import Translator
+from bot.services.coordination import open_requests
+from bot.services.notices import (
+    Digest,
+    OfferAccepted,
+    OfferDeclined,
+    OfferFilledByOther,
+    OfferReceived,
+    OfferWithdrawn,
+    RequestAlert,
+    RequestCancelled,
+    RequestGroup,
+    RequestHandedOver,
+    RequestNew,
+    RequestRefresh,
+    RequestSuperseded,
+)
+from bot.services.offers import open_slots
+from bot.services.requests import CancelReason, load_request
+from db.models import GroupPost, Offer, RequestRecipient, RequestStatus, ShortageRequest
+from handlers.callback_data import Action, encode
+from handlers.coordination import request_line
+from handlers.editing import digest
+from handlers.rendered import Rendered, Renderers, ToGroup, ToMember, for_group, for_member
+from handlers.request_views import (
+    REASON_LABELS,
+    contact_line,
+    filled_slots,
+    group_view,
+    offer_for_requester,
+    offered_slots,
+    person,
+    practice_line,
+    recipient_view,
+    request_body,
+)
+
+
+def _head(t: Translator, request: ShortageRequest) -> str:
+    """The line that says which request a message is about."""
+    return t.gettext("Request #{id} from {practice}").format(id=request.id, practice=practice_line(t, request))
+
+
+async def _copy(
+    reader: ToMember, request: ShortageRequest, edit: int | None
+) -> tuple[Rendered, RequestRecipient | None]:
+    """The request as its copy for this reader shows it now, with the row's recipient (who may have declined)."""
+    recipient = await reader.session.get(RequestRecipient, reader.recipient_id) if reader.recipient_id else None
+    text, markup = recipient_view(
+        reader.t,
+        request,
+        reader.member,
+        declined=bool(recipient and recipient.declined),
+        now_open=open_slots(request, reader.now),
+    )
+    return Rendered(text, markup, edit, digest(text, markup)), recipient
+
+
+async def render_new(reader: ToMember, notice: RequestNew) -> Rendered | None:
+    """A fresh copy of a request; skipped when it closed before it went out (nobody should offer in vain)."""
+    request = await load_request(reader.session, notice.request_id)
+    if request is None or request.status != RequestStatus.OPEN.value:
+        return None
+    rendered, _ = await _copy(reader, request, None)
+    return rendered
+
+
+async def render_refresh(reader: ToMember, notice: RequestRefresh) -> Rendered | None:
+    """A delivered copy edited to the request as it is now; skipped when the copy already shows that."""
+    request = await load_request(reader.session, notice.request_id)
+    if request is None:
+        return None
+    rendered, recipient = await _copy(reader, request, notice.message_id)
+    if recipient is not None and recipient.rendered_digest == rendered.fingerprint:
+        return None  # Telegram would refuse the edit
+    return rendered
+
+
+async def render_superseded(reader: ToMember, notice: RequestSuperseded) -> Rendered | None:
+    """An older copy edited into a pointer to the fresh one below."""
+    request = await load_request(reader.session, notice.request_id)
+    if request is None:
+        return None
+    if notice.again:
+        text = reader.t.gettext("Request #{id} is still open; it is below again.").format(id=request.id)
+    else:
+        text = reader.t.gettext("Request #{id} has changed; the new version is below.").format(id=request.id)
+    return Rendered(text, None, notice.message_id)
+
+
+async def render_group_post(reader: ToGroup, notice: RequestGroup) -> Rendered | None:
+    """A request in a wijk group; skipped when the post already shows it."""
+    post = await reader.session.get(GroupPost, notice.group_post_id)
+    request = await load_request(reader.session, notice.request_id)
+    if post is None or request is None:
+        return None
+    text, markup = group_view(reader.t, request, open_slots(request, reader.now))
+    fingerprint = digest(text, markup)
+    if post.rendered_digest == fingerprint:
+        return None
+    return Rendered(text, markup, notice.message_id, fingerprint, group_post_id=post.id)
+
+
+async def render_alert(reader: ToMember, notice: RequestAlert) -> Rendered | None:
+    """To a coordinator: the request is still open after the last round."""
+    request = await load_request(reader.session, notice.request_id)
+    if request is None:
+        return None
+    text = reader.t.gettext("Still open after the last round; the whole region is asked now:")
+    return Rendered(text + "\n\n" + request_body(reader.t, request))
+
+
+async def render_handed_over(reader: ToMember, notice: RequestHandedOver) -> Rendered | None:
+    """To the colleague who takes over a running request from someone who left."""
+    request = await load_request(reader.session, notice.request_id)
+    if request is None or request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+        return None
+    text = reader.t.gettext(
+        "Request #{id} is now yours: the colleague who posted it left Wijkhulp. New offers come to you; "
+        "/mijnverzoeken shows it with the offers waiting."
+    ).format(id=request.id)
+    return Rendered(text + "\n\n" + request_body(reader.t, request))
+
+
+async def _offer(reader: ToGroup, request_id: int, offer_id: int) -> tuple[ShortageRequest, Offer] | None:
+    """The request and the offer a notice is about, or None when either has gone."""
+    request = await load_request(reader.session, request_id)
+    offer = next((o for o in request.offers if o.id == offer_id), None) if request else None
+    return None if request is None or offer is None else (request, offer)
+
+
+async def render_cancelled(reader: ToMember, notice: RequestCancelled) -> Rendered | None:
+    """To someone who offered: the request was cancelled, and why."""
+    found = await _offer(reader, notice.request_id, notice.offer_id)
+    if found is None:
+        return None
+    request, _ = found
+    t = reader.t
+    reason = CancelReason(request.cancel_reason) if request.cancel_reason else CancelReason.NOT_NEEDED
+    line = t.gettext("This request was cancelled: {reason}.").format(reason=t.gettext(REASON_LABELS[reason]))
+    return Rendered(_head(t, request) + "\n" + line)
+
+
+async def render_received(reader: ToMember, notice: OfferReceived) -> Rendered | None:
+    """To the requester: a new offer, with buttons to accept or decline it."""
+    found = await _offer(reader, notice.request_id, notice.offer_id)
+    if found is None:
+        return None
+    text, markup = offer_for_requester(reader.t, *found)
+    return Rendered(text, markup)
+
+
+async def render_accepted(reader: ToMember, notice: OfferAccepted) -> Rendered | None:
+    """To the helper: accepted, for which day-parts, whom to contact, and a button to withdraw."""
+    found = await _offer(reader, notice.request_id, notice.offer_id)
+    if found is None:
+        return None
+    request, offer = found
+    t = reader.t
+    withdraw = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.gettext("Withdraw"), callback_data=encode(Action.WITHDRAW, offer.id))]]
+    )
+    lines = [
+        "<b>" + t.gettext("Your offer was accepted") + "</b>",
+        _head(t, request),
+        filled_slots(t, request, offer),
+        contact_line(t, request.created_by),
+    ]
+    return Rendered("\n".join(line for line in lines if line), withdraw)
+
+
+async def render_filled_by_other(reader: ToMember, notice: OfferFilledByOther) -> Rendered | None:
+    """To a helper: someone else fills what they offered."""
+    found = await _offer(reader, notice.request_id, notice.offer_id)
+    if found is None:
+        return None
+    line = reader.t.gettext("Someone else is already filling this. Thank you for offering!")
+    return Rendered(_head(reader.t, found[0]) + "\n" + line)
+
+
+async def render_declined(reader: ToMember, notice: OfferDeclined) -> Rendered | None:
+    """To a helper: the practice declined their offer."""
+    found = await _offer(reader, notice.request_id, notice.offer_id)
+    if found is None:
+        return None
+    line = reader.t.gettext("The practice declined your offer, with thanks.")
+    return Rendered(_head(reader.t, found[0]) + "\n" + line)
+
+
+async def render_withdrawn(reader: ToMember, notice: OfferWithdrawn) -> Rendered | None:
+    """To the requester: a helper withdrew, and which day-parts are open again if they had been booked."""
+    found = await _offer(reader, notice.request_id, notice.offer_id)
+    if found is None:
+        return None
+    request, offer = found
+    t = reader.t
+    who = person(offer.member, t)
+    who = who[:1].upper() + who[1:]  # "a former member" opens the sentence; a mention starts with "<"
+    if not notice.was_accepted:
+        return Rendered(t.gettext("{name} withdrew their offer for request #{id}.").format(name=who, id=request.id))
+    text = t.gettext("{name} withdrew from request #{id}; their day-parts are open again:").format(
+        name=who, id=request.id
+    )
+    only = list(notice.slot_ids) if notice.slot_ids is not None else None
+    return Rendered(text + "\n" + offered_slots(t, request, offer, only))
+
+
+async def render_digest(reader: ToMember, notice: Digest) -> Rendered | None:
+    """The coordinator's morning list of what is open in the region; skipped when nothing is."""
+    requests = await open_requests(reader.session, region_id=notice.region_id, now=reader.now)
+    if not requests:
+        return None
+    t = reader.t
+    lines = ["<b>" + t.gettext("Open requests this morning") + "</b>"]
+    lines += [request_line(t, request) for request in requests[:20]]
+    lines.append(t.gettext("/open shows what needs attention."))
+    return Rendered("\n".join(lines))
+
+
+RENDERERS: Renderers = dict(
+    [
+        for_member(RequestNew, render_new),
+        for_member(RequestRefresh, render_refresh),
+        for_member(RequestSuperseded, render_superseded),
+        for_group(RequestGroup, render_group_post),
+        for_member(RequestAlert, render_alert),
+        for_member(RequestHandedOver, render_handed_over),
+        for_member(RequestCancelled, render_cancelled),
+        for_member(OfferReceived, render_received),
+        for_member(OfferAccepted, render_accepted),
+        for_member(OfferFilledByOther, render_filled_by_other),
+        for_member(OfferDeclined, render_declined),
+        for_member(OfferWithdrawn, render_withdrawn),
+        for_member(Digest, render_digest),
+    ]
+)
