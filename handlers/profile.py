@@ -129,13 +129,17 @@ async def ask_language(said: Said) -> None:
     await message.reply_text(turn.t.gettext("Which language do you want?"), reply_markup=keyboard)
 
 
-@press(Action.LANGUAGE, rule=is_member, refusal=N_("Join first; until then I follow your Telegram language."))
+@press(Action.LANGUAGE, checked_by=is_member, alert=False)
 async def choose_language(press: Press[None]) -> None:
-    """Store the chosen language and answer in it; the command menu follows for this chat."""
-    turn, query, member = press.turn, press.query, press.actor
+    """Store the chosen language and answer in it; the command menu follows for this chat. A language that is
+    not offered is a stale or forged button, whoever presses it; then only members may choose."""
+    turn, query, member = press.turn, press.query, press.member
     language = press.data.args[0] if press.data.args else ""
     if language not in SUPPORTED_LANGUAGES:
         await press.refuse(N_("This button no longer works."), alert=False)
+        return
+    if not is_member(member) or member is None:
+        await press.refuse(N_("Join first; until then I follow your Telegram language."))
         return
     await set_language(turn.session, member, language)
     await turn.commit()
