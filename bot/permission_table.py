@@ -344,7 +344,7 @@ TABLE: tuple[Row, ...] = (
     button(
         "MEETING_SHOW",
         what="a meeting date's card",
-        rule=P + "may_manage_meeting",
+        rule=P + "may_see_meeting",
         allowed=INVITED | COORDINATOR,
         notes={Persona.COORDINATOR: "with everyone's answers"},
         denied="not invited",
@@ -389,7 +389,7 @@ TABLE: tuple[Row, ...] = (
     button(
         "DELETE_ME",
         what="confirm or refuse removing one's own data",
-        rule="handlers.privacy.delete_pressed",
+        rule=P + "is_self",
         allowed=MEMBERS,
         notes={p: "own button, for 15 minutes, once" for p in MEMBERS},
     ),

@@ -6,7 +6,7 @@ generated from and the end-to-end permission tests walk; keep a new rule here an
 
 from __future__ import annotations
 
-from db.meetings import ActionPoint, Meeting
+from db.meetings import ActionPoint, Meeting, MeetingOccurrence
 from db.models import Member, Practice, Role, ShortageRequest, Wijk
 
 POSTING_ROLES = (Role.PRAKTIJKMANAGER, Role.HUISARTS)  # who posts for a practice and decides about its requests
@@ -56,11 +56,11 @@ def may_act_for_request(member: Member | None, request: ShortageRequest) -> bool
     return member.practice_id == request.practice_id and member.has_role(*POSTING_ROLES)
 
 
-def may_invite_to(member: Member | None, practice: Practice | None, region_id: int) -> bool:
-    """Coordinators make invites for any practice (or the pool) of their region."""
-    if practice is not None and (practice.region_id != region_id or not practice.active):
+def may_invite_to(member: Member | None, practice: Practice | None) -> bool:
+    """Coordinators make invites for any active practice of their own region, or for its pool (None)."""
+    if member is None or (practice is not None and (practice.region_id != member.region_id or not practice.active)):
         return False
-    return is_coordinator_of(member, region_id)
+    return is_coordinator(member)
 
 
 def may_browse_wijk(member: Member | None, wijk: Wijk | None) -> bool:
@@ -76,11 +76,26 @@ def may_link_group(member: Member | None, wijk: Wijk | None, linked_region_id: i
     return linked_region_id is None or linked_region_id == wijk.region_id
 
 
-def may_manage_meeting(member: Member | None, meeting: Meeting) -> bool:
-    """Who sees the answers, moves, cancels and records action points: the organiser and the coordinators."""
+def may_manage_meeting(member: Member | None, meeting: Meeting | MeetingOccurrence) -> bool:
+    """Who sees the answers, moves, cancels and records action points: the organiser and the coordinators.
+    A date of a meeting is managed by who manages the meeting."""
+    if isinstance(meeting, MeetingOccurrence):
+        meeting = meeting.meeting
     if member is None:
         return False
     return is_coordinator_of(member, meeting.region_id) or meeting.created_by_member_id == member.id
+
+
+def may_see_meeting(member: Member | None, occurrence: MeetingOccurrence) -> bool:
+    """A meeting date's card is for those invited to it, and for those who manage it."""
+    if member is None:
+        return False
+    return any(i.member_id == member.id for i in occurrence.invitees) or may_manage_meeting(member, occurrence)
+
+
+def is_self(member: Member | None, member_id: int) -> bool:
+    """A button made for one member (confirming their own removal) is theirs alone."""
+    return member is not None and member.id == member_id
 
 
 def may_close_action(member: Member | None, point: ActionPoint) -> bool:

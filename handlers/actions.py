@@ -4,14 +4,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from html import escape
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from bot.i18n import N_, Translator
+from bot.permissions import is_member
 from bot.permissions import may_close_action as may_close
 from bot.permissions import may_manage_meeting as may_manage
 from bot.services.actions import (
@@ -27,13 +29,14 @@ from bot.services.actions import (
 )
 from bot.services.dates import DateInputError, parse_date
 from bot.services.meetings import load_occurrence
-from db.meetings import OccurrenceStatus
-from db.models import Role
+from db.meetings import ActionPoint, MeetingOccurrence, OccurrenceStatus
+from db.models import Member, Role
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.context import BotContext, Turn, open_turn
 from handlers.conversation import TEXT as TYPED
 from handlers.conversation import end_with_the_change, persistent_conversation, stay
 from handlers.editing import remove_buttons
+from handlers.entry import Press, Said, command, first_id, press
 from handlers.meeting_views import action_text
 from handlers.request_steps import reply
 from handlers.texts import member_name
@@ -82,25 +85,24 @@ def _today(turn: Turn) -> date:
     return turn.now.astimezone(turn.t.zone).date()
 
 
-async def start(update: Update, context: BotContext) -> int:
+@press(
+    Action.ACTION_ADD,
+    rule=may_manage,
+    subject=first_id(load_occurrence),
+    refusal=N_("You cannot do that with this meeting."),
+    otherwise=END,
+)
+async def start(press: Press[MeetingOccurrence]) -> int:
     """From a meeting card, once the meeting has begun: the organiser records an action point."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t = turn.t
-        occurrence = await load_occurrence(turn.session, data.int_arg(0) if data else None)
-        if occurrence is None or not may_manage(turn.member, occurrence.meeting):
-            await query.answer(t.gettext("You cannot do that with this meeting."), show_alert=True)
-            return END
-        if occurrence.starts_at > turn.now or occurrence.status != OccurrenceStatus.SCHEDULED.value:
-            await query.answer(error_text(t, "not_yet"), show_alert=True)
-            return END
-        await query.answer()
-        assert context.user_data is not None
-        context.user_data[DRAFT] = {"occurrence_id": occurrence.id}
-        await reply(update, t.gettext("<b>New action point</b>\nWhat has to be done? (At most 500 characters.)"))
-        return TEXT
+    t, occurrence = press.t, press.subject
+    if occurrence.starts_at > press.now or occurrence.status != OccurrenceStatus.SCHEDULED.value:
+        await press.query.answer(error_text(t, "not_yet"), show_alert=True)
+        return END
+    await press.query.answer()
+    assert press.context.user_data is not None
+    press.context.user_data[DRAFT] = {"occurrence_id": occurrence.id}
+    await reply(press.update, t.gettext("<b>New action point</b>\nWhat has to be done? (At most 500 characters.)"))
+    return TEXT
 
 
 async def type_text(update: Update, context: BotContext) -> int:
@@ -128,26 +130,27 @@ async def choose_practice(update: Update, context: BotContext) -> int:
     data = decode(query.data)
     async with open_turn(update, context) as turn:
         t, d = turn.t, draft(context)
-        if data is None or data.args[:1] != ("p",) or data.int_arg(1) is None or "text" not in d:
-            await query.answer(t.gettext("This button belongs to another step."))
-            return PRACTICE
-        occurrence = await load_occurrence(turn.session, d.get("occurrence_id"))
-        allowed = (
-            {p.id for p in await owner_practices(turn.session, occurrence.meeting)}
-            if occurrence is not None and may_manage(turn.member, occurrence.meeting)
-            else set()
-        )
-        if data.int_arg(1) not in allowed:  # callback_data is input: only this meeting's practices, by its organiser
+        chosen = data.int_arg(1) if data is not None and data.args[:1] == ("p",) and "text" in d else None
+        # callback_data is input: only this meeting's practices, by its organiser
+        if chosen is None or chosen not in await _owner_choices(turn, d):
             await query.answer(t.gettext("This button belongs to another step."))
             return PRACTICE
         await query.answer()
         await remove_buttons(query)
-        d["practice_id"] = data.int_arg(1)
-        people = await practice_people(turn.session, d["practice_id"])
+        d["practice_id"] = chosen
+        people = await practice_people(turn.session, chosen)
         rows = [[step_button(t.gettext("The practice as a whole"), "m", 0)]]
         rows += [[step_button(member_name(t, m), "m", m.id)] for m in people[:40]]
         await reply(update, t.gettext("The practice as a whole, or one person there?"), InlineKeyboardMarkup(rows))
         return PERSON
+
+
+async def _owner_choices(turn: Turn, d: dict[str, Any]) -> set[int]:
+    """The practices that may own an action point of the draft's meeting, if the presser manages it."""
+    occurrence = await load_occurrence(turn.session, d.get("occurrence_id"))
+    if occurrence is None or not may_manage(turn.member, occurrence.meeting):
+        return set()
+    return {p.id for p in await owner_practices(turn.session, occurrence.meeting)}
 
 
 async def choose_person(update: Update, context: BotContext) -> int:
@@ -207,60 +210,68 @@ async def cancel(update: Update, context: BotContext) -> int:
         return await _stop(update, context, turn.t)
 
 
-async def list_actions(update: Update, context: BotContext) -> None:
+@command(
+    "actiepunten",
+    "actions",
+    rule=is_member,
+    refusal=N_("Only members of the network have action points. /help explains more."),
+)
+async def list_actions(said: Said) -> None:
     """Open action points: mine, my practice's and my wijk's; a coordinator sees all of them per wijk."""
-    message = update.effective_message
-    if message is None:
+    t, member = said.t, said.actor
+    points = await open_actions(said.session, member)
+    if not points:
+        await said.message.reply_text(t.gettext("There are no open action points."))
         return
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, turn.member
-        if member is None:
-            await message.reply_text(t.gettext("Only members of the network have action points. /help explains more."))
-            return
-        points = await open_actions(turn.session, member)
-        if not points:
-            await message.reply_text(t.gettext("There are no open action points."))
-            return
-        parts: list[str] = []
-        rows = []
-        heading = None
-        for point in sorted(points, key=lambda p: (p.wijk.name if p.wijk else "", p.due_on, p.id)):
-            if member.has_role(Role.COORDINATOR) and point.wijk is not None and point.wijk.name != heading:
-                heading = point.wijk.name
-                parts.append("<b>" + t.gettext("Wijk {name}").format(name=escape(heading)) + "</b>")
-            part = action_text(t, point)
-            if sum(len(p) for p in parts) + len(part) > MAX_TEXT:
-                break
-            parts.append(part)
-            if may_close(member, point):
-                label = t.gettext("Done: {text}").format(text=point.text[:40])
-                rows.append([InlineKeyboardButton(label, callback_data=encode(Action.ACTION_DONE, point.id))])
-        await message.reply_html("\n\n".join(parts), reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+    parts: list[str] = []
+    rows = []
+    for heading, point in _with_headings(member, points):
+        if heading is not None:
+            parts.append("<b>" + t.gettext("Wijk {name}").format(name=escape(heading)) + "</b>")
+        part = action_text(t, point)
+        if sum(len(p) for p in parts) + len(part) > MAX_TEXT:
+            break
+        parts.append(part)
+        if may_close(member, point):
+            label = t.gettext("Done: {text}").format(text=point.text[:40])
+            rows.append([InlineKeyboardButton(label, callback_data=encode(Action.ACTION_DONE, point.id))])
+    await said.message.reply_html("\n\n".join(parts), reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
-async def done(update: Update, context: BotContext) -> None:
+def _with_headings(member: Member, points: Sequence[ActionPoint]) -> list[tuple[str | None, ActionPoint]]:
+    """The points by wijk, due date and id; for a coordinator, the wijk's name before its first point."""
+    listed: list[tuple[str | None, ActionPoint]] = []
+    heading = None
+    for point in sorted(points, key=lambda p: (p.wijk.name if p.wijk else "", p.due_on, p.id)):
+        if member.has_role(Role.COORDINATOR) and point.wijk is not None and point.wijk.name != heading:
+            heading = point.wijk.name
+            listed.append((heading, point))
+        else:
+            listed.append((None, point))
+    return listed
+
+
+@press(
+    Action.ACTION_DONE,
+    rule=may_close,
+    subject=first_id(load_action),
+    refusal=N_("You cannot do that with this action point."),
+)
+async def done(press: Press[ActionPoint]) -> None:
     """Mark an action point done, by its owner, its practice's managers and GPs, the organiser or a coordinator."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t = turn.t
-        point = await load_action(turn.session, data.int_arg(0) if data else None)
-        if point is None or turn.member is None or not may_close(turn.member, point):
-            await query.answer(t.gettext("You cannot do that with this action point."), show_alert=True)
-            return
-        changed = await mark_done(turn.session, now=turn.now, actor=turn.member, point=point)
-        await turn.commit()
-        await query.answer(t.gettext("Marked done.") if changed else t.gettext("This action point was already done."))
-        pressed = query.message
-        if isinstance(pressed, Message) and pressed.reply_markup is not None:
-            # Only the pressed button goes: a list keeps the buttons of the other action points.
-            rows = [
-                [button for button in row if button.callback_data != query.data]
-                for row in pressed.reply_markup.inline_keyboard
-            ]
-            rows = [row for row in rows if row]
-            await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+    t, query = press.t, press.query
+    changed = await mark_done(press.session, now=press.now, actor=press.actor, point=press.subject)
+    await press.turn.commit()
+    await query.answer(t.gettext("Marked done.") if changed else t.gettext("This action point was already done."))
+    pressed = query.message
+    if isinstance(pressed, Message) and pressed.reply_markup is not None:
+        # Only the pressed button goes: a list keeps the buttons of the other action points.
+        rows = [
+            [button for button in row if button.callback_data != query.data]
+            for row in pressed.reply_markup.inline_keyboard
+        ]
+        rows = [row for row in rows if row]
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
 
 
 def build() -> list[BaseHandler[Update, BotContext, Any]]:
@@ -268,7 +279,7 @@ def build() -> list[BaseHandler[Update, BotContext, Any]]:
     step = pattern(Action.ACTION_STEP)
     conversation = persistent_conversation(
         name=NAME,
-        entry_points=[CallbackQueryHandler(start, pattern=pattern(Action.ACTION_ADD))],
+        entry_points=[start.handler()],
         states={
             TEXT: [MessageHandler(TYPED, type_text)],
             PRACTICE: [CallbackQueryHandler(choose_practice, pattern=step), stay()],
@@ -279,6 +290,6 @@ def build() -> list[BaseHandler[Update, BotContext, Any]]:
     )
     return [
         conversation,
-        CommandHandler(["actiepunten", "actions"], list_actions, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(done, pattern=pattern(Action.ACTION_DONE)),
+        list_actions.handler(filters=filters.ChatType.PRIVATE),
+        done.handler(),
     ]

@@ -6,18 +6,20 @@ from html import escape
 from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, filters
 
 from bot.i18n import N_, Translator
-from bot.permissions import is_coordinator_of
+from bot.permissions import is_coordinator
 from bot.services.audit_log import TOPICS, AuditPage, audit_page, topic_of
 from db.models import AuditEntry, Member, Role
-from handlers.callback_data import Action, decode, encode, pattern
-from handlers.context import BotContext, open_turn
+from handlers.callback_data import Action, encode
+from handlers.context import BotContext
 from handlers.editing import edit_if_changed
+from handlers.entry import Press, Said, command, press
 from handlers.texts import role_label
 
 ALL: Final = "all"
+ONLY_COORDINATORS: Final = N_("Only a regional coordinator can see this.")
 ROLE_CODES: Final = frozenset(role.value for role in Role)
 MAX_NAME: Final = 60
 # Short phrases for the action codes services record; an unknown code is shown as it is.
@@ -145,52 +147,39 @@ def usage(t: Translator) -> str:
     )
 
 
-async def show_audit(update: Update, context: BotContext) -> None:
+@command("audit", rule=is_coordinator, refusal=ONLY_COORDINATORS)
+async def show_audit(said: Said) -> None:
     """The first page of the region's audit log, optionally for one topic."""
-    message = update.effective_message
-    assert message is not None
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, turn.member
-        if member is None or not is_coordinator_of(member, member.region_id):
-            await message.reply_text(t.gettext("Only a regional coordinator can see this."))
+    t, args = said.t, said.args
+    topic = None
+    if args:
+        topic = topic_of(args[0][:40]) if len(args) == 1 else None
+        if topic is None:
+            await said.message.reply_html(usage(t))
             return
-        args = context.args or []
-        topic = None
-        if args:
-            topic = topic_of(args[0][:40]) if len(args) == 1 else None
-            if topic is None:
-                await message.reply_html(usage(t))
-                return
-        page = await audit_page(turn.session, region_id=member.region_id, topic=topic, page=0)
-        text, markup = render(t, page, topic)
-        await message.reply_html(text, reply_markup=markup)
+    page = await audit_page(said.session, region_id=said.actor.region_id, topic=topic, page=0)
+    text, markup = render(t, page, topic)
+    await said.message.reply_html(text, reply_markup=markup)
 
 
-async def audit_button(update: Update, context: BotContext) -> None:
+@press(Action.AUDIT, rule=is_coordinator, refusal=ONLY_COORDINATORS)
+async def audit_button(press: Press[None]) -> None:
     """Another page; the presser must still be a coordinator of their region."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, turn.member
-        number = data.int_arg(0) if data else None
-        code = data.args[1] if data and len(data.args) > 1 else None
-        if member is None or not is_coordinator_of(member, member.region_id):
-            await query.answer(t.gettext("Only a regional coordinator can see this."), show_alert=True)
-            return
-        if number is None or (code != ALL and code not in TOPICS):
-            await query.answer(t.gettext("This button no longer works."), show_alert=True)
-            return
-        await query.answer()
-        topic = None if code == ALL else code
-        page = await audit_page(turn.session, region_id=member.region_id, topic=topic, page=number)
-        text, markup = render(t, page, topic)
-        await edit_if_changed(query, text, markup)
+    number = press.data.int_arg(0)
+    code = press.data.args[1] if len(press.data.args) > 1 else None
+    if number is None or (code != ALL and code not in TOPICS):
+        await press.refuse(N_("This button no longer works."))
+        return
+    await press.query.answer()
+    topic = None if code == ALL else code
+    page = await audit_page(press.session, region_id=press.actor.region_id, topic=topic, page=number)
+    text, markup = render(press.t, page, topic)
+    await edit_if_changed(press.query, text, markup)
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
-        CommandHandler("audit", show_audit, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(audit_button, pattern=pattern(Action.AUDIT)),
+        show_audit.handler(filters=filters.ChatType.PRIVATE),
+        audit_button.handler(),
     ]

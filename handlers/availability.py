@@ -6,8 +6,9 @@ from datetime import date
 from html import escape
 
 from babel.dates import format_date
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, filters
 
 from bot.i18n import N_, Translator
 from bot.permissions import may_help
@@ -27,9 +28,10 @@ from bot.services.availability import (
 )
 from bot.services.dates import DateInputError, parse_date, parse_dates
 from db.models import Daypart, Member
-from handlers.callback_data import Action, decode, encode, pattern
-from handlers.context import BotContext, Turn, open_turn
+from handlers.callback_data import Action, encode
+from handlers.context import BotContext
 from handlers.editing import edit_if_changed
+from handlers.entry import STALE, Press, Said, command, press
 from handlers.form_errors import error_text
 from handlers.request_views import DAYPART_LABELS
 from handlers.texts import role_label
@@ -49,14 +51,7 @@ def _button(label: str, kind: str, *values: str | int) -> InlineKeyboardButton:
 
 def overview(t: Translator, member: Member, mine: Declared) -> tuple[str, InlineKeyboardMarkup]:
     """The member's declarations as text, with toggles."""
-    rows = []
-    for weekday in WORKING_DAYS:
-        name = format_date(date(2026, 11, 23 + weekday), "EEE", locale=t.language)  # a Monday-to-Friday week
-        row = []
-        for part in (Daypart.OCHTEND, Daypart.MIDDAG):
-            mark = "✅" if (weekday, part.value) in mine.slots else "▫️"
-            row.append(_button(f"{mark} {name} {t.gettext(DAYPART_LABELS[part])}", "t", weekday, part.value))
-        rows.append(row)
+    rows = _slot_rows(t, mine)
     rows.append(
         [
             _button(("✅ " if member.reach == reach else "") + t.gettext(REACH_LABELS[reach]), "r", reach)
@@ -72,9 +67,26 @@ def overview(t: Translator, member: Member, mine: Declared) -> tuple[str, Inline
         )
     for day in mine.days_off[:6]:
         rows.append([_button("✖ " + format_date(day, "EEE d MMM", locale=t.language), "x", day.strftime("%Y%m%d"))])
+    return _overview_text(t, member, mine), InlineKeyboardMarkup(rows)
+
+
+def _slot_rows(t: Translator, mine: Declared) -> list[list[InlineKeyboardButton]]:
+    """A row per working day: its morning and afternoon, ticked when declared."""
+    rows = []
+    for weekday in WORKING_DAYS:
+        name = format_date(date(2026, 11, 23 + weekday), "EEE", locale=t.language)  # a Monday-to-Friday week
+        row = []
+        for part in (Daypart.OCHTEND, Daypart.MIDDAG):
+            mark = "✅" if (weekday, part.value) in mine.slots else "▫️"
+            row.append(_button(f"{mark} {name} {t.gettext(DAYPART_LABELS[part])}", "t", weekday, part.value))
+        rows.append(row)
+    return rows
+
+
+def _overview_text(t: Translator, member: Member, mine: Declared) -> str:
     days_off = ", ".join(format_date(day, "EEE d MMM", locale=t.language) for day in mine.days_off) or "–"
     paused = format_date(member.paused_until, "d MMMM", locale=t.language) if member.paused_until else "–"
-    text = "\n".join(
+    return "\n".join(
         [
             "<b>" + t.gettext("Availability") + "</b>",
             t.gettext("Tap the day-parts on which you can help: requests for those reach you first."),
@@ -86,155 +98,138 @@ def overview(t: Translator, member: Member, mine: Declared) -> tuple[str, Inline
             ).format(start=member.quiet_start, end=member.quiet_end),
         ]
     )
-    return text, InlineKeyboardMarkup(rows)
 
 
-def _helper(turn: Turn) -> Member | None:
-    """Availability is for members who can be asked to help."""
-    return turn.member if may_help(turn.member) else None
+def why_not_helper(member: Member | None) -> str:
+    """A stranger is told how to join; a coordinator-only member that nobody asks them to help."""
+    if member is None:
+        return N_("You are not a member yet. Open your invitation link to join.")
+    return N_("This is for members who can be asked to help.")
 
 
-async def _helper_or_explain(message: Message, turn: Turn) -> Member | None:
-    """The member who may declare availability, or None after telling a stranger how to join."""
-    member = _helper(turn)
-    if member is None and turn.member is not None:
-        # A coordinator-only member: nobody asks them to help, so there is nothing to declare.
-        await message.reply_text(turn.t.gettext("This is for members who can be asked to help."))
-    elif member is None:
-        await message.reply_text(turn.t.gettext("You are not a member yet. Open your invitation link to join."))
-    return member
-
-
-async def show(update: Update, context: BotContext) -> None:
+@command("beschikbaarheid", "availability", rule=may_help, refusal=why_not_helper)
+async def show(said: Said) -> None:
     """Show the overview with its toggles."""
-    message = update.effective_message
-    assert message is not None
-    async with open_turn(update, context) as turn:
-        member = await _helper_or_explain(message, turn)
-        if member is None:
-            return
-        text, markup = overview(turn.t, member, await declared(turn.session, member, turn.now.date()))
-        await message.reply_html(text, reply_markup=markup)
+    member = said.actor
+    text, markup = overview(said.t, member, await declared(said.session, member, said.now.date()))
+    await said.message.reply_html(text, reply_markup=markup)
 
 
-async def press(update: Update, context: BotContext) -> None:
+async def _apply_toggle(session: AsyncSession, member: Member, args: tuple[str, ...]) -> None:
+    """Change what one toggle names; AvailabilityError or ValueError for anything else."""
+    kind, values = args[0], args[1:]
+    if kind == "t" and len(values) == 2 and values[0].isdigit():
+        await toggle_slot(session, member, int(values[0]), values[1])
+    elif kind == "r" and len(values) == 1:
+        set_reach(member, values[0])
+    elif kind == "l" and len(values) == 1:
+        toggle_lendable(member, values[0])
+    elif kind == "x" and len(values) == 1:
+        await remove_day_off(session, member, _day_code(values[0]))
+    else:
+        raise AvailabilityError("unknown")
+
+
+def _day_code(code: str) -> date:
+    """A day as the button writes it (20261224); ValueError for anything else."""
+    if not (code.isdigit() and len(code) == 8):
+        raise AvailabilityError("unknown")
+    return date(int(code[:4]), int(code[4:6]), int(code[6:]))
+
+
+@press(Action.AVAILABILITY, rule=may_help, alert=False)
+async def press_toggle(press: Press[None]) -> None:
     """A toggle in the overview; every press is checked and the overview redrawn."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, _helper(turn)
-        args = data.args if data else ()
-        if member is None or not args:
-            await query.answer(t.gettext("This button no longer works."))
-            return
-        try:
-            if args[0] == "t" and len(args) == 3 and args[1].isdigit():
-                await toggle_slot(turn.session, member, int(args[1]), args[2])
-            elif args[0] == "r" and len(args) == 2:
-                set_reach(member, args[1])
-            elif args[0] == "l" and len(args) == 2:
-                toggle_lendable(member, args[1])
-            elif args[0] == "x" and len(args) == 2 and args[1].isdigit() and len(args[1]) == 8:
-                await remove_day_off(turn.session, member, date(int(args[1][:4]), int(args[1][4:6]), int(args[1][6:])))
-            else:
-                raise AvailabilityError("unknown")
-        except (AvailabilityError, ValueError) as exc:
-            code = exc.code if isinstance(exc, AvailabilityError) else "unknown"
-            await query.answer(t.gettext(MESSAGES.get(code, N_("This button no longer works."))), show_alert=True)
-            return
-        await turn.commit()
-        await query.answer()
-        text, markup = overview(t, member, await declared(turn.session, member, turn.now.date()))
-        await edit_if_changed(query, text, markup)
+    t, member, args = press.t, press.actor, press.data.args
+    if not args:
+        await press.refuse(STALE, alert=False)
+        return
+    try:
+        await _apply_toggle(press.session, member, args)
+    except (AvailabilityError, ValueError) as exc:
+        code = exc.code if isinstance(exc, AvailabilityError) else "unknown"
+        await press.refuse(MESSAGES.get(code, STALE))
+        return
+    await press.turn.commit()
+    await press.query.answer()
+    text, markup = overview(t, member, await declared(press.session, member, press.now.date()))
+    await edit_if_changed(press.query, text, markup)
 
 
-async def days_off(update: Update, context: BotContext) -> None:
+@command("afwezig", "dayoff", rule=may_help, refusal=why_not_helper)
+async def days_off(said: Said) -> None:
     """`/afwezig 24-12, 31-12`: days on which the member cannot help."""
-    message = update.effective_message
-    assert message is not None
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, await _helper_or_explain(message, turn)
-        if member is None:
-            return
-        text = " ".join(context.args or [])
-        if not text:
-            await message.reply_text(t.gettext("Type the days after the command, e.g. /afwezig 24-12, 31-12."))
-            return
-        today = turn.now.astimezone(t.zone).date()
-        try:
-            days = parse_dates(text[:300], today)
-            added = await add_days_off(turn.session, member, days, today)
-        except DateInputError as exc:
-            await message.reply_html(error_text(t, exc.code, part=exc.part))
-            return
-        except AvailabilityError as exc:
-            await message.reply_html(error_text(t, exc.code))
-            return
-        await turn.commit()
-        reply = t.ngettext("{count} day off added.", "{count} days off added.", added).format(count=added)
-        overview_text, markup = overview(t, member, await declared(turn.session, member, today))
-        await message.reply_html(escape(reply) + "\n\n" + overview_text, reply_markup=markup)
+    t, member, message = said.t, said.actor, said.message
+    text = " ".join(said.args)
+    if not text:
+        await message.reply_text(t.gettext("Type the days after the command, e.g. /afwezig 24-12, 31-12."))
+        return
+    today = said.now.astimezone(t.zone).date()
+    try:
+        days = parse_dates(text[:300], today)
+        added = await add_days_off(said.session, member, days, today)
+    except DateInputError as exc:
+        await message.reply_html(error_text(t, exc.code, part=exc.part))
+        return
+    except AvailabilityError as exc:
+        await message.reply_html(error_text(t, exc.code))
+        return
+    await said.turn.commit()
+    reply = t.ngettext("{count} day off added.", "{count} days off added.", added).format(count=added)
+    overview_text, markup = overview(t, member, await declared(said.session, member, today))
+    await message.reply_html(escape(reply) + "\n\n" + overview_text, reply_markup=markup)
 
 
-async def pause_requests(update: Update, context: BotContext) -> None:
+@command("pauze", "pause", rule=may_help, refusal=why_not_helper)
+async def pause_requests(said: Said) -> None:
     """`/pauze 15-12` mutes requests until that day; `/pauze uit` ends it."""
-    message = update.effective_message
-    assert message is not None
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, await _helper_or_explain(message, turn)
-        if member is None:
-            return
-        text = " ".join(context.args or []).strip()
-        today = turn.now.astimezone(t.zone).date()
-        if not text:
-            await message.reply_text(t.gettext("Type until when, e.g. /pauze 15-12, or /pauze uit to end a pause."))
-            return
-        try:
-            until = None if text.lower() in OFF_WORDS else parse_date(text[:60], today)
-            await pause(turn.session, now=turn.now, member=member, until=until, today=today)
-        except DateInputError as exc:
-            await message.reply_html(error_text(t, exc.code, part=exc.part or text[:60]))
-            return
-        except AvailabilityError as exc:
-            await message.reply_html(error_text(t, exc.code))
-            return
-        await turn.commit()
-        if until is None:
-            await message.reply_text(t.gettext("Pause ended: requests reach you again."))
-        else:
-            day = format_date(until, "EEEE d MMMM", locale=t.language)
-            await message.reply_text(t.gettext("No requests until and including {day}.").format(day=day))
+    t, member, message = said.t, said.actor, said.message
+    text = " ".join(said.args).strip()
+    today = said.now.astimezone(t.zone).date()
+    if not text:
+        await message.reply_text(t.gettext("Type until when, e.g. /pauze 15-12, or /pauze uit to end a pause."))
+        return
+    try:
+        until = None if text.lower() in OFF_WORDS else parse_date(text[:60], today)
+        await pause(said.session, now=said.now, member=member, until=until, today=today)
+    except DateInputError as exc:
+        await message.reply_html(error_text(t, exc.code, part=exc.part or text[:60]))
+        return
+    except AvailabilityError as exc:
+        await message.reply_html(error_text(t, exc.code))
+        return
+    await said.turn.commit()
+    if until is None:
+        await message.reply_text(t.gettext("Pause ended: requests reach you again."))
+    else:
+        day = format_date(until, "EEEE d MMMM", locale=t.language)
+        await message.reply_text(t.gettext("No requests until and including {day}.").format(day=day))
 
 
-async def quiet_hours(update: Update, context: BotContext) -> None:
+@command("stilleuren", "quiethours", rule=may_help, refusal=why_not_helper)
+async def quiet_hours(said: Said) -> None:
     """`/stilleuren 21:00-07:00`: normal requests wait until the end of these hours."""
-    message = update.effective_message
-    assert message is not None
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, await _helper_or_explain(message, turn)
-        if member is None:
-            return
-        try:
-            set_quiet_hours(member, " ".join(context.args or [])[:40])
-        except AvailabilityError as exc:
-            await message.reply_text(t.gettext(MESSAGES[exc.code]))
-            return
-        await turn.commit()
-        await message.reply_text(
-            t.gettext("Quiet hours: {start}–{end}. Urgent requests still come through.").format(
-                start=member.quiet_start, end=member.quiet_end
-            )
+    t, member = said.t, said.actor
+    try:
+        set_quiet_hours(member, " ".join(said.args)[:40])
+    except AvailabilityError as exc:
+        await said.reply(MESSAGES[exc.code])
+        return
+    await said.turn.commit()
+    await said.message.reply_text(
+        t.gettext("Quiet hours: {start}–{end}. Urgent requests still come through.").format(
+            start=member.quiet_start, end=member.quiet_end
         )
+    )
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature (private chats only)."""
     private = filters.ChatType.PRIVATE
     return [
-        CommandHandler(["beschikbaarheid", "availability"], show, filters=private),
-        CommandHandler(["afwezig", "dayoff"], days_off, filters=private),
-        CommandHandler(["pauze", "pause"], pause_requests, filters=private),
-        CommandHandler(["stilleuren", "quiethours"], quiet_hours, filters=private),
-        CallbackQueryHandler(press, pattern=pattern(Action.AVAILABILITY)),
+        show.handler(filters=private),
+        days_off.handler(filters=private),
+        pause_requests.handler(filters=private),
+        quiet_hours.handler(filters=private),
+        press_toggle.handler(),
     ]

@@ -6,14 +6,15 @@ from html import escape
 
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, filters
 
-from bot.i18n import Translator
-from bot.permissions import is_coordinator
+from bot.i18n import N_, Translator
+from bot.permissions import is_coordinator, is_coordinator_of
 from bot.services.coordination import needs_attention, nudge
 from db.models import ShortageRequest, Urgency
-from handlers.callback_data import Action, decode, encode, pattern
-from handlers.context import BotContext, open_turn
+from handlers.callback_data import Action, encode
+from handlers.context import BotContext
+from handlers.entry import Press, Said, command, press
 from handlers.ladder_views import round_line
 from handlers.request_views import needed_label
 
@@ -30,57 +31,46 @@ def request_line(t: Translator, request: ShortageRequest) -> str:
     )
 
 
-async def show_open(update: Update, context: BotContext) -> None:
+@command("open", rule=is_coordinator, refusal=N_("Only a regional coordinator can see this."))
+async def show_open(said: Said) -> None:
     """List what needs the coordinator's attention."""
-    message = update.effective_message
-    assert message is not None
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, turn.member
-        if member is None or not is_coordinator(member):
-            await message.reply_text(t.gettext("Only a regional coordinator can see this."))
-            return
-        requests = await needs_attention(turn.session, region_id=member.region_id, now=turn.now)
-        if not requests:
-            await message.reply_text(
-                t.gettext(
-                    "Nothing needs your attention: no request is open after the last "
-                    "round, and no urgent one is waiting."
-                )
-            )
-            return
-        lines = ["<b>" + t.gettext("Still open") + "</b>"]
-        buttons = []
-        for request in requests[:MAX_LISTED]:
-            lines.append(request_line(t, request) + "\n" + round_line(t, request))
-            label = t.gettext("Ask wijk again (#{id})").format(id=request.id)
-            buttons.append([InlineKeyboardButton(label, callback_data=encode(Action.NUDGE, request.id))])
-        await message.reply_html("\n\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
-
-
-async def nudge_button(update: Update, context: BotContext) -> None:
-    """Send the request again to those asked who have not answered."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        request_id = data.int_arg(0) if data else None
-        nudged = None
-        if request_id is not None:
-            nudged = await nudge(turn.session, now=turn.now, member=turn.member, request_id=request_id)
-        if nudged is None:
-            await query.answer(turn.t.gettext("You cannot do that (any more)."), show_alert=True)
-            return
-        await turn.commit()
-        await query.answer(
-            turn.t.ngettext("Sent again to {count} person.", "Sent again to {count} people.", nudged).format(
-                count=nudged
+    t = said.t
+    requests = await needs_attention(said.session, region_id=said.actor.region_id, now=said.now)
+    if not requests:
+        await said.message.reply_text(
+            t.gettext(
+                "Nothing needs your attention: no request is open after the last round, and no urgent one is waiting."
             )
         )
+        return
+    lines = ["<b>" + t.gettext("Still open") + "</b>"]
+    buttons = []
+    for request in requests[:MAX_LISTED]:
+        lines.append(request_line(t, request) + "\n" + round_line(t, request))
+        label = t.gettext("Ask wijk again (#{id})").format(id=request.id)
+        buttons.append([InlineKeyboardButton(label, callback_data=encode(Action.NUDGE, request.id))])
+    await said.message.reply_html("\n\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
+
+
+@press(Action.NUDGE, checked_by=is_coordinator_of, refusal=N_("You cannot do that (any more)."))
+async def nudge_button(press: Press[None]) -> None:
+    """Send the request again to those asked who have not answered (the service checks the request's region)."""
+    request_id = press.data.int_arg(0)
+    nudged = None
+    if request_id is not None:
+        nudged = await nudge(press.session, now=press.now, member=press.member, request_id=request_id)
+    if nudged is None:
+        await press.refuse(N_("You cannot do that (any more)."))
+        return
+    await press.turn.commit()
+    await press.query.answer(
+        press.t.ngettext("Sent again to {count} person.", "Sent again to {count} people.", nudged).format(count=nudged)
+    )
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
-        CommandHandler("open", show_open, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(nudge_button, pattern=pattern(Action.NUDGE)),
+        show_open.handler(filters=filters.ChatType.PRIVATE),
+        nudge_button.handler(),
     ]

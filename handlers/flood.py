@@ -61,24 +61,28 @@ async def check_flood(update: Update, context: BotContext) -> None:
     verdict = guard.check(user.id, context.runtime.clock.now().timestamp())
     if verdict is Verdict.SERVE:
         return
-    bucket = guard.bucket(user.id)
-    query = update.callback_query
     try:
-        if verdict is Verdict.WARN:
-            log.warning("flood: slowing down user %s", user.id)
-            t = await _translator(update, context, bucket)
-            text = t.gettext("You are sending a lot at once. Please wait a moment; I will answer again shortly.")
-            if query is not None:
-                await query.answer(text, show_alert=True)
-            elif update.effective_chat is not None:
-                await context.bot.send_message(update.effective_chat.id, text)
-        elif query is not None:
-            # Every press gets an answer, or the person's app shows a spinner; a short one, without the database.
-            t = await _translator(update, context, bucket)
-            await query.answer(t.gettext("Slow down a little, please."))
+        await _tell(update, context, user.id, guard.bucket(user.id), warn=verdict is Verdict.WARN)
     except TelegramError as exc:  # the notice is a courtesy; failing to send it must not bring the update back
         log.warning("flood: could not tell user %s: %s", user.id, type(exc).__name__)
     raise ApplicationHandlerStop
+
+
+async def _tell(update: Update, context: BotContext, user_id: int, bucket: Bucket | None, *, warn: bool) -> None:
+    """Once per burst, the slow-down notice; after it, a short answer to every press (else the person's app
+    shows a spinner), without the database."""
+    query = update.callback_query
+    if warn:
+        log.warning("flood: slowing down user %s", user_id)
+        t = await _translator(update, context, bucket)
+        text = t.gettext("You are sending a lot at once. Please wait a moment; I will answer again shortly.")
+        if query is not None:
+            await query.answer(text, show_alert=True)
+        elif update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, text)
+    elif query is not None:
+        t = await _translator(update, context, bucket)
+        await query.answer(t.gettext("Slow down a little, please."))
 
 
 def build() -> TypeHandler[Update, BotContext, None]:

@@ -6,6 +6,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers.context import BotContext, open_turn
+from handlers.entry import Said, command
 from handlers.texts import help_text
 
 # release_before_reply: handlers that may answer in a group end their transaction before the reply. In a group
@@ -14,29 +15,23 @@ from handlers.texts import help_text
 # other update and job fail with "database is locked".
 
 
-async def show_help(update: Update, context: BotContext) -> None:
+@command("help")
+async def show_help(said: Said) -> None:
     """Explain, for this person's roles, what they can do."""
-    message = update.effective_message
-    if message is None:
-        return
-    async with open_turn(update, context) as turn:
-        text = help_text(turn.t, turn.member)
-        await turn.commit()  # see release_before_reply
-        await message.reply_html(text)
+    text = help_text(said.t, said.member)
+    await said.turn.commit()  # see release_before_reply
+    await said.message.reply_html(text)
 
 
-async def cancel(update: Update, context: BotContext) -> None:
+@command("annuleer", "cancel")
+async def cancel(said: Said) -> None:
     """Outside a conversation there is nothing to stop; say so, kindly."""
-    message = update.effective_message
-    if message is None:
-        return
-    async with open_turn(update, context) as turn:
-        await turn.commit()  # see release_before_reply
-        # Also takes away a reply keyboard left open (e.g. the phone-sharing button).
-        await message.reply_text(
-            turn.t.gettext("There is nothing to cancel. /help shows what you can do."),
-            reply_markup=ReplyKeyboardRemove(),
-        )
+    await said.turn.commit()  # see release_before_reply
+    # Also takes away a reply keyboard left open (e.g. the phone-sharing button).
+    await said.message.reply_text(
+        said.t.gettext("There is nothing to cancel. /help shows what you can do."),
+        reply_markup=ReplyKeyboardRemove(),
+    )
 
 
 async def not_understood(update: Update, context: BotContext) -> None:
@@ -60,8 +55,8 @@ async def stale_button(update: Update, context: BotContext) -> None:
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The general commands; register before the features."""
     return [
-        CommandHandler("help", show_help),
-        CommandHandler(["annuleer", "cancel"], cancel),
+        show_help.handler(),
+        cancel.handler(),
     ]
 
 

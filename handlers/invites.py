@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, filters
 
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.permissions import is_coordinator, may_browse_wijk, may_invite_to
 from bot.services.invites import create_invite
 from bot.services.network import active_practices, active_wijken
-from db.models import INVITABLE_ROLES, PRACTICE_ROLES, Practice, Role, Wijk
-from handlers.callback_data import Action, Callback, decode, encode, pattern
-from handlers.context import BotContext, Turn, open_turn
+from db.models import INVITABLE_ROLES, PRACTICE_ROLES, Member, Practice, Role, Wijk
+from handlers.callback_data import Action, Callback, encode
+from handlers.context import BotContext, Turn
 from handlers.editing import edit_if_changed
+from handlers.entry import Press, Said, command, press
 from handlers.texts import role_label
 
 
@@ -42,139 +46,148 @@ async def _wijk_menu(turn: Turn) -> tuple[str, InlineKeyboardMarkup]:
     return t.gettext("Invitation: for which wijk?"), InlineKeyboardMarkup([*_rows(buttons), [pool]])
 
 
-async def start_invite(update: Update, context: BotContext) -> None:
+DENIED = N_("You cannot do that (any more).")
+
+
+@command("uitnodiging", "invite", rule=is_coordinator, refusal=N_("Only a regional coordinator can make invitations."))
+async def start_invite(said: Said) -> None:
     """Begin: show the region's wijken and the student pool."""
-    message = update.effective_message
-    if message is None:
-        return
-    async with open_turn(update, context) as turn:
-        if turn.member is None or not is_coordinator(turn.member):
-            await message.reply_text(turn.t.gettext("Only a regional coordinator can make invitations."))
-            return
-        text, keyboard = await _wijk_menu(turn)
-        await message.reply_text(text, reply_markup=keyboard)
+    text, keyboard = await _wijk_menu(said.turn)
+    await said.message.reply_text(text, reply_markup=keyboard)
 
 
-async def _answer_denied(update: Update, turn: Turn) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(turn.t.gettext("You cannot do that (any more)."), show_alert=True)
+# Every press in the invite menu is checked against the presser's rights again.
 
 
-async def invite_step(update: Update, context: BotContext) -> None:
-    """One press in the invite menu; every press is checked against the presser's rights again."""
-    query = update.callback_query
-    if query is None:
-        return
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        member = turn.member
-        if data is None or member is None or not is_coordinator(member):
-            await _answer_denied(update, turn)
-            return
-        if data.action is Action.INVITE_BACK:
-            await query.answer()
-            text, keyboard = await _wijk_menu(turn)
-            await edit_if_changed(query, escape(text), keyboard)
-        elif data.action is Action.INVITE_WIJK:
-            await _choose_practice(update, turn, data)
-        elif data.action is Action.INVITE_PRACTICE:
-            await _choose_role(update, turn, data)
-        else:
-            await _make_link(update, context, turn, data)
+@press(Action.INVITE_BACK, rule=is_coordinator, refusal=DENIED)
+async def back_to_wijken(press: Press[None]) -> None:
+    """Back to the wijken."""
+    await press.query.answer()
+    text, keyboard = await _wijk_menu(press.turn)
+    await edit_if_changed(press.query, escape(text), keyboard)
 
 
-async def _choose_practice(update: Update, turn: Turn, data: Callback) -> None:
-    query = update.callback_query
-    assert query is not None
+async def load_wijk(session: AsyncSession, data: Callback) -> Wijk | None:
+    """The wijk a press names."""
     wijk_id = data.int_arg(0)
-    wijk = await turn.session.get(Wijk, wijk_id) if wijk_id else None
-    if not may_browse_wijk(turn.member, wijk) or wijk is None:
-        await _answer_denied(update, turn)
-        return
-    await query.answer()
-    practices = await active_practices(turn.session, wijk.id)
+    return await session.get(Wijk, wijk_id) if wijk_id else None
+
+
+async def load_practice(session: AsyncSession, data: Callback) -> Practice | None:
+    """The practice a press names."""
+    practice_id = data.int_arg(0)
+    return await session.get(Practice, practice_id) if practice_id else None
+
+
+@press(Action.INVITE_WIJK, rule=may_browse_wijk, subject=load_wijk, refusal=DENIED)
+async def choose_practice(press: Press[Wijk]) -> None:
+    """A wijk is chosen: its practices."""
+    wijk = press.subject
+    await press.query.answer()
+    practices = await active_practices(press.session, wijk.id)
     buttons = [InlineKeyboardButton(p.name, callback_data=encode(Action.INVITE_PRACTICE, p.id)) for p in practices]
     await edit_if_changed(
-        query,
-        turn.t.gettext("Invitation, wijk {wijk}: for which practice?").format(wijk=escape(wijk.name)),
-        InlineKeyboardMarkup([*_rows(buttons, 1), _back(turn.t)]),
+        press.query,
+        press.t.gettext("Invitation, wijk {wijk}: for which practice?").format(wijk=escape(wijk.name)),
+        InlineKeyboardMarkup([*_rows(buttons, 1), _back(press.t)]),
     )
 
 
-async def _choose_role(update: Update, turn: Turn, data: Callback) -> None:
-    query = update.callback_query
-    assert query is not None and turn.member is not None
-    practice_id = data.int_arg(0)
-    practice = await turn.session.get(Practice, practice_id) if practice_id else None
-    if practice is None or not may_invite_to(turn.member, practice, turn.member.region_id):
-        await _answer_denied(update, turn)
-        return
-    await query.answer()
+@press(Action.INVITE_PRACTICE, rule=may_invite_to, subject=load_practice, refusal=DENIED)
+async def choose_role(press: Press[Practice]) -> None:
+    """A practice is chosen: its roles."""
+    practice = press.subject
+    await press.query.answer()
     buttons = [
         InlineKeyboardButton(
-            role_label(turn.t, role), callback_data=encode(Action.INVITE_ROLE, practice.id, role.value)
+            role_label(press.t, role), callback_data=encode(Action.INVITE_ROLE, practice.id, role.value)
         )
         for role in PRACTICE_ROLES
     ]
     await edit_if_changed(
-        query,
-        turn.t.gettext("Invitation for {practice}: which role?").format(practice=escape(practice.name)),
-        InlineKeyboardMarkup([*_rows(buttons), _back(turn.t)]),
+        press.query,
+        press.t.gettext("Invitation for {practice}: which role?").format(practice=escape(practice.name)),
+        InlineKeyboardMarkup([*_rows(buttons), _back(press.t)]),
     )
 
 
-async def _make_link(update: Update, context: BotContext, turn: Turn, data: Callback) -> None:
-    query = update.callback_query
-    assert query is not None and turn.member is not None
-    t, member = turn.t, turn.member
+@dataclass(frozen=True)
+class Target:
+    """What an invitation is for: a practice and one of its roles, or the student pool (practice None)."""
+
+    practice: Practice | None
+    role: Role
+
+
+async def load_target(session: AsyncSession, data: Callback) -> Target | None:
+    """The practice (or the pool: id 0) and role a press names; None for anything inconsistent, i.e. forged."""
     practice_id = data.int_arg(0)
     role_code = data.args[1] if len(data.args) > 1 else ""
     role = next((r for r in INVITABLE_ROLES if r.value == role_code), None)
-    practice = await turn.session.get(Practice, practice_id) if practice_id else None
-    # The pool takes students only, practices take practice roles only; anything else is forged.
-    consistent = (practice is None and practice_id == 0 and role is Role.MEDISCH_STUDENT) or (
-        practice is not None and role in PRACTICE_ROLES
-    )
-    if role is None or not consistent or not may_invite_to(member, practice, member.region_id):
-        await _answer_denied(update, turn)
+    practice = await session.get(Practice, practice_id) if practice_id else None
+    # The pool takes students only, practices take practice roles only.
+    if role is Role.MEDISCH_STUDENT and practice is None and practice_id == 0:
+        return Target(None, role)
+    if practice is not None and role in PRACTICE_ROLES:
+        return Target(practice, role)
+    return None
+
+
+def may_invite_for(member: Member | None, target: Target) -> bool:
+    """`may_invite_to` for the practice (or the pool) of a target."""
+    return may_invite_to(member, target.practice)
+
+
+@press(Action.INVITE_ROLE, checked_by=may_invite_to, subject=load_target, refusal=DENIED)
+async def make_link(press: Press[Target]) -> None:
+    """A role is chosen: make the invitation and show its link."""
+    if not may_invite_for(press.member, press.subject):
+        await press.refuse(DENIED)
         return
-    await query.answer()
+    await press.query.answer()
+    member, target = press.actor, press.subject
     invite = await create_invite(
-        turn.session,
-        now=turn.now,
+        press.session,
+        now=press.now,
         region=member.region,
-        practice=practice,
-        role=role,
-        expires_days=turn.runtime.settings.invite_expires_days,
+        practice=target.practice,
+        role=target.role,
+        expires_days=press.turn.runtime.settings.invite_expires_days,
         created_by=member,
     )
-    await turn.commit()
-    target = (
-        escape(practice.name)
-        if practice
+    await press.turn.commit()
+    await edit_if_changed(
+        press.query,
+        link_text(press.t, member, target, deep_link(press.context.bot.username, invite.code), invite.expires_at),
+    )
+
+
+def link_text(t: Translator, member: Member, target: Target, link: str, expires_at: datetime) -> str:
+    """The invitation link with what it is for and until when (HTML)."""
+    where = (
+        escape(target.practice.name)
+        if target.practice
         else t.gettext("the student pool of {region}").format(region=escape(member.region.name))
     )
-    text = "\n\n".join(
+    return "\n\n".join(
         [
             t.gettext("Invitation for <b>{target}</b> as <b>{role}</b>:").format(
-                target=target, role=escape(role_label(t, role))
+                target=where, role=escape(role_label(t, target.role))
             ),
-            escape(deep_link(context.bot.username, invite.code)),
+            escape(link),
             t.gettext("For one person; valid until {date}. Send it to them; they open it and press Start.").format(
-                date=escape(t.format_moment(invite.expires_at))
+                date=escape(t.format_moment(expires_at))
             ),
         ]
     )
-    await edit_if_changed(query, text)
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
-        CommandHandler(["uitnodiging", "invite"], start_invite, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(
-            invite_step,
-            pattern=pattern(Action.INVITE_WIJK, Action.INVITE_PRACTICE, Action.INVITE_ROLE, Action.INVITE_BACK),
-        ),
+        start_invite.handler(filters=filters.ChatType.PRIVATE),
+        back_to_wijken.handler(),
+        choose_practice.handler(),
+        choose_role.handler(),
+        make_link.handler(),
     ]

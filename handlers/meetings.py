@@ -4,22 +4,26 @@ the organiser, the answers per person, cancelling a date. Every press is checked
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 from babel.dates import format_date
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, filters
 
 from bot.i18n import N_, Translator
+from bot.permissions import is_member, may_see_meeting
 from bot.permissions import may_manage_meeting as may_manage
 from bot.services.meeting_changes import cancel_occurrence
 from bot.services.meetings import MeetingError, load_occurrence, overview, set_answer
 from db.meetings import Answer, MeetingOccurrence, OccurrenceStatus
 from db.models import Member
-from handlers.callback_data import Action, decode, encode, pattern
-from handlers.context import BotContext, open_turn
+from handlers.callback_data import Action, encode
+from handlers.context import BotContext
 from handlers.editing import edit_if_changed
+from handlers.entry import Press, Said, command, first_id, press
+from handlers.meeting_steps import ERRORS as MEETING_ERRORS
 from handlers.meeting_steps import error_text
 from handlers.meeting_views import (
     answer_label,
@@ -57,31 +61,30 @@ def summary(t: Translator, occurrence: MeetingOccurrence, member: Member) -> str
     return "\n".join(lines)
 
 
-async def list_meetings(update: Update, context: BotContext) -> None:
+@command(
+    "bijeenkomsten",
+    "meetings",
+    rule=is_member,
+    refusal=N_("Only members of the network have meetings. /help explains more."),
+)
+async def list_meetings(said: Said) -> None:
     """My upcoming meetings (and, for organisers, recent ones), each with a button to open it."""
-    message = update.effective_message
-    if message is None:
+    t, member = said.t, said.actor
+    occurrences = await overview(said.session, member=member, now=said.now)
+    if not occurrences:
+        await said.message.reply_text(t.gettext("You have no upcoming meetings."))
         return
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, turn.member
-        if member is None:
-            await message.reply_text(t.gettext("Only members of the network have meetings. /help explains more."))
-            return
-        occurrences = await overview(turn.session, member=member, now=turn.now)
-        if not occurrences:
-            await message.reply_text(t.gettext("You have no upcoming meetings."))
-            return
-        parts: list[str] = []
-        rows = []
-        for occurrence in occurrences:
-            part = summary(t, occurrence, member)
-            if parts and sum(len(p) for p in parts) + len(part) > MAX_TEXT:
-                break
-            parts.append(part)
-            day = format_date(occurrence.starts_at.astimezone(t.zone).date(), "d MMM", locale=t.language)
-            label = f"{day}: {occurrence.meeting.title}"[:60]
-            rows.append([InlineKeyboardButton(label, callback_data=encode(Action.MEETING_SHOW, occurrence.id))])
-        await message.reply_html("\n\n".join(parts), reply_markup=InlineKeyboardMarkup(rows))
+    parts: list[str] = []
+    rows = []
+    for occurrence in occurrences:
+        part = summary(t, occurrence, member)
+        if parts and sum(len(p) for p in parts) + len(part) > MAX_TEXT:
+            break
+        parts.append(part)
+        day = format_date(occurrence.starts_at.astimezone(t.zone).date(), "d MMM", locale=t.language)
+        label = f"{day}: {occurrence.meeting.title}"[:60]
+        rows.append([InlineKeyboardButton(label, callback_data=encode(Action.MEETING_SHOW, occurrence.id))])
+    await said.message.reply_html("\n\n".join(parts), reply_markup=InlineKeyboardMarkup(rows))
 
 
 def manage_markup(
@@ -103,44 +106,45 @@ def manage_markup(
     return rows
 
 
-async def show(update: Update, context: BotContext) -> None:
+NOT_ALLOWED = MEETING_ERRORS["not_allowed"]
+
+
+@press(Action.MEETING_SHOW, rule=may_see_meeting, subject=first_id(load_occurrence), refusal=NOT_ALLOWED)
+async def show(press: Press[MeetingOccurrence]) -> None:
     """A meeting's card: for invitees with the answer buttons, for the organiser with everyone's answers."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, turn.member
-        occurrence = await load_occurrence(turn.session, data.int_arg(0) if data else None)
-        if (
-            member is None
-            or occurrence is None
-            or not (_invited(occurrence, member) or may_manage(member, occurrence.meeting))
-        ):
-            await query.answer(error_text(t, "not_allowed"), show_alert=True)
-            return
-        await query.answer()
-        lines = [card(t, occurrence)]
-        rows: list[list[InlineKeyboardButton]] = []
-        scheduled = occurrence.status == OccurrenceStatus.SCHEDULED.value
-        if not scheduled:
-            lines.append(t.gettext("Cancelled."))
-        if _invited(occurrence, member):
-            answer = my_answer(occurrence, member)
-            lines += ["", answer_line(t, answer)]
-            if scheduled and occurrence.ends_at > turn.now:
-                rows += [list(row) for row in rsvp_markup(t, occurrence, answer).inline_keyboard]
-        if may_manage(member, occurrence.meeting):
-            lines += ["", "<b>" + t.gettext("Answers") + "</b>", answers_summary(t, occurrence)]
-            rows += manage_markup(t, occurrence, member, occurrence.starts_at <= turn.now)
-            if occurrence.starts_at <= turn.now and scheduled:
-                label = t.gettext("Add action point")
-                rows.append([InlineKeyboardButton(label, callback_data=encode(Action.ACTION_ADD, occurrence.id))])
-        await query.get_bot().send_message(
-            query.from_user.id,
-            fit_message("\n".join(lines)),
-            parse_mode=ParseMode.HTML,
-            reply_markup=InlineKeyboardMarkup(rows) if rows else None,
-        )
+    t, member, occurrence, now = press.t, press.actor, press.subject, press.now
+    await press.query.answer()
+    lines = [card(t, occurrence)]
+    rows: list[list[InlineKeyboardButton]] = []
+    scheduled = occurrence.status == OccurrenceStatus.SCHEDULED.value
+    if not scheduled:
+        lines.append(t.gettext("Cancelled."))
+    if _invited(occurrence, member):
+        answer = my_answer(occurrence, member)
+        lines += ["", answer_line(t, answer)]
+        if scheduled and occurrence.ends_at > now:
+            rows += [list(row) for row in rsvp_markup(t, occurrence, answer).inline_keyboard]
+    if may_manage(member, occurrence.meeting):
+        lines += ["", "<b>" + t.gettext("Answers") + "</b>", answers_summary(t, occurrence)]
+        rows += organiser_rows(t, occurrence, member, now)
+    await press.query.get_bot().send_message(
+        press.query.from_user.id,
+        fit_message("\n".join(lines)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+    )
+
+
+def organiser_rows(
+    t: Translator, occurrence: MeetingOccurrence, member: Member, now: datetime
+) -> list[list[InlineKeyboardButton]]:
+    """Move and cancel before the meeting; once it has begun, recording an action point."""
+    begun = occurrence.starts_at <= now
+    rows = manage_markup(t, occurrence, member, begun)
+    if begun and occurrence.status == OccurrenceStatus.SCHEDULED.value:
+        label = t.gettext("Add action point")
+        rows.append([InlineKeyboardButton(label, callback_data=encode(Action.ACTION_ADD, occurrence.id))])
+    return rows
 
 
 def fit_message(html_text: str, limit: int = 4000) -> str:
@@ -155,81 +159,73 @@ def fit_message(html_text: str, limit: int = 4000) -> str:
     return "\n".join([*kept, "…"])
 
 
-async def answer(update: Update, context: BotContext) -> None:
-    """Ja / Nee / Misschien, as often as one changes one's mind; the pressed message shows the new answer."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, turn.member
-        occurrence = await load_occurrence(turn.session, data.int_arg(0) if data else None)
-        value = data.args[1] if data and len(data.args) > 1 else ""
-        if member is None or occurrence is None or value not in {a.value for a in Answer}:
-            await query.answer(t.gettext(NOT_INVITED), show_alert=True)
-            return
-        before = my_answer(occurrence, member)
-        outcome = await set_answer(
-            turn.session, now=turn.now, member=member, occurrence=occurrence, answer=Answer(value)
-        )
-        if outcome != "ok":
-            await query.answer(t.gettext(OUTCOMES[outcome]), show_alert=True)
-            return
-        await turn.commit()
-        await query.answer(t.gettext("Saved: {answer}").format(answer=answer_label(t, value)))
-        if before == value:
-            return
-        pressed = query.message
-        markup = rsvp_markup(t, occurrence, value)
-        if isinstance(pressed, Message) and pressed.text:
-            html = pressed.text_html.replace(answer_line(t, before), answer_line(t, value))
-            await edit_if_changed(query, html, markup)
-        else:
-            await query.edit_message_reply_markup(markup)
+@press(Action.MEETING_RSVP, checked_by=set_answer, subject=first_id(load_occurrence), refusal=NOT_INVITED)
+async def answer(press: Press[MeetingOccurrence]) -> None:
+    """Ja / Nee / Misschien, as often as one changes one's mind; the pressed message shows the new answer.
+    The service checks that the presser is invited and the date still on."""
+    t, occurrence, member = press.t, press.subject, press.member
+    value = press.data.args[1] if len(press.data.args) > 1 else ""
+    if member is None or value not in {a.value for a in Answer}:
+        await press.refuse(NOT_INVITED)
+        return
+    before = my_answer(occurrence, member)
+    outcome = await set_answer(press.session, now=press.now, member=member, occurrence=occurrence, answer=Answer(value))
+    if outcome != "ok":
+        await press.refuse(OUTCOMES[outcome])
+        return
+    await press.turn.commit()
+    await press.query.answer(t.gettext("Saved: {answer}").format(answer=answer_label(t, value)))
+    if before != value:
+        await _show_answer(press.query, t, occurrence, before, value)
 
 
-async def cancel_date(update: Update, context: BotContext) -> None:
+async def _show_answer(
+    query: CallbackQuery, t: Translator, occurrence: MeetingOccurrence, before: str | None, value: str
+) -> None:
+    """The pressed message with the new answer and its buttons."""
+    pressed = query.message
+    markup = rsvp_markup(t, occurrence, value)
+    if isinstance(pressed, Message) and pressed.text:
+        html = pressed.text_html.replace(answer_line(t, before), answer_line(t, value))
+        await edit_if_changed(query, html, markup)
+    else:
+        await query.edit_message_reply_markup(markup)
+
+
+@press(Action.MEETING_CANCEL, rule=may_manage, subject=first_id(load_occurrence), refusal=NOT_ALLOWED)
+async def cancel_date(press: Press[MeetingOccurrence]) -> None:
     """Cancel one date, after a confirmation; every invitee is told, with a cancelling calendar file."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t = turn.t
-        occurrence = await load_occurrence(turn.session, data.int_arg(0) if data else None)
-        if data is None or occurrence is None or not may_manage(turn.member, occurrence.meeting):
-            await query.answer(error_text(t, "not_allowed"), show_alert=True)
-            return
-        if occurrence.status != OccurrenceStatus.SCHEDULED.value or occurrence.ends_at <= turn.now:
-            await query.answer(error_text(t, "not_scheduled"), show_alert=True)
-            return
-        if data.args[1:] != ("y",):
-            await query.answer()
-            label = t.gettext("Yes, cancel this date")
-            markup = InlineKeyboardMarkup(
-                [[InlineKeyboardButton(label, callback_data=encode(Action.MEETING_CANCEL, occurrence.id, "y"))]]
-            )
-            text = t.gettext("Cancel <b>{title}</b> on {when}? Everyone invited is told.").format(
-                title=escape(occurrence.meeting.title), when=when_line(t, occurrence)
-            )
-            await query.get_bot().send_message(query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-            return
-        try:
-            told = await cancel_occurrence(turn.session, now=turn.now, actor=turn.member, occurrence=occurrence)
-        except MeetingError as exc:
-            await query.answer(error_text(t, exc.code), show_alert=True)
-            return
-        await turn.commit()
+    t, occurrence, query = press.t, press.subject, press.query
+    if occurrence.status != OccurrenceStatus.SCHEDULED.value or occurrence.ends_at <= press.now:
+        await press.refuse(MEETING_ERRORS["not_scheduled"])
+        return
+    if press.data.args[1:] != ("y",):
         await query.answer()
-        text = t.ngettext(
-            "Cancelled. {count} person invited is told.", "Cancelled. {count} people invited are told.", told
+        label = t.gettext("Yes, cancel this date")
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, callback_data=encode(Action.MEETING_CANCEL, occurrence.id, "y"))]]
         )
-        await edit_if_changed(query, text.format(count=told))
+        text = t.gettext("Cancel <b>{title}</b> on {when}? Everyone invited is told.").format(
+            title=escape(occurrence.meeting.title), when=when_line(t, occurrence)
+        )
+        await query.get_bot().send_message(query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        return
+    try:
+        told = await cancel_occurrence(press.session, now=press.now, actor=press.member, occurrence=occurrence)
+    except MeetingError as exc:
+        await query.answer(error_text(t, exc.code), show_alert=True)
+        return
+    await press.turn.commit()
+    await query.answer()
+    text = t.ngettext("Cancelled. {count} person invited is told.", "Cancelled. {count} people invited are told.", told)
+    await edit_if_changed(query, text.format(count=told))
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
-        CommandHandler(["bijeenkomsten", "meetings"], list_meetings, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(show, pattern=pattern(Action.MEETING_SHOW)),
-        CallbackQueryHandler(answer, pattern=pattern(Action.MEETING_RSVP)),
-        CallbackQueryHandler(cancel_date, pattern=pattern(Action.MEETING_CANCEL)),
+        list_meetings.handler(filters=filters.ChatType.PRIVATE),
+        show.handler(),
+        answer.handler(),
+        cancel_date.handler(),
     ]

@@ -6,13 +6,14 @@ input, so a forged id, an old button or someone else's press gets a short answer
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import BaseHandler
 
 from bot.i18n import N_, Translator
+from bot.permissions import may_act_for_request
 from bot.services.groups import is_group_post, join_from_group, may_offer_from_group
 from bot.services.offers import (
     Outcome,
@@ -26,10 +27,11 @@ from bot.services.offers import (
     withdraw_offer,
 )
 from bot.services.requests import load_request, send_copy
-from db.models import RequestStatus, ShortageRequest
-from handlers.callback_data import Action, Callback, decode, pattern
-from handlers.context import BotContext, Turn, open_turn
+from db.models import Offer, RequestStatus, ShortageRequest
+from handlers.callback_data import Action, Callback
+from handlers.context import BotContext, Turn
 from handlers.editing import digest, edit_if_changed
+from handlers.entry import STALE, Press, first_id, press
 from handlers.request_views import contact_line, filled_slots, offer_for_requester, picker_markup, recipient_view
 
 OUTCOME_TEXTS: dict[Outcome, str] = {
@@ -78,51 +80,60 @@ def _mask_slots(slot_ids: list[int], mask: int) -> list[int] | None:
     return [slot_id for index, slot_id in enumerate(slot_ids) if mask & (1 << index)]
 
 
-async def on_request_button(update: Update, context: BotContext) -> None:
-    """A press on a request: offer for all or some, open or close the picker, or say "can't"."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t = turn.t
-        request_id = data.int_arg(0) if data else None
-        request = await load_request(turn.session, request_id)
-        if data is None or request is None:
-            await query.answer(t.gettext("This button no longer works."))
+@press(
+    Action.OFFER_ALL,
+    Action.OFFER_PICK,
+    Action.OFFER_SOME,
+    Action.OFFER_BACK,
+    Action.CANT,
+    checked_by=recipient_of,
+    subject=first_id(load_request),
+    alert=False,
+)
+async def on_request_button(press: Press[ShortageRequest]) -> None:
+    """A press on a request: offer for all or some, open or close the picker, or say "can't". The services
+    check that the presser was asked for it (`recipient_of`); a wijk group's post has its own check."""
+    data, request = press.data, press.subject
+    chat = press.update.effective_chat
+    if chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
+        await _group_press(press.query, press.turn, data, request)
+    elif data.action is Action.CANT:
+        await _cant(press)
+    elif data.action in (Action.OFFER_PICK, Action.OFFER_SOME) and data.int_arg(2) != len(request.slots):
+        await press.refuse(N_("The days of this request have changed; please choose again."))
+        await _refresh_my_copy(press.query, press.turn, request.id)
+    elif data.action in (Action.OFFER_PICK, Action.OFFER_BACK):
+        await _picker(press.query, press.turn, data, request.id)
+    else:
+        await _offer(press)
+
+
+async def _cant(press: Press[ShortageRequest]) -> None:
+    """ "Can't": the practice is not waiting for this person any more."""
+    t, request = press.t, press.subject
+    result = await decline_request(press.session, member=press.member, request_id=request.id)
+    await press.turn.commit()
+    await _answer(press.query, t, result, t.gettext("Thanks for letting us know."))
+    if result.outcome is Outcome.OK:
+        await _refresh_my_copy(press.query, press.turn, request.id)
+
+
+async def _offer(press: Press[ShortageRequest]) -> None:
+    """Offer for all day-parts, or for the ones picked (a bit mask in the button)."""
+    t, data, request = press.t, press.data, press.subject
+    slot_ids: list[int] | None = None
+    if data.action is Action.OFFER_SOME:
+        slot_ids = _mask_slots([slot.id for slot in request.slots], data.int_arg(1) or 0)
+        if slot_ids is None:
+            await press.refuse(N_("Choose at least one day-part first."))
             return
-        chat = update.effective_chat
-        if chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
-            await _group_press(query, turn, data, request)
-            return
-        if data.action is Action.CANT:
-            result = await decline_request(turn.session, member=turn.member, request_id=request.id)
-            await turn.commit()
-            await _answer(query, t, result, t.gettext("Thanks for letting us know."))
-            if result.outcome is Outcome.OK:
-                await _refresh_my_copy(query, turn, request.id)
-            return
-        slot_ids: list[int] | None = None
-        if data.action in (Action.OFFER_PICK, Action.OFFER_SOME) and data.int_arg(2) != len(request.slots):
-            await query.answer(
-                t.gettext("The days of this request have changed; please choose again."), show_alert=True
-            )
-            await _refresh_my_copy(query, turn, request.id)
-            return
-        if data.action in (Action.OFFER_PICK, Action.OFFER_BACK):
-            await _picker(query, turn, data, request.id)
-            return
-        if data.action is Action.OFFER_SOME:
-            slot_ids = _mask_slots([slot.id for slot in request.slots], data.int_arg(1) or 0)
-            if slot_ids is None:
-                await query.answer(t.gettext("Choose at least one day-part first."), show_alert=True)
-                return
-        result = await make_offer(
-            turn.session, now=turn.now, member=turn.member, request_id=request.id, slot_ids=slot_ids
-        )
-        await turn.commit()
-        await _answer(query, t, result, t.gettext("Thank you! Your offer is sent; you will hear from the practice."))
-        if result.outcome in (Outcome.OK, Outcome.REQUEST_CLOSED, Outcome.ALREADY_FILLED, Outcome.ALREADY_OFFERED):
-            await _refresh_my_copy(query, turn, request.id)
+    result = await make_offer(
+        press.session, now=press.now, member=press.member, request_id=request.id, slot_ids=slot_ids
+    )
+    await press.turn.commit()
+    await _answer(press.query, t, result, t.gettext("Thank you! Your offer is sent; you will hear from the practice."))
+    if result.outcome in (Outcome.OK, Outcome.REQUEST_CLOSED, Outcome.ALREADY_FILLED, Outcome.ALREADY_OFFERED):
+        await _refresh_my_copy(press.query, press.turn, request.id)
 
 
 async def _group_press(query: CallbackQuery, turn: Turn, data: Callback, request: ShortageRequest) -> None:
@@ -182,55 +193,68 @@ async def _answer(query: CallbackQuery, t: Translator, result: Result, success: 
         await query.answer(outcome_text(t, result.outcome), show_alert=True)
 
 
-async def on_offer_button(update: Update, context: BotContext) -> None:
-    """A press on an offer: the requester accepts or declines it, the helper withdraws it."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t = turn.t
-        offer_id = data.int_arg(0) if data else None
-        if data is None or offer_id is None:
-            await query.answer(t.gettext("This button no longer works."))
-            return
-        action: Any = {
-            Action.ACCEPT: accept_offer,
-            Action.DECLINE_OFFER: decline_offer,
-            Action.WITHDRAW: withdraw_offer,
-        }[data.action]
-        result: Result = await action(turn.session, now=turn.now, member=turn.member, offer_id=offer_id)
-        await turn.commit()
-        if result.outcome is Outcome.NOT_ALLOWED or result.offer is None:
-            await query.answer(outcome_text(t, result.outcome), show_alert=True)
-            return
-        request = await load_request(turn.session, result.offer.request_id)
-        assert request is not None
-        offer = next(o for o in request.offers if o.id == offer_id)
-        if data.action is Action.WITHDRAW:
-            await _answer(query, t, result, t.gettext("You have withdrawn; the practice is told."))
-            if result.outcome is Outcome.OK:
-                await edit_if_changed(query, t.gettext("You withdrew from request #{id}.").format(id=request.id))
-            return
-        await _answer(query, t, result, t.gettext("Done."))
-        if result.outcome is Outcome.STALE:
-            return  # already decided: the message already says how
-        text, markup = offer_for_requester(t, request, offer)
-        if data.action is Action.ACCEPT and result.outcome is Outcome.OK:
-            text += "\n\n<b>" + t.gettext("Accepted for:") + "</b>\n" + filled_slots(t, request, offer)
-            text += "\n" + contact_line(t, offer.member)
-        elif data.action is Action.DECLINE_OFFER and result.outcome is Outcome.OK:
-            text += "\n\n<i>" + t.gettext("Declined.") + "</i>"
-        else:
-            text += "\n\n<i>" + outcome_text(t, result.outcome) + "</i>"
-        await edit_if_changed(query, text, markup)
+DECISIONS: dict[Action, Callable[..., Awaitable[Result]]] = {
+    Action.ACCEPT: accept_offer,
+    Action.DECLINE_OFFER: decline_offer,
+}
+
+
+@press(Action.ACCEPT, Action.DECLINE_OFFER, checked_by=may_act_for_request, alert=False)
+async def on_offer_button(press: Press[None]) -> None:
+    """The requester accepts or declines an offer (the service checks who may decide about the request)."""
+    t, query, action = press.t, press.query, press.data.action
+    offer_id = press.data.int_arg(0)
+    if offer_id is None:
+        await press.refuse(STALE, alert=False)
+        return
+    result = await DECISIONS[action](press.session, now=press.now, member=press.member, offer_id=offer_id)
+    await press.turn.commit()
+    if result.outcome is Outcome.NOT_ALLOWED or result.offer is None:
+        await query.answer(outcome_text(t, result.outcome), show_alert=True)
+        return
+    request = await load_request(press.session, result.offer.request_id)
+    assert request is not None
+    offer = next(o for o in request.offers if o.id == offer_id)
+    await _answer(query, t, result, t.gettext("Done."))
+    if result.outcome is Outcome.STALE:
+        return  # already decided: the message already says how
+    text, markup = offer_for_requester(t, request, offer)
+    await edit_if_changed(query, text + decision_note(t, action, result.outcome, request, offer), markup)
+
+
+def decision_note(t: Translator, action: Action, outcome: Outcome, request: ShortageRequest, offer: Offer) -> str:
+    """What became of the offer, under it on the requester's message (HTML)."""
+    if action is Action.ACCEPT and outcome is Outcome.OK:
+        accepted = "\n\n<b>" + t.gettext("Accepted for:") + "</b>\n" + filled_slots(t, request, offer)
+        return accepted + "\n" + contact_line(t, offer.member)
+    if action is Action.DECLINE_OFFER and outcome is Outcome.OK:
+        return "\n\n<i>" + t.gettext("Declined.") + "</i>"
+    return "\n\n<i>" + outcome_text(t, outcome) + "</i>"
+
+
+@press(Action.WITHDRAW, checked_by=withdraw_offer, alert=False)
+async def on_withdraw_button(press: Press[None]) -> None:
+    """The helper withdraws their accepted offer (the service checks that it is theirs)."""
+    t, query = press.t, press.query
+    offer_id = press.data.int_arg(0)
+    if offer_id is None:
+        await press.refuse(STALE, alert=False)
+        return
+    result = await withdraw_offer(press.session, now=press.now, member=press.member, offer_id=offer_id)
+    await press.turn.commit()
+    if result.outcome is Outcome.NOT_ALLOWED or result.offer is None:
+        await query.answer(outcome_text(t, result.outcome), show_alert=True)
+        return
+    await _answer(query, t, result, t.gettext("You have withdrawn; the practice is told."))
+    if result.outcome is Outcome.OK:
+        text = t.gettext("You withdrew from request #{id}.").format(id=result.offer.request_id)
+        await edit_if_changed(query, text)
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
-        CallbackQueryHandler(
-            on_request_button,
-            pattern=pattern(Action.OFFER_ALL, Action.OFFER_PICK, Action.OFFER_SOME, Action.OFFER_BACK, Action.CANT),
-        ),
-        CallbackQueryHandler(on_offer_button, pattern=pattern(Action.ACCEPT, Action.DECLINE_OFFER, Action.WITHDRAW)),
+        on_request_button.handler(),
+        on_offer_button.handler(),
+        on_withdraw_button.handler(),
     ]

@@ -6,7 +6,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, filters
 
 from bot.i18n import Translator
 from bot.services.invites import (
@@ -18,9 +18,10 @@ from bot.services.invites import (
     join_with_invite,
 )
 from db.models import Invite, Member
-from handlers.callback_data import Action, decode, encode, pattern
-from handlers.context import BotContext, open_turn
+from handlers.callback_data import Action, encode
+from handlers.context import BotContext
 from handlers.editing import edit_if_changed
+from handlers.entry import STALE, Press, Said, command, declare, press
 from handlers.texts import help_text, privacy_notice, role_label, where_label
 
 # Deep-link payloads are at most 64 characters of this alphabet; anything else cannot be a code.
@@ -57,99 +58,101 @@ def conflict_text(t: Translator, outcome: JoinOutcome, member: Member) -> str:
     ).format(where=where_label(t, member))
 
 
-async def start(update: Update, context: BotContext) -> None:
-    """Greet: with an invite code, show what it is for and ask to confirm; without, explain or show the menu."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
+@command("start", key="start CODE", checked_by=join_conflict)
+async def start(said: Said) -> None:
+    """Greet: with an invite code, show what it is for and ask to confirm; without, explain or show the menu.
+    The table has two rows for it: `/start` (anyone) and `/start CODE` (decided by `join_conflict`, checked
+    here because its refusal says why); see `declare` below."""
+    user = said.update.effective_user
+    code = said.args[0] if said.args else ""
+    if user is None:
         return
-    code = context.args[0] if context.args else ""
-    async with open_turn(update, context) as turn:
-        t = turn.t
-        if not code:
-            await message.reply_html(help_text(t, turn.member))
-            return
-        check = await check_invite(turn.session, code[:_MAX_CODE], turn.now)
-        if check.status is not InviteStatus.VALID or check.invite is None:
-            await message.reply_text(refusal(t, check))
-            return
-        invite = check.invite
-        if turn.member is not None:
-            conflict = join_conflict(turn.member, invite)
-            if conflict is not None:
-                await message.reply_html(conflict_text(t, conflict, turn.member))
-                return
-        text = "\n\n".join(
-            [
-                t.gettext("Welcome, {name}!").format(name=escape(user.full_name)),
-                t.gettext("This invitation is for <b>{target}</b> as <b>{role}</b>.").format(
-                    target=invite_target(t, invite), role=escape(role_label(t, invite.role))
-                ),
-                privacy_notice(t),
-                t.gettext("Do you want to join?"),
-            ]
-        )
-        keyboard = InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(t.gettext("Yes, join"), callback_data=encode(Action.JOIN_CONFIRM, code))],
-                [InlineKeyboardButton(t.gettext("No, thanks"), callback_data=encode(Action.JOIN_DECLINE, code))],
-            ]
-        )
-        await message.reply_html(text, reply_markup=keyboard)
-
-
-async def confirm_join(update: Update, context: BotContext) -> None:
-    """Redeem the invite in the button; the code itself is checked again, as it may have changed."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None:
+    if not code:
+        await said.message.reply_html(help_text(said.t, said.member))
         return
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t = turn.t
-        if data is None or not data.args:
-            await query.answer(t.gettext("This button no longer works."))
-            return
-        result = await join_with_invite(
-            turn.session,
-            now=turn.now,
-            code=data.args[0],
-            telegram_user_id=user.id,
-            display_name=user.full_name,
-            language=t.language,
-        )
-        await turn.commit()
-        await query.answer()
-        invite, member = result.check.invite, result.member
-        if result.outcome is None or invite is None or member is None:
-            await edit_if_changed(query, escape(refusal(t, result.check)))
-            return
-        if result.outcome not in (JoinOutcome.JOINED, JoinOutcome.ROLE_ADDED):
-            await edit_if_changed(query, conflict_text(t, result.outcome, member))
-            return
-        welcome = t.gettext("You are now a member: {role} at {where}.").format(
-            role=escape(role_label(t, invite.role)), where=where_label(t, member)
-        )
-        await edit_if_changed(query, welcome)
-        await query.get_bot().send_message(user.id, help_text(t, member), parse_mode=ParseMode.HTML)
+    await _offer_invite(said, code, user.full_name)
 
 
-async def decline_join(update: Update, context: BotContext) -> None:
+declare("command", "start", handler=start)
+
+
+async def _offer_invite(said: Said, code: str, full_name: str) -> None:
+    """What the invitation is for, and the buttons to join or not; or why it cannot be used."""
+    t, message = said.t, said.message
+    check = await check_invite(said.session, code[:_MAX_CODE], said.now)
+    if check.status is not InviteStatus.VALID or check.invite is None:
+        await message.reply_text(refusal(t, check))
+        return
+    invite = check.invite
+    if said.member is not None:
+        conflict = join_conflict(said.member, invite)
+        if conflict is not None:
+            await message.reply_html(conflict_text(t, conflict, said.member))
+            return
+    text = "\n\n".join(
+        [
+            t.gettext("Welcome, {name}!").format(name=escape(full_name)),
+            t.gettext("This invitation is for <b>{target}</b> as <b>{role}</b>.").format(
+                target=invite_target(t, invite), role=escape(role_label(t, invite.role))
+            ),
+            privacy_notice(t),
+            t.gettext("Do you want to join?"),
+        ]
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(t.gettext("Yes, join"), callback_data=encode(Action.JOIN_CONFIRM, code))],
+            [InlineKeyboardButton(t.gettext("No, thanks"), callback_data=encode(Action.JOIN_DECLINE, code))],
+        ]
+    )
+    await message.reply_html(text, reply_markup=keyboard)
+
+
+@press(Action.JOIN_CONFIRM, checked_by=join_conflict, alert=False)
+async def confirm_join(press: Press[None]) -> None:
+    """Redeem the invite in the button; the code itself is checked again, as it may have changed (the service
+    refuses a conflicting membership: `join_conflict`)."""
+    t, query, user = press.t, press.query, press.query.from_user
+    if not press.data.args:
+        await press.refuse(STALE, alert=False)
+        return
+    result = await join_with_invite(
+        press.session,
+        now=press.now,
+        code=press.data.args[0],
+        telegram_user_id=user.id,
+        display_name=user.full_name,
+        language=t.language,
+    )
+    await press.turn.commit()
+    await query.answer()
+    invite, member = result.check.invite, result.member
+    if result.outcome is None or invite is None or member is None:
+        await edit_if_changed(query, escape(refusal(t, result.check)))
+        return
+    if result.outcome not in (JoinOutcome.JOINED, JoinOutcome.ROLE_ADDED):
+        await edit_if_changed(query, conflict_text(t, result.outcome, member))
+        return
+    welcome = t.gettext("You are now a member: {role} at {where}.").format(
+        role=escape(role_label(t, invite.role)), where=where_label(t, member)
+    )
+    await edit_if_changed(query, welcome)
+    await query.get_bot().send_message(user.id, help_text(t, member), parse_mode=ParseMode.HTML)
+
+
+@press(Action.JOIN_DECLINE)
+async def decline_join(press: Press[None]) -> None:
     """Leave the invite unused; the link keeps working until it expires."""
-    query = update.callback_query
-    if query is None:
-        return
-    async with open_turn(update, context) as turn:
-        await query.answer()
-        await edit_if_changed(
-            query, escape(turn.t.gettext("Okay, you have not joined. You can open the invitation link again later."))
-        )
+    await press.query.answer()
+    await edit_if_changed(
+        press.query, escape(press.t.gettext("Okay, you have not joined. You can open the invitation link again later."))
+    )
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
-        CommandHandler("start", start, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(confirm_join, pattern=pattern(Action.JOIN_CONFIRM)),
-        CallbackQueryHandler(decline_join, pattern=pattern(Action.JOIN_DECLINE)),
+        start.handler(filters=filters.ChatType.PRIVATE),
+        confirm_join.handler(),
+        decline_join.handler(),
     ]

@@ -8,10 +8,12 @@ import logging
 from datetime import datetime
 from html import escape
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, filters
 
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
+from bot.permissions import is_self
 from bot.services.privacy_export import export_data, record_export
 from bot.services.privacy_rights import (
     DeletionPlan,
@@ -21,9 +23,10 @@ from bot.services.privacy_rights import (
     plan_deletion,
 )
 from db.models import Member
-from handlers.callback_data import Action, decode, encode, pattern
+from handlers.callback_data import Action, Callback, encode
 from handlers.context import BotContext, open_turn
 from handlers.editing import edit_if_changed
+from handlers.entry import Press, Said, command, press
 from handlers.request_views import person
 
 log = logging.getLogger(__name__)
@@ -78,45 +81,41 @@ def privacy_text(t: Translator, *, days: int, coordinators: list[Member] | None)
     )
 
 
-async def show_privacy(update: Update, context: BotContext) -> None:
+@command("privacy")
+async def show_privacy(said: Said) -> None:
     """Answer anyone, members and strangers alike; coordinators are named only to members, in private."""
-    message = update.effective_message
-    chat = update.effective_chat
-    if message is None:
-        return
-    async with open_turn(update, context) as turn:
-        coordinators = None
-        if turn.member is not None and chat is not None and chat.type == chat.PRIVATE:
-            coordinators = await coordinators_of(turn.session, turn.member.region_id)
-        days = turn.runtime.settings.notes_retention_days
-        text = privacy_text(turn.t, days=days, coordinators=coordinators)
-        await turn.commit()  # a reply in a group may wait for its rate limit: hold no database lock meanwhile
-    await message.reply_html(text)
+    chat = said.update.effective_chat
+    coordinators = None
+    if said.member is not None and chat is not None and chat.type == chat.PRIVATE:
+        coordinators = await coordinators_of(said.session, said.member.region_id)
+    days = said.turn.runtime.settings.notes_retention_days
+    text = privacy_text(said.t, days=days, coordinators=coordinators)
+    await said.turn.commit()  # a reply in a group may wait for its rate limit: hold no database lock meanwhile
+    await said.message.reply_html(text)
 
 
 # --- /mijngegevens -------------------------------------------------------------------------------------------
 
 
-async def export_mine(update: Update, context: BotContext) -> None:
+@command("mijngegevens", "mydata")
+async def export_mine(said: Said) -> None:
     """Send everything stored about the person as a JSON document; the export is audited."""
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
+    user = said.update.effective_user
+    if user is None:
         return
-    async with open_turn(update, context) as turn:
-        t = turn.t
-        data = await export_data(turn.session, now=turn.now, telegram_user_id=user.id)
-        if turn.member is not None:
-            await record_export(turn.session, now=turn.now, member=turn.member)
-            caption = t.gettext("Everything Wijkhulp stores about you. /privacy explains it; /verwijdermij removes it.")
-        else:
-            caption = t.gettext("Wijkhulp stores no personal data about you.")
-        await turn.commit()
-        log.info("member.exported member=%s", turn.member.id if turn.member else None)
-        content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
-        stem = "mijngegevens" if t.language == "nl" else "mydata"
-        filename = f"wijkhulp-{stem}-{turn.now.astimezone(t.zone):%Y-%m-%d}.json"
-        await message.reply_document(InputFile(content, filename=filename), caption=caption)
+    t, turn = said.t, said.turn
+    data = await export_data(turn.session, now=turn.now, telegram_user_id=user.id)
+    if turn.member is not None:
+        await record_export(turn.session, now=turn.now, member=turn.member)
+        caption = t.gettext("Everything Wijkhulp stores about you. /privacy explains it; /verwijdermij removes it.")
+    else:
+        caption = t.gettext("Wijkhulp stores no personal data about you.")
+    await turn.commit()
+    log.info("member.exported member=%s", turn.member.id if turn.member else None)
+    content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    stem = "mijngegevens" if t.language == "nl" else "mydata"
+    filename = f"wijkhulp-{stem}-{turn.now.astimezone(t.zone):%Y-%m-%d}.json"
+    await said.message.reply_document(InputFile(content, filename=filename), caption=caption)
 
 
 # --- /verwijdermij -------------------------------------------------------------------------------------------
@@ -188,35 +187,30 @@ def confirm_text(t: Translator, plan: DeletionPlan, region: str) -> str:
     return "\n\n".join(lines)
 
 
-async def ask_delete(update: Update, context: BotContext) -> None:
+@command("verwijdermij", "deleteme")
+async def ask_delete(said: Said) -> None:
     """Say what deleting would do and ask; the buttons carry the member's id and when they were shown."""
-    message = update.effective_message
-    if message is None:
+    t, member = said.t, said.member
+    if member is None:
+        await said.reply(N_("Wijkhulp stores no personal data about you; there is nothing to remove."))
         return
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, turn.member
-        if member is None:
-            await message.reply_text(
-                t.gettext("Wijkhulp stores no personal data about you; there is nothing to remove.")
-            )
-            return
-        plan = await plan_deletion(turn.session, now=turn.now, member=member)
-        minute = _minute(turn.now)
-        markup = InlineKeyboardMarkup(
+    plan = await plan_deletion(said.session, now=said.now, member=member)
+    minute = _minute(said.now)
+    markup = InlineKeyboardMarkup(
+        [
             [
-                [
-                    InlineKeyboardButton(
-                        t.gettext("Yes, remove my data"), callback_data=encode(Action.DELETE_ME, "y", member.id, minute)
-                    )
-                ],
-                [
-                    InlineKeyboardButton(
-                        t.gettext("No, keep everything"), callback_data=encode(Action.DELETE_ME, "n", member.id, minute)
-                    )
-                ],
-            ]
-        )
-        await message.reply_html(confirm_text(t, plan, member.region.name), reply_markup=markup)
+                InlineKeyboardButton(
+                    t.gettext("Yes, remove my data"), callback_data=encode(Action.DELETE_ME, "y", member.id, minute)
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    t.gettext("No, keep everything"), callback_data=encode(Action.DELETE_ME, "n", member.id, minute)
+                )
+            ],
+        ]
+    )
+    await said.message.reply_html(confirm_text(t, plan, member.region.name), reply_markup=markup)
 
 
 def done_text(t: Translator, report: DeletionReport) -> str:
@@ -264,44 +258,44 @@ def _forget_state(context: BotContext, user_id: int) -> None:
                     handler._update_state(ConversationHandler.END, key)
 
 
-async def delete_pressed(update: Update, context: BotContext) -> None:
+STALE_CONFIRMATION = N_("This button no longer works. Send /verwijdermij again to remove your data.")
+
+
+async def button_owner(session: AsyncSession, data: Callback) -> int | None:
+    """The member a removal button was made for (its second argument)."""
+    return data.int_arg(1)
+
+
+@press(Action.DELETE_ME, rule=is_self, subject=button_owner, refusal=STALE_CONFIRMATION)
+async def delete_pressed(press: Press[int]) -> None:
     """Yes or no; only from the person asked, within CONFIRM_MINUTES, and only once."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None:
+    choice = press.data.args[0]
+    minute = press.data.int_arg(2)
+    if choice not in ("y", "n") or minute is None or not 0 <= _minute(press.now) - minute <= CONFIRM_MINUTES:
+        await press.refuse(STALE_CONFIRMATION)
         return
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, turn.member
-        choice = data.args[0] if data and data.args else ""
-        owner = data.int_arg(1) if data else None
-        minute = data.int_arg(2) if data else None
-        stale = t.gettext("This button no longer works. Send /verwijdermij again to remove your data.")
-        if (
-            member is None
-            or owner != member.id
-            or choice not in ("y", "n")
-            or minute is None
-            or not 0 <= _minute(turn.now) - minute <= CONFIRM_MINUTES
-        ):
-            await query.answer(stale, show_alert=True)
-            return
-        if choice == "n":
-            await query.answer()
-            await edit_if_changed(query, t.gettext("Nothing was removed."))
-            return
-        member_id = member.id
-        report = await delete_member(turn.session, now=turn.now, member=member)
-        await turn.commit()
-        if report is None:
-            await query.answer(stale, show_alert=True)
-            return
-        _forget_state(context, user.id)  # before anything else can await: PTB must not save the draft back
-        await query.answer()
-        log.info("member.deleted member=%s", member_id)
-        await edit_if_changed(query, done_text(t, report))
-        # The chat's own menu was set in the member's language; the default menu serves strangers.
-        await query.get_bot().delete_my_commands(scope=BotCommandScopeChat(user.id))
+    if choice == "n":
+        await press.query.answer()
+        await edit_if_changed(press.query, press.t.gettext("Nothing was removed."))
+        return
+    await _delete(press)
+
+
+async def _delete(press: Press[int]) -> None:
+    """Remove the member's data, forget their state in memory, and say what was done."""
+    t, member, query = press.t, press.actor, press.query
+    member_id, user_id = member.id, query.from_user.id
+    report = await delete_member(press.session, now=press.now, member=member)
+    await press.turn.commit()
+    if report is None:
+        await press.refuse(STALE_CONFIRMATION)
+        return
+    _forget_state(press.context, user_id)  # before anything else can await: PTB must not save the draft back
+    await query.answer()
+    log.info("member.deleted member=%s", member_id)
+    await edit_if_changed(query, done_text(t, report))
+    # The chat's own menu was set in the member's language; the default menu serves strangers.
+    await query.get_bot().delete_my_commands(scope=BotCommandScopeChat(user_id))
 
 
 # --- wiring --------------------------------------------------------------------------------------------------
@@ -322,9 +316,9 @@ def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     mine = ["mijngegevens", "mydata", "verwijdermij", "deleteme"]
     return [
-        CommandHandler("privacy", show_privacy),
-        CommandHandler(["mijngegevens", "mydata"], export_mine, filters=filters.ChatType.PRIVATE),
-        CommandHandler(["verwijdermij", "deleteme"], ask_delete, filters=filters.ChatType.PRIVATE),
+        show_privacy.handler(),
+        export_mine.handler(filters=filters.ChatType.PRIVATE),
+        ask_delete.handler(filters=filters.ChatType.PRIVATE),
         CommandHandler(mine, private_please, filters=filters.ChatType.GROUPS),
-        CallbackQueryHandler(delete_pressed, pattern=pattern(Action.DELETE_ME)),
+        delete_pressed.handler(),
     ]

@@ -13,40 +13,38 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.config import SUPPORTED_LANGUAGES
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
+from bot.permissions import is_member
 from bot.services.members import set_language, share_phone, stop_sharing_phone
 from db.models import Member
-from handlers.callback_data import Action, decode, encode, pattern
+from handlers.callback_data import Action, encode
 from handlers.commands import command_menu
 from handlers.context import BotContext, open_turn, translator_for
 from handlers.editing import edit_if_changed, remove_buttons
+from handlers.entry import Press, Said, command, press
 from handlers.texts import LANGUAGE_NAMES, member_name, roles_label, where_label
 
+NOT_A_MEMBER = N_("You are not a member yet. Open your invitation link to join.")
 
-async def show_profile(update: Update, context: BotContext) -> None:
+
+@command("profiel", "profile", rule=is_member, refusal=NOT_A_MEMBER)
+async def show_profile(said: Said) -> None:
     """Show name, practice, wijk, roles and language."""
-    message = update.effective_message
-    if message is None:
-        return
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, turn.member
-        if member is None:
-            await message.reply_text(t.gettext("You are not a member yet. Open your invitation link to join."))
-            return
-        lines = [
-            t.gettext("<b>Your profile</b>"),
-            t.gettext("Name: {name}").format(name=escape(member_name(t, member))),
-            t.gettext("Where: {where}").format(where=where_label(t, member)),
-            t.gettext("Roles: {roles}").format(roles=escape(roles_label(t, member))),
-            t.gettext("Language: {language}").format(language=LANGUAGE_NAMES[t.language]),
-            t.gettext("Phone number: shared")
-            if member.phone and member.share_phone
-            else t.gettext("Phone number: not shared"),
-        ]
-        await message.reply_html("\n".join(lines), reply_markup=phone_button(t, member))
+    t, member = said.t, said.actor
+    lines = [
+        t.gettext("<b>Your profile</b>"),
+        t.gettext("Name: {name}").format(name=escape(member_name(t, member))),
+        t.gettext("Where: {where}").format(where=where_label(t, member)),
+        t.gettext("Roles: {roles}").format(roles=escape(roles_label(t, member))),
+        t.gettext("Language: {language}").format(language=LANGUAGE_NAMES[t.language]),
+        t.gettext("Phone number: shared")
+        if member.phone and member.share_phone
+        else t.gettext("Phone number: not shared"),
+    ]
+    await said.message.reply_html("\n".join(lines), reply_markup=phone_button(t, member))
 
 
 def phone_button(t: Translator, member: Member) -> InlineKeyboardMarkup:
@@ -58,38 +56,34 @@ def phone_button(t: Translator, member: Member) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=encode(Action.PHONE, choice))]])
 
 
-async def phone_choice(update: Update, context: BotContext) -> None:
+@press(Action.PHONE, rule=is_member, alert=False)
+async def phone_choice(press: Press[None]) -> None:
     """Start sharing (Telegram's own contact button, so it is really their number) or stop."""
-    query = update.callback_query
-    if query is None:
+    t, member, query, turn = press.t, press.actor, press.query, press.turn
+    choice = press.data.args[0] if press.data.args else ""
+    if choice not in ("share", "stop"):
+        await press.refuse(N_("This button no longer works."), alert=False)
         return
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t, member = turn.t, turn.member
-        choice = data.args[0] if data and data.args else ""
-        if member is None or choice not in ("share", "stop"):
-            await query.answer(t.gettext("This button no longer works."))
-            return
-        await query.answer()
-        await remove_buttons(query)
-        if choice == "stop":
-            await stop_sharing_phone(turn.session, now=turn.now, member=member)
-            await turn.commit()
-            await query.get_bot().send_message(member.telegram_user_id, t.gettext("Your phone number is deleted."))
-            return
-        keyboard = ReplyKeyboardMarkup(
-            [[KeyboardButton(t.gettext("Share my phone number"), request_contact=True)]],
-            one_time_keyboard=True,
-            resize_keyboard=True,
-        )
-        await query.get_bot().send_message(
-            member.telegram_user_id,
-            t.gettext(
-                "Press the button below to share your number. Only people you arrange help with will see "
-                "it. /annuleer to stop."
-            ),
-            reply_markup=keyboard,
-        )
+    await query.answer()
+    await remove_buttons(query)
+    if choice == "stop":
+        await stop_sharing_phone(turn.session, now=turn.now, member=member)
+        await turn.commit()
+        await query.get_bot().send_message(member.telegram_user_id, t.gettext("Your phone number is deleted."))
+        return
+    keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(t.gettext("Share my phone number"), request_contact=True)]],
+        one_time_keyboard=True,
+        resize_keyboard=True,
+    )
+    await query.get_bot().send_message(
+        member.telegram_user_id,
+        t.gettext(
+            "Press the button below to share your number. Only people you arrange help with will see "
+            "it. /annuleer to stop."
+        ),
+        reply_markup=keyboard,
+    )
 
 
 async def receive_contact(update: Update, context: BotContext) -> None:
@@ -119,55 +113,48 @@ async def receive_contact(update: Update, context: BotContext) -> None:
         )
 
 
-async def ask_language(update: Update, context: BotContext) -> None:
+@command("taal", "language")
+async def ask_language(said: Said) -> None:
     """Offer the two languages as buttons."""
-    message = update.effective_message
-    if message is None:
-        return
-    async with open_turn(update, context) as turn:
-        keyboard = InlineKeyboardMarkup(
+    turn, message = said.turn, said.message
+    keyboard = InlineKeyboardMarkup(
+        [
             [
-                [
-                    InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=encode(Action.LANGUAGE, code))
-                    for code in SUPPORTED_LANGUAGES
-                ]
+                InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=encode(Action.LANGUAGE, code))
+                for code in SUPPORTED_LANGUAGES
             ]
-        )
-        await turn.commit()  # /taal also works in groups; see general.release_before_reply
-        await message.reply_text(turn.t.gettext("Which language do you want?"), reply_markup=keyboard)
+        ]
+    )
+    await turn.commit()  # /taal also works in groups; see general.release_before_reply
+    await message.reply_text(turn.t.gettext("Which language do you want?"), reply_markup=keyboard)
 
 
-async def choose_language(update: Update, context: BotContext) -> None:
-    """Store the chosen language and answer in it; the command menu follows for this chat."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None:
+@press(Action.LANGUAGE, checked_by=is_member, alert=False)
+async def choose_language(press: Press[None]) -> None:
+    """Store the chosen language and answer in it; the command menu follows for this chat. A language that is
+    not offered is a stale or forged button, whoever presses it; then only members may choose."""
+    turn, query, member = press.turn, press.query, press.member
+    language = press.data.args[0] if press.data.args else ""
+    if language not in SUPPORTED_LANGUAGES:
+        await press.refuse(N_("This button no longer works."), alert=False)
         return
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        language = data.args[0] if data and data.args else ""
-        if language not in SUPPORTED_LANGUAGES:
-            await query.answer(turn.t.gettext("This button no longer works."))
-            return
-        if turn.member is None:
-            await query.answer(
-                turn.t.gettext("Join first; until then I follow your Telegram language."), show_alert=True
-            )
-            return
-        await set_language(turn.session, turn.member, language)
-        await turn.commit()
-        t = translator_for(turn.runtime, turn.member, None)
-        await query.answer()
-        await edit_if_changed(query, t.gettext("Language set to {language}.").format(language=LANGUAGE_NAMES[language]))
-        await query.get_bot().set_my_commands(command_menu(t, turn.member), scope=BotCommandScopeChat(user.id))
+    if not is_member(member) or member is None:
+        await press.refuse(N_("Join first; until then I follow your Telegram language."))
+        return
+    await set_language(turn.session, member, language)
+    await turn.commit()
+    t = translator_for(turn.runtime, member, None)
+    await query.answer()
+    await edit_if_changed(query, t.gettext("Language set to {language}.").format(language=LANGUAGE_NAMES[language]))
+    await query.get_bot().set_my_commands(command_menu(t, member), scope=BotCommandScopeChat(query.from_user.id))
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
-        CommandHandler(["profiel", "profile"], show_profile, filters=filters.ChatType.PRIVATE),
-        CommandHandler(["taal", "language"], ask_language),
-        CallbackQueryHandler(choose_language, pattern=pattern(Action.LANGUAGE)),
-        CallbackQueryHandler(phone_choice, pattern=pattern(Action.PHONE)),
+        show_profile.handler(filters=filters.ChatType.PRIVATE),
+        ask_language.handler(),
+        choose_language.handler(),
+        phone_choice.handler(),
         MessageHandler(filters.CONTACT & filters.ChatType.PRIVATE, receive_contact),
     ]
