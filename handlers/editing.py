@@ -35,6 +35,11 @@ async def edit_if_changed(query: CallbackQuery, html_text: str, markup: InlineKe
     message = query.message
     if isinstance(message, Message) and shows(message, html_text, markup):
         return False
+    if isinstance(message, Message) and message.text is None:
+        # A press that arrives on a file or photo (a forged button, or one on a message that is not ours to
+        # rewrite): there is no text to edit, so the answer comes as a new message in the same chat.
+        await message.reply_html(html_text, reply_markup=markup, do_quote=False)
+        return False
     try:
         await query.edit_message_text(html_text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as exc:

@@ -308,6 +308,23 @@ async def test_stale_and_forged_confirmations_change_nothing(bot: Harness) -> No
     assert await bot.member(bob) is not None
 
 
+async def test_a_confirmation_pressed_on_a_calendar_file_is_answered_in_a_new_message(bot: Harness) -> None:
+    """The permission walk's forged press sometimes landed on the .ics (no text to edit) and failed (issue 17)."""
+    crew = await cast(bot)
+    await plan(bot, crew.corrie)
+    await bot.dispatch()
+    bob = crew.people.bob
+    calendar = next(m for m in reversed(bob.messages()) if m.document is not None)
+    bob_member = await bot.member(bob)
+    assert bob_member is not None
+    minute = int(bot.clock.now().timestamp() // 60)
+    before = len(bob.messages())
+    await bob.press_data(calendar, f"v1:dm:n:{bob_member.id}:{minute}")
+    assert bob.last().text == "Er is niets verwijderd."
+    assert len(bob.messages()) == before + 1 and bob.messages()[before - 1].document is not None, "the file stays"
+    assert await bot.member(bob) is not None
+
+
 async def test_the_last_coordinator_is_warned_and_may_still_leave(bot: Harness) -> None:
     crew = await cast(bot)
     corrie, bob = crew.corrie, crew.people.bob
