@@ -156,19 +156,23 @@ class RequestDraft:
         data = data or {}
         return cls(
             practice_id=_int(data.get("practice_id")),
-            practice_name=str(data.get("practice_name") or ""),
+            practice_name=_str(data.get("practice_name")) or "",
             role=_enum(NeededRole, data.get("role")),
             days=sorted({day for day in map(_date, data.get("days") or []) if day is not None}),
             slots=[slot for slot in map(_slot, data.get("slots") or []) if slot is not None],
             urgency=_enum(Urgency, data.get("urgency")),
-            note=data["note"] if isinstance(data.get("note"), str) else None,
+            note=_str(data.get("note")),
             note_given="note" in data,
-            adding_to=_int(data.get("adding_to")) or None,
+            adding_to=_int(data.get("adding_to")),
         )
 
 
 def _hhmm(moment: time) -> str:
     return moment.strftime("%H:%M")
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _int(value: object) -> int | None:
