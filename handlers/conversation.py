@@ -7,7 +7,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.persistence import end_conversation_with
@@ -15,6 +16,13 @@ from handlers.context import BotContext, Turn, open_turn
 
 # Only new messages: an edit of an earlier message must not count as the answer to the current step.
 TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+
+
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    """Answer, in HTML, in the chat the update came from."""
+    message = update.effective_message
+    assert message is not None
+    return await message.reply_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
 
 
 async def use_buttons(update: Update, context: BotContext) -> None:

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from bot.persistence import USER_DATA, DatabasePersistence
 from db.models import ConversationState, Role, ShortageRequest
 from db.session import Database
-from handlers.request_steps import DRAFT
+from handlers.request_form.base import DRAFT
+from handlers.request_form.draft import RequestDraft
 from tests.harness import running_bot
 from tests.support import FakeClock
 from tests.tgserver.server import SimUser, TelegramServer
@@ -82,9 +83,9 @@ async def test_a_draft_a_step_behind_its_form_asks_that_step_again(
         async with database.session() as session, session.begin():
             row = await session.get(ConversationState, (USER_DATA, str(manager.id)))
             assert row is not None
-            draft = dict(row.data[DRAFT])
-            del draft["urgency"]  # the user_data write that the kill prevented
-            row.data = {**row.data, DRAFT: draft}
+            draft = RequestDraft.from_dict(row.data[DRAFT])
+            draft.urgency = None  # the user_data write that the kill prevented
+            row.data = {**row.data, DRAFT: draft.to_dict()}
     finally:
         await database.dispose()
     async with running_bot(tg_server, database_url, clock):

@@ -16,22 +16,29 @@ from sqlalchemy import func, select
 
 from db.meetings import ActionPoint, Meeting
 from db.models import Role
-from handlers import actions, meeting_steps
+from handlers import actions
+from handlers.meeting_form.base import DRAFT as MEETING_DRAFT
+from handlers.meeting_form.draft import AGENDA, DATE, LINK, PLACE, REMIND, TIME, TITLE, MeetingDraft
 from tests.e2e.hostile import as_stored, hostile_settings, nasty_name, nasty_text, watching_errors
 from tests.e2e.meetings_helpers import Cast, cast, occurrences, plan, utc
 from tests.harness import Harness
 from tests.tgserver.client import SimUser
 
-# The typed steps in order, with a value each accepts, and the draft key an accepted value lands in.
-STEPS: list[tuple[str, str, str]] = [
-    ("title", "Wijkoverleg Noordwest", "title"),
-    ("day", "di 15 dec", "date"),
-    ("times", "19:00-21:00", "start"),
-    ("place", "Gezondheidscentrum Caberg", "location"),
-    ("link", "https://meet.example.org/noordwest", "url"),
-    ("agenda", "1. Waarneming\n2. Griepprik & logistiek", "agenda"),
+# The typed steps in order, with a value each accepts, and the form's step (refused input leaves the draft there).
+STEPS: list[tuple[str, str, int]] = [
+    ("title", "Wijkoverleg Noordwest", TITLE),
+    ("day", "di 15 dec", DATE),
+    ("times", "19:00-21:00", TIME),
+    ("place", "Gezondheidscentrum Caberg", PLACE),
+    ("link", "https://meet.example.org/noordwest", LINK),
+    ("agenda", "1. Waarneming\n2. Griepprik & logistiek", AGENDA),
 ]
 STORED = {"title": "title", "place": "location", "link": "url", "agenda": "agenda"}
+
+
+def meeting_draft(bot: Harness, user: SimUser) -> MeetingDraft:
+    """The meeting form's draft as the bot keeps it."""
+    return MeetingDraft.from_dict(user_draft(bot, user, MEETING_DRAFT))
 
 
 def user_draft(bot: Harness, user: SimUser, key: str) -> dict[str, Any]:
@@ -72,15 +79,15 @@ async def test_meeting_steps(bot: Harness, people: Cast, field: str, text: str) 
         await corrie.send("/bijeenkomst")
         await corrie.press(corrie.last(), "Maastricht Noordwest")
         await corrie.press(corrie.last(), "Verder ›")
-        for step, value, key in STEPS:
+        for step, value, state in STEPS:
             typed = text if step == field else value
             before = len(corrie.messages())
             await corrie.send(typed)
             assert len(corrie.messages()) > before, f"no answer to {typed!r} at {step}"
             watch.check(bot.server, (step, typed))
             if step in STORED and typed.strip() and not as_stored(typed):
-                assert key not in user_draft(bot, corrie, meeting_steps.DRAFT), "only control characters: refused"
-            if key not in user_draft(bot, corrie, meeting_steps.DRAFT):
+                assert meeting_draft(bot, corrie).next_step() == state, "only control characters: refused"
+            if meeting_draft(bot, corrie).next_step() == state:
                 assert step == field, f"the valid {value!r} was refused at {step}: {corrie.last().text}"
                 await corrie.send("/annuleer")
                 watch.check(bot.server, "/annuleer")
@@ -93,7 +100,7 @@ async def test_meeting_steps(bot: Harness, people: Cast, field: str, text: str) 
             await corrie.send(text)
             assert len(corrie.messages()) > before
             watch.check(bot.server, ("reminders", text))
-            if "reminders" not in user_draft(bot, corrie, meeting_steps.DRAFT):
+            if meeting_draft(bot, corrie).next_step() == REMIND:
                 await corrie.send("/annuleer")
                 assert await count(bot, Meeting) == meetings_before
                 return

@@ -1,0 +1,77 @@
+"""`/verzoek` step 3: the day-parts (or exact times) of each chosen day, one day at a time."""
+
+from __future__ import annotations
+
+from html import escape
+
+from babel.dates import format_date
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.i18n import Translator
+from bot.services.dates import DateInputError
+from db.models import Daypart
+from handlers.context import BotContext, open_turn
+from handlers.conversation import reply
+from handlers.editing import remove_buttons
+from handlers.form_errors import error_text
+from handlers.request_form.base import ask_next, keep, load, parse_step, question, step_button, wrong_button
+from handlers.request_form.draft import DAYPART_CHOICES, DAYPARTS, RequestDraft
+from handlers.request_views import DAYPART_LABELS
+
+
+@question(DAYPARTS)
+async def ask_daypart(update: Update, context: BotContext, t: Translator, draft: RequestDraft) -> int:
+    """Ask for the first day without a day-part yet; when none is left, go on (urgency, or the preview)."""
+    day = draft.next_day()
+    if day is None:
+        return await ask_next(update, context, t, draft)
+    keep(context, draft)
+    label = format_date(day, "EEEE d MMMM", locale=t.language)
+    compact = day.strftime("%Y%m%d")
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                step_button(t.gettext(DAYPART_LABELS[Daypart.OCHTEND]).capitalize(), "dp", "ochtend", compact),
+                step_button(t.gettext(DAYPART_LABELS[Daypart.MIDDAG]).capitalize(), "dp", "middag", compact),
+            ],
+            [step_button(t.gettext("Whole day"), "dp", "both", compact)],
+        ]
+    )
+    text = t.gettext(
+        "<b>{day}</b> (3/5)\nMorning (08:00–12:30), afternoon (13:00–17:30), the whole day, or type exact times "
+        "such as <code>08:00-12:30</code>."
+    ).format(day=escape(label))
+    await reply(update, text, markup)
+    return DAYPARTS
+
+
+async def choose_daypart(update: Update, context: BotContext) -> int:
+    """A day-part button for the day being asked about."""
+    query = update.callback_query
+    assert query is not None
+    step, value, for_day = parse_step(query.data)
+    async with open_turn(update, context) as turn:
+        draft = load(context)
+        day = draft.next_day()
+        if step != "dp" or value not in DAYPART_CHOICES or day is None or for_day != day.strftime("%Y%m%d"):
+            return await wrong_button(query, turn.t, DAYPARTS)
+        await query.answer()
+        await remove_buttons(query)
+        draft.choose_daypart(value)
+        return await ask_daypart(update, context, turn.t, draft)
+
+
+async def type_times(update: Update, context: BotContext) -> int:
+    """Exact times for the day being asked about."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    async with open_turn(update, context) as turn:
+        draft = load(context)
+        if draft.next_day() is None:
+            return await ask_next(update, context, turn.t, draft)
+        try:
+            draft.type_times(message.text[:100])
+        except DateInputError as exc:
+            await reply(update, error_text(turn.t, exc.code))
+            return DAYPARTS
+        return await ask_daypart(update, context, turn.t, draft)

@@ -1,0 +1,137 @@
+"""`/verzoek` steps 1 and 2: what is needed, and on which days."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from html import escape
+
+from babel.dates import format_date
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.i18n import Translator
+from bot.services.dates import DateInputError, next_working_days
+from bot.services.requests import NeededRole
+from handlers.context import BotContext, open_turn
+from handlers.conversation import reply
+from handlers.editing import edit_if_changed, remove_buttons
+from handlers.form_errors import error_text
+from handlers.request_form.base import ask_next, keep, load, parse_step, question, step_button, today, wrong_button
+from handlers.request_form.dayparts import ask_daypart
+from handlers.request_form.draft import DAYS, ROLE, RequestDraft
+from handlers.request_views import NEEDED_LABELS
+
+QUICK_WORKING_DAYS = 3
+ROLE_VALUES = {role.value for role in NeededRole}
+
+# --- step 1: what --------------------------------------------------------------------------------------
+
+
+@question(ROLE)
+async def ask_role(update: Update, context: BotContext, t: Translator, draft: RequestDraft) -> int:
+    """Show the roles as buttons."""
+    rows = [[step_button(t.gettext(NEEDED_LABELS[role]), "role", role.value)] for role in NeededRole]
+    await reply(update, t.gettext("<b>New request</b> (1/5)\nWhat do you need?"), InlineKeyboardMarkup(rows))
+    return ROLE
+
+
+async def choose_role(update: Update, context: BotContext) -> int:
+    """Store the role; go on to the days, or back to the preview when changing."""
+    query = update.callback_query
+    assert query is not None
+    step, value, _day = parse_step(query.data)
+    async with open_turn(update, context) as turn:
+        if step != "role" or value not in ROLE_VALUES:
+            return await wrong_button(query, turn.t, ROLE)
+        await query.answer()
+        draft = load(context)
+        draft.role = NeededRole(value)
+        keep(context, draft)
+        label = escape(turn.t.gettext(NEEDED_LABELS[draft.role]))
+        await edit_if_changed(query, turn.t.gettext("What: {role}").format(role=label))
+        return await ask_next(update, context, turn.t, draft)
+
+
+# --- step 2: which days --------------------------------------------------------------------------------
+
+
+def day_label(t: Translator, day: date) -> str:
+    return format_date(day, "EEE d MMM", locale=t.language)
+
+
+def days_markup(t: Translator, today: date, chosen: list[date]) -> InlineKeyboardMarkup:
+    quick = [today, today + timedelta(days=1), *next_working_days(today + timedelta(days=1), QUICK_WORKING_DAYS)]
+    rows = []
+    for day in sorted({*quick, *chosen}):
+        prefix = "✅ " if day in chosen else ""
+        label = day_label(t, day)
+        if day == today:
+            label = t.gettext("Today ({day})").format(day=label)
+        elif day == today + timedelta(days=1):
+            label = t.gettext("Tomorrow ({day})").format(day=label)
+        rows.append([step_button(prefix + label, "day", day.strftime("%Y%m%d"))])
+    rows.append([step_button(t.gettext("Next ›"), "days_done")])
+    return InlineKeyboardMarkup(rows)
+
+
+@question(DAYS)
+async def ask_days(update: Update, context: BotContext, t: Translator, draft: RequestDraft) -> int:
+    """Quick buttons for the coming days; a typed date (or several) works too. Days that have passed since
+    the draft was started (it is kept across restarts) are dropped."""
+    now = today(context, t)
+    draft.drop_past_days(now)
+    keep(context, draft)
+    text = t.gettext(
+        "<b>Which days?</b> (2/5)\nTap the days, or type dates such as <code>3-12</code>, <code>03-12-2026</code> "
+        "or <code>di 3 dec</code> (several at once: separate with commas). Then tap Next."
+    )
+    await reply(update, text, days_markup(t, now, draft.days))
+    return DAYS
+
+
+def _button_day(value: str) -> date:
+    """The day of a day button (yyyymmdd); ValueError for anything else."""
+    if len(value) != 8 or not value.isdigit():
+        raise ValueError(value)
+    return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+
+
+async def toggle_day(update: Update, context: BotContext) -> int:
+    """Tap a day on or off; Next goes on to the day-parts."""
+    query = update.callback_query
+    assert query is not None
+    step, value, _day = parse_step(query.data)
+    async with open_turn(update, context) as turn:
+        t, now, draft = turn.t, turn.now.astimezone(turn.t.zone).date(), load(context)
+        if step == "days_done":
+            if not draft.days:
+                await query.answer(t.gettext("Choose at least one day first."), show_alert=True)
+                return DAYS
+            await query.answer()
+            await remove_buttons(query)
+            draft.restart_dayparts()
+            return await ask_daypart(update, context, t, draft)
+        if step != "day" or len(value) != 8 or not value.isdigit():
+            return await wrong_button(query, t, DAYS)
+        try:
+            draft.toggle_day(_button_day(value), now)
+        except (ValueError, DateInputError):
+            await query.answer(t.gettext("That day can no longer be chosen."), show_alert=True)
+            return DAYS
+        await query.answer()
+        keep(context, draft)
+        await query.edit_message_reply_markup(days_markup(t, now, draft.days))
+        return DAYS
+
+
+async def type_days(update: Update, context: BotContext) -> int:
+    """Typed dates are read, checked and added; a wrong one is explained and nothing is added."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    async with open_turn(update, context) as turn:
+        draft = load(context)
+        try:
+            draft.add_typed_days(message.text[:200], turn.now.astimezone(turn.t.zone).date())
+        except DateInputError as exc:
+            await reply(update, error_text(turn.t, exc.code, part=getattr(exc, "part", None)))
+            return DAYS
+        return await ask_days(update, context, turn.t, draft)

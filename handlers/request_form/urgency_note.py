@@ -1,0 +1,98 @@
+"""`/verzoek` steps 4 and 5: how urgent, and an optional note."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.i18n import Translator
+from bot.services.requests import RequestError
+from db.models import Urgency
+from handlers.context import BotContext, open_turn
+from handlers.conversation import reply
+from handlers.editing import remove_buttons
+from handlers.form_errors import error_text
+from handlers.request_form.base import ask_next, load, parse_step, question, step_button, wrong_button
+from handlers.request_form.draft import NOTE, URGENCY, RequestDraft
+
+URGENCY_VALUES = {urgency.value for urgency in Urgency}
+
+# --- step 4: urgency -----------------------------------------------------------------------------------
+
+
+@question(URGENCY)
+async def ask_urgency(update: Update, context: BotContext, t: Translator, draft: RequestDraft) -> int:
+    """Spoed or normaal."""
+    markup = InlineKeyboardMarkup(
+        [[step_button(t.gettext("Urgent (spoed)"), "urg", "spoed"), step_button(t.gettext("Normal"), "urg", "normaal")]]
+    )
+    await reply(
+        update,
+        t.gettext("<b>How urgent?</b> (4/5)\nUrgent is for today or tomorrow: people are told at once, also at night."),
+        markup,
+    )
+    return URGENCY
+
+
+async def choose_urgency(update: Update, context: BotContext) -> int:
+    """Store the urgency; spoed only for today or tomorrow."""
+    query = update.callback_query
+    assert query is not None
+    step, value, _day = parse_step(query.data)
+    async with open_turn(update, context) as turn:
+        t, draft = turn.t, load(context)
+        if step != "urg" or value not in URGENCY_VALUES:
+            return await wrong_button(query, t, URGENCY)
+        try:
+            draft.choose_urgency(Urgency(value), turn.now.astimezone(t.zone).date())
+        except RequestError as exc:
+            await query.answer(error_text(t, exc.code), show_alert=True)
+            return URGENCY
+        await query.answer()
+        await remove_buttons(query)
+        return await ask_next(update, context, t, draft)
+
+
+# --- step 5: note ----------------------------------------------------------------------------------------
+
+
+@question(NOTE)
+async def ask_note(update: Update, context: BotContext, t: Translator, draft: RequestDraft) -> int:
+    """An optional note, for logistics only."""
+    markup = InlineKeyboardMarkup([[step_button(t.gettext("No note"), "nonote")]])
+    await reply(
+        update,
+        t.gettext(
+            "<b>A note?</b> (5/5)\nFor logistics only, at most 500 characters: where to report, who to ask for. "
+            "<b>No patient data.</b> Type it, or tap No note."
+        ),
+        markup,
+    )
+    return NOTE
+
+
+async def type_note(update: Update, context: BotContext) -> int:
+    """Check the note: length and anything that looks like patient data."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    async with open_turn(update, context) as turn:
+        draft = load(context)
+        try:
+            draft.type_note(message.text, turn.now.astimezone(turn.t.zone).date())
+        except RequestError as exc:
+            await reply(update, error_text(turn.t, exc.code))
+            return NOTE
+        return await ask_next(update, context, turn.t, draft)
+
+
+async def skip_note(update: Update, context: BotContext) -> int:
+    """No note."""
+    query = update.callback_query
+    assert query is not None
+    async with open_turn(update, context) as turn:
+        if parse_step(query.data)[0] != "nonote":
+            return await wrong_button(query, turn.t, NOTE)
+        await query.answer()
+        await remove_buttons(query)
+        draft = load(context)
+        draft.skip_note()
+        return await ask_next(update, context, turn.t, draft)
