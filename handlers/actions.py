@@ -34,11 +34,10 @@ from db.models import Member, Role
 from handlers.callback_data import Action, decode, encode, pattern
 from handlers.context import BotContext, Turn, open_turn
 from handlers.conversation import TEXT as TYPED
-from handlers.conversation import end_with_the_change, persistent_conversation, stay
+from handlers.conversation import end_with_the_change, persistent_conversation, reply, stay
 from handlers.editing import remove_buttons
 from handlers.entry import Press, Said, command, first_id, press
 from handlers.meeting_views import action_text
-from handlers.request_steps import reply
 from handlers.texts import member_name
 
 TEXT, PRACTICE, PERSON, DUE = range(4)

@@ -23,8 +23,8 @@ from handlers.callback_data import Action, encode
 from handlers.context import BotContext
 from handlers.editing import edit_if_changed
 from handlers.entry import Press, Said, command, first_id, press
-from handlers.meeting_steps import ERRORS as MEETING_ERRORS
-from handlers.meeting_steps import error_text
+from handlers.meeting_form.errors import ERRORS as MEETING_ERRORS
+from handlers.meeting_form.errors import error_text
 from handlers.meeting_views import (
     answer_label,
     answer_line,
