@@ -26,6 +26,10 @@ from db.migrate import upgrade_to_head
 from db.models import INVITABLE_ROLES, Role
 from db.session import Database, DatabaseUrlError
 
+# Starts the bot: app.wiring.run, above handlers. The entry point (bot/__main__.py) hands it in, so that
+# bot.cli imports nothing above bot.
+RunBot = Callable[[Settings], None]
+
 
 class CliError(Exception):
     """A problem the user can fix; printed as one line, exit status 2."""
@@ -81,7 +85,7 @@ async def with_database(settings: Settings, work: Callable[[Database], Awaitable
         await database.dispose()
 
 
-def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Start the bot with long polling; migrations run first."""
     if not settings.telegram_bot_token:
         raise CliError(
@@ -90,9 +94,8 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         )
     asyncio.run(with_database(settings, lambda _db: _ok()))
     asyncio.run(check_telegram(settings))
-    from bot.app import run
-
-    run(settings)
+    run_bot: RunBot = args.run_bot
+    run_bot(settings)
     return 0
 
 
@@ -255,12 +258,12 @@ def cmd_add_coordinator(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(with_database(settings, work))
 
 
-def parser() -> argparse.ArgumentParser:
-    """The command line."""
+def parser(run_bot: RunBot) -> argparse.ArgumentParser:
+    """The command line; `run` starts the bot with run_bot."""
     top = argparse.ArgumentParser(prog="python -m bot", description="Wijkhulp: the Telegram bot and its set-up.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="start the bot (long polling); migrates the database first").set_defaults(
-        handler=cmd_run
+        handler=cmd_run, run_bot=run_bot
     )
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(handler=cmd_migrate)
     imp = sub.add_parser("import-network", help="import or re-import the regional network (YAML)")
@@ -284,9 +287,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(run_bot: RunBot, argv: list[str] | None = None) -> int:
     """Parse, load settings, dispatch; user errors are one line on stderr and exit status 2."""
-    args = parser().parse_args(argv)
+    args = parser(run_bot).parse_args(argv)
     try:
         settings = load_settings()
         configure_logging(settings.log_level)

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.models import Base, Member, Practice, Wijk
+from db.base import Base
+from db.models import Member, Practice, Wijk
 
 
 class Audience(enum.StrEnum):

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -32,13 +30,3 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
 
-
-async def is_up_to_date(engine: AsyncEngine) -> bool:
-    """Whether the database is at the newest migration."""
-
-    def _check(connection: Connection) -> bool:
-        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-        return MigrationContext.configure(connection).get_current_revision() == head
-
-    async with engine.connect() as connection:
-        return await connection.run_sync(_check)

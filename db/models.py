@@ -6,8 +6,8 @@ Times are stored in UTC; the presentation layer converts them to the region's ti
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -15,55 +15,23 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
-    Dialect,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Table,
     UniqueConstraint,
     false,
 )
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# Base and UTCDateTime live in db.base, below every model module; the availability models build on it alone.
+# Both are named here too, where the migrations, the services and the tests have always found them.
+from db.availability import Availability, AvailabilityException, DigestSent, GroupPost, WijkGroup
+from db.base import Base, UTCDateTime
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime, also on SQLite (which drops the offset)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored; pass an aware datetime")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# Stable constraint names, so that Alembic migrations work the same on SQLite and PostgreSQL.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    """Declarative base with the project's naming convention and UTC datetimes."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+# Named for the modules that import them from here (mypy --strict wants re-exports listed).
+__all__ = ["Availability", "AvailabilityException", "Base", "DigestSent", "GroupPost", "UTCDateTime", "WijkGroup"]
 
 
 class Role(enum.StrEnum):
@@ -442,16 +410,3 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(String(80))
-
-
-from db.availability import (  # noqa: E402 - registered with the same metadata, after the models they refer to
-    Availability,
-    AvailabilityException,
-    DigestSent,
-    GroupPost,
-    WijkGroup,
-)
-
-__all__ = ["Availability", "AvailabilityException", "DigestSent", "GroupPost", "WijkGroup"]
-# The meeting models live in their own module; importing it here puts them in Base.metadata for Alembic.
-from db import meetings as _meetings  # noqa: E402, F401

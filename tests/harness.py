@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application
+from app.wiring import build_application
 from bot.config import Settings
 from bot.services.invites import create_invite
 from bot.services.members import add_coordinator, add_role, find_member, resolve_region

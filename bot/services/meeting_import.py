@@ -73,45 +73,66 @@ def _local(value: Any) -> datetime | None:
     return moment.replace(second=0, microsecond=0) if moment.tzinfo is None else None
 
 
-def _entry(entry: dict[str, Any], wijken: dict[str, Wijk], today: date, problems: list[Problem]) -> ImportedMeeting:
-    line = entry.get("__line__")
-    key = str(entry.get("key") or "").strip()
-    before = len(problems)
+@dataclass(frozen=True)
+class _Checked:
+    """One entry being checked: its problems join the file's list, each naming the entry's key and line."""
 
-    def add(message: str, **params: Any) -> None:
-        problems.append(Problem(message, {"key": key or "?", **params}, line))
+    entry: dict[str, Any]
+    problems: list[Problem]
+    key: str
+    line: int | None
 
-    if not key or len(key) > 100:
-        add(N_("meeting '{key}': missing field 'key'"))
-    for unknown in sorted(set(entry) - FIELDS - {"__line__"}):
-        add(N_("meeting '{key}': unknown field '{field}'"), field=unknown)
+    def add(self, message: str, **params: Any) -> None:
+        self.problems.append(Problem(message, {"key": self.key or "?", **params}, self.line))
+
+    def text(self, name: str) -> str | None:
+        """An optional text field as given (checked later, with the rest of the spec)."""
+        value = self.entry.get(name)
+        return str(value) if value is not None else None
+
+
+def _check_key_and_fields(checked: _Checked) -> None:
+    if not checked.key or len(checked.key) > 100:
+        checked.add(N_("meeting '{key}': missing field 'key'"))
+    for unknown in sorted(set(checked.entry) - FIELDS - {"__line__"}):
+        checked.add(N_("meeting '{key}': unknown field '{field}'"), field=unknown)
+
+
+def _wijk_ids(checked: _Checked, wijken: dict[str, Wijk]) -> tuple[list[int], bool]:
+    """The wijken the meeting is for (codes known in the region), and whether it is for the whole region."""
+    entry = checked.entry
     codes = entry.get("wijken", [entry["wijk"]] if "wijk" in entry else [])
     whole = entry.get("region") is True
     if not isinstance(codes, list) or (whole and codes):
-        add(N_("meeting '{key}': give 'wijk', 'wijken' or 'region: true'"))
+        checked.add(N_("meeting '{key}': give 'wijk', 'wijken' or 'region: true'"))
         codes = []
     for code in codes:
         if str(code) not in wijken:
-            add(N_("meeting '{key}': unknown wijk '{wijk}'"), wijk=code)
-    start, end = _local(entry.get("start")), _local(entry.get("end"))
+            checked.add(N_("meeting '{key}': unknown wijk '{wijk}'"), wijk=code)
+    return [wijken[str(c)].id for c in codes if str(c) in wijken], whole
+
+
+def _times(checked: _Checked) -> tuple[datetime | None, datetime | None]:
+    start, end = _local(checked.entry.get("start")), _local(checked.entry.get("end"))
     if start is None or end is None:
-        add(N_("meeting '{key}': 'start' and 'end' must be local times like 2027-03-25T19:00"))
-    audience = str(entry.get("audience", Audience.ALL.value))
+        checked.add(N_("meeting '{key}': 'start' and 'end' must be local times like 2027-03-25T19:00"))
+    return start, end
+
+
+def _audience(checked: _Checked) -> Audience:
+    audience = str(checked.entry.get("audience", Audience.ALL.value))
     if audience not in {a.value for a in Audience}:
-        add(N_("meeting '{key}': 'audience' must be all or managers"))
-        audience = Audience.ALL.value
-    spec = MeetingSpec(
-        title=str(entry.get("title") or ""),
-        start_local=start or datetime(2000, 1, 1),
-        duration_minutes=int((end - start).total_seconds() // 60) if start and end else 60,
-        wijk_ids=[wijken[str(c)].id for c in codes if str(c) in wijken],
-        whole_region=whole,
-        location=str(entry["location"]) if entry.get("location") is not None else None,
-        url=str(entry["url"]) if entry.get("url") is not None else None,
-        agenda=str(entry["agenda"]) if entry.get("agenda") is not None else None,
-        audience=Audience(audience),
-        reminder_minutes=list(DEFAULT_REMINDERS),
-    )
+        checked.add(N_("meeting '{key}': 'audience' must be all or managers"))
+        return Audience.ALL
+    return Audience(audience)
+
+
+def _check_schedule(
+    checked: _Checked, spec: MeetingSpec, start: datetime | None, *, check_all: bool, today: date
+) -> None:
+    """Reminders and RRULE into the spec; then, if the entry had no problem so far, the whole spec. The first
+    problem found here is the entry's last."""
+    entry = checked.entry
     try:
         reminders = entry.get("reminders")
         if reminders is not None:
@@ -120,11 +141,33 @@ def _entry(entry: dict[str, Any], wijken: dict[str, Wijk], today: date, problems
             spec.reminder_minutes = parse_offsets([str(item) for item in reminders])
         if entry.get("rrule") and start is not None:
             spec.rrule = check_rrule(str(entry["rrule"]), start)
-        if len(problems) == before:
+        if check_all:
             check_spec(spec, today=today)
     except (TimeInputError, MeetingError) as exc:
-        add(ERRORS.get(exc.code, N_("meeting '{key}': not valid")))
-    return ImportedMeeting(key, spec, line)
+        checked.add(ERRORS.get(exc.code, N_("meeting '{key}': not valid")))
+
+
+def _entry(entry: dict[str, Any], wijken: dict[str, Wijk], today: date, problems: list[Problem]) -> ImportedMeeting:
+    checked = _Checked(entry, problems, key=str(entry.get("key") or "").strip(), line=entry.get("__line__"))
+    before = len(problems)
+    _check_key_and_fields(checked)
+    wijk_ids, whole = _wijk_ids(checked, wijken)
+    start, end = _times(checked)
+    spec = MeetingSpec(
+        title=str(entry.get("title") or ""),
+        start_local=start or datetime(2000, 1, 1),
+        duration_minutes=int((end - start).total_seconds() // 60) if start and end else 60,
+        wijk_ids=wijk_ids,
+        whole_region=whole,
+        location=checked.text("location"),
+        url=checked.text("url"),
+        agenda=checked.text("agenda"),
+        audience=_audience(checked),
+        reminder_minutes=list(DEFAULT_REMINDERS),
+    )
+    # The spec as a whole is checked only when its parts were fine, so that each problem is said once.
+    _check_schedule(checked, spec, start, check_all=len(problems) == before, today=today)
+    return ImportedMeeting(checked.key, spec, checked.line)
 
 
 def parse_meetings(text: str, wijken: dict[str, Wijk], today: date) -> list[ImportedMeeting]:

@@ -133,8 +133,20 @@ class _Checker:
         return good
 
 
-def parse_network(text: str) -> NetworkSpec:
-    """Parse and validate a network file; raise NetworkFileError naming every problem."""
+@dataclass(frozen=True)
+class _RegionPart:
+    """The file's `region` mapping, checked."""
+
+    code: str
+    name: str
+    timezone: str
+    locale: str
+    student_roles: tuple[str, ...]
+    meetings_by_managers: bool
+
+
+def _load(text: str) -> dict[str, Any]:
+    """The YAML document, which must be a mapping; anything else refuses the file at once."""
     try:
         document = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
@@ -143,8 +155,22 @@ def parse_network(text: str) -> NetworkSpec:
         raise NetworkFileError([Problem(N_("not valid YAML"), {}, line)]) from exc
     if not isinstance(document, dict):
         raise NetworkFileError([Problem(N_("the file must be a mapping with region, wijken, practices"))])
-    check = _Checker()
+    return document
 
+
+def _student_roles(check: _Checker, region: dict[str, Any], what: str) -> tuple[str, ...]:
+    if "student_roles" not in region:
+        return DEFAULT_STUDENT_ROLES
+    student_roles = check.codes(region, "student_roles", what)
+    for role in student_roles:
+        if role not in STUDENT_ROLE_CHOICES:
+            check.add(
+                N_("{what}: unknown role '{value}' in student_roles"), region.get("__line__"), what=what, value=role
+            )
+    return student_roles
+
+
+def _region_part(check: _Checker, document: dict[str, Any]) -> _RegionPart:
     region = document.get("region")
     if not isinstance(region, dict):
         check.add(N_("missing mapping 'region'"), None)
@@ -169,16 +195,11 @@ def parse_network(text: str) -> NetworkSpec:
             field="meetings_by_managers",
         )
         by_managers = False
+    return _RegionPart(code, name, timezone, locale, _student_roles(check, region, what), by_managers)
 
-    student_roles = DEFAULT_STUDENT_ROLES
-    if "student_roles" in region:
-        student_roles = check.codes(region, "student_roles", what)
-        for role in student_roles:
-            if role not in STUDENT_ROLE_CHOICES:
-                check.add(
-                    N_("{what}: unknown role '{value}' in student_roles"), region.get("__line__"), what=what, value=role
-                )
 
+def _wijken_part(check: _Checker, document: dict[str, Any]) -> tuple[list[WijkSpec], dict[str, int | None]]:
+    """The wijken, and the line of each wijk code (for the practices' references)."""
     wijken: list[WijkSpec] = []
     wijk_lines: dict[str, int | None] = {}
     for entry in check.entries(document, "wijken"):
@@ -201,7 +222,10 @@ def parse_network(text: str) -> NetworkSpec:
                 )
             elif other == spec.code:
                 check.add(N_("wijk '{code}': cannot be adjacent to itself"), wijk_lines[spec.code], code=spec.code)
+    return wijken, wijk_lines
 
+
+def _practices_part(check: _Checker, document: dict[str, Any], wijk_lines: dict[str, int | None]) -> list[PracticeSpec]:
     practices: list[PracticeSpec] = []
     practice_lines: dict[str, int | None] = {}
     for entry in check.entries(document, "practices"):
@@ -236,18 +260,27 @@ def parse_network(text: str) -> NetworkSpec:
                 check.add(
                     N_("practice '{code}': cannot be its own partner"), practice_lines[spec_p.code], code=spec_p.code
                 )
+    return practices
 
+
+def parse_network(text: str) -> NetworkSpec:
+    """Parse and validate a network file; raise NetworkFileError naming every problem."""
+    document = _load(text)
+    check = _Checker()
+    region = _region_part(check, document)
+    wijken, wijk_lines = _wijken_part(check, document)
+    practices = _practices_part(check, document, wijk_lines)
     if check.problems:
         raise NetworkFileError(check.problems)
     return NetworkSpec(
-        code,
-        name,
-        timezone,
-        locale,
+        region.code,
+        region.name,
+        region.timezone,
+        region.locale,
         tuple(wijken),
         tuple(practices),
-        student_roles=tuple(student_roles),
-        meetings_by_managers=by_managers,
+        student_roles=tuple(region.student_roles),
+        meetings_by_managers=region.meetings_by_managers,
     )
 
 
@@ -281,9 +314,8 @@ def _count_link_change(
         report.unchanged -= 1
 
 
-async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportReport:
-    """Create or update the region, its wijken and practices from a validated spec, in the caller's transaction."""
-    report = ImportReport()
+async def _import_region(session: AsyncSession, spec: NetworkSpec, report: ImportReport) -> Region:
+    """The region by its code: created, or its settings brought up to date."""
     region = await session.scalar(select(Region).where(Region.code == spec.code))
     if region is None:
         region = Region(
@@ -306,14 +338,20 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
     ):
         report.updated += 1
     await session.flush()
+    return region
 
+
+async def _import_wijken(
+    session: AsyncSession, region: Region, spec: NetworkSpec, report: ImportReport, changed: set[tuple[str, str]]
+) -> dict[str, Wijk]:
+    """The file's wijken created or updated, the others deactivated, then the adjacency; returns the file's
+    wijken by code."""
     existing_wijken = {
         w.code: w
         for w in await session.scalars(
             select(Wijk).where(Wijk.region_id == region.id).options(selectinload(Wijk.adjacent))
         )
     }
-    changed: set[tuple[str, str]] = set()  # what already counts as updated, so a thing is counted once
     wijk_by_code: dict[str, Wijk] = {}
     for wspec in spec.wijken:
         wijk = existing_wijken.get(wspec.code)
@@ -332,14 +370,36 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
             wijk.active = False
             report.deactivated += 1
     await session.flush()
+    _link_wijken(spec, wijk_by_code, report, changed, existed=set(existing_wijken))
+    return wijk_by_code
 
+
+def _link_wijken(
+    spec: NetworkSpec,
+    wijk_by_code: dict[str, Wijk],
+    report: ImportReport,
+    changed: set[tuple[str, str]],
+    *,
+    existed: set[str],
+) -> None:
+    """Each wijk's adjacency as the file says (both ways)."""
     adjacency = _symmetric({w.code: w.adjacent for w in spec.wijken})
     for code, wijk in wijk_by_code.items():
         wanted = sorted(adjacency[code])
         if sorted(w.code for w in wijk.adjacent) != wanted:
             wijk.adjacent = [wijk_by_code[other] for other in wanted]
-            _count_link_change(report, changed, ("wijk", code), existed=code in existing_wijken)
+            _count_link_change(report, changed, ("wijk", code), existed=code in existed)
 
+
+async def _import_practices(
+    session: AsyncSession,
+    region: Region,
+    spec: NetworkSpec,
+    wijk_by_code: dict[str, Wijk],
+    report: ImportReport,
+    changed: set[tuple[str, str]],
+) -> None:
+    """The file's practices created or updated, the others deactivated, then the partners."""
     existing_practices = {
         p.code: p
         for p in await session.scalars(
@@ -367,13 +427,33 @@ async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportRepo
             practice.active = False
             report.deactivated += 1
     await session.flush()
+    _link_practices(spec, practice_by_code, report, changed, existed=set(existing_practices))
 
+
+def _link_practices(
+    spec: NetworkSpec,
+    practice_by_code: dict[str, Practice],
+    report: ImportReport,
+    changed: set[tuple[str, str]],
+    *,
+    existed: set[str],
+) -> None:
+    """Each practice's partners as the file says (both ways)."""
     partners = _symmetric({p.code: p.partners for p in spec.practices})
     for code, practice in practice_by_code.items():
         wanted = sorted(partners[code])
         if sorted(p.code for p in practice.partners) != wanted:
             practice.partners = [practice_by_code[other] for other in wanted]
-            _count_link_change(report, changed, ("practice", code), existed=code in existing_practices)
+            _count_link_change(report, changed, ("practice", code), existed=code in existed)
+
+
+async def import_network(session: AsyncSession, spec: NetworkSpec) -> ImportReport:
+    """Create or update the region, its wijken and practices from a validated spec, in the caller's transaction."""
+    report = ImportReport()
+    region = await _import_region(session, spec, report)
+    changed: set[tuple[str, str]] = set()  # what already counts as updated, so a thing is counted once
+    wijk_by_code = await _import_wijken(session, region, spec, report, changed)
+    await _import_practices(session, region, spec, wijk_by_code, report, changed)
     await session.flush()
     return report
 

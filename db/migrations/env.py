@@ -14,7 +14,14 @@ target_metadata = Base.metadata
 
 def run_on(connection: Connection) -> None:
     """Run the migrations on one connection; batch mode lets SQLite alter tables."""
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    # Custom types (UTCDateTime, defined in db.base) are written into new migrations as db.models.UTCDateTime,
+    # the module the migration template imports and the existing migrations use.
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        user_module_prefix="db.models.",
+    )
     with context.begin_transaction():
         context.run_migrations()
 
