@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram.ext import BaseHandler, ConversationHandler
 
-from bot.app import build_application
+from app.wiring import build_application
 from bot.config import Settings
 from bot.permission_table import TABLE
 from handlers.entry import REGISTRY, Entry
