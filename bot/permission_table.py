@@ -192,7 +192,7 @@ TABLE: tuple[Row, ...] = (
         "bijeenkomst",
         "meeting",
         what="plan a wijk meeting",
-        rule="bot.services.meetings.schedulable_wijk_ids",
+        rule="bot.services.meetings.may_schedule",
         allowed=COORDINATOR,
         denied="only coordinators (practice managers when the region allows it)",
     ),

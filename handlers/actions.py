@@ -10,7 +10,7 @@ from html import escape
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, ConversationHandler, MessageHandler, filters
 
 from bot.i18n import N_, Translator
 from bot.permissions import is_member
@@ -31,7 +31,7 @@ from bot.services.dates import DateInputError, parse_date
 from bot.services.meetings import load_occurrence
 from db.meetings import ActionPoint, MeetingOccurrence, OccurrenceStatus
 from db.models import Member, Role
-from handlers.callback_data import Action, decode, encode, pattern
+from handlers.callback_data import Action, encode
 from handlers.context import BotContext, Turn, open_turn
 from handlers.conversation import TEXT as TYPED
 from handlers.conversation import end_with_the_change, persistent_conversation, reply, stay
@@ -65,6 +65,9 @@ ERRORS: dict[str, str] = {
     "bad_owner": N_("That practice or person cannot own this action point."),
     "not_yet": N_("Action points are recorded once the meeting has begun."),
 }
+
+
+OTHER_STEP = N_("This button belongs to another step.")
 
 
 def error_text(t: Translator, code: str) -> str:
@@ -123,25 +126,28 @@ async def type_text(update: Update, context: BotContext) -> int:
         return PRACTICE
 
 
-async def choose_practice(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t, d = turn.t, draft(context)
-        chosen = data.int_arg(1) if data is not None and data.args[:1] == ("p",) and "text" in d else None
-        # callback_data is input: only this meeting's practices, by its organiser
-        if chosen is None or chosen not in await _owner_choices(turn, d):
-            await query.answer(t.gettext("This button belongs to another step."))
-            return PRACTICE
-        await query.answer()
-        await remove_buttons(query)
-        d["practice_id"] = chosen
-        people = await practice_people(turn.session, chosen)
-        rows = [[step_button(t.gettext("The practice as a whole"), "m", 0)]]
-        rows += [[step_button(member_name(t, m), "m", m.id)] for m in people[:40]]
-        await reply(update, t.gettext("The practice as a whole, or one person there?"), InlineKeyboardMarkup(rows))
-        return PERSON
+# How the step buttons come in (handlers/entry.py). The table's rule, may_manage_meeting, is about the draft's
+# meeting, which the button does not carry: the practice step checks it (_owner_choices) and so does the last
+# step before saving. Data that does not parse is a button of another step, and the step stays.
+step_press = press(Action.ACTION_STEP, checked_by=may_manage, gone=OTHER_STEP, alert=False)
+
+
+@step_press
+async def choose_practice(press: Press[None]) -> int:
+    query, t, turn, d = press.query, press.t, press.turn, draft(press.context)
+    chosen = press.data.int_arg(1) if press.data.args[:1] == ("p",) and "text" in d else None
+    # callback_data is input: only this meeting's practices, by its organiser
+    if chosen is None or chosen not in await _owner_choices(turn, d):
+        await query.answer(t.gettext(OTHER_STEP))
+        return PRACTICE
+    await query.answer()
+    await remove_buttons(query)
+    d["practice_id"] = chosen
+    people = await practice_people(turn.session, chosen)
+    rows = [[step_button(t.gettext("The practice as a whole"), "m", 0)]]
+    rows += [[step_button(member_name(t, m), "m", m.id)] for m in people[:40]]
+    await reply(press.update, t.gettext("The practice as a whole, or one person there?"), InlineKeyboardMarkup(rows))
+    return PERSON
 
 
 async def _owner_choices(turn: Turn, d: dict[str, Any]) -> set[int]:
@@ -152,21 +158,18 @@ async def _owner_choices(turn: Turn, d: dict[str, Any]) -> set[int]:
     return {p.id for p in await owner_practices(turn.session, occurrence.meeting)}
 
 
-async def choose_person(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        t, d = turn.t, draft(context)
-        chosen = data.int_arg(1) if data else None
-        if data is None or data.args[:1] != ("m",) or chosen is None or "practice_id" not in d:
-            await query.answer(t.gettext("This button belongs to another step."))
-            return PERSON
-        await query.answer()
-        await remove_buttons(query)
-        d["member_id"] = chosen or None
-        await reply(update, t.gettext("By when? Type the date, like <code>24-3</code> or <code>di 24 mrt</code>."))
-        return DUE
+@step_press
+async def choose_person(press: Press[None]) -> int:
+    query, t, d = press.query, press.t, draft(press.context)
+    chosen = press.data.int_arg(1)
+    if press.data.args[:1] != ("m",) or chosen is None or "practice_id" not in d:
+        await query.answer(t.gettext(OTHER_STEP))
+        return PERSON
+    await query.answer()
+    await remove_buttons(query)
+    d["member_id"] = chosen or None
+    await reply(press.update, t.gettext("By when? Type the date, like <code>24-3</code> or <code>di 24 mrt</code>."))
+    return DUE
 
 
 async def type_due(update: Update, context: BotContext) -> int:
@@ -275,14 +278,13 @@ async def done(press: Press[ActionPoint]) -> None:
 
 def build() -> list[BaseHandler[Update, BotContext, Any]]:
     """The action-point conversation (persisted as `actiepunt`), the list and the done button."""
-    step = pattern(Action.ACTION_STEP)
     conversation = persistent_conversation(
         name=NAME,
         entry_points=[start.handler()],
         states={
             TEXT: [MessageHandler(TYPED, type_text)],
-            PRACTICE: [CallbackQueryHandler(choose_practice, pattern=step), stay()],
-            PERSON: [CallbackQueryHandler(choose_person, pattern=step), stay()],
+            PRACTICE: [choose_practice.handler(), stay()],
+            PERSON: [choose_person.handler(), stay()],
             DUE: [MessageHandler(TYPED, type_due)],
         },
         cancel=cancel,

@@ -13,15 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, MessageHandler, filters
 
+from bot.i18n import N_
 from bot.permissions import may_manage_meeting as may_manage
-from bot.services.meetings import load_occurrence, schedulable_wijk_ids
-from handlers.callback_data import Action, decode, pattern
+from bot.services.meetings import load_occurrence, may_schedule, schedulable_wijk_ids
+from db.meetings import MeetingOccurrence
+from handlers.callback_data import Action
 from handlers.context import BotContext, open_turn
 from handlers.conversation import TEXT, persistent_conversation, reply, stay
+from handlers.entry import Press, Said, command, first_id, press
 from handlers.meeting_form import choices, place, preview
-from handlers.meeting_form.base import END, NAME, Answer, keep, load, parse_step, pressed, stop, wrong_button
+from handlers.meeting_form.base import END, NAME, Answer, keep, load, parse_step, step_press, stop, wrong_button
 from handlers.meeting_form.draft import (
     AGENDA,
     AUDIENCE,
@@ -36,42 +39,45 @@ from handlers.meeting_form.draft import (
     WIJK,
     MeetingDraft,
 )
-from handlers.meeting_form.errors import error_text
+from handlers.meeting_form.errors import ERRORS, error_text
 from handlers.meeting_form.when import ask_date, type_date, type_time
 from handlers.meeting_form.wijk_title import ask_title, ask_wijk, choose_wijk, plannable_wijken, type_title
 
+NO_PLANNING = N_("Only the regional coordinator can plan wijk meetings.")
 
-async def start(update: Update, context: BotContext) -> int:
+
+@command("bijeenkomst", "meeting", rule=may_schedule, refusal=NO_PLANNING, otherwise=END)
+async def start(said: Said) -> int:
     """Begin a meeting, for someone who may plan one."""
-    async with open_turn(update, context) as turn:
-        wijken = await plannable_wijken(turn)
-        if not wijken:
-            await reply(update, turn.t.gettext("Only the regional coordinator can plan wijk meetings."))
-            return END
-        draft = MeetingDraft()
-        if len(wijken) == 1 and schedulable_wijk_ids(turn.member) is not None:
-            draft.wijk_ids, draft.wijk_names = [wijken[0].id], wijken[0].name
-            keep(context, draft)
-            return await ask_title(update, turn.t)
-        keep(context, draft)
-        return await ask_wijk(update, turn.t, wijken, [])
+    wijken = await plannable_wijken(said.turn)
+    if not wijken:  # allowed to plan, but none of the wijken is active
+        await reply(said.update, said.t.gettext(NO_PLANNING))
+        return END
+    draft = MeetingDraft()
+    if len(wijken) == 1 and schedulable_wijk_ids(said.member) is not None:
+        draft.wijk_ids, draft.wijk_names = [wijken[0].id], wijken[0].name
+        keep(said.context, draft)
+        return await ask_title(said.update, said.t)
+    keep(said.context, draft)
+    return await ask_wijk(said.update, said.t, wijken, [])
 
 
-async def start_move(update: Update, context: BotContext) -> int:
+@press(
+    Action.MEETING_MOVE,
+    rule=may_manage,
+    subject=first_id(load_occurrence),
+    refusal=ERRORS["not_allowed"],
+    otherwise=END,
+)
+async def start_move(press: Press[MeetingOccurrence]) -> int:
     """From a meeting card: move this date."""
-    query = pressed(update)
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        occurrence = await load_occurrence(turn.session, data.int_arg(0) if data else None)
-        if occurrence is None or not may_manage(turn.member, occurrence.meeting):
-            await query.answer(error_text(turn.t, "not_allowed"), show_alert=True)
-            return END
-        if occurrence.status != "scheduled" or occurrence.ends_at <= turn.now:
-            await query.answer(error_text(turn.t, "not_scheduled"), show_alert=True)
-            return END
-        await query.answer()
-        keep(context, MeetingDraft.moving_date(occurrence.id, occurrence.meeting.title))
-        return await ask_date(update, turn.t)
+    query, t, occurrence = press.query, press.t, press.subject
+    if occurrence.status != "scheduled" or occurrence.ends_at <= press.now:
+        await query.answer(error_text(t, "not_scheduled"), show_alert=True)
+        return END
+    await query.answer()
+    keep(press.context, MeetingDraft.moving_date(occurrence.id, occurrence.meeting.title))
+    return await ask_date(press.update, t)
 
 
 # The step buttons after the wijk, by the step the draft is at (buttons are tracked per chat, not per message:
@@ -87,17 +93,16 @@ BUTTONS: dict[int, dict[str, Answer]] = {
 }
 
 
-async def press(update: Update, context: BotContext) -> int:
+@step_press
+async def choose(press: Press[None]) -> int:
     """Every step button after the wijk: skip place, link or agenda, audience, repeat, reminders, confirm."""
-    query = pressed(update)
-    step, value = parse_step(query.data)
-    async with open_turn(update, context) as turn:
-        draft = load(context)
-        state = draft.next_step()
-        answer = BUTTONS.get(state, {}).get(step)
-        if answer is None:
-            return await wrong_button(query, turn.t, state)
-        return await answer(update, context, turn, draft, value)
+    step, value = parse_step(press.data)
+    draft = load(press.context)
+    state = draft.next_step()
+    answer = BUTTONS.get(state, {}).get(step)
+    if answer is None:
+        return await wrong_button(press.query, press.t, state)
+    return await answer(press.update, press.context, press.turn, draft, value)
 
 
 async def cancel(update: Update, context: BotContext) -> int:
@@ -108,15 +113,12 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 def build() -> list[BaseHandler[Update, BotContext, Any]]:
     """The conversation, persisted under the name `bijeenkomst`."""
-    buttons: BaseHandler[Update, BotContext, Any] = CallbackQueryHandler(press, pattern=pattern(Action.MEETING_STEP))
+    buttons = choose.handler()
     conversation = persistent_conversation(
         name=NAME,
-        entry_points=[
-            CommandHandler(["bijeenkomst", "meeting"], start, filters=filters.ChatType.PRIVATE),
-            CallbackQueryHandler(start_move, pattern=pattern(Action.MEETING_MOVE)),
-        ],
+        entry_points=[start.handler(filters=filters.ChatType.PRIVATE), start_move.handler()],
         states={
-            WIJK: [CallbackQueryHandler(choose_wijk, pattern=pattern(Action.MEETING_STEP)), stay()],
+            WIJK: [choose_wijk.handler(), stay()],
             TITLE: [MessageHandler(TEXT, type_title)],
             DATE: [MessageHandler(TEXT, type_date)],
             TIME: [MessageHandler(TEXT, type_time)],

@@ -8,15 +8,18 @@ from datetime import date
 from telegram import CallbackQuery, InlineKeyboardButton, Update
 from telegram.ext import ConversationHandler
 
-from bot.i18n import Translator
-from handlers.callback_data import Action, decode, encode
+from bot.i18n import N_, Translator
+from bot.services.meetings import schedulable_wijk_ids
+from handlers.callback_data import Action, Callback, encode
 from handlers.context import BotContext, Turn
 from handlers.conversation import reply
+from handlers.entry import press
 from handlers.meeting_form.draft import MeetingDraft
 
 NAME = "bijeenkomst"  # the persisted conversation's name
 DRAFT = "meeting_draft"  # the draft's key in user_data
 END = ConversationHandler.END
+OTHER_STEP = N_("This button belongs to another step.")
 
 # A step button's handler: (update, context, turn, the draft, the button's value) -> the next state.
 Answer = Callable[[Update, BotContext, Turn, MeetingDraft, str], Awaitable[int]]
@@ -38,12 +41,20 @@ def today(turn: Turn) -> date:
     return turn.now.astimezone(turn.t.zone).date()
 
 
-def parse_step(data: str | None) -> tuple[str, str]:
+def parse_step(data: Callback) -> tuple[str, str]:
     """A step button's (step, value); empty strings for anything else."""
-    parsed = decode(data)
-    if parsed is None or parsed.action is not Action.MEETING_STEP or not parsed.args:
+    if data.action is not Action.MEETING_STEP or not data.args:
         return "", ""
-    return parsed.args[0], parsed.args[1] if len(parsed.args) > 1 else ""
+    return data.args[0], data.args[1] if len(data.args) > 1 else ""
+
+
+# How every step button comes in (handlers/entry.py). The table's rule, schedulable_wijk_ids, is the steps' own
+# check, not the wrapper's: a step only reaches its handler inside a form that /bijeenkomst (may_schedule) or
+# MEETING_MOVE (may_manage_meeting, an organiser too) opened; the wijk step offers and takes only the wijken
+# schedulable_wijk_ids allows, Plan checks them again and Move checks may_manage_meeting. Checked here, an
+# organiser moving a date would be stopped half-way once the region no longer lets managers plan. Data that
+# does not parse is a button of another step, and the step stays (None keeps the state).
+step_press = press(Action.MEETING_STEP, checked_by=schedulable_wijk_ids, gone=OTHER_STEP, alert=False)
 
 
 def step_button(label: str, step: str, value: str = "") -> InlineKeyboardButton:
@@ -59,7 +70,7 @@ def pressed(update: Update) -> CallbackQuery:
 
 async def wrong_button(query: CallbackQuery, t: Translator, state: int) -> int:
     """A button of another step (buttons are tracked per chat, not per message): say so and stay."""
-    await query.answer(t.gettext("This button belongs to another step."))
+    await query.answer(t.gettext(OTHER_STEP))
     return state
 
 

@@ -11,7 +11,8 @@ from db.models import Wijk
 from handlers.context import BotContext, Turn, open_turn
 from handlers.conversation import reply
 from handlers.editing import remove_buttons
-from handlers.meeting_form.base import keep, load, parse_step, step_button, today, wrong_button
+from handlers.entry import Press
+from handlers.meeting_form.base import keep, load, parse_step, step_button, step_press, today, wrong_button
 from handlers.meeting_form.draft import TITLE, WIJK
 from handlers.meeting_form.errors import error_text
 from handlers.meeting_form.when import ask_date
@@ -43,35 +44,34 @@ async def ask_wijk(update: Update, t: Translator, wijken: list[Wijk], chosen: li
     return WIJK
 
 
-async def choose_wijk(update: Update, context: BotContext) -> int:
+@step_press
+async def choose_wijk(press: Press[None]) -> int:
     """Toggle a wijk, take the whole region, or go on."""
-    query = update.callback_query
-    assert query is not None
-    step, value = parse_step(query.data)
-    async with open_turn(update, context) as turn:
-        t, draft = turn.t, load(context)
-        wijken = await plannable_wijken(turn)
-        names = {w.id: w.name for w in wijken}
-        if step == "w" and value in {str(i) for i in names}:
-            await query.answer()
-            draft.toggle_wijk(int(value))
-            keep(context, draft)
-            await query.edit_message_reply_markup(wijk_markup(t, wijken, draft.wijk_ids))
-            return WIJK
-        try:
-            if step == "region" and schedulable_wijk_ids(turn.member) is None:
-                draft.take_whole_region()
-            elif step == "wdone":
-                draft.confirm_wijken(names)
-            else:
-                return await wrong_button(query, t, WIJK)
-        except MeetingError:
-            await query.answer(t.gettext("Choose at least one wijk, or the whole region."), show_alert=True)
-            return WIJK
+    query, t, context = press.query, press.t, press.context
+    step, value = parse_step(press.data)
+    draft = load(context)
+    wijken = await plannable_wijken(press.turn)
+    names = {w.id: w.name for w in wijken}
+    if step == "w" and value in {str(i) for i in names}:
         await query.answer()
-        await remove_buttons(query)
+        draft.toggle_wijk(int(value))
         keep(context, draft)
-        return await ask_title(update, t)
+        await query.edit_message_reply_markup(wijk_markup(t, wijken, draft.wijk_ids))
+        return WIJK
+    try:
+        if step == "region" and schedulable_wijk_ids(press.member) is None:
+            draft.take_whole_region()
+        elif step == "wdone":
+            draft.confirm_wijken(names)
+        else:
+            return await wrong_button(query, t, WIJK)
+    except MeetingError:
+        await query.answer(t.gettext("Choose at least one wijk, or the whole region."), show_alert=True)
+        return WIJK
+    await query.answer()
+    await remove_buttons(query)
+    keep(context, draft)
+    return await ask_title(press.update, t)
 
 
 # --- the title -----------------------------------------------------------------------------------------

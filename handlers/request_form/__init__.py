@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, MessageHandler, filters
 
-from bot.permissions import practice_to_post_for
-from handlers.callback_data import Action, pattern
+from bot.i18n import N_
+from bot.permissions import may_post_request, practice_to_post_for
 from handlers.context import BotContext, open_turn
-from handlers.conversation import TEXT, persistent_conversation, reply, stay
+from handlers.conversation import TEXT, persistent_conversation, stay
+from handlers.entry import Said, command
 from handlers.request_form.base import END, NAME, keep, stop
 from handlers.request_form.dayparts import choose_daypart, type_times
 from handlers.request_form.draft import CONFIRM, DAYPARTS, DAYS, NOTE, ROLE, URGENCY, RequestDraft
@@ -26,21 +27,20 @@ from handlers.request_form.role_days import ask_role, choose_role, toggle_day, t
 from handlers.request_form.urgency_note import choose_urgency, skip_note, type_note
 
 
-async def start(update: Update, context: BotContext) -> int:
+@command(
+    "verzoek",
+    "request",
+    rule=may_post_request,
+    refusal=N_("Only practice managers and GPs of a practice can post a request. /help shows what you can do."),
+    otherwise=END,
+)
+async def start(said: Said) -> int:
     """Begin a request, for someone who may post for a practice."""
-    async with open_turn(update, context) as turn:
-        practice = practice_to_post_for(turn.member)
-        if practice is None:
-            await reply(
-                update,
-                turn.t.gettext(
-                    "Only practice managers and GPs of a practice can post a request. /help shows what you can do."
-                ),
-            )
-            return END
-        draft = RequestDraft.for_practice(practice.id, practice.name)
-        keep(context, draft)
-        return await ask_role(update, context, turn.t, draft)
+    practice = practice_to_post_for(said.actor)
+    assert practice is not None, "may_post_request admits only who has a practice to post for"
+    draft = RequestDraft.for_practice(practice.id, practice.name)
+    keep(said.context, draft)
+    return await ask_role(said.update, said.context, said.t, draft)
 
 
 async def cancel(update: Update, context: BotContext) -> int:
@@ -51,20 +51,16 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 def build() -> list[BaseHandler[Update, BotContext, Any]]:
     """The conversation, persisted under the name `verzoek`."""
-    step = pattern(Action.REQUEST_STEP)
     conversation = persistent_conversation(
         name=NAME,
-        entry_points=[
-            CommandHandler(["verzoek", "request"], start, filters=filters.ChatType.PRIVATE),
-            CallbackQueryHandler(start_adding_days, pattern=pattern(Action.ADD_DAYS)),
-        ],
+        entry_points=[start.handler(filters=filters.ChatType.PRIVATE), start_adding_days.handler()],
         states={
-            ROLE: [CallbackQueryHandler(choose_role, pattern=step), stay()],
-            DAYS: [CallbackQueryHandler(toggle_day, pattern=step), MessageHandler(TEXT, type_days)],
-            DAYPARTS: [CallbackQueryHandler(choose_daypart, pattern=step), MessageHandler(TEXT, type_times)],
-            URGENCY: [CallbackQueryHandler(choose_urgency, pattern=step), stay()],
-            NOTE: [CallbackQueryHandler(skip_note, pattern=step), MessageHandler(TEXT, type_note)],
-            CONFIRM: [CallbackQueryHandler(confirm, pattern=step), stay()],
+            ROLE: [choose_role.handler(), stay()],
+            DAYS: [toggle_day.handler(), MessageHandler(TEXT, type_days)],
+            DAYPARTS: [choose_daypart.handler(), MessageHandler(TEXT, type_times)],
+            URGENCY: [choose_urgency.handler(), stay()],
+            NOTE: [skip_note.handler(), MessageHandler(TEXT, type_note)],
+            CONFIRM: [confirm.handler(), stay()],
         },
         cancel=cancel,
     )

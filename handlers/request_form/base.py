@@ -8,15 +8,18 @@ from datetime import date
 from telegram import CallbackQuery, InlineKeyboardButton, Update
 from telegram.ext import ConversationHandler
 
-from bot.i18n import Translator
-from handlers.callback_data import Action, decode, encode
+from bot.i18n import N_, Translator
+from bot.permissions import may_post_request
+from handlers.callback_data import Action, Callback, encode
 from handlers.context import BotContext
 from handlers.conversation import reply
+from handlers.entry import press
 from handlers.request_form.draft import RequestDraft
 
 NAME = "verzoek"  # the persisted conversation's name
 DRAFT = "request_draft"  # the draft's key in user_data
 END = ConversationHandler.END
+OTHER_STEP = N_("This button belongs to another step.")
 
 Question = Callable[[Update, BotContext, Translator, RequestDraft], Awaitable[int]]
 _QUESTIONS: dict[int, Question] = {}
@@ -38,13 +41,20 @@ def today(context: BotContext, t: Translator) -> date:
     return context.runtime.clock.now().astimezone(t.zone).date()
 
 
-def parse_step(data: str | None) -> tuple[str, str, str]:
+def parse_step(data: Callback) -> tuple[str, str, str]:
     """A step button's (step, value, the day it belongs to); empty strings for anything else."""
-    parsed = decode(data)
-    if parsed is None or parsed.action is not Action.REQUEST_STEP or not parsed.args:
+    if data.action is not Action.REQUEST_STEP or not data.args:
         return "", "", ""
-    padded = [*parsed.args, "", ""]
+    padded = [*data.args, "", ""]
     return padded[0], padded[1], padded[2]
+
+
+# How every step button comes in (handlers/entry.py). The table's rule, may_post_request, is not the wrapper's
+# to check: a step only reaches its handler inside a form that /verzoek (may_post_request) or ADD_DAYS
+# (may_act_for_request, a coordinator too) opened, and the last step checks again what it does (Send:
+# practice_to_post_for; Add: may_act_for_request). Checked here, a coordinator adding days would be stopped
+# half-way. Data that does not parse is a button of another step, and the step stays (None keeps the state).
+step_press = press(Action.REQUEST_STEP, checked_by=may_post_request, gone=OTHER_STEP, alert=False)
 
 
 def step_button(label: str, step: str, value: str = "", day: str = "") -> InlineKeyboardButton:
@@ -55,7 +65,7 @@ def step_button(label: str, step: str, value: str = "", day: str = "") -> Inline
 
 async def wrong_button(query: CallbackQuery, t: Translator, state: int) -> int:
     """A button of another step (or of an older prompt): say so and stay."""
-    await query.answer(t.gettext("This button belongs to another step."))
+    await query.answer(t.gettext(OTHER_STEP))
     return state
 
 

@@ -13,8 +13,18 @@ from db.models import Daypart
 from handlers.context import BotContext, open_turn
 from handlers.conversation import reply
 from handlers.editing import remove_buttons
+from handlers.entry import Press
 from handlers.form_errors import error_text
-from handlers.request_form.base import ask_next, keep, load, parse_step, question, step_button, wrong_button
+from handlers.request_form.base import (
+    ask_next,
+    keep,
+    load,
+    parse_step,
+    question,
+    step_button,
+    step_press,
+    wrong_button,
+)
 from handlers.request_form.draft import DAYPART_CHOICES, DAYPARTS, RequestDraft
 from handlers.request_views import DAYPART_LABELS
 
@@ -45,20 +55,19 @@ async def ask_daypart(update: Update, context: BotContext, t: Translator, draft:
     return DAYPARTS
 
 
-async def choose_daypart(update: Update, context: BotContext) -> int:
+@step_press
+async def choose_daypart(press: Press[None]) -> int:
     """A day-part button for the day being asked about."""
-    query = update.callback_query
-    assert query is not None
-    step, value, for_day = parse_step(query.data)
-    async with open_turn(update, context) as turn:
-        draft = load(context)
-        day = draft.next_day()
-        if step != "dp" or value not in DAYPART_CHOICES or day is None or for_day != day.strftime("%Y%m%d"):
-            return await wrong_button(query, turn.t, DAYPARTS)
-        await query.answer()
-        await remove_buttons(query)
-        draft.choose_daypart(value)
-        return await ask_daypart(update, context, turn.t, draft)
+    query = press.query
+    step, value, for_day = parse_step(press.data)
+    draft = load(press.context)
+    day = draft.next_day()
+    if step != "dp" or value not in DAYPART_CHOICES or day is None or for_day != day.strftime("%Y%m%d"):
+        return await wrong_button(query, press.t, DAYPARTS)
+    await query.answer()
+    await remove_buttons(query)
+    draft.choose_daypart(value)
+    return await ask_daypart(press.update, press.context, press.t, draft)
 
 
 async def type_times(update: Update, context: BotContext) -> int:

@@ -9,15 +9,16 @@ from html import escape
 from babel.dates import format_date
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.permissions import may_act_for_request, practice_to_post_for
 from bot.services.ladder import post_and_ask
 from bot.services.requests import RequestError, add_slots, load_request
-from db.models import Daypart, RequestStatus, Urgency
-from handlers.callback_data import decode
-from handlers.context import BotContext, Turn, open_turn
+from db.models import Daypart, RequestStatus, ShortageRequest, Urgency
+from handlers.callback_data import Action
+from handlers.context import BotContext, Turn
 from handlers.conversation import end_with_the_change, reply
 from handlers.editing import remove_buttons
+from handlers.entry import Press, first_id, press
 from handlers.form_errors import error_text
 from handlers.ladder_views import posted_message, waits_of
 from handlers.request_form.base import (
@@ -30,6 +31,7 @@ from handlers.request_form.base import (
     parse_step,
     question,
     step_button,
+    step_press,
     stop,
     wrong_button,
 )
@@ -107,19 +109,17 @@ async def _show_add_preview(update: Update, t: Translator, draft: RequestDraft) 
 Answer = Callable[[Update, BotContext, Turn, RequestDraft, str], Awaitable[int]]
 
 
-async def confirm(update: Update, context: BotContext) -> int:
+@step_press
+async def confirm(press: Press[None]) -> int:
     """Send, change a step, or stop (add or stop, when adding days)."""
-    query = update.callback_query
-    assert query is not None
-    step, value, _day = parse_step(query.data)
-    async with open_turn(update, context) as turn:
-        draft = load(context)
-        adding = draft.adding_to is not None
-        answer = (_ADDING if adding else _POSTING).get(step)
-        if answer is None or (not adding and draft.next_step() != CONFIRM):
-            # A button of an older preview (buttons are tracked per chat, not per message).
-            return await wrong_button(query, turn.t, CONFIRM)
-        return await answer(update, context, turn, draft, value)
+    step, value, _day = parse_step(press.data)
+    draft = load(press.context)
+    adding = draft.adding_to is not None
+    answer = (_ADDING if adding else _POSTING).get(step)
+    if answer is None or (not adding and draft.next_step() != CONFIRM):
+        # A button of an older preview (buttons are tracked per chat, not per message).
+        return await wrong_button(press.query, press.t, CONFIRM)
+    return await answer(press.update, press.context, press.turn, draft, value)
 
 
 async def _abort(update: Update, context: BotContext, turn: Turn, draft: RequestDraft, value: str) -> int:
@@ -179,27 +179,25 @@ _POSTING: dict[str, Answer] = {"send": _send, "edit": _change, "abort": _abort}
 # --- adding days to a running request ------------------------------------------------------------------
 
 
-async def start_adding_days(update: Update, context: BotContext) -> int | None:
+@press(
+    Action.ADD_DAYS,
+    rule=may_act_for_request,
+    subject=first_id(load_request),
+    refusal=N_("You cannot do that with this request."),
+    otherwise=END,
+)
+async def start_adding_days(press: Press[ShortageRequest]) -> int | None:
     """From /mijnverzoeken: add days to a running request, with the same day and day-part steps."""
-    query = update.callback_query
-    assert query is not None
-    data = decode(query.data)
-    async with open_turn(update, context) as turn:
-        request = await load_request(turn.session, data.int_arg(0) if data else None)
-        if request is None or not may_act_for_request(turn.member, request):
-            await query.answer(turn.t.gettext("You cannot do that with this request."), show_alert=True)
-            return END
-        if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
-            await query.answer(turn.t.gettext("This request is no longer open."), show_alert=True)
-            return END
-        current = load(context)
-        if current.role is not None and current.adding_to is None:
-            await query.answer(
-                turn.t.gettext("You are still writing a request. Send it or /annuleer first."), show_alert=True
-            )
-            return None  # stay wherever the unfinished request is
-        await query.answer()
-        return await ask_days(update, context, turn.t, RequestDraft.adding_days_to(request.id))
+    query, t, request = press.query, press.t, press.subject
+    if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+        await press.refuse(N_("This request is no longer open."))
+        return END
+    current = load(press.context)
+    if current.role is not None and current.adding_to is None:
+        await press.refuse(N_("You are still writing a request. Send it or /annuleer first."))
+        return None  # stay wherever the unfinished request is
+    await query.answer()
+    return await ask_days(press.update, press.context, t, RequestDraft.adding_days_to(request.id))
 
 
 async def _add(update: Update, context: BotContext, turn: Turn, draft: RequestDraft, value: str) -> int:

@@ -14,8 +14,19 @@ from bot.services.requests import NeededRole
 from handlers.context import BotContext, open_turn
 from handlers.conversation import reply
 from handlers.editing import edit_if_changed, remove_buttons
+from handlers.entry import Press
 from handlers.form_errors import error_text
-from handlers.request_form.base import ask_next, keep, load, parse_step, question, step_button, today, wrong_button
+from handlers.request_form.base import (
+    ask_next,
+    keep,
+    load,
+    parse_step,
+    question,
+    step_button,
+    step_press,
+    today,
+    wrong_button,
+)
 from handlers.request_form.dayparts import ask_daypart
 from handlers.request_form.draft import DAYS, ROLE, RequestDraft
 from handlers.request_views import NEEDED_LABELS
@@ -34,21 +45,20 @@ async def ask_role(update: Update, context: BotContext, t: Translator, draft: Re
     return ROLE
 
 
-async def choose_role(update: Update, context: BotContext) -> int:
+@step_press
+async def choose_role(press: Press[None]) -> int:
     """Store the role; go on to the days, or back to the preview when changing."""
-    query = update.callback_query
-    assert query is not None
-    step, value, _day = parse_step(query.data)
-    async with open_turn(update, context) as turn:
-        if step != "role" or value not in ROLE_VALUES:
-            return await wrong_button(query, turn.t, ROLE)
-        await query.answer()
-        draft = load(context)
-        draft.role = NeededRole(value)
-        keep(context, draft)
-        label = escape(turn.t.gettext(NEEDED_LABELS[draft.role]))
-        await edit_if_changed(query, turn.t.gettext("What: {role}").format(role=label))
-        return await ask_next(update, context, turn.t, draft)
+    query, t, context = press.query, press.t, press.context
+    step, value, _day = parse_step(press.data)
+    if step != "role" or value not in ROLE_VALUES:
+        return await wrong_button(query, t, ROLE)
+    await query.answer()
+    draft = load(context)
+    draft.role = NeededRole(value)
+    keep(context, draft)
+    label = escape(t.gettext(NEEDED_LABELS[draft.role]))
+    await edit_if_changed(query, t.gettext("What: {role}").format(role=label))
+    return await ask_next(press.update, context, t, draft)
 
 
 # --- step 2: which days --------------------------------------------------------------------------------
@@ -95,32 +105,31 @@ def _button_day(value: str) -> date:
     return date(int(value[:4]), int(value[4:6]), int(value[6:]))
 
 
-async def toggle_day(update: Update, context: BotContext) -> int:
+@step_press
+async def toggle_day(press: Press[None]) -> int:
     """Tap a day on or off; Next goes on to the day-parts."""
-    query = update.callback_query
-    assert query is not None
-    step, value, _day = parse_step(query.data)
-    async with open_turn(update, context) as turn:
-        t, now, draft = turn.t, turn.now.astimezone(turn.t.zone).date(), load(context)
-        if step == "days_done":
-            if not draft.days:
-                await query.answer(t.gettext("Choose at least one day first."), show_alert=True)
-                return DAYS
-            await query.answer()
-            await remove_buttons(query)
-            draft.restart_dayparts()
-            return await ask_daypart(update, context, t, draft)
-        if step != "day" or len(value) != 8 or not value.isdigit():
-            return await wrong_button(query, t, DAYS)
-        try:
-            draft.toggle_day(_button_day(value), now)
-        except (ValueError, DateInputError):
-            await query.answer(t.gettext("That day can no longer be chosen."), show_alert=True)
+    query, t, context = press.query, press.t, press.context
+    step, value, _day = parse_step(press.data)
+    now, draft = press.now.astimezone(t.zone).date(), load(context)
+    if step == "days_done":
+        if not draft.days:
+            await query.answer(t.gettext("Choose at least one day first."), show_alert=True)
             return DAYS
         await query.answer()
-        keep(context, draft)
-        await query.edit_message_reply_markup(days_markup(t, now, draft.days))
+        await remove_buttons(query)
+        draft.restart_dayparts()
+        return await ask_daypart(press.update, context, t, draft)
+    if step != "day" or len(value) != 8 or not value.isdigit():
+        return await wrong_button(query, t, DAYS)
+    try:
+        draft.toggle_day(_button_day(value), now)
+    except (ValueError, DateInputError):
+        await query.answer(t.gettext("That day can no longer be chosen."), show_alert=True)
         return DAYS
+    await query.answer()
+    keep(context, draft)
+    await query.edit_message_reply_markup(days_markup(t, now, draft.days))
+    return DAYS
 
 
 async def type_days(update: Update, context: BotContext) -> int:

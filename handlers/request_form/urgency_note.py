@@ -10,8 +10,9 @@ from db.models import Urgency
 from handlers.context import BotContext, open_turn
 from handlers.conversation import reply
 from handlers.editing import remove_buttons
+from handlers.entry import Press
 from handlers.form_errors import error_text
-from handlers.request_form.base import ask_next, load, parse_step, question, step_button, wrong_button
+from handlers.request_form.base import ask_next, load, parse_step, question, step_button, step_press, wrong_button
 from handlers.request_form.draft import NOTE, URGENCY, RequestDraft
 
 URGENCY_VALUES = {urgency.value for urgency in Urgency}
@@ -33,23 +34,22 @@ async def ask_urgency(update: Update, context: BotContext, t: Translator, draft:
     return URGENCY
 
 
-async def choose_urgency(update: Update, context: BotContext) -> int:
+@step_press
+async def choose_urgency(press: Press[None]) -> int:
     """Store the urgency; spoed only for today or tomorrow."""
-    query = update.callback_query
-    assert query is not None
-    step, value, _day = parse_step(query.data)
-    async with open_turn(update, context) as turn:
-        t, draft = turn.t, load(context)
-        if step != "urg" or value not in URGENCY_VALUES:
-            return await wrong_button(query, t, URGENCY)
-        try:
-            draft.choose_urgency(Urgency(value), turn.now.astimezone(t.zone).date())
-        except RequestError as exc:
-            await query.answer(error_text(t, exc.code), show_alert=True)
-            return URGENCY
-        await query.answer()
-        await remove_buttons(query)
-        return await ask_next(update, context, t, draft)
+    query, t = press.query, press.t
+    step, value, _day = parse_step(press.data)
+    draft = load(press.context)
+    if step != "urg" or value not in URGENCY_VALUES:
+        return await wrong_button(query, t, URGENCY)
+    try:
+        draft.choose_urgency(Urgency(value), press.now.astimezone(t.zone).date())
+    except RequestError as exc:
+        await query.answer(error_text(t, exc.code), show_alert=True)
+        return URGENCY
+    await query.answer()
+    await remove_buttons(query)
+    return await ask_next(press.update, press.context, t, draft)
 
 
 # --- step 5: note ----------------------------------------------------------------------------------------
@@ -84,15 +84,14 @@ async def type_note(update: Update, context: BotContext) -> int:
         return await ask_next(update, context, turn.t, draft)
 
 
-async def skip_note(update: Update, context: BotContext) -> int:
+@step_press
+async def skip_note(press: Press[None]) -> int:
     """No note."""
-    query = update.callback_query
-    assert query is not None
-    async with open_turn(update, context) as turn:
-        if parse_step(query.data)[0] != "nonote":
-            return await wrong_button(query, turn.t, NOTE)
-        await query.answer()
-        await remove_buttons(query)
-        draft = load(context)
-        draft.skip_note()
-        return await ask_next(update, context, turn.t, draft)
+    query = press.query
+    if parse_step(press.data)[0] != "nonote":
+        return await wrong_button(query, press.t, NOTE)
+    await query.answer()
+    await remove_buttons(query)
+    draft = load(press.context)
+    draft.skip_note()
+    return await ask_next(press.update, press.context, press.t, draft)
