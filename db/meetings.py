@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.models import Base, Member, Practice, Wijk
+from db.models import Base, Member, Practice, Wijk, enum_type
 
 
 class Audience(enum.StrEnum):
@@ -69,7 +69,7 @@ class Meeting(Base):
     location: Mapped[str | None] = mapped_column(String(300))
     url: Mapped[str | None] = mapped_column(String(500))
     agenda: Mapped[str | None] = mapped_column(String(2000))
-    audience: Mapped[str] = mapped_column(String(16), default=Audience.ALL.value)
+    audience: Mapped[Audience] = mapped_column(enum_type(Audience, 16), default=Audience.ALL)
     timezone: Mapped[str] = mapped_column(String(64))
     # The first occurrence's local wall time (no zone): the RRULE is expanded from it in `timezone`.
     start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
@@ -99,7 +99,9 @@ class MeetingOccurrence(Base):
     start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default=OccurrenceStatus.SCHEDULED.value)
+    status: Mapped[OccurrenceStatus] = mapped_column(
+        enum_type(OccurrenceStatus, 16), default=OccurrenceStatus.SCHEDULED
+    )
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     # When the invitations go out (a series is not sent a year ahead), and whether they did.
     invite_at: Mapped[datetime] = mapped_column(index=True)
@@ -119,7 +121,7 @@ class MeetingInvitee(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("meeting_occurrence.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
-    answer: Mapped[str | None] = mapped_column(String(1))
+    answer: Mapped[Answer | None] = mapped_column(enum_type(Answer, 1))
     answered_at: Mapped[datetime | None]
     invited_at: Mapped[datetime]
 
@@ -137,7 +139,7 @@ class MeetingReminder(Base):
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("meeting_occurrence.id", ondelete="CASCADE"), index=True)
     offset_minutes: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(String(16), default=DueStatus.PENDING.value, index=True)
+    status: Mapped[DueStatus] = mapped_column(enum_type(DueStatus, 16), default=DueStatus.PENDING, index=True)
     handled_at: Mapped[datetime | None]
 
 
@@ -155,7 +157,7 @@ class ActionPoint(Base):
     owner_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"), index=True)
     due_on: Mapped[date] = mapped_column(Date)
     remind_at: Mapped[datetime] = mapped_column(index=True)
-    reminder_status: Mapped[str] = mapped_column(String(16), default=DueStatus.PENDING.value)
+    reminder_status: Mapped[DueStatus] = mapped_column(enum_type(DueStatus, 16), default=DueStatus.PENDING)
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Enum,
     ForeignKey,
     Integer,
     MetaData,
@@ -47,6 +48,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_type(enum_cls: type[enum.StrEnum], length: int) -> Enum:
+    """A column of `enum_cls` stored as its value strings ("open", not "OPEN") in a VARCHAR(length), exactly the
+    String(length) it replaced: no native enum type and no CHECK constraint (so no migration), on SQLite and
+    PostgreSQL alike. Reads give the member; a string that is not a value is refused on the way in."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
 
 
 # Stable constraint names, so that Alembic migrations work the same on SQLite and PostgreSQL.
@@ -203,7 +218,7 @@ class Member(Base):
     @property
     def roles(self) -> set[Role]:
         """The member's roles as a set."""
-        return {Role(row.role) for row in self.role_rows}
+        return {row.role for row in self.role_rows}
 
     def has_role(self, *roles: Role) -> bool:
         """Whether the member holds any of the given roles."""
@@ -216,7 +231,7 @@ class MemberRole(Base):
     __tablename__ = "member_role"
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_type(Role, 32), primary_key=True)
     # Whether the member can be lent or cover in this role (all of their roles by default).
     lendable: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -232,7 +247,7 @@ class Invite(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
     practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[Role] = mapped_column(enum_type(Role, 32))
     max_uses: Mapped[int] = mapped_column(Integer, default=1)
     use_count: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime]
@@ -328,9 +343,9 @@ class ShortageRequest(Base):
     wijk_id: Mapped[int] = mapped_column(ForeignKey("wijk.id"))
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     role_needed: Mapped[str] = mapped_column(String(32))
-    urgency: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[Urgency] = mapped_column(enum_type(Urgency, 16))
     note: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.OPEN.value, index=True)
+    status: Mapped[RequestStatus] = mapped_column(enum_type(RequestStatus, 16), default=RequestStatus.OPEN, index=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     ends_at: Mapped[datetime] = mapped_column(index=True)
@@ -356,7 +371,7 @@ class RequestSlot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("shortage_request.id", ondelete="CASCADE"), index=True)
     day: Mapped[date] = mapped_column(Date)
-    daypart: Mapped[str] = mapped_column(String(16))
+    daypart: Mapped[Daypart] = mapped_column(enum_type(Daypart, 16))
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     filled_offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id", ondelete="SET NULL"), index=True)
@@ -372,7 +387,7 @@ class Offer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("shortage_request.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default=OfferStatus.PENDING.value)
+    status: Mapped[OfferStatus] = mapped_column(enum_type(OfferStatus, 16), default=OfferStatus.PENDING)
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
 
@@ -434,7 +449,7 @@ class OutboxMessage(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("request_recipient.id", ondelete="CASCADE"))
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
+    status: Mapped[OutboxStatus] = mapped_column(enum_type(OutboxStatus, 16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime] = mapped_column(index=True)

@@ -189,7 +189,7 @@ async def start_adding_days(update: Update, context: BotContext) -> int | None:
         if request is None or not may_act_for_request(turn.member, request):
             await query.answer(turn.t.gettext("You cannot do that with this request."), show_alert=True)
             return END
-        if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+        if request.status not in (RequestStatus.OPEN, RequestStatus.FILLED):
             await query.answer(turn.t.gettext("This request is no longer open."), show_alert=True)
             return END
         current = load(context)
