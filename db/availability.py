@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base
+from db.base import Base, enum_type
+
+
+class Daypart(enum.StrEnum):
+    """A named day-part, or an exact time range."""
+
+    OCHTEND = "ochtend"
+    MIDDAG = "middag"
+    TIME = "tijd"
 
 
 class Availability(Base):
@@ -17,7 +26,7 @@ class Availability(Base):
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
     weekday: Mapped[int] = mapped_column(primary_key=True)
-    daypart: Mapped[str] = mapped_column(String(16), primary_key=True)
+    daypart: Mapped[Daypart] = mapped_column(enum_type(Daypart, 16), primary_key=True)
 
 
 class AvailabilityException(Base):

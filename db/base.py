@@ -6,12 +6,27 @@ other for it.
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData
+from sqlalchemy import JSON, DateTime, Dialect, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+
+def enum_type(enum_cls: type[enum.StrEnum], length: int) -> Enum:
+    """A column of `enum_cls` stored as its value strings ("open", not "OPEN") in a VARCHAR(length), exactly the
+    String(length) it replaced: no native enum type and no CHECK constraint (so no migration), on SQLite and
+    PostgreSQL alike. Reads give the member; a string that is not a value is refused on the way in."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

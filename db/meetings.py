@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.base import Base
+from db.base import Base, enum_type
 from db.models import Member, Practice, Wijk
 
 
@@ -70,7 +70,7 @@ class Meeting(Base):
     location: Mapped[str | None] = mapped_column(String(300))
     url: Mapped[str | None] = mapped_column(String(500))
     agenda: Mapped[str | None] = mapped_column(String(2000))
-    audience: Mapped[str] = mapped_column(String(16), default=Audience.ALL.value)
+    audience: Mapped[Audience] = mapped_column(enum_type(Audience, 16), default=Audience.ALL)
     timezone: Mapped[str] = mapped_column(String(64))
     # The first occurrence's local wall time (no zone): the RRULE is expanded from it in `timezone`.
     start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
@@ -100,7 +100,9 @@ class MeetingOccurrence(Base):
     start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default=OccurrenceStatus.SCHEDULED.value)
+    status: Mapped[OccurrenceStatus] = mapped_column(
+        enum_type(OccurrenceStatus, 16), default=OccurrenceStatus.SCHEDULED
+    )
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     # When the invitations go out (a series is not sent a year ahead), and whether they did.
     invite_at: Mapped[datetime] = mapped_column(index=True)
@@ -120,7 +122,7 @@ class MeetingInvitee(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("meeting_occurrence.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
-    answer: Mapped[str | None] = mapped_column(String(1))
+    answer: Mapped[Answer | None] = mapped_column(enum_type(Answer, 1))
     answered_at: Mapped[datetime | None]
     invited_at: Mapped[datetime]
 
@@ -138,7 +140,7 @@ class MeetingReminder(Base):
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("meeting_occurrence.id", ondelete="CASCADE"), index=True)
     offset_minutes: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(String(16), default=DueStatus.PENDING.value, index=True)
+    status: Mapped[DueStatus] = mapped_column(enum_type(DueStatus, 16), default=DueStatus.PENDING, index=True)
     handled_at: Mapped[datetime | None]
 
 
@@ -156,7 +158,7 @@ class ActionPoint(Base):
     owner_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"), index=True)
     due_on: Mapped[date] = mapped_column(Date)
     remind_at: Mapped[datetime] = mapped_column(index=True)
-    reminder_status: Mapped[str] = mapped_column(String(16), default=DueStatus.PENDING.value)
+    reminder_status: Mapped[DueStatus] = mapped_column(enum_type(DueStatus, 16), default=DueStatus.PENDING)
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]

@@ -27,11 +27,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 # Base and UTCDateTime live in db.base, below every model module; the availability models build on it alone.
 # Both are named here too, where the migrations, the services and the tests have always found them.
-from db.availability import Availability, AvailabilityException, DigestSent, GroupPost, WijkGroup
-from db.base import Base, UTCDateTime
+from db.availability import Availability, AvailabilityException, Daypart, DigestSent, GroupPost, WijkGroup
+from db.base import Base, UTCDateTime, enum_type
 
 # Named for the modules that import them from here (mypy --strict wants re-exports listed).
-__all__ = ["Availability", "AvailabilityException", "Base", "DigestSent", "GroupPost", "UTCDateTime", "WijkGroup"]
+__all__ = [
+    "Availability",
+    "AvailabilityException",
+    "Base",
+    "Daypart",
+    "DigestSent",
+    "GroupPost",
+    "UTCDateTime",
+    "WijkGroup",
+    "enum_type",
+]
 
 
 class Role(enum.StrEnum):
@@ -171,7 +181,7 @@ class Member(Base):
     @property
     def roles(self) -> set[Role]:
         """The member's roles as a set."""
-        return {Role(row.role) for row in self.role_rows}
+        return {row.role for row in self.role_rows}
 
     def has_role(self, *roles: Role) -> bool:
         """Whether the member holds any of the given roles."""
@@ -184,7 +194,7 @@ class MemberRole(Base):
     __tablename__ = "member_role"
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_type(Role, 32), primary_key=True)
     # Whether the member can be lent or cover in this role (all of their roles by default).
     lendable: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -200,7 +210,7 @@ class Invite(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
     practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[Role] = mapped_column(enum_type(Role, 32))
     max_uses: Mapped[int] = mapped_column(Integer, default=1)
     use_count: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime]
@@ -266,14 +276,6 @@ class Urgency(enum.StrEnum):
     NORMAAL = "normaal"
 
 
-class Daypart(enum.StrEnum):
-    """A named day-part, or an exact time range."""
-
-    OCHTEND = "ochtend"
-    MIDDAG = "middag"
-    TIME = "tijd"
-
-
 class OfferStatus(enum.StrEnum):
     """An offer's life: pending until the requester decides; moot when others filled its slots first."""
 
@@ -296,9 +298,9 @@ class ShortageRequest(Base):
     wijk_id: Mapped[int] = mapped_column(ForeignKey("wijk.id"))
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     role_needed: Mapped[str] = mapped_column(String(32))
-    urgency: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[Urgency] = mapped_column(enum_type(Urgency, 16))
     note: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.OPEN.value, index=True)
+    status: Mapped[RequestStatus] = mapped_column(enum_type(RequestStatus, 16), default=RequestStatus.OPEN, index=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     ends_at: Mapped[datetime] = mapped_column(index=True)
@@ -324,7 +326,7 @@ class RequestSlot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("shortage_request.id", ondelete="CASCADE"), index=True)
     day: Mapped[date] = mapped_column(Date)
-    daypart: Mapped[str] = mapped_column(String(16))
+    daypart: Mapped[Daypart] = mapped_column(enum_type(Daypart, 16))
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     filled_offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id", ondelete="SET NULL"), index=True)
@@ -340,7 +342,7 @@ class Offer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("shortage_request.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default=OfferStatus.PENDING.value)
+    status: Mapped[OfferStatus] = mapped_column(enum_type(OfferStatus, 16), default=OfferStatus.PENDING)
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
 
@@ -402,7 +404,7 @@ class OutboxMessage(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("request_recipient.id", ondelete="CASCADE"))
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
+    status: Mapped[OutboxStatus] = mapped_column(enum_type(OutboxStatus, 16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime] = mapped_column(index=True)

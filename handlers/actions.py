@@ -97,7 +97,7 @@ def _today(turn: Turn) -> date:
 async def start(press: Press[MeetingOccurrence]) -> int:
     """From a meeting card, once the meeting has begun: the organiser records an action point."""
     t, occurrence = press.t, press.subject
-    if occurrence.starts_at > press.now or occurrence.status != OccurrenceStatus.SCHEDULED.value:
+    if occurrence.starts_at > press.now or occurrence.status != OccurrenceStatus.SCHEDULED:
         await press.query.answer(error_text(t, "not_yet"), show_alert=True)
         return END
     await press.query.answer()

@@ -77,7 +77,7 @@ def _slot_rows(t: Translator, mine: Declared) -> list[list[InlineKeyboardButton]
         name = format_date(date(2026, 11, 23 + weekday), "EEE", locale=t.language)  # a Monday-to-Friday week
         row = []
         for part in (Daypart.OCHTEND, Daypart.MIDDAG):
-            mark = "✅" if (weekday, part.value) in mine.slots else "▫️"
+            mark = "✅" if (weekday, part) in mine.slots else "▫️"
             row.append(_button(f"{mark} {name} {t.gettext(DAYPART_LABELS[part])}", "t", weekday, part.value))
         rows.append(row)
     return rows

@@ -24,7 +24,7 @@ MAX_LISTED = 15
 def request_line(t: Translator, request: ShortageRequest) -> str:
     """One line per request: number, practice, role, first day, urgency (HTML)."""
     first = format_date(request.slots[0].day, "EEE d MMM", locale=t.language) if request.slots else "–"
-    urgent = "🆘 " if request.urgency == Urgency.SPOED.value else ""
+    urgent = "🆘 " if request.urgency == Urgency.SPOED else ""
     return (
         f"{urgent}<b>#{request.id}</b> {escape(request.practice.name)} – "
         f"{escape(needed_label(t, request.role_needed))} – {escape(first)}"

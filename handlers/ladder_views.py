@@ -29,7 +29,7 @@ def round_line(t: Translator, request: ShortageRequest) -> str:
     """`Ronde 2 van 4: iedereen in wijk X; om 14:00 vraag ik breder.`"""
     label = t.gettext(ROUND_LABELS[request.round]).format(wijk=escape(request.wijk.name))
     line = t.gettext("Round {round} of {last}: {label}.").format(round=request.round, last=LAST_ROUND, label=label)
-    if request.next_round_at is not None and request.status == RequestStatus.OPEN.value:
+    if request.next_round_at is not None and request.status == RequestStatus.OPEN:
         when = request.next_round_at.astimezone(t.zone).strftime("%H:%M")
         line += " " + t.gettext("If it is still open at {time}, I ask more widely.").format(time=when)
     return line
@@ -37,7 +37,7 @@ def round_line(t: Translator, request: ShortageRequest) -> str:
 
 def widen_button(t: Translator, request: ShortageRequest) -> InlineKeyboardButton | None:
     """The "ask more widely now" button, while there is a wider round left."""
-    if request.status != RequestStatus.OPEN.value or request.round >= LAST_ROUND:
+    if request.status != RequestStatus.OPEN or request.round >= LAST_ROUND:
         return None
     label = t.gettext("Ask more widely now (#{id})").format(id=request.id)
     return InlineKeyboardButton(label, callback_data=encode(Action.WIDEN, request.id))

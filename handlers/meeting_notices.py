@@ -46,7 +46,7 @@ def _title(occurrence: MeetingOccurrence) -> str:
 async def _upcoming(reader: ToMember, occurrence_id: int) -> MeetingOccurrence | None:
     """The date if it still takes place and is not over; the cancel notice says what there is to say else."""
     occurrence = await load_occurrence(reader.session, occurrence_id)
-    if occurrence is None or occurrence.status != OccurrenceStatus.SCHEDULED.value:
+    if occurrence is None or occurrence.status != OccurrenceStatus.SCHEDULED:
         return None
     return occurrence if occurrence.ends_at > reader.now else None
 
@@ -105,7 +105,7 @@ async def render_reminder(reader: ToMember, notice: MeetingReminderDue) -> Rende
     if occurrence is None:
         return None
     reminder = await reader.session.get(MeetingReminder, notice.reminder_id)
-    if reminder is None or reminder.status != DueStatus.DONE.value:
+    if reminder is None or reminder.status != DueStatus.DONE:
         return None  # moved or cancelled after it was queued
     if reminder.due_at.isoformat() != notice.due_at.isoformat() or occurrence.starts_at <= reader.now:
         log.info("meeting.reminder_dropped row=%s (moved or begun)", reader.row_id)

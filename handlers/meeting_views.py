@@ -73,7 +73,7 @@ def rsvp_markup(t: Translator, occurrence: MeetingOccurrence, current: str | Non
     """Ja / Nee / Misschien, the current answer ticked; pressing another changes it."""
     buttons = []
     for answer, label in ANSWER_LABELS.items():
-        text = ("✅ " if current == answer.value else "") + t.gettext(label)
+        text = ("✅ " if current == answer else "") + t.gettext(label)
         buttons.append(InlineKeyboardButton(text, callback_data=encode(Action.MEETING_RSVP, occurrence.id, answer)))
     return InlineKeyboardMarkup([buttons])
 
@@ -104,7 +104,7 @@ def calendar_for(occurrence: MeetingOccurrence, stamp: datetime) -> tuple[str, b
         location=meeting.location,
         url=meeting.url,
         description=meeting.agenda,
-        cancelled=occurrence.status == OccurrenceStatus.CANCELLED.value,
+        cancelled=occurrence.status == OccurrenceStatus.CANCELLED,
         stamp=stamp,
     )
     return f"wijkbijeenkomst-{occurrence.id}.ics", calendar_file(event)
@@ -112,7 +112,7 @@ def calendar_for(occurrence: MeetingOccurrence, stamp: datetime) -> tuple[str, b
 
 def answers_summary(t: Translator, occurrence: MeetingOccurrence) -> str:
     """For the organiser: counts and names per answer."""
-    groups: dict[str | None, list[str]] = {answer.value: [] for answer in Answer}
+    groups: dict[Answer | None, list[str]] = {answer: [] for answer in Answer}
     groups[None] = []
     for invitee in occurrence.invitees:
         member = invitee.member
@@ -128,7 +128,7 @@ def answers_summary(t: Translator, occurrence: MeetingOccurrence) -> str:
 
 def counts_line(t: Translator, occurrence: MeetingOccurrence) -> str:
     """`Yes 3 · No 1 · Maybe 0 · not answered yet 5`."""
-    counts: dict[str | None, int] = {answer.value: 0 for answer in Answer}
+    counts: dict[Answer | None, int] = {answer: 0 for answer in Answer}
     counts[None] = 0
     for invitee in occurrence.invitees:
         counts[invitee.answer] = counts.get(invitee.answer, 0) + 1

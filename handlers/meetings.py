@@ -52,7 +52,7 @@ def _invited(occurrence: MeetingOccurrence, member: Member) -> bool:
 def summary(t: Translator, occurrence: MeetingOccurrence, member: Member) -> str:
     """One line block per date: title, when, my answer, and for the organiser the counts."""
     lines = [f"<b>{escape(occurrence.meeting.title)}</b>", when_line(t, occurrence)]
-    if occurrence.status == OccurrenceStatus.CANCELLED.value:
+    if occurrence.status == OccurrenceStatus.CANCELLED:
         lines.append(t.gettext("Cancelled."))
     elif _invited(occurrence, member):
         lines.append(answer_line(t, my_answer(occurrence, member)))
@@ -92,7 +92,7 @@ def manage_markup(
 ) -> list[list[InlineKeyboardButton]]:
     """The organiser's buttons: move or cancel an upcoming date, record action points once it has begun."""
     rows: list[list[InlineKeyboardButton]] = []
-    if not may_manage(member, occurrence.meeting) or occurrence.status != OccurrenceStatus.SCHEDULED.value:
+    if not may_manage(member, occurrence.meeting) or occurrence.status != OccurrenceStatus.SCHEDULED:
         return rows
     if not now_ended:
         rows.append(
@@ -116,7 +116,7 @@ async def show(press: Press[MeetingOccurrence]) -> None:
     await press.query.answer()
     lines = [card(t, occurrence)]
     rows: list[list[InlineKeyboardButton]] = []
-    scheduled = occurrence.status == OccurrenceStatus.SCHEDULED.value
+    scheduled = occurrence.status == OccurrenceStatus.SCHEDULED
     if not scheduled:
         lines.append(t.gettext("Cancelled."))
     if _invited(occurrence, member):
@@ -141,7 +141,7 @@ def organiser_rows(
     """Move and cancel before the meeting; once it has begun, recording an action point."""
     begun = occurrence.starts_at <= now
     rows = manage_markup(t, occurrence, member, begun)
-    if begun and occurrence.status == OccurrenceStatus.SCHEDULED.value:
+    if begun and occurrence.status == OccurrenceStatus.SCHEDULED:
         label = t.gettext("Add action point")
         rows.append([InlineKeyboardButton(label, callback_data=encode(Action.ACTION_ADD, occurrence.id))])
     return rows
@@ -196,7 +196,7 @@ async def _show_answer(
 async def cancel_date(press: Press[MeetingOccurrence]) -> None:
     """Cancel one date, after a confirmation; every invitee is told, with a cancelling calendar file."""
     t, occurrence, query = press.t, press.subject, press.query
-    if occurrence.status != OccurrenceStatus.SCHEDULED.value or occurrence.ends_at <= press.now:
+    if occurrence.status != OccurrenceStatus.SCHEDULED or occurrence.ends_at <= press.now:
         await press.refuse(MEETING_ERRORS["not_scheduled"])
         return
     if press.data.args[1:] != ("y",):

@@ -34,10 +34,10 @@ MAX_WAITING_SHOWN = 5
 def summary(t: Translator, request: ShortageRequest) -> str:
     """One request with who fills what, the round it is in, and the offers still waiting for an answer."""
     lines = [request_body(t, request, filled_by=True)]
-    if request.status == RequestStatus.OPEN.value:
+    if request.status == RequestStatus.OPEN:
         lines.append(round_line(t, request))
-    waiting = [o for o in request.offers if o.status == OfferStatus.PENDING.value]
-    if waiting and request.status == RequestStatus.OPEN.value:
+    waiting = [o for o in request.offers if o.status == OfferStatus.PENDING]
+    if waiting and request.status == RequestStatus.OPEN:
         lines.append(t.gettext("Offers waiting for your answer:"))
         for offer in waiting[:MAX_WAITING_SHOWN]:
             lines.append(person(offer.member, t) + "\n" + offered_slots(t, request, offer))
@@ -75,7 +75,7 @@ async def list_requests(said: Said) -> None:
 
 def _still_on(request: ShortageRequest, now: datetime) -> bool:
     """Open or filled, and not over: it can still be cancelled, widened or extended."""
-    return request.status in (RequestStatus.OPEN.value, RequestStatus.FILLED.value) and request.ends_at > now
+    return request.status in (RequestStatus.OPEN, RequestStatus.FILLED) and request.ends_at > now
 
 
 def request_buttons(t: Translator, request: ShortageRequest, now: datetime) -> list[list[InlineKeyboardButton]]:
@@ -145,7 +145,7 @@ async def _ask_reason(press: Press[ShortageRequest]) -> None:
 
 def cancelled_text(t: Translator, request: ShortageRequest, reason: CancelReason) -> str:
     """The request is cancelled, and how many who offered are told."""
-    told = sum(1 for o in request.offers if o.status == OfferStatus.CANCELLED.value)
+    told = sum(1 for o in request.offers if o.status == OfferStatus.CANCELLED)
     text = t.gettext("Request #{id} is cancelled ({reason}).").format(
         id=request.id, reason=escape(t.gettext(REASON_LABELS[reason]))
     )

@@ -144,7 +144,7 @@ async def _group_press(query: CallbackQuery, turn: Turn, data: Callback, request
     if not await is_group_post(turn.session, request_id=request.id, chat_id=chat_id, message_id=message_id):
         await query.answer(t.gettext("This button no longer works."))
         return
-    if request.status != RequestStatus.OPEN.value:
+    if request.status != RequestStatus.OPEN:
         await query.answer(outcome_text(t, Outcome.REQUEST_CLOSED), show_alert=True)
         return
     member = turn.member
@@ -172,7 +172,7 @@ async def _picker(query: CallbackQuery, turn: Turn, data: Callback, request_id: 
     t = turn.t
     request = await load_request(turn.session, request_id)
     asked = turn.member is not None and await recipient_of(turn.session, request_id, turn.member.id) is not None
-    if request is None or not asked or request.status != RequestStatus.OPEN.value:
+    if request is None or not asked or request.status != RequestStatus.OPEN:
         await query.answer(outcome_text(t, Outcome.NOT_ALLOWED if not asked else Outcome.REQUEST_CLOSED))
         return
     await query.answer()

@@ -69,7 +69,7 @@ async def _copy(
 async def render_new(reader: ToMember, notice: RequestNew) -> Rendered | None:
     """A fresh copy of a request; skipped when it closed before it went out (nobody should offer in vain)."""
     request = await load_request(reader.session, notice.request_id)
-    if request is None or request.status != RequestStatus.OPEN.value:
+    if request is None or request.status != RequestStatus.OPEN:
         return None
     rendered, _ = await _copy(reader, request, None)
     return rendered
@@ -123,7 +123,7 @@ async def render_alert(reader: ToMember, notice: RequestAlert) -> Rendered | Non
 async def render_handed_over(reader: ToMember, notice: RequestHandedOver) -> Rendered | None:
     """To the colleague who takes over a running request from someone who left."""
     request = await load_request(reader.session, notice.request_id)
-    if request is None or request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+    if request is None or request.status not in (RequestStatus.OPEN, RequestStatus.FILLED):
         return None
     text = reader.t.gettext(
         "Request #{id} is now yours: the colleague who posted it left Wijkhulp. New offers come to you; "

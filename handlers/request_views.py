@@ -47,7 +47,7 @@ def slot_label(t: Translator, slot: RequestSlot, *, short: bool = False) -> str:
     day = format_date(slot.day, "EEE d MMM" if short else "EEEE d MMMM y", locale=t.language)
     start = slot.start_at.astimezone(t.zone).strftime("%H:%M")
     end = slot.end_at.astimezone(t.zone).strftime("%H:%M")
-    daypart = Daypart(slot.daypart)
+    daypart = slot.daypart
     if daypart is Daypart.TIME:
         return f"{day}, {start}–{end}"
     part = t.gettext(DAYPART_LABELS[daypart])
@@ -71,7 +71,7 @@ def person(member: Member | None, t: Translator) -> str:
 
 def request_body(t: Translator, request: ShortageRequest, *, filled_by: bool = False) -> str:
     """The request as everyone sees it: who asks, for what, when, how urgent, the note, and what is filled."""
-    urgent = request.urgency == Urgency.SPOED.value
+    urgent = request.urgency == Urgency.SPOED
     head = t.gettext("🆘 URGENT request #{id}") if urgent else t.gettext("Request #{id}")
     lines = [
         "<b>" + head.format(id=request.id) + "</b>",
@@ -91,7 +91,7 @@ def request_body(t: Translator, request: ShortageRequest, *, filled_by: bool = F
         lines.append(line)
     if request.note:
         lines.append(t.gettext("Note: {note}").format(note=escape(request.note)))
-    status = RequestStatus(request.status)
+    status = request.status
     if status is not RequestStatus.OPEN:
         lines.append("<b>" + t.gettext("Status: {status}").format(status=t.gettext(STATUS_LABELS[status])) + "</b>")
     return "\n".join(lines)
@@ -102,12 +102,10 @@ def recipient_view(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """A recipient's copy: offer buttons while something is open that they have not answered yet."""
     text = request_body(t, request)
-    mine = next(
-        (o for o in request.offers if o.member_id == member.id and o.status != OfferStatus.WITHDRAWN.value), None
-    )
+    mine = next((o for o in request.offers if o.member_id == member.id and o.status != OfferStatus.WITHDRAWN), None)
     if mine is not None:
         return text + "\n\n" + offer_state_line(t, mine), None
-    if request.status != RequestStatus.OPEN.value or not now_open:
+    if request.status != RequestStatus.OPEN or not now_open:
         return text, None
     if declined:
         return text + "\n\n" + t.gettext("You said you cannot help with this one."), None
@@ -172,7 +170,7 @@ def offer_state_line(t: Translator, offer: Offer) -> str:
         OfferStatus.CANCELLED: N_("The request was cancelled."),
         OfferStatus.WITHDRAWN: N_("You withdrew your offer."),
     }
-    return "<i>" + t.gettext(labels[OfferStatus(offer.status)]) + "</i>"
+    return "<i>" + t.gettext(labels[offer.status]) + "</i>"
 
 
 def offered_slots(t: Translator, request: ShortageRequest, offer: Offer, only: list[int] | None = None) -> str:
@@ -198,7 +196,7 @@ def offer_for_requester(
             offered_slots(t, request, offer),
         ]
     )
-    if offer.status != OfferStatus.PENDING.value or request.status != RequestStatus.OPEN.value:
+    if offer.status != OfferStatus.PENDING or request.status != RequestStatus.OPEN:
         return text, None
     keyboard = InlineKeyboardMarkup(
         [
@@ -232,7 +230,7 @@ def group_view(
     """A request as posted in a wijk group: for everyone there, offered to from there, edited as it changes.
     The group's own language is the region's default; presses answer each person privately."""
     text = request_body(t, request)
-    if request.status != RequestStatus.OPEN.value or not now_open:
+    if request.status != RequestStatus.OPEN or not now_open:
         return text, None
     buttons = [
         [

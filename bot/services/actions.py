@@ -86,7 +86,7 @@ async def owners(session: AsyncSession, point: ActionPoint) -> list[Member]:
     if point.owner_member_id is not None:
         member = await session.get(Member, point.owner_member_id)
         return [member] if member is not None else []
-    roles = [role.value for role in OWNER_ROLES]
+    roles = list(OWNER_ROLES)
     return list(
         await session.scalars(
             select(Member)
@@ -131,7 +131,7 @@ async def add_action_point(
         owner_member_id=member_id,
         due_on=check_due(due_on, today),
         remind_at=remind,
-        reminder_status=(DueStatus.PENDING if remind > now else DueStatus.SKIPPED).value,
+        reminder_status=DueStatus.PENDING if remind > now else DueStatus.SKIPPED,
         created_by_member_id=actor.id,
         created_at=now,
     )
@@ -214,7 +214,7 @@ async def remind_actions_due(session: AsyncSession, *, now: datetime, limit: int
     due = list(
         await session.scalars(
             select(ActionPoint)
-            .where(ActionPoint.reminder_status == DueStatus.PENDING.value, ActionPoint.remind_at <= now)
+            .where(ActionPoint.reminder_status == DueStatus.PENDING, ActionPoint.remind_at <= now)
             .order_by(ActionPoint.remind_at, ActionPoint.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -226,8 +226,8 @@ async def remind_actions_due(session: AsyncSession, *, now: datetime, limit: int
         status = DueStatus.SKIPPED if useless else DueStatus.DONE
         claimed = await session.execute(
             update(ActionPoint)
-            .where(ActionPoint.id == point.id, ActionPoint.reminder_status == DueStatus.PENDING.value)
-            .values(reminder_status=status.value)
+            .where(ActionPoint.id == point.id, ActionPoint.reminder_status == DueStatus.PENDING)
+            .values(reminder_status=status)
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1 or useless:  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
-from db.models import Availability, AvailabilityException, Daypart, Member
+from db.models import Availability, AvailabilityException, Daypart, Member, MemberRole
 
 REACHES = ("wijk", "adjacent", "region")
 WORKING_DAYS = range(5)  # Monday to Friday: practices' opening days
@@ -30,7 +30,7 @@ class AvailabilityError(ValueError):
 class Declared:
     """Everything a member has declared, for showing it."""
 
-    slots: frozenset[tuple[int, str]]
+    slots: frozenset[tuple[int, Daypart]]
     days_off: tuple[date, ...]
 
 
@@ -47,11 +47,12 @@ async def declared(session: AsyncSession, member: Member, today: date) -> Declar
 
 async def toggle_slot(session: AsyncSession, member: Member, weekday: int, daypart: str) -> None:
     """Switch one recurring day-part on or off."""
-    if weekday not in WORKING_DAYS or daypart not in (Daypart.OCHTEND.value, Daypart.MIDDAG.value):
+    if weekday not in WORKING_DAYS or daypart not in (Daypart.OCHTEND, Daypart.MIDDAG):
         raise AvailabilityError("unknown_slot")
-    existing = await session.get(Availability, (member.id, weekday, daypart))
+    part = Daypart(daypart)
+    existing = await session.get(Availability, (member.id, weekday, part))
     if existing is None:
-        session.add(Availability(member_id=member.id, weekday=weekday, daypart=daypart))
+        session.add(Availability(member_id=member.id, weekday=weekday, daypart=part))
     else:
         await session.delete(existing)
 
@@ -65,7 +66,7 @@ def set_reach(member: Member, reach: str) -> None:
 
 def toggle_lendable(member: Member, role: str) -> None:
     """Whether the member helps in one of their roles; at least one stays on."""
-    rows = {row.role: row for row in member.role_rows}
+    rows: dict[str, MemberRole] = {row.role: row for row in member.role_rows}
     if role not in rows:
         raise AvailabilityError("unknown_role")
     if rows[role].lendable and sum(1 for row in rows.values() if row.lendable) == 1:

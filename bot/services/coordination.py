@@ -37,12 +37,10 @@ async def needs_attention(session: AsyncSession, *, region_id: int, now: datetim
             select(ShortageRequest.id)
             .where(
                 ShortageRequest.region_id == region_id,
-                ShortageRequest.status == RequestStatus.OPEN.value,
+                ShortageRequest.status == RequestStatus.OPEN,
                 ShortageRequest.ends_at > now,
                 (ShortageRequest.round >= 4)
-                | (
-                    (ShortageRequest.urgency == Urgency.SPOED.value) & (ShortageRequest.created_at <= now - SPOED_WATCH)
-                ),
+                | ((ShortageRequest.urgency == Urgency.SPOED) & (ShortageRequest.created_at <= now - SPOED_WATCH)),
             )
             .order_by(ShortageRequest.ends_at)
         )
@@ -56,9 +54,9 @@ async def nudge(session: AsyncSession, *, now: datetime, member: Member | None, 
     request = await load_request(session, request_id)
     if request is None or member is None or not is_coordinator_of(member, request.region_id):
         return None
-    if request.status != RequestStatus.OPEN.value or request.ends_at <= now:
+    if request.status != RequestStatus.OPEN or request.ends_at <= now:
         return None
-    answered = {o.member_id for o in request.offers if o.status != OfferStatus.WITHDRAWN.value}
+    answered = {o.member_id for o in request.offers if o.status != OfferStatus.WITHDRAWN}
     recipients = await session.scalars(
         select(RequestRecipient).where(RequestRecipient.request_id == request.id, RequestRecipient.declined.is_(False))
     )
@@ -118,7 +116,7 @@ async def _open_ids(session: AsyncSession, region_id: int, now: datetime) -> lis
         await session.scalars(
             select(ShortageRequest.id).where(
                 ShortageRequest.region_id == region_id,
-                ShortageRequest.status == RequestStatus.OPEN.value,
+                ShortageRequest.status == RequestStatus.OPEN,
                 ShortageRequest.ends_at > now,
             )
         )

@@ -97,9 +97,9 @@ async def may_offer_from_group(
     needed = NeededRole(request.role_needed)
     lendable = {row.role for row in member.role_rows if row.lendable}
     if member.practice is not None:
-        return bool(lendable & {role.value for role in FILLING_ROLES[needed]} - {Role.MEDISCH_STUDENT.value})
+        return bool(lendable & FILLING_ROLES[needed] - {Role.MEDISCH_STUDENT})
     region = await session.get(Region, request.region_id)
-    return Role.MEDISCH_STUDENT.value in lendable and region is not None and needed.value in region.student_roles
+    return Role.MEDISCH_STUDENT in lendable and region is not None and needed.value in region.student_roles
 
 
 async def is_group_post(session: AsyncSession, *, request_id: int, chat_id: int, message_id: int | None) -> bool:

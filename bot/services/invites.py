@@ -96,7 +96,7 @@ async def create_invite(
         code=secrets.token_urlsafe(CODE_BYTES),
         region_id=region.id,
         practice_id=practice.id if practice else None,
-        role=role.value,
+        role=role,
         max_uses=uses,
         use_count=0,
         expires_at=now + timedelta(days=expires_days),
@@ -140,7 +140,7 @@ def join_conflict(member: Member, invite: Invite) -> JoinOutcome | None:
         return JoinOutcome.OTHER_REGION
     if invite.practice_id is not None and member.practice_id not in (None, invite.practice_id):
         return JoinOutcome.OTHER_PRACTICE
-    if Role(invite.role) in member.roles and invite.practice_id in (None, member.practice_id):
+    if invite.role in member.roles and invite.practice_id in (None, member.practice_id):
         return JoinOutcome.ALREADY_MEMBER
     return None
 

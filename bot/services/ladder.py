@@ -65,7 +65,7 @@ class Waits:
 
     def after(self, urgency: str) -> timedelta:
         """The wait for a request of this urgency."""
-        return self.spoed if urgency == Urgency.SPOED.value else self.normaal
+        return self.spoed if urgency == Urgency.SPOED else self.normaal
 
 
 @dataclass(frozen=True)
@@ -81,15 +81,15 @@ class Asked:
 class _Candidate:
     member: Member
     wijk_id: int | None
-    available: set[tuple[int, str]]
+    available: set[tuple[int, Daypart]]
     days_off: set[date]
 
 
-def slot_daypart(slot: RequestSlot, zone: ZoneInfo) -> str:
+def slot_daypart(slot: RequestSlot, zone: ZoneInfo) -> Daypart:
     """The day-part a slot falls in; exact times count as morning when they start before 13:00."""
-    if slot.daypart != Daypart.TIME.value:
+    if slot.daypart != Daypart.TIME:
         return slot.daypart
-    return Daypart.OCHTEND.value if slot.start_at.astimezone(zone).time() < time(13) else Daypart.MIDDAG.value
+    return Daypart.OCHTEND if slot.start_at.astimezone(zone).time() < time(13) else Daypart.MIDDAG
 
 
 def in_quiet_hours(member: Member, moment: datetime, zone: ZoneInfo) -> datetime | None:
@@ -107,13 +107,13 @@ def in_quiet_hours(member: Member, moment: datetime, zone: ZoneInfo) -> datetime
 async def _candidates(session: AsyncSession, request: ShortageRequest) -> list[_Candidate]:
     """Everyone in the region who could fill the request, before the round's own filter."""
     needed = NeededRole(request.role_needed)
-    roles = {role.value for role in FILLING_ROLES[needed]} - {Role.MEDISCH_STUDENT.value}
+    roles = FILLING_ROLES[needed] - {Role.MEDISCH_STUDENT}
     region = await session.get(Region, request.region_id)
     students_allowed = region is not None and needed.value in (region.student_roles or [])
     members = list(
         await session.scalars(select(Member).where(Member.region_id == request.region_id).options(*member_relations()))
     )
-    available: dict[int, set[tuple[int, str]]] = {}
+    available: dict[int, set[tuple[int, Daypart]]] = {}
     for row in await session.scalars(select(Availability)):
         available.setdefault(row.member_id, set()).add((row.weekday, row.daypart))
     days = {slot.day for slot in request.slots}
@@ -123,7 +123,7 @@ async def _candidates(session: AsyncSession, request: ShortageRequest) -> list[_
     found = []
     for member in members:
         lendable = {row.role for row in member.role_rows if row.lendable}
-        is_student = member.practice is None and Role.MEDISCH_STUDENT.value in lendable
+        is_student = member.practice is None and Role.MEDISCH_STUDENT in lendable
         if member.id == request.created_by_member_id or member.practice_id == request.practice_id:
             continue
         if not (lendable & roles and member.practice is not None) and not (is_student and students_allowed):
@@ -193,7 +193,7 @@ async def _ask(session: AsyncSession, *, now: datetime, zone: ZoneInfo, request:
         )
         session.add(recipient)
         await session.flush()
-        due = None if request.urgency == Urgency.SPOED.value else in_quiet_hours(member, now, zone)
+        due = None if request.urgency == Urgency.SPOED else in_quiet_hours(member, now, zone)
         await send_copy(session, now=now, recipient=recipient, due_at=due)
         asked += 1
     await audit.record(
@@ -282,7 +282,7 @@ async def escalate(
             ShortageRequest.id == request_id,
             ShortageRequest.round == expected_round,
             ShortageRequest.round < LAST_ROUND,
-            ShortageRequest.status == RequestStatus.OPEN.value,
+            ShortageRequest.status == RequestStatus.OPEN,
         )
         .values(round=expected_round + 1)
         .execution_options(synchronize_session=False)
@@ -298,7 +298,7 @@ async def due_escalations(session: AsyncSession, *, now: datetime) -> list[tuple
     """Open requests whose next round is due: (id, round)."""
     rows = await session.execute(
         select(ShortageRequest.id, ShortageRequest.round).where(
-            ShortageRequest.status == RequestStatus.OPEN.value,
+            ShortageRequest.status == RequestStatus.OPEN,
             ShortageRequest.next_round_at.is_not(None),
             ShortageRequest.next_round_at <= now,
         )
@@ -311,6 +311,6 @@ async def widen_now(
 ) -> int | None:
     """ "Nu breder vragen": the requester starts the next round at once. None if not allowed or not possible."""
     request = await load_request(session, request_id)
-    if request is None or not may_act_for_request(member, request) or request.status != RequestStatus.OPEN.value:
+    if request is None or not may_act_for_request(member, request) or request.status != RequestStatus.OPEN:
         return None
     return await escalate(session, now=now, zone=zone, request_id=request.id, waits=waits, expected_round=request.round)

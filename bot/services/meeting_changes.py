@@ -51,8 +51,8 @@ async def _rearm_reminders(
     by_offset = {row.offset_minutes: row for row in old}
     wanted = set(minutes)
     for stale in old:
-        if stale.offset_minutes not in wanted and stale.status == DueStatus.PENDING.value:
-            stale.status, stale.handled_at = DueStatus.CANCELLED.value, now
+        if stale.offset_minutes not in wanted and stale.status == DueStatus.PENDING:
+            stale.status, stale.handled_at = DueStatus.CANCELLED, now
     for fresh in reminder_rows(occurrence, minutes, now, zone):
         row = by_offset.get(fresh.offset_minutes)
         if row is None:
@@ -73,7 +73,7 @@ async def move_occurrence(
 ) -> int:
     """Move one date; returns how many invitees are told. Answers are kept: the notice lets people change them."""
     meeting = occurrence.meeting
-    if occurrence.status != OccurrenceStatus.SCHEDULED.value or occurrence.ends_at <= now:
+    if occurrence.status != OccurrenceStatus.SCHEDULED or occurrence.ends_at <= now:
         raise MeetingError("not_scheduled")
     zone = ZoneInfo(meeting.timezone)
     starts = to_utc(start_local, zone)
@@ -114,18 +114,18 @@ async def cancel_occurrence(
         update(MeetingOccurrence)
         .where(
             MeetingOccurrence.id == occurrence.id,
-            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED.value,
+            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED,
             MeetingOccurrence.ends_at > now,
         )
-        .values(status=OccurrenceStatus.CANCELLED.value, sequence=MeetingOccurrence.sequence + 1)
+        .values(status=OccurrenceStatus.CANCELLED, sequence=MeetingOccurrence.sequence + 1)
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise MeetingError("not_scheduled")
     await session.execute(
         update(MeetingReminder)
-        .where(MeetingReminder.occurrence_id == occurrence.id, MeetingReminder.status == DueStatus.PENDING.value)
-        .values(status=DueStatus.CANCELLED.value, handled_at=now)
+        .where(MeetingReminder.occurrence_id == occurrence.id, MeetingReminder.status == DueStatus.PENDING)
+        .values(status=DueStatus.CANCELLED, handled_at=now)
     )
     told = 0
     if occurrence.invited_at is not None:
@@ -152,7 +152,7 @@ def _differences(meeting: Meeting, spec: MeetingSpec, wijken: list[Wijk]) -> tup
         or meeting.location != spec.location
         or meeting.url != spec.url
         or meeting.agenda != spec.agenda
-        or meeting.audience != spec.audience.value
+        or meeting.audience != spec.audience
         or meeting.whole_region != spec.whole_region
         or sorted(w.id for w in meeting.wijken) != sorted(w.id for w in wijken)
         or list(meeting.reminder_minutes) != list(spec.reminder_minutes)
@@ -173,7 +173,7 @@ async def update_meeting(session: AsyncSession, *, now: datetime, meeting: Meeti
     if not details and not times:
         return False
     meeting.title, meeting.location, meeting.url, meeting.agenda = spec.title, spec.location, spec.url, spec.agenda
-    meeting.audience, meeting.whole_region = spec.audience.value, spec.whole_region
+    meeting.audience, meeting.whole_region = spec.audience, spec.whole_region
     meeting.wijken = [] if spec.whole_region else wijken
     meeting.reminder_minutes = list(spec.reminder_minutes)
     meeting.start_local, meeting.duration_minutes, meeting.rrule = spec.start_local, spec.duration_minutes, spec.rrule
@@ -182,7 +182,7 @@ async def update_meeting(session: AsyncSession, *, now: datetime, meeting: Meeti
         await session.scalars(
             select(MeetingOccurrence).where(
                 MeetingOccurrence.meeting_id == meeting.id,
-                MeetingOccurrence.status == OccurrenceStatus.SCHEDULED.value,
+                MeetingOccurrence.status == OccurrenceStatus.SCHEDULED,
                 MeetingOccurrence.starts_at > now,
             )
         )

@@ -64,7 +64,7 @@ async def _recipients(session: AsyncSession, occurrence_id: int) -> list[Meeting
             select(MeetingInvitee)
             .where(
                 MeetingInvitee.occurrence_id == occurrence_id,
-                (MeetingInvitee.answer.is_(None)) | (MeetingInvitee.answer != Answer.NO.value),
+                (MeetingInvitee.answer.is_(None)) | (MeetingInvitee.answer != Answer.NO),
             )
             .options(selectinload(MeetingInvitee.member))
             .order_by(MeetingInvitee.id)
@@ -77,7 +77,7 @@ async def remind_due(session: AsyncSession, *, now: datetime, limit: int = 100) 
     due = list(
         await session.scalars(
             select(MeetingReminder)
-            .where(MeetingReminder.status == DueStatus.PENDING.value, MeetingReminder.due_at <= now)
+            .where(MeetingReminder.status == DueStatus.PENDING, MeetingReminder.due_at <= now)
             .order_by(MeetingReminder.due_at, MeetingReminder.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -87,12 +87,12 @@ async def remind_due(session: AsyncSession, *, now: datetime, limit: int = 100) 
     for reminder in due:
         occurrence = await session.get(MeetingOccurrence, reminder.occurrence_id)
         assert occurrence is not None
-        useless = occurrence.status != OccurrenceStatus.SCHEDULED.value or occurrence.starts_at <= now
+        useless = occurrence.status != OccurrenceStatus.SCHEDULED or occurrence.starts_at <= now
         status = DueStatus.SKIPPED if useless else DueStatus.DONE
         claimed = await session.execute(
             update(MeetingReminder)
-            .where(MeetingReminder.id == reminder.id, MeetingReminder.status == DueStatus.PENDING.value)
-            .values(status=status.value, handled_at=now)
+            .where(MeetingReminder.id == reminder.id, MeetingReminder.status == DueStatus.PENDING)
+            .values(status=status, handled_at=now)
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]

@@ -152,7 +152,7 @@ async def create_meeting(
         location=spec.location,
         url=spec.url,
         agenda=spec.agenda,
-        audience=spec.audience.value,
+        audience=spec.audience,
         timezone=region.timezone,
         start_local=spec.start_local,
         duration_minutes=spec.duration_minutes,
@@ -196,9 +196,7 @@ def reminder_rows(
     for offset in minutes:
         due = reminder_due(occurrence.starts_at, offset, zone)
         status = DueStatus.PENDING if due > now else DueStatus.SKIPPED
-        rows.append(
-            MeetingReminder(occurrence_id=occurrence.id, offset_minutes=offset, due_at=due, status=status.value)
-        )
+        rows.append(MeetingReminder(occurrence_id=occurrence.id, offset_minutes=offset, due_at=due, status=status))
     return rows
 
 
@@ -225,7 +223,7 @@ async def plan_occurrences(session: AsyncSession, *, now: datetime, meeting: Mee
             start_local=local,
             starts_at=starts,
             ends_at=ends,
-            status=OccurrenceStatus.SCHEDULED.value,
+            status=OccurrenceStatus.SCHEDULED,
             sequence=0,
             invite_at=starts - INVITE_AHEAD,
         )
@@ -250,8 +248,8 @@ def audience_filter(meeting: Meeting) -> ColumnElement[bool]:
 async def audience(session: AsyncSession, meeting: Meeting) -> list[Member]:
     """Everyone the meeting is for, plus its organiser, by id."""
     statement = select(Member).where(audience_filter(meeting))
-    if meeting.audience == Audience.MANAGERS.value:
-        roles = [role.value for role in MANAGER_ROLES]
+    if meeting.audience == Audience.MANAGERS:
+        roles = list(MANAGER_ROLES)
         statement = statement.where(Member.id.in_(select(MemberRole.member_id).where(MemberRole.role.in_(roles))))
     members = list(await session.scalars(statement.order_by(Member.id)))
     organiser_id = meeting.created_by_member_id
@@ -298,7 +296,7 @@ async def invite_due(session: AsyncSession, *, now: datetime, meeting_id: int | 
         .where(
             MeetingOccurrence.invited_at.is_(None),
             MeetingOccurrence.invite_at <= now,
-            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED.value,
+            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED,
             MeetingOccurrence.ends_at > now,
         )
         .options(selectinload(MeetingOccurrence.meeting))
@@ -330,7 +328,7 @@ async def invite_new_member(session: AsyncSession, *, now: datetime, member_id: 
             select(MeetingOccurrence)
             .where(
                 MeetingOccurrence.invited_at.is_not(None),
-                MeetingOccurrence.status == OccurrenceStatus.SCHEDULED.value,
+                MeetingOccurrence.status == OccurrenceStatus.SCHEDULED,
                 MeetingOccurrence.starts_at > now,
             )
             .options(selectinload(MeetingOccurrence.meeting))
@@ -368,11 +366,11 @@ async def set_answer(
     invitee = next((i for i in occurrence.invitees if i.member_id == member.id), None)
     if invitee is None:
         return "not_invited"
-    if occurrence.status == OccurrenceStatus.CANCELLED.value:
+    if occurrence.status == OccurrenceStatus.CANCELLED:
         return "cancelled"
     if occurrence.ends_at <= now:
         return "over"
-    invitee.answer = answer.value
+    invitee.answer = answer
     invitee.answered_at = now
     return "ok"
 

@@ -75,7 +75,7 @@ async def add_coordinator(
         session.add(member)
     elif Role.COORDINATOR in member.roles:
         return member, False
-    member.role_rows.append(MemberRole(role=Role.COORDINATOR.value))
+    member.role_rows.append(MemberRole(role=Role.COORDINATOR))
     await session.flush()
     await audit.record(
         session, at=now, action="coordinator.added", region_id=region.id, subject_type="member", subject_id=member.id
@@ -87,7 +87,7 @@ async def add_role(session: AsyncSession, *, now: datetime, member: Member, role
     """Give a member one more role (recorded in the audit log); False if they already had it."""
     if role in member.roles:
         return False
-    member.role_rows.append(MemberRole(role=role.value))
+    member.role_rows.append(MemberRole(role=role))
     await session.flush()
     await audit.record(
         session,

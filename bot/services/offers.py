@@ -64,9 +64,7 @@ async def booked_spans(
     rows = await session.execute(
         select(RequestSlot.start_at, RequestSlot.end_at)
         .join(Offer, Offer.id == RequestSlot.filled_offer_id)
-        .where(
-            Offer.member_id == member_id, Offer.status == OfferStatus.ACCEPTED.value, Offer.id != (exclude_offer or 0)
-        )
+        .where(Offer.member_id == member_id, Offer.status == OfferStatus.ACCEPTED, Offer.id != (exclude_offer or 0))
     )
     return [(start, end) for start, end in rows.all()]
 
@@ -87,11 +85,10 @@ async def make_offer(
         return Result(Outcome.OWN_PRACTICE)
     if await recipient_of(session, request.id, member.id) is None:
         return Result(Outcome.NOT_ALLOWED)
-    if request.status != RequestStatus.OPEN.value:
+    if request.status != RequestStatus.OPEN:
         return Result(Outcome.REQUEST_CLOSED)
     if any(
-        o.member_id == member.id and o.status in (OfferStatus.PENDING.value, OfferStatus.ACCEPTED.value)
-        for o in request.offers
+        o.member_id == member.id and o.status in (OfferStatus.PENDING, OfferStatus.ACCEPTED) for o in request.offers
     ):
         return Result(Outcome.ALREADY_OFFERED)
     known = {slot.id for slot in request.slots}
@@ -107,7 +104,7 @@ async def make_offer(
     offer = Offer(
         request_id=request.id,
         member_id=member.id,
-        status=OfferStatus.PENDING.value,
+        status=OfferStatus.PENDING,
         created_at=now,
         slot_rows=[OfferSlot(slot_id=slot.id) for slot in chosen],
     )
@@ -168,9 +165,9 @@ async def accept_offer(session: AsyncSession, *, now: datetime, member: Member |
         return Result(Outcome.NOT_FOUND)
     if not may_act_for_request(member, request):
         return Result(Outcome.NOT_ALLOWED)
-    if offer.status != OfferStatus.PENDING.value or offer.member_id is None:
+    if offer.status != OfferStatus.PENDING or offer.member_id is None:
         return Result(Outcome.STALE, offer)
-    if request.status != RequestStatus.OPEN.value:
+    if request.status != RequestStatus.OPEN:
         return Result(Outcome.REQUEST_CLOSED, offer)
     await _lock_member(session, offer.member_id)
     spans = await booked_spans(session, offer.member_id)
@@ -195,7 +192,7 @@ async def accept_offer(session: AsyncSession, *, now: datetime, member: Member |
             filled.append(slot)
             spans.append((slot.start_at, slot.end_at))
     if not filled:
-        offer.status = OfferStatus.MOOT.value
+        offer.status = OfferStatus.MOOT
         offer.decided_at = now
         helper = await session.get(Member, offer.member_id)
         if helper is not None:  # the helper hears it too, instead of waiting for an answer that never comes
@@ -208,10 +205,10 @@ async def accept_offer(session: AsyncSession, *, now: datetime, member: Member |
             )
         return Result(Outcome.HELPER_BOOKED if double_booked else Outcome.ALREADY_FILLED, offer)
 
-    offer.status = OfferStatus.ACCEPTED.value
+    offer.status = OfferStatus.ACCEPTED
     offer.decided_at = now
     if not open_slots(request, now):
-        request.status = RequestStatus.FILLED.value
+        request.status = RequestStatus.FILLED
     helper = await session.get(Member, offer.member_id)
     assert helper is not None
     await enqueue(
@@ -242,10 +239,10 @@ async def _tell_other_offerers(
     """Pending offers whose slots are now all taken become moot, and their makers are told."""
     filled = {slot.id for slot in request.slots if slot.filled_offer_id is not None}
     for other in request.offers:
-        if other.id == accepted.id or other.status != OfferStatus.PENDING.value or other.member is None:
+        if other.id == accepted.id or other.status != OfferStatus.PENDING or other.member is None:
             continue
         if {row.slot_id for row in other.slot_rows} <= filled:
-            other.status = OfferStatus.MOOT.value
+            other.status = OfferStatus.MOOT
             other.decided_at = now
             await enqueue(
                 session,
@@ -264,9 +261,9 @@ async def decline_offer(session: AsyncSession, *, now: datetime, member: Member 
         return Result(Outcome.NOT_FOUND)
     if not may_act_for_request(member, request):
         return Result(Outcome.NOT_ALLOWED)
-    if offer.status != OfferStatus.PENDING.value:
+    if offer.status != OfferStatus.PENDING:
         return Result(Outcome.STALE, offer)
-    offer.status = OfferStatus.DECLINED.value
+    offer.status = OfferStatus.DECLINED
     offer.decided_at = now
     helper = await session.get(Member, offer.member_id) if offer.member_id else None
     if helper is not None:
@@ -298,15 +295,15 @@ async def withdraw_offer(session: AsyncSession, *, now: datetime, member: Member
         return Result(Outcome.NOT_FOUND)
     if member is None or offer.member_id != member.id:
         return Result(Outcome.NOT_ALLOWED)
-    if offer.status not in (OfferStatus.PENDING.value, OfferStatus.ACCEPTED.value):
+    if offer.status not in (OfferStatus.PENDING, OfferStatus.ACCEPTED):
         return Result(Outcome.STALE, offer)
-    if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+    if request.status not in (RequestStatus.OPEN, RequestStatus.FILLED):
         return Result(Outcome.REQUEST_CLOSED, offer)
     mine = [slot for slot in request.slots if slot.filled_offer_id == offer.id]
     if any(slot.start_at <= now for slot in mine):
         return Result(Outcome.TOO_LATE, offer)
-    was_accepted = offer.status == OfferStatus.ACCEPTED.value
-    offer.status = OfferStatus.WITHDRAWN.value
+    was_accepted = offer.status == OfferStatus.ACCEPTED
+    offer.status = OfferStatus.WITHDRAWN
     offer.decided_at = now
     await _reopen(session, now=now, request=request, offer=offer, slots=mine, was_accepted=was_accepted)
     await audit.record(
@@ -327,7 +324,7 @@ async def release_slots_ahead(session: AsyncSession, *, now: datetime, offer_id:
     day-parts still ahead open again and the requester is told which. Returns those slots' ids."""
     offer = await session.get(Offer, offer_id)
     request = await load_request(session, offer.request_id) if offer else None
-    if offer is None or request is None or offer.status != OfferStatus.ACCEPTED.value:
+    if offer is None or request is None or offer.status != OfferStatus.ACCEPTED:
         return []
     ahead = [slot for slot in request.slots if slot.filled_offer_id == offer.id and slot.start_at > now]
     if not ahead:
@@ -349,8 +346,8 @@ async def _reopen(
     """The helper's day-parts open again; the requester is told (which ones, if not the whole offer)."""
     for slot in slots:
         slot.filled_offer_id = None
-    if request.status == RequestStatus.FILLED.value:
-        request.status = RequestStatus.OPEN.value
+    if request.status == RequestStatus.FILLED:
+        request.status = RequestStatus.OPEN
     if request.created_by is not None:
         notice = OfferWithdrawn(
             request_id=request.id,

@@ -69,7 +69,7 @@ async def enqueue(
         member_id=member_id,
         recipient_id=recipient_id,
         params=notice.to_params(),
-        status=OutboxStatus.PENDING.value,
+        status=OutboxStatus.PENDING,
         attempts=0,
         created_at=now,
         next_attempt_at=due_at or now,
@@ -89,8 +89,8 @@ def _held_back() -> Any:
         select(older.chat_id.label("chat_id"), func.min(older.id).label("first_id"))
         .where(
             or_(
-                older.status.in_((OutboxStatus.SENDING.value, OutboxStatus.IN_FLIGHT.value)),
-                (older.status == OutboxStatus.PENDING.value) & older.last_error.is_not(None),
+                older.status.in_((OutboxStatus.SENDING, OutboxStatus.IN_FLIGHT)),
+                (older.status == OutboxStatus.PENDING) & older.last_error.is_not(None),
             )
         )
         .group_by(older.chat_id)
@@ -111,9 +111,9 @@ async def claim_due(
             select(OutboxMessage)
             .where(
                 or_(
-                    (OutboxMessage.status == OutboxStatus.PENDING.value) & (OutboxMessage.next_attempt_at <= now),
-                    (OutboxMessage.status == OutboxStatus.SENDING.value) & (OutboxMessage.claimed_at <= stale),
-                    (OutboxMessage.status == OutboxStatus.IN_FLIGHT.value) & (OutboxMessage.claimed_at <= stale),
+                    (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
+                    (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_at <= stale),
+                    (OutboxMessage.status == OutboxStatus.IN_FLIGHT) & (OutboxMessage.claimed_at <= stale),
                 ),
                 ~_held_back(),
             )
@@ -124,10 +124,10 @@ async def claim_due(
     )
     claimed: list[Claimed] = []
     for row in candidates:
-        if row.status == OutboxStatus.IN_FLIGHT.value:
+        if row.status == OutboxStatus.IN_FLIGHT:
             await mark_unknown(session, row.id, kind=row.kind)
             continue
-        if row.status == OutboxStatus.SENDING.value:
+        if row.status == OutboxStatus.SENDING:
             if row.attempts >= MAX_ATTEMPTS:  # a row that keeps dying mid-send must not loop forever
                 await mark_failed(session, row.id, error="gave up: claimed too often")
                 continue
@@ -145,7 +145,7 @@ async def claim_due(
                 if row.claimed_at is None
                 else OutboxMessage.claimed_at == row.claimed_at,
             )
-            .values(status=OutboxStatus.SENDING.value, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
@@ -168,7 +168,7 @@ async def mark_sent(session: AsyncSession, row_id: int, *, now: datetime, messag
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
-        .values(status=OutboxStatus.SENT.value, sent_at=now, telegram_message_id=message_id, last_error=None)
+        .values(status=OutboxStatus.SENT, sent_at=now, telegram_message_id=message_id, last_error=None)
     )
 
 
@@ -176,8 +176,8 @@ async def mark_in_flight(session: AsyncSession, row_id: int) -> None:
     """An at-most-once row is about to be handed to Telegram: from here on its fate may become unknown."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.SENDING.value)
-        .values(status=OutboxStatus.IN_FLIGHT.value)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.IN_FLIGHT)
     )
 
 
@@ -186,15 +186,15 @@ async def mark_unknown(session: AsyncSession, row_id: int, *, kind: str) -> None
     log.warning("outbox.unknown_fate_not_resent id=%s kind=%s", row_id, kind)
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.IN_FLIGHT.value)
-        .values(status=OutboxStatus.UNKNOWN.value, last_error="unknown fate")
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.IN_FLIGHT)
+        .values(status=OutboxStatus.UNKNOWN, last_error="unknown fate")
     )
 
 
 async def mark_skipped(session: AsyncSession, row_id: int, *, now: datetime) -> None:
     """Not worth sending any more."""
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == row_id).values(status=OutboxStatus.SKIPPED.value, sent_at=now)
+        update(OutboxMessage).where(OutboxMessage.id == row_id).values(status=OutboxStatus.SKIPPED, sent_at=now)
     )
 
 
@@ -204,7 +204,7 @@ async def mark_failed(session: AsyncSession, row_id: int, *, error: str) -> None
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
-        .values(status=OutboxStatus.FAILED.value, last_error=error[:80])
+        .values(status=OutboxStatus.FAILED, last_error=error[:80])
     )
 
 
@@ -212,8 +212,8 @@ async def release(session: AsyncSession, row_ids: list[int]) -> None:
     """Give claimed rows back unsent, without counting an attempt: an older row to their chat must go first."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.SENDING.value)
-        .values(status=OutboxStatus.PENDING.value, claimed_at=None, attempts=OutboxMessage.attempts - 1)
+        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.PENDING, claimed_at=None, attempts=OutboxMessage.attempts - 1)
     )
 
 
@@ -234,7 +234,7 @@ async def mark_retry(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
         .values(
-            status=OutboxStatus.PENDING.value,
+            status=OutboxStatus.PENDING,
             next_attempt_at=at,
             claimed_at=None,
             last_error=error[:80],
@@ -272,7 +272,7 @@ async def next_due(session: AsyncSession) -> datetime | None:
     """When the next pending row is due, for tests and the sweep."""
     return await session.scalar(
         select(OutboxMessage.next_attempt_at)
-        .where(OutboxMessage.status == OutboxStatus.PENDING.value)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
         .order_by(OutboxMessage.next_attempt_at)
         .limit(1)
     )

@@ -60,7 +60,7 @@ async def coordinators_of(session: AsyncSession, region_id: int) -> list[Member]
             .where(
                 Member.region_id == region_id,
                 Member.deleted_at.is_(None),
-                Member.id.in_(select(MemberRole.member_id).where(MemberRole.role == Role.COORDINATOR.value)),
+                Member.id.in_(select(MemberRole.member_id).where(MemberRole.role == Role.COORDINATOR)),
             )
             .order_by(Member.display_name, Member.id)
         )
@@ -97,11 +97,11 @@ class DeletionReport:
 
 def _has_booked_help(request: ShortageRequest) -> bool:
     """Help was accepted for some day-part: the request is a fact of those days, and a helper counts on it."""
-    return any(offer.status == OfferStatus.ACCEPTED.value for offer in request.offers)
+    return any(offer.status == OfferStatus.ACCEPTED for offer in request.offers)
 
 
 def _running(request: ShortageRequest, now: datetime) -> bool:
-    return request.status in (RequestStatus.OPEN.value, RequestStatus.FILLED.value) and request.ends_at > now
+    return request.status in (RequestStatus.OPEN, RequestStatus.FILLED) and request.ends_at > now
 
 
 async def _own_running_requests(session: AsyncSession, member: Member, now: datetime) -> list[ShortageRequest]:
@@ -109,7 +109,7 @@ async def _own_running_requests(session: AsyncSession, member: Member, now: date
         select(ShortageRequest.id)
         .where(
             ShortageRequest.created_by_member_id == member.id,
-            ShortageRequest.status.in_([RequestStatus.OPEN.value, RequestStatus.FILLED.value]),
+            ShortageRequest.status.in_([RequestStatus.OPEN, RequestStatus.FILLED]),
             ShortageRequest.ends_at > now,
         )
         .order_by(ShortageRequest.id)
@@ -138,7 +138,7 @@ async def _open_offers(session: AsyncSession, member: Member) -> list[int]:
             select(Offer.id)
             .where(
                 Offer.member_id == member.id,
-                Offer.status.in_([OfferStatus.PENDING.value, OfferStatus.ACCEPTED.value]),
+                Offer.status.in_([OfferStatus.PENDING, OfferStatus.ACCEPTED]),
             )
             .order_by(Offer.id)
         )

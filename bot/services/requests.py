@@ -194,16 +194,16 @@ async def save_request(
     slot_rows = []
     for slot in sorted(slots, key=lambda s: (s.day, s.start)):
         start, end = slot_times(slot, zone)
-        slot_rows.append(RequestSlot(day=slot.day, daypart=slot.daypart.value, start_at=start, end_at=end))
+        slot_rows.append(RequestSlot(day=slot.day, daypart=slot.daypart, start_at=start, end_at=end))
     request = ShortageRequest(
         region_id=practice.region_id,
         practice_id=practice.id,
         wijk_id=practice.wijk_id,
         created_by_member_id=author.id,
         role_needed=role_needed.value,
-        urgency=urgency.value,
+        urgency=urgency,
         note=clean_note,
-        status=RequestStatus.OPEN.value,
+        status=RequestStatus.OPEN,
         created_at=now,
         ends_at=max(row.end_at for row in slot_rows),
         slots=slot_rows,
@@ -299,15 +299,15 @@ async def cancel_request(
         update(ShortageRequest)
         .where(
             ShortageRequest.id == request.id,
-            ShortageRequest.status.in_([RequestStatus.OPEN.value, RequestStatus.FILLED.value]),
+            ShortageRequest.status.in_([RequestStatus.OPEN, RequestStatus.FILLED]),
             ShortageRequest.ends_at > now,  # a request that has run its course is history, not cancellable
         )
-        .values(status=RequestStatus.CANCELLED.value, cancel_reason=reason.value, closed_at=now)
+        .values(status=RequestStatus.CANCELLED, cancel_reason=reason.value, closed_at=now)
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         return False
     for offer in request.offers:
-        if offer.status in (OfferStatus.PENDING.value, OfferStatus.ACCEPTED.value) and offer.member is not None:
+        if offer.status in (OfferStatus.PENDING, OfferStatus.ACCEPTED) and offer.member is not None:
             await enqueue(
                 session,
                 now=now,
@@ -315,7 +315,7 @@ async def cancel_request(
                 chat_id=offer.member.telegram_user_id,
                 member_id=offer.member_id,
             )
-            offer.status = OfferStatus.CANCELLED.value
+            offer.status = OfferStatus.CANCELLED
             offer.decided_at = now
     await refresh_recipients(session, now=now, request=request)
     await audit.record(
@@ -336,7 +336,7 @@ async def close_past_requests(session: AsyncSession, *, now: datetime) -> list[i
     ids = list(
         await session.scalars(
             select(ShortageRequest.id).where(
-                ShortageRequest.status == RequestStatus.OPEN.value,
+                ShortageRequest.status == RequestStatus.OPEN,
                 ShortageRequest.ends_at <= now,
             )
         )
@@ -345,12 +345,12 @@ async def close_past_requests(session: AsyncSession, *, now: datetime) -> list[i
         await session.execute(
             update(ShortageRequest)
             .where(ShortageRequest.id.in_(ids))
-            .values(status=RequestStatus.CLOSED.value, closed_at=now)
+            .values(status=RequestStatus.CLOSED, closed_at=now)
         )
         await session.execute(
             update(Offer)
-            .where(Offer.request_id.in_(ids), Offer.status == OfferStatus.PENDING.value)
-            .values(status=OfferStatus.MOOT.value, decided_at=now)
+            .where(Offer.request_id.in_(ids), Offer.status == OfferStatus.PENDING)
+            .values(status=OfferStatus.MOOT, decided_at=now)
         )
     return ids
 
@@ -363,7 +363,7 @@ async def practice_requests(session: AsyncSession, *, practice_id: int, now: dat
             select(ShortageRequest.id)
             .where(
                 ShortageRequest.practice_id == practice_id,
-                (ShortageRequest.status == RequestStatus.OPEN.value) | (ShortageRequest.created_at >= since),
+                (ShortageRequest.status == RequestStatus.OPEN) | (ShortageRequest.created_at >= since),
             )
             .order_by(ShortageRequest.id.desc())
             .limit(10)
@@ -384,7 +384,7 @@ async def add_slots(
 ) -> int:
     """Add days to a request that is still running (sick leave gets longer); everyone asked gets a fresh
     copy, including those who could not help on the first days."""
-    if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value) or request.ends_at <= now:
+    if request.status not in (RequestStatus.OPEN, RequestStatus.FILLED) or request.ends_at <= now:
         raise RequestError("not_open")
     check_slots(slots, now=now, zone=zone)
     if len(request.slots) + len(slots) > MAX_SLOTS:
@@ -394,10 +394,10 @@ async def add_slots(
         start, end = slot_times(slot, zone)
         if any(start < old.end_at and old.start_at < end for old in request.slots):
             raise RequestError("slots_overlap")
-        new.append(RequestSlot(day=slot.day, daypart=slot.daypart.value, start_at=start, end_at=end))
+        new.append(RequestSlot(day=slot.day, daypart=slot.daypart, start_at=start, end_at=end))
     request.slots.extend(new)
     request.ends_at = max(request.ends_at, *(row.end_at for row in new))
-    request.status = RequestStatus.OPEN.value
+    request.status = RequestStatus.OPEN
     await session.flush()
     recipients = list(await session.scalars(select(RequestRecipient).where(RequestRecipient.request_id == request.id)))
     for recipient in recipients:

@@ -22,7 +22,7 @@ from db.meetings import ActionPoint, Meeting, MeetingOccurrence
 from db.models import RequestStatus, ShortageRequest
 
 BATCH: Final = 200
-_OVER: Final = (RequestStatus.FILLED.value, RequestStatus.CANCELLED.value, RequestStatus.CLOSED.value)
+_OVER: Final = (RequestStatus.FILLED, RequestStatus.CANCELLED, RequestStatus.CLOSED)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from telegram.ext import BaseHandler, MessageHandler, filters
 from bot.i18n import N_
 from bot.permissions import may_manage_meeting as may_manage
 from bot.services.meetings import load_occurrence, may_schedule, schedulable_wijk_ids
-from db.meetings import MeetingOccurrence
+from db.meetings import MeetingOccurrence, OccurrenceStatus
 from handlers.callback_data import Action
 from handlers.context import BotContext, open_turn
 from handlers.conversation import TEXT, persistent_conversation, reply, stay
@@ -72,7 +72,7 @@ async def start(said: Said) -> int:
 async def start_move(press: Press[MeetingOccurrence]) -> int:
     """From a meeting card: move this date."""
     query, t, occurrence = press.query, press.t, press.subject
-    if occurrence.status != "scheduled" or occurrence.ends_at <= press.now:
+    if occurrence.status is not OccurrenceStatus.SCHEDULED or occurrence.ends_at <= press.now:
         await query.answer(error_text(t, "not_scheduled"), show_alert=True)
         return END
     await query.answer()

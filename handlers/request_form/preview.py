@@ -189,7 +189,7 @@ _POSTING: dict[str, Answer] = {"send": _send, "edit": _change, "abort": _abort}
 async def start_adding_days(press: Press[ShortageRequest]) -> int | None:
     """From /mijnverzoeken: add days to a running request, with the same day and day-part steps."""
     query, t, request = press.query, press.t, press.subject
-    if request.status not in (RequestStatus.OPEN.value, RequestStatus.FILLED.value):
+    if request.status not in (RequestStatus.OPEN, RequestStatus.FILLED):
         await press.refuse(N_("This request is no longer open."))
         return END
     current = load(press.context)

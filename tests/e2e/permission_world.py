@@ -122,7 +122,7 @@ class World:
                 found = await self.member(user)
                 async with self.bot.session() as session:
                     await session.execute(delete(MemberRole).where(MemberRole.member_id == found.id))
-                    session.add(MemberRole(member_id=found.id, role=role.value))
+                    session.add(MemberRole(member_id=found.id, role=role))
         await self.bot.dispatch()
         return user
 

@@ -21,7 +21,7 @@ from tests.tgserver.client import SimUser
 from tests.tgserver.limits import Fault, FaultPlan
 from tests.tgserver.state import ChatMessage
 
-OPEN = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value, OutboxStatus.IN_FLIGHT.value)
+OPEN = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.IN_FLIGHT)
 
 
 class Storm(FaultPlan):

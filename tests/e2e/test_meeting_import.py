@@ -115,7 +115,7 @@ async def test_reimport_with_new_details_keeps_reminders_that_did_not_move(bot: 
     async with bot.session() as session:  # as if the first reminder had gone out already
         first = await session.scalar(select(MeetingReminder).order_by(MeetingReminder.id).limit(1))
         assert first is not None
-        first.status = DueStatus.DONE.value
+        first.status = DueStatus.DONE
     before = await reminders()
     await import_text(bot, SCHEDULE.replace("Waarneming rond de feestdagen", "Waarneming en griepvaccinatie"))
     assert await reminders() == before, "a new agenda moves no reminder and resets none"

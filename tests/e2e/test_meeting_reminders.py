@@ -84,7 +84,7 @@ async def test_down_across_due_times_sends_late_then_skips_once_begun(
         assert len(reminders(everyone.people.carol)) == 2
         async with third.session() as session:
             statuses = list(await session.scalars(select(MeetingReminder.status).order_by(MeetingReminder.due_at)))
-        assert statuses == [DueStatus.DONE.value, DueStatus.DONE.value, DueStatus.SKIPPED.value]
+        assert statuses == [DueStatus.DONE, DueStatus.DONE, DueStatus.SKIPPED]
 
 
 async def mark_reminder_rows(bot: Harness, status: OutboxStatus) -> None:
@@ -92,7 +92,7 @@ async def mark_reminder_rows(bot: Harness, status: OutboxStatus) -> None:
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.kind == "meeting.reminder")
-            .values(status=status.value, claimed_at=bot.clock.now(), attempts=1)
+            .values(status=status, claimed_at=bot.clock.now(), attempts=1)
         )
 
 

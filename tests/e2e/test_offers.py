@@ -99,7 +99,7 @@ async def test_decline_withdraw_and_cant(bot: Harness) -> None:
     assert await slot_fillers(bot, second) == [None]
     async with bot.session() as session:
         statuses = list(await session.scalars(select(Offer.status).order_by(Offer.id)))
-    assert statuses == [OfferStatus.DECLINED.value, OfferStatus.WITHDRAWN.value]
+    assert statuses == [OfferStatus.DECLINED, OfferStatus.WITHDRAWN]
     assert request_id != second
 
 

@@ -47,7 +47,7 @@ async def test_a_429_storm_5xx_and_dropped_connections_lose_nothing_and_double_n
     for person in reached(people):
         assert copies(person, request_id) == 1, person
     assert server.faults_served == 9
-    assert set(await statuses(bot)) == {OutboxStatus.SENT.value}
+    assert set(await statuses(bot)) == {OutboxStatus.SENT}
     await bot.dispatch()
     assert all(copies(person, request_id) == 1 for person in reached(people))
 
@@ -73,7 +73,7 @@ async def test_a_blocked_recipient_is_given_up_and_the_others_still_get_it(bot: 
     request_id = await post(bot, people.anna)
     await bot.dispatch()
     assert copies(people.bob, request_id) == 1
-    assert sorted(await statuses(bot)) == [OutboxStatus.FAILED.value, OutboxStatus.SENT.value]
+    assert sorted(await statuses(bot)) == [OutboxStatus.FAILED, OutboxStatus.SENT]
 
 
 async def test_stopped_between_save_and_send(tg_server: TelegramServer, database_url: str, clock: FakeClock) -> None:
@@ -99,9 +99,7 @@ async def test_stopped_after_claiming_before_sending(
         request_id = await post(first, people.anna, role=ANY_ASSISTANT)
         # A worker claimed every row and died before sending any.
         async with first.session() as session:
-            await session.execute(
-                update(OutboxMessage).values(status=OutboxStatus.SENDING.value, claimed_at=clock.now())
-            )
+            await session.execute(update(OutboxMessage).values(status=OutboxStatus.SENDING, claimed_at=clock.now()))
     async with running_bot(tg_server, database_url, clock) as second:
         await second.dispatch()
         assert all(copies(person, request_id) == 0 for person in reached(people)), "a live claim is respected"

@@ -240,7 +240,7 @@ async def cancel_request(world: World, who: SimUser, persona: Persona) -> Attemp
     async def cancelled() -> bool:
         async with world.bot.session() as session:
             request = await load_request(session, request_id)
-            return request is not None and request.status == RequestStatus.CANCELLED.value
+            return request is not None and request.status == RequestStatus.CANCELLED
 
     data = encode(Action.CANCEL_REQUEST, request_id, CancelReason.NOT_NEEDED.value)
     return Attempt(data=data, changes=True, worked=cancelled)

@@ -40,7 +40,7 @@ def exported(user: SimUser) -> tuple[str, dict[str, Any]]:
     return raw, json.loads(raw)
 
 
-async def member_row(bot: Harness, member_id: int) -> tuple[Member, list[str]]:
+async def member_row(bot: Harness, member_id: int) -> tuple[Member, list[Role]]:
     """The member row as stored, and its roles."""
     async with bot.session() as session:
         found = await session.get(Member, member_id)
@@ -212,7 +212,7 @@ async def test_delete_cancel_then_confirm_withdraws_the_offer_and_leaves_nothing
     assert row.telegram_user_id < 0 and row.practice_id is None and roles == []
     async with bot.session() as session:
         offer = await session.scalar(select(Offer).where(Offer.member_id == bob_member.id))
-        assert offer is not None and offer.status == OfferStatus.WITHDRAWN.value
+        assert offer is not None and offer.status == OfferStatus.WITHDRAWN
         assert list(await session.scalars(select(OutboxMessage).where(OutboxMessage.member_id == bob_member.id))) == []
         entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "member.deleted"))
     assert entry is not None and entry.actor_member_id == bob_member.id and entry.subject_id == bob_member.id
@@ -244,7 +244,7 @@ async def test_a_leaving_managers_request_goes_to_a_colleague(bot: Harness) -> N
     hanna_member = await bot.member(hanna)
     async with bot.session() as session:
         request = await session.get(ShortageRequest, request_id)
-        assert request is not None and request.status == RequestStatus.OPEN.value
+        assert request is not None and request.status == RequestStatus.OPEN
         assert hanna_member is not None and request.created_by_member_id == hanna_member.id
     # Offers reach the colleague now.
     await bob.press(next(m for m in bob.messages() if f"#{request_id}" in m.text), "Ik kan alles")
@@ -273,7 +273,7 @@ async def test_a_request_nobody_can_take_over_is_cancelled_and_the_offerers_told
     assert "geannuleerd: degene die hem plaatste heeft Wijkhulp verlaten" in bob.last().text
     async with bot.session() as session:
         request = await session.get(ShortageRequest, request_id)
-        assert request is not None and request.status == RequestStatus.CANCELLED.value
+        assert request is not None and request.status == RequestStatus.CANCELLED
         assert request.practice_id is not None, "the practice's fact stays"
         states = list(await session.scalars(select(ConversationState)))
     assert not [row for row in states if str(anna.id) in row.key]
@@ -403,7 +403,7 @@ async def test_a_leaving_requester_keeps_help_that_is_booked_and_the_audit_says_
     async with bot.session() as session:
         request = await session.get(ShortageRequest, request_id)
         assert request is not None
-        assert request.status == RequestStatus.FILLED.value and request.created_by_member_id is None
+        assert request.status == RequestStatus.FILLED and request.created_by_member_id is None
     assert len(bob.messages()) == bob_seen, "Bob is not told his booking is off: it is not"
     await corrie.send("/audit")
     line = next(line for line in corrie.last().text.splitlines() if f"lid {anna_member.id} " in line)

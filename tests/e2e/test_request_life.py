@@ -65,7 +65,7 @@ async def test_cancel_with_a_reason_tells_everyone_who_offered(bot: Harness) -> 
     assert "Deze hulpvraag is geannuleerd: binnen de praktijk opgelost." in bob.last().text
     carol_view = next(m for m in carol.messages() if m.message_id == carol_copy.message_id)
     assert "Status: geannuleerd" in carol_view.text and carol_view.buttons == []
-    assert await status_of(bot, request_id) == RequestStatus.CANCELLED.value
+    assert await status_of(bot, request_id) == RequestStatus.CANCELLED
     # A replayed press on the old copy or a second cancel changes nothing.
     await carol.press_data(carol_view, f"v1:oa:{request_id}")
     assert "staat niet meer open" in (carol.callback_answers[-1].text or "")
@@ -82,7 +82,7 @@ async def test_a_request_closes_by_itself_after_its_last_slot(bot: Harness) -> N
     bot.clock.advance(days=1, hours=4)  # Tuesday 14:00, the morning is over
     assert await close_finished_requests(bot.app.bot_data["runtime"]) == [request_id]
     await bot.dispatch()
-    assert await status_of(bot, request_id) == RequestStatus.CLOSED.value
+    assert await status_of(bot, request_id) == RequestStatus.CLOSED
     closed_view = next(m for m in people.bob.messages() if m.message_id == copy.message_id)
     assert "Status: gesloten" in closed_view.text and closed_view.buttons == []
     await people.bob.press_data(closed_view, f"v1:oa:{request_id}")

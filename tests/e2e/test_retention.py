@@ -55,16 +55,16 @@ async def test_request_notes_are_erased_90_days_after_the_request_is_over(bot: H
     # Small batches: the sweep goes on until a batch comes back short.
     assert await run_retention(runtime, batch=1) == Erased(notes=2)
     found = await notes(bot)
-    assert found[cancelled] == (RequestStatus.CANCELLED.value, None)
-    assert found[also_cancelled] == (RequestStatus.CANCELLED.value, None)
+    assert found[cancelled] == (RequestStatus.CANCELLED, None)
+    assert found[also_cancelled] == (RequestStatus.CANCELLED, None)
     # A filled request counts from the end of its last slot (Tuesday 17:30), so it has a day to go.
-    assert found[filled] == (RequestStatus.FILLED.value, "Vraag naar Marij bij de balie")
+    assert found[filled] == (RequestStatus.FILLED, "Vraag naar Marij bij de balie")
     # An open request keeps its note, however old (the close sweep is not run here, so it is still open).
-    assert found[still_open] == (RequestStatus.OPEN.value, "Graag iemand met ervaring in triage")
+    assert found[still_open] == (RequestStatus.OPEN, "Graag iemand met ervaring in triage")
 
     bot.clock.current = start + timedelta(days=92)
     assert await run_retention(runtime) == Erased(notes=1)
-    assert (await notes(bot))[filled] == (RequestStatus.FILLED.value, None)
+    assert (await notes(bot))[filled] == (RequestStatus.FILLED, None)
     assert await run_retention(runtime) == Erased(), "a second run erases nothing more"
     assert (await notes(bot))[still_open][1] == "Graag iemand met ervaring in triage"
 
@@ -86,7 +86,7 @@ async def test_a_request_closed_by_time_counts_from_its_closing(bot: Harness) ->
     assert (await notes(bot))[request_id][1] == "Sleutel ligt bij de balie"
     bot.clock.current = closed_at + timedelta(days=90)
     await run_retention(runtime)
-    assert (await notes(bot))[request_id] == (RequestStatus.CLOSED.value, None)
+    assert (await notes(bot))[request_id] == (RequestStatus.CLOSED, None)
 
 
 async def test_agendas_and_done_action_points_are_erased_after_90_days(bot: Harness) -> None:
@@ -131,5 +131,5 @@ async def test_the_period_is_a_setting_and_the_sweep_is_scheduled(bot: Harness) 
     async with bot.session() as session:
         assert await erase_batch(session, now=bot.clock.now(), days=10) == Erased()
         assert await erase_batch(session, now=bot.clock.now(), days=7) == Erased(notes=1)
-    assert (await notes(bot))[request_id] == (RequestStatus.CANCELLED.value, None)
+    assert (await notes(bot))[request_id] == (RequestStatus.CANCELLED, None)
     assert Settings(_env_file=None).notes_retention_days == 90  # type: ignore[call-arg]

@@ -51,7 +51,7 @@ async def test_a_fan_out_to_many_survives_a_storm(bot: Harness) -> None:
     assert storm.served["429"] >= 10 and storm.served["500"] + storm.served["502"] >= 5 and storm.served["drop"] >= 3
     assert all(copy.button_texts[0] == "Ik kan alles" for p in reached for copy in starting(p, "Hulpvraag #"))
     assert copies(people.eva, request_id) == copies(people.dirk, request_id) == copies(people.frank, request_id) == 0
-    assert set(await statuses(bot)) == {OutboxStatus.SENT.value}
+    assert set(await statuses(bot)) == {OutboxStatus.SENT}
 
 
 async def test_every_round_of_the_ladder_survives_a_storm(bot: Harness) -> None:
@@ -81,7 +81,7 @@ async def test_every_round_of_the_ladder_survives_a_storm(bot: Harness) -> None:
     assert [copies(p, request_id) for p in everyone] == [1] * len(everyone), "nobody asked twice"
     assert len(starting(corrie, "Na de laatste ronde nog open")) == 1
     assert sum(storm.served.values()) >= 20
-    assert set(await statuses(bot)) == {OutboxStatus.SENT.value}
+    assert set(await statuses(bot)) == {OutboxStatus.SENT}
 
 
 async def test_meeting_invitations_and_reminders_survive_429s_and_5xx(bot: Harness) -> None:
@@ -103,7 +103,7 @@ async def test_meeting_invitations_and_reminders_survive_429s_and_5xx(bot: Harne
     for person in invitees:  # the invitation first, then the reminders
         assert position(person, "📅 Uitnodiging") < position(person, "⏰ Herinnering"), person
     assert storm.served["429"] and storm.served["500"] + storm.served["502"]
-    assert set(await statuses(bot)) == {OutboxStatus.SENT.value}
+    assert set(await statuses(bot)) == {OutboxStatus.SENT}
 
 
 async def test_a_reminder_whose_connection_dropped_is_never_sent_twice(
@@ -126,7 +126,7 @@ async def test_a_reminder_whose_connection_dropped_is_never_sent_twice(
     assert max(got) == 1, "never twice"
     lost = got.count(0)
     assert lost == storm.served["drop"] >= 1
-    assert (await statuses(bot))[OutboxStatus.UNKNOWN.value] == lost
+    assert (await statuses(bot))[OutboxStatus.UNKNOWN] == lost
     assert sum("outbox.unknown_fate_not_resent" in r.getMessage() for r in caplog.records) == lost
 
 
@@ -175,7 +175,7 @@ async def test_the_notices_after_an_accept_survive_a_storm(bot: Harness) -> None
         assert "ingevuld" in copy.text and copy.buttons == [], person
         assert person.last().message_id == copy.message_id, "the copy is edited, nothing else is sent"
     assert storm.served["429"] and storm.served["drop"]
-    assert OutboxStatus.FAILED.value not in await statuses(bot)
+    assert OutboxStatus.FAILED not in await statuses(bot)
 
 
 def test_the_storm_is_reproducible() -> None:

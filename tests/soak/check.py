@@ -115,7 +115,7 @@ def _offers(
     members: dict[int, int],
     rows: list[OutboxMessage],
 ) -> None:
-    live = Counter((o.request_id, o.member_id) for o in offers if o.status != OfferStatus.WITHDRAWN.value)
+    live = Counter((o.request_id, o.member_id) for o in offers if o.status != OfferStatus.WITHDRAWN)
     for (request_id, member_id), count in live.items():
         if count > 1:
             found.problem(f"member {member_id} has {count} offers on request #{request_id}")
@@ -136,21 +136,21 @@ def _offers(
     for offer in offers:
         if offer.id not in kinds["offer.received"]:
             found.problem(f"offer #{offer.id}: the requester was never sent it")
-        if offer.status == OfferStatus.ACCEPTED.value and offer.id not in kinds["offer.accepted"]:
+        if offer.status == OfferStatus.ACCEPTED and offer.id not in kinds["offer.accepted"]:
             found.problem(f"offer #{offer.id} was accepted but the helper was never told")
-        if offer.status == OfferStatus.DECLINED.value and offer.id not in kinds["offer.declined"]:
+        if offer.status == OfferStatus.DECLINED and offer.id not in kinds["offer.declined"]:
             found.problem(f"offer #{offer.id} was declined but the helper was never told")
     for press in record.decisions:
         offer_id = int(press.data.split(":")[2])
         accepted = press.text == "Done." and press.data.startswith("v1:ac:")
-        if accepted and status_of.get(offer_id) not in (OfferStatus.ACCEPTED.value, OfferStatus.CANCELLED.value):
+        if accepted and status_of.get(offer_id) not in (OfferStatus.ACCEPTED, OfferStatus.CANCELLED):
                 found.problem(f"offer #{offer_id}: accepted ('Done.') but stored as {status_of.get(offer_id)}")
     found.figures["offers"] = len(offers)
     found.figures["answers to Accept"] = dict(
         Counter((p.text or "")[:50] for p in record.decisions if p.data.startswith("v1:ac:"))
     )
-    found.figures["offers accepted"] = sum(o.status == OfferStatus.ACCEPTED.value for o in offers)
-    found.figures["offers declined"] = sum(o.status == OfferStatus.DECLINED.value for o in offers)
+    found.figures["offers accepted"] = sum(o.status == OfferStatus.ACCEPTED for o in offers)
+    found.figures["offers declined"] = sum(o.status == OfferStatus.DECLINED for o in offers)
     found.figures["requests filled"] = sum(r.status == "filled" for r in requests)
 
 
@@ -176,18 +176,18 @@ def _outbox(
     found.figures["outbox rows"] = dict(sorted(status.items()))
     # A row waiting for its time (the person's quiet hours) is not late: it is counted apart, and a problem only
     # once it is due and still unsent.
-    later = [row for row in rows if row.status == OutboxStatus.PENDING.value and row.next_attempt_at > now]
+    later = [row for row in rows if row.status == OutboxStatus.PENDING and row.next_attempt_at > now]
     found.figures["outbox rows scheduled for later (quiet hours)"] = len(later)
     for row in rows:
         if row in later:
             continue
-        if row.status in (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value, OutboxStatus.IN_FLIGHT.value):
+        if row.status in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.IN_FLIGHT):
             found.problem(f"outbox row {row.id} ({row.kind}) is still {row.status} after the drain")
-        if row.status == OutboxStatus.FAILED.value:
+        if row.status == OutboxStatus.FAILED:
             found.problem(f"outbox row {row.id} ({row.kind}) failed: {row.last_error}")
     claimed: dict[int, dict[int, OutboxMessage]] = defaultdict(dict)
     for row in rows:
-        if row.status != OutboxStatus.SENT.value or row.telegram_message_id is None:
+        if row.status != OutboxStatus.SENT or row.telegram_message_id is None:
             continue
         chat = server.world.chats.get(row.chat_id)
         message = chat.find(row.telegram_message_id) if chat else None
@@ -199,7 +199,7 @@ def _outbox(
                 f"outbox rows {claimed[row.chat_id][row.telegram_message_id].id} and {row.id} claim one message"
             )
         claimed[row.chat_id][row.telegram_message_id] = row
-    unknown_by_chat = Counter(row.chat_id for row in rows if row.status == OutboxStatus.UNKNOWN.value)
+    unknown_by_chat = Counter(row.chat_id for row in rows if row.status == OutboxStatus.UNKNOWN)
     # An at-most-once reminder is never sent again, so a reminder message no row recorded is one left `unknown`
     # that reached Telegram after all; more of them in a chat than unknown rows would be a reminder sent twice.
     arrived = 0
@@ -228,14 +228,14 @@ def _outbox(
             if extra > allowed[sig] + unknown_by_chat[chat_id]:
                 found.problem(f"chat {chat_id}: {extra} unexplained extra copies of {sig[:60]!r}")
             explained += min(extra, allowed[sig] + unknown_by_chat[chat_id])
-    sent = [row for row in rows if row.status == OutboxStatus.SENT.value]
+    sent = [row for row in rows if row.status == OutboxStatus.SENT]
     found.figures["messages sent by the outbox"] = len(sent)
     found.figures["messages in all chats"] = sum(
         1 for chat in server.world.chats.values() for m in chat.messages if m.from_bot
     )
     found.figures["rows a killed process had claimed, sent again (outbox.resend_unknown_fate)"] = sum(resent.values())
     found.figures["of these, cut off between Telegram's answer and the commit: duplicates"] = explained
-    found.figures["at-most-once sends cut off (not sent again)"] = status[OutboxStatus.UNKNOWN.value]
+    found.figures["at-most-once sends cut off (not sent again)"] = status[OutboxStatus.UNKNOWN]
     found.figures["of these, reached the person anyway"] = arrived
     found.figures["log: unknown_fate_not_resent"] = len(set(bot.log_ids(NOT_RESENT)))
 
@@ -247,13 +247,13 @@ def _find(server: TelegramServer, chat_id: int, message_id: int) -> ChatMessage:
 
 
 def _reminders(found: Findings, reminders: list[MeetingReminder], rows: list[OutboxMessage], now: datetime) -> None:
-    done = {r.id for r in reminders if r.status == DueStatus.DONE.value}
+    done = {r.id for r in reminders if r.status == DueStatus.DONE}
     per_reminder: dict[int, Counter[int]] = defaultdict(Counter)
     for row in rows:
         if row.kind == "meeting.reminder":
             per_reminder[row.params.get("reminder_id", 0)][row.chat_id] += 1
     for reminder in reminders:
-        if reminder.due_at <= now and reminder.status == DueStatus.PENDING.value:
+        if reminder.due_at <= now and reminder.status == DueStatus.PENDING:
             found.problem(f"reminder {reminder.id} was due at {reminder.due_at:%H:%M:%S} and never handled")
         if reminder.id in done and not per_reminder[reminder.id]:
             found.problem(f"reminder {reminder.id} is done but nobody was sent it")
@@ -263,7 +263,7 @@ def _reminders(found: Findings, reminders: list[MeetingReminder], rows: list[Out
                 found.problem(f"reminder {reminder_id} queued {count} times for chat {chat_id}")
     found.figures["reminders due and sent"] = len(done)
     found.figures["reminder messages"] = sum(sum(c.values()) for c in per_reminder.values())
-    found.figures["reminders not yet due"] = sum(r.status == DueStatus.PENDING.value for r in reminders)
+    found.figures["reminders not yet due"] = sum(r.status == DueStatus.PENDING for r in reminders)
 
 
 def _refusals(found: Findings, server: TelegramServer) -> None:

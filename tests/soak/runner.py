@@ -305,14 +305,14 @@ class Soak:
                     select(func.count())
                     .select_from(OutboxMessage)
                     .where(
-                        ((OutboxMessage.status == OutboxStatus.PENDING.value) & (OutboxMessage.next_attempt_at <= now))
-                        | OutboxMessage.status.in_([OutboxStatus.SENDING.value, OutboxStatus.IN_FLIGHT.value])
+                        ((OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now))
+                        | OutboxMessage.status.in_([OutboxStatus.SENDING, OutboxStatus.IN_FLIGHT])
                     )
                 )
                 reminders = await session.scalar(
                     select(func.count())
                     .select_from(MeetingReminder)
-                    .where(MeetingReminder.status == DueStatus.PENDING.value, MeetingReminder.due_at <= now)
+                    .where(MeetingReminder.status == DueStatus.PENDING, MeetingReminder.due_at <= now)
                 )
             return int(rows or 0) + int(reminders or 0)
         finally:

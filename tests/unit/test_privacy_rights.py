@@ -88,7 +88,7 @@ async def test_help_that_has_begun_stays_booked_and_the_rest_is_withdrawn(databa
     async with database.session() as session:
         statuses = {o.id: o.status for o in await session.scalars(select(Offer))}
         fillers = list(await session.scalars(select(RequestSlot.filled_offer_id).order_by(RequestSlot.start_at)))
-    assert statuses == {booked: OfferStatus.ACCEPTED.value, pending: OfferStatus.WITHDRAWN.value}
+    assert statuses == {booked: OfferStatus.ACCEPTED, pending: OfferStatus.WITHDRAWN}
     assert fillers == [booked, None], "the morning's fact stays; the afternoon is open"
 
 
@@ -120,7 +120,7 @@ async def test_the_last_coordinator_is_named_and_the_export_after_deletion_is_em
     async with database.session() as session, session.begin():
         member = await find_member(session, 7)
         assert member is not None
-        member.role_rows.append(MemberRole(role=Role.COORDINATOR.value))
+        member.role_rows.append(MemberRole(role=Role.COORDINATOR))
         member.phone, member.share_phone = "+31611112222", True
     async with database.session() as session, session.begin():
         member = await find_member(session, 7)

@@ -46,7 +46,7 @@ async def add_member(db: Database, telegram_id: int, practice: str, role: Role) 
                 language="nl",
                 display_name=f"m{telegram_id}",
                 joined_at=FakeClock().now(),
-                role_rows=[MemberRole(role=role.value)],
+                role_rows=[MemberRole(role=role)],
             )
         )
 
