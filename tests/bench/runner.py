@@ -1,0 +1,386 @@
+"""The benchmark of "Fast at any size": Wijkhulp and a bare PTB bot side by side on the test server.
+
+`scripts/bench.py` is the command line (`./dev bench`); README "Performance" explains the lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tests.bench.bots import Bare, FanOut, Wijkhulp, workdir
+from tests.bench.scenarios import Burst, Steady, help_burst, press_burst, steady
+from tests.soak.process import ROOT
+
+TELEGRAM_RATE = 30.0  # messages a second Telegram lets a bot send
+FAN_OUT_SLACK = 1.15  # a fan-out of M messages may take 1.15 x M/30 s
+STEADY_P95_MS = 100.0
+
+
+@dataclass
+class Options:
+    """The command line."""
+
+    repeat: int = 3
+    help_n: int = 500
+    rsvp_n: int = 500
+    offer_n: int = 300
+    rate: float = 20.0
+    steady_seconds: float = 10.0
+    bare_rate_limiter: bool = False
+    report: str = ""
+    workdir: str = ""
+    fail_on_target: bool = False
+    quick: bool = False
+
+    @property
+    def members(self) -> int:
+        """Members seeded in Wijkhulp (and people on the bare bot's server)."""
+        return max(self.help_n, self.rsvp_n, self.offer_n)
+
+    def within(self, updates: int) -> float:
+        """How long a burst may take before the run gives up (generous: the bot may be 50x slow)."""
+        return 120.0 + 2.0 * updates
+
+
+QUICK = {"help_n": 40, "rsvp_n": 40, "offer_n": 25, "steady_seconds": 3.0, "repeat": 1}
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    """argparse into Options; --quick sets small sizes (explicit sizes still win)."""
+    top = argparse.ArgumentParser(
+        prog="./dev bench",
+        description="Run the real Wijkhulp process and a bare python-telegram-bot bot against the test Telegram "
+        "server, one after the other, on the same work; print both, the ratio and the targets of 'Fast at any "
+        "size'.",
+    )
+    top.add_argument("--repeat", type=int, help="runs of every scenario; the table shows medians and min-max (3)")
+    top.add_argument("--help-n", type=int, help="/help updates queued at once (500)")
+    top.add_argument("--rsvp-n", type=int, help="people pressing 'Ja' on a meeting invitation (500)")
+    top.add_argument("--offer-n", type=int, help="helpers asked by one request, each pressing 'Ik kan alles' (300)")
+    top.add_argument("--rate", type=float, help="/help updates a second in the steady scenario (20)")
+    top.add_argument("--steady-seconds", type=float, help="how long the steady scenario runs (10)")
+    top.add_argument("--quick", action="store_true", help="small sizes, one run: a check that it all works")
+    top.add_argument(
+        "--bare-rate-limiter",
+        action="store_true",
+        help="give the bare bot PTB's AIORateLimiter too, as Wijkhulp has (30 calls/s to chats)",
+    )
+    top.add_argument("--report", default="", help="write everything as JSON to this file")
+    top.add_argument("--workdir", default="", help="where the database and the bots' logs go (a temp dir)")
+    top.add_argument("--fail-on-target", action="store_true", help="exit with status 1 when a target is missed")
+    args = top.parse_args(argv)
+    values = {k: v for k, v in vars(args).items() if v is not None}
+    if args.quick:
+        values = {**QUICK, **values}
+    options = Options(**values)
+    if min(options.repeat, options.help_n, options.rsvp_n, options.offer_n) < 1 or options.rate <= 0:
+        top.error("sizes, --repeat and --rate must be positive")
+    return options
+
+
+@dataclass
+class Figures:
+    """Every measured value, per metric and bot, one per run."""
+
+    values: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    runs: list[dict[str, object]] = field(default_factory=list)
+
+    def add(self, metric: str, side: str, value: float) -> None:
+        """One value."""
+        self.values.setdefault(metric, {}).setdefault(side, []).append(value)
+
+    def burst(self, metric: str, side: str, burst: Burst) -> None:
+        """Rate and CPU of a burst."""
+        self.add(f"{metric} rate", side, burst.per_second)
+        self.add(f"{metric} cpu", side, burst.cpu_ms)
+
+    def steady(self, side: str, result: Steady) -> None:
+        """Latencies at a steady rate."""
+        self.add("steady p50", side, result.p50_ms)
+        self.add("steady p95", side, result.p95_ms)
+        self.add("steady unanswered", side, result.unanswered)
+
+    def fan_out(self, metric: str, fan_out: FanOut) -> None:
+        """A fan-out of Wijkhulp's."""
+        self.add(f"{metric} rate", "wijkhulp", fan_out.per_second)
+        self.add(f"{metric} 429", "wijkhulp", fan_out.too_many_requests)
+        self.add(f"{metric} messages", "wijkhulp", fan_out.messages)
+
+
+def say(text: str) -> None:
+    """Progress on stderr, so that stdout holds the table."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+async def run_bare(bare: Bare, options: Options, figures: Figures, record: dict[str, object]) -> None:
+    """One run of every scenario on the bare bot."""
+    users = bare.users
+    result = await help_burst(bare, users[: options.help_n], options.within(options.help_n))
+    figures.burst("help", "bare", result)
+    record["help"] = asdict(result)
+    say(f"bare: {result.updates} /help at {result.per_second:.1f}/s, {result.cpu_ms:.1f} ms CPU each")
+    pressers = users[: options.rsvp_n]
+    messages = await bare.buttons(pressers, options.within(len(pressers)))
+    result = await press_burst(bare, pressers, messages, "Ja", options.within(len(pressers)))
+    figures.burst("rsvp", "bare", result)
+    record["rsvp"] = asdict(result)
+    say(f"bare: {result.updates} presses (answer + edit) at {result.per_second:.1f}/s, {result.cpu_ms:.1f} ms CPU")
+    pressers = users[: options.offer_n]
+    messages = await bare.buttons(pressers, options.within(len(pressers)))
+    result = await press_burst(bare, pressers, messages, "Ik kan alles", options.within(len(pressers)))
+    figures.burst("offer", "bare", result)
+    record["offer"] = asdict(result)
+    say(f"bare: {result.updates} presses (+ a notice) at {result.per_second:.1f}/s, {result.cpu_ms:.1f} ms CPU")
+    calm = await steady(bare, users, options.rate, options.steady_seconds, options.within(len(users)))
+    figures.steady("bare", calm)
+    record["steady"] = asdict(calm)
+    say(f"bare: steady {options.rate:g}/s: p50 {calm.p50_ms:.0f} ms, p95 {calm.p95_ms:.0f} ms")
+
+
+async def run_wijkhulp(
+    bot: Wijkhulp, options: Options, figures: Figures, repeat: int, record: dict[str, object]
+) -> None:
+    """One run of every scenario on Wijkhulp."""
+    users = bot.users
+    result = await help_burst(bot, users[: options.help_n], options.within(options.help_n))
+    figures.burst("help", "wijkhulp", result)
+    record["help"] = asdict(result)
+    say(f"Wijkhulp: {result.updates} /help at {result.per_second:.1f}/s, {result.cpu_ms:.1f} ms CPU each")
+    invited, invitations = await bot.invite(repeat, options.within(4 * len(users)))
+    figures.fan_out("invitations", invited)
+    record["invitations"] = asdict(invited)
+    say(
+        f"Wijkhulp: {invited.messages} invitation messages at {invited.per_second:.1f}/s, "
+        f"{invited.too_many_requests} x 429"
+    )
+    pressers = users[: options.rsvp_n]
+    result = await press_burst(bot, pressers, invitations[: options.rsvp_n], "Ja", options.within(len(pressers)))
+    figures.burst("rsvp", "wijkhulp", result)
+    record["rsvp"] = asdict(result)
+    say(f"Wijkhulp: {result.updates} RSVP presses at {result.per_second:.1f}/s, {result.cpu_ms:.1f} ms CPU each")
+    copied, copies = await bot.post_request(repeat, options.within(4 * options.offer_n))
+    figures.fan_out("copies", copied)
+    record["copies"] = asdict(copied)
+    say(f"Wijkhulp: {copied.messages} request copies at {copied.per_second:.1f}/s, {copied.too_many_requests} x 429")
+    result = await press_burst(bot, bot.helpers, copies, "Ik kan alles", options.within(len(copies)))
+    figures.burst("offer", "wijkhulp", result)
+    record["offer"] = asdict(result)
+    say(f"Wijkhulp: {result.updates} offer presses at {result.per_second:.1f}/s, {result.cpu_ms:.1f} ms CPU each")
+    calm = await steady(bot, users, options.rate, options.steady_seconds, options.within(len(users)))
+    figures.steady("wijkhulp", calm)
+    record["steady"] = asdict(calm)
+    say(f"Wijkhulp: steady {options.rate:g}/s: p50 {calm.p50_ms:.0f} ms, p95 {calm.p95_ms:.0f} ms")
+
+
+async def measure(options: Options) -> tuple[Figures, dict[str, str]]:
+    """Both bots up, every scenario `repeat` times, alternating bare and Wijkhulp; then both stopped."""
+    folder = workdir(options.workdir)
+    figures = Figures()
+    postgres = os.environ.get("WIJKHULP_TEST_POSTGRES_URL", "")
+    say(f"setting up in {folder} ({'PostgreSQL' if postgres else 'SQLite'}, {options.members} members)")
+    bare = await Bare.create(folder, options.members, options.bare_rate_limiter)
+    try:
+        bot = await Wijkhulp.create(folder, options.members, options.offer_n, postgres)
+        try:
+            for repeat in range(1, options.repeat + 1):
+                say(f"run {repeat} of {options.repeat}")
+                bare_record: dict[str, object] = {}
+                bot_record: dict[str, object] = {}
+                await run_bare(bare, options, figures, bare_record)
+                await run_wijkhulp(bot, options, figures, repeat, bot_record)
+                figures.runs.append({"run": repeat, "bare": bare_record, "wijkhulp": bot_record})
+            if bot.process.tracebacks:
+                say(f"note: Wijkhulp logged {bot.process.tracebacks} traceback(s); see {bot.process.log_path}")
+        finally:
+            await bot.close()
+    finally:
+        await bare.close()
+    return figures, {"workdir": str(folder), "database": "postgresql" if postgres else "sqlite"}
+
+
+# --- the table ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    work: str
+    bare: str
+    wijkhulp: str
+    ratio: str
+    target: str
+    result: str  # PASS, FAIL, "" (information only) or "not measured yet"
+
+
+def spread(values: list[float], digits: int = 1) -> str:
+    """Median, and min-max when there is more than one value."""
+    if not values:
+        return "-"
+    middle = f"{statistics.median(values):.{digits}f}"
+    if len(values) == 1:
+        return middle
+    return f"{middle} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def _median(values: list[float] | None) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def rows(figures: Figures, options: Options) -> list[Row]:
+    """The table: each burst's rate and CPU against the bare bot, the fan-outs, the steady rate, what is left."""
+    v = figures.values
+    table: list[Row] = []
+
+    def compare(metric: str, work: str, factor: float, faster_is_higher: bool) -> None:
+        bare, ours = v.get(metric, {}).get("bare", []), v.get(metric, {}).get("wijkhulp", [])
+        b, w = _median(bare), _median(ours)
+        ratio = None
+        if b and w:
+            ratio = b / w if faster_is_higher else w / b
+        table.append(
+            Row(
+                work,
+                spread(bare),
+                spread(ours),
+                f"{ratio:.1f}x" if ratio is not None else "-",
+                f"within {factor:g}x of bare",
+                "-" if ratio is None else ("PASS" if ratio <= factor else "FAIL"),
+            )
+        )
+
+    members = options.members + 1  # and the requesting practice manager
+    compare("help rate", f"{options.help_n} /help queued at once: updates/s", 2, True)
+    compare("help cpu", "CPU per /help, ms", 2, False)
+    compare("rsvp rate", f"{options.rsvp_n} RSVP presses on an invitation to {members}: updates/s", 3, True)
+    compare("rsvp cpu", "CPU per RSVP press, ms", 3, False)
+    compare("offer rate", f"{options.offer_n} offers pressed on one request's copies: updates/s", 3, True)
+    compare("offer cpu", "CPU per offer press, ms", 3, False)
+    for metric, work in (
+        ("invitations", f"invitations to {members} people (text + .ics): messages/s"),
+        ("copies", f"request copies to {options.offer_n} helpers: messages/s"),
+    ):
+        rate = v.get(f"{metric} rate", {}).get("wijkhulp", [])
+        refused = v.get(f"{metric} 429", {}).get("wijkhulp", [])
+        floor = TELEGRAM_RATE / FAN_OUT_SLACK
+        low = min(rate) if rate else None
+        ok = low is not None and low >= floor and not any(refused)
+        table.append(
+            Row(
+                work + f", 429s served: {spread(refused, 0)}",
+                f"{TELEGRAM_RATE:g} (limit)",
+                spread(rate),
+                f"{TELEGRAM_RATE / _median(rate):.1f}x" if rate and _median(rate) else "-",  # type: ignore[operator]
+                f">= {floor:.1f}/s (M/30 s x {FAN_OUT_SLACK}), 0 x 429",
+                "-" if low is None else ("PASS" if ok else "FAIL"),
+            )
+        )
+    for metric, label, target in (
+        ("steady p50", "p50", ""),
+        ("steady p95", "p95", f"< {STEADY_P95_MS:g} ms"),
+    ):
+        bare, ours = v.get(metric, {}).get("bare", []), v.get(metric, {}).get("wijkhulp", [])
+        b, w = _median(bare), _median(ours)
+        result = ""
+        if target and w is not None:
+            result = "PASS" if w < STEADY_P95_MS else "FAIL"
+        table.append(
+            Row(
+                f"steady {options.rate:g} /help a second for {options.steady_seconds:g} s: {label} time to answer, ms",
+                spread(bare, 0),
+                spread(ours, 0),
+                f"{w / b:.1f}x" if b and w is not None else "-",
+                target or "-",
+                result,
+            )
+        )
+    for work, target in (
+        ("RSVP press with 50 vs 5,000 invitees", "within 20%"),
+        ("10,000 reminders due at once", "sent within Telegram's limit"),
+        ("one ladder round at 100,000 members", "< 50 ms"),
+    ):
+        table.append(Row(work, "-", "-", "-", target, "not measured yet"))
+    return table
+
+
+def render(table: list[Row]) -> str:
+    """A Markdown table (it reads well on a terminal too)."""
+    head = Row("work", "bare PTB", "Wijkhulp", "ratio", "target", "result")
+    lines = [head, *table]
+    widths = [max(len(getattr(r, f)) for r in lines) for f in Row.__dataclass_fields__]
+    out = []
+    for index, row in enumerate(lines):
+        cells = [getattr(row, f).ljust(w) for f, w in zip(Row.__dataclass_fields__, widths, strict=True)]
+        out.append("| " + " | ".join(cells) + " |")
+        if index == 0:
+            out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(out)
+
+
+def machine() -> dict[str, object]:
+    """Commit, cores, load: what the numbers depend on."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return "?"
+
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {
+        "commit": git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if dirty else ""),
+        "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
+        "cores": os.cpu_count(),
+        "load average (1, 5, 15 min) at start": [round(x, 2) for x in load],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+async def run(options: Options, out: Callable[[str], None] = print) -> tuple[int, dict[str, object]]:
+    """Measure, print, write the report."""
+    host = machine()
+    started = time.monotonic()
+    figures, where = await measure(options)
+    table = rows(figures, options)
+    host["load average (1, 5, 15 min) at end"] = [round(x, 2) for x in os.getloadavg()]
+    out(f"Wijkhulp benchmark: commit {host['commit']} on {host['branch']}")
+    out(
+        f"machine: {host['cores']} cores, load {host['load average (1, 5, 15 min) at start']} at start, "
+        f"{host['load average (1, 5, 15 min) at end']} at end; Python {host['python']}; {where['database']}"
+    )
+    out(f"{options.repeat} run(s): medians (min-max); wall time {time.monotonic() - started:.0f} s\n")
+    out(render(table))
+    failed = sum(1 for r in table if r.result == "FAIL")
+    report: dict[str, object] = {
+        "machine": host,
+        "options": {**asdict(options), "members": options.members},
+        **where,
+        "table": [asdict(r) for r in table],
+        "values": figures.values,
+        "runs": figures.runs,
+    }
+    if options.report:
+        text = json.dumps(report, indent=2) + "\n"
+        await asyncio.to_thread(Path(options.report).write_text, text, encoding="utf-8")
+    return (1 if failed and options.fail_on_target else 0), report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line."""
+    options = parse_args(argv)
+    status, _report = asyncio.run(run(options))
+    sys.stdout.flush()
+    return status
