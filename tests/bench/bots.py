@@ -112,11 +112,11 @@ class Target:
         await self.server.world.wait_until(lambda: self.server.polls > polls, within)
 
 
-def _with_database(url: str, name: str) -> str:
+def with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-async def _admin(admin_url: str, sql: str) -> None:
+async def admin_sql(admin_url: str, sql: str) -> None:
     """A statement on the PostgreSQL server's admin database (CREATE / DROP DATABASE)."""
     parsed = make_url(admin_url)
     connection = await asyncpg.connect(
@@ -151,8 +151,8 @@ class Wijkhulp(Target):
         if postgres_admin:
             target.postgres_admin = postgres_admin
             target.postgres_name = f"wh_bench_{uuid.uuid4().hex[:10]}"
-            await _admin(postgres_admin, f'CREATE DATABASE "{target.postgres_name}"')
-            target.database_url = _with_database(postgres_admin, target.postgres_name)
+            await admin_sql(postgres_admin, f'CREATE DATABASE "{target.postgres_name}"')
+            target.database_url = with_database(postgres_admin, target.postgres_name)
         else:
             target.database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
         await prepare_database(target.database_url)
@@ -216,7 +216,7 @@ class Wijkhulp(Target):
         await self.stop()
         await self.server.stop()
         if self.postgres_name:
-            await _admin(self.postgres_admin, f'DROP DATABASE IF EXISTS "{self.postgres_name}" WITH (FORCE)')
+            await admin_sql(self.postgres_admin, f'DROP DATABASE IF EXISTS "{self.postgres_name}" WITH (FORCE)')
 
     def strict_limits(self, on: bool) -> None:
         """Telegram's flood limits (fresh buckets), or none."""

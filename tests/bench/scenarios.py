@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from tests.bench.bots import Target
@@ -22,6 +23,7 @@ class Burst:
     seconds: float  # from the first fetch to the last call answering one of them
     per_second: float
     cpu_ms: float  # CPU per update, including what the updates caused afterwards (outbox notices)
+    answers: dict[str, int]  # what people saw (the press's answer, or the reply's first line), by count
 
 
 @dataclass
@@ -73,7 +75,22 @@ async def _burst(target: Target, push: list[tuple[SimUser, ChatMessage | None, s
         cpu = sampler.at(last_call) - cpu_before
     finally:
         await sampler.stop()
-    return Burst(len(push), seconds, len(push) / seconds, 1000 * cpu / len(push))
+    return Burst(len(push), seconds, len(push) / seconds, 1000 * cpu / len(push), _seen(target, push, queries))
+
+
+def _seen(target: Target, push: list[tuple[SimUser, ChatMessage | None, str]], queries: set[str]) -> dict[str, int]:
+    """The answers to the presses, or the first line of each user's last message: a glance that the work was
+    the real thing (a saved answer, not "this button no longer works")."""
+    if queries:
+        texts = [
+            answer.text or "(no text)"
+            for user, _message, _text in push
+            for answer in target.server.world.answers.get(user.id, [])
+            if answer.query_id in queries
+        ]
+    else:
+        texts = [user.last().text.split("\n", 1)[0][:60] for user, _message, _text in push]
+    return dict(Counter(texts).most_common(3))
 
 
 async def help_burst(target: Target, users: list[SimUser], within: float) -> Burst:
