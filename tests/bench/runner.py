@@ -139,7 +139,10 @@ def refusals(target: Bare | Wijkhulp) -> list[str]:
 
 def told(who: str, what: str, burst: Burst) -> None:
     """A progress line for a burst."""
-    say(f"{who}: {burst.updates} {what} at {burst.per_second:.1f}/s, {burst.cpu_ms:.1f} ms CPU each; {seen(burst)}")
+    say(
+        f"{who}: {burst.updates} {what} at {burst.per_second:.1f}/s, {burst.cpu_ms:.1f} ms CPU each, "
+        f"busy {100 * burst.busy:.0f}% of the time; {seen(burst)}"
+    )
 
 
 def say(text: str) -> None:
@@ -153,7 +156,7 @@ async def run_bare(bare: Bare, options: Options, figures: Figures, record: dict[
     result = await help_burst(bare, users[: options.help_n], options.within(options.help_n))
     figures.burst("help", "bare", result)
     record["help"] = asdict(result)
-    say(f"bare: {result.updates} /help at {result.per_second:.1f}/s, {result.cpu_ms:.1f} ms CPU each; {seen(result)}")
+    told("bare", "/help", result)
     pressers = users[: options.rsvp_n]
     messages = await bare.buttons(pressers, options.within(len(pressers)))
     result = await press_burst(bare, pressers, messages, "Ja", options.within(len(pressers)))

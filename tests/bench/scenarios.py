@@ -23,6 +23,7 @@ class Burst:
     seconds: float  # from the first fetch to the last call answering one of them
     per_second: float
     cpu_ms: float  # CPU per update, including what the updates caused afterwards (outbox notices)
+    busy: float  # the bot's CPU time over the wall time of the burst: well below 1, it mostly waited
     answers: dict[str, int]  # what people saw (the press's answer, or the reply's first line), by count
 
 
@@ -75,7 +76,8 @@ async def _burst(target: Target, push: list[tuple[SimUser, ChatMessage | None, s
         cpu = sampler.at(last_call) - cpu_before
     finally:
         await sampler.stop()
-    return Burst(len(push), seconds, len(push) / seconds, 1000 * cpu / len(push), _seen(target, push, queries))
+    busy = cpu / max(last_call - started, 1e-6)
+    return Burst(len(push), seconds, len(push) / seconds, 1000 * cpu / len(push), busy, _seen(target, push, queries))
 
 
 def _seen(target: Target, push: list[tuple[SimUser, ChatMessage | None, str]], queries: set[str]) -> dict[str, int]:
