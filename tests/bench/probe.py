@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.tgserver.server import TelegramServer
 
@@ -47,13 +48,20 @@ class BenchServer(TelegramServer):
         self.rate_limits = False
         self.timeline: list[Call] = []
         self.fetches: list[float] = []  # getUpdates calls that returned at least one update
-        self.polls = 0
+        self.polls = 0  # getUpdates calls begun: the bot is polling once this moves
+        fetch = self._handlers["getUpdates"]
+
+        async def counted(params: dict[str, Any]) -> object:
+            self.polls += 1
+            self.world.changed()
+            return await fetch(params)
+
+        self._handlers["getUpdates"] = counted
 
     def _log_call(self, method: str, raw: dict[str, object], ok: bool, busy: bool) -> None:
         super()._log_call(method, raw, ok, busy)
         now = time.monotonic()
         if method == "getUpdates":
-            self.polls += 1
             if busy and ok:
                 self.fetches.append(now)
             return
