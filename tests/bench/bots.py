@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import make_url
 
 from bot.services.ladder import Waits, post_and_ask
@@ -25,7 +25,7 @@ from bot.services.meeting_import import import_meetings, parse_meetings, region_
 from bot.services.members import member_relations, resolve_region
 from bot.services.network import find_practice
 from bot.services.requests import NeededRole, SlotInput
-from db.models import Daypart, Member, MemberRole, Practice, Role, Urgency
+from db.models import Daypart, Member, MemberRole, OutboxMessage, OutboxStatus, Practice, Role, Urgency, Wijk
 from db.session import Database
 from tests.bench.probe import SEND_METHODS, BenchServer, Watch
 from tests.soak.process import ROOT, BotProcess
@@ -39,6 +39,7 @@ BARE_BOT = ROOT / "tests" / "bench" / "bare_bot.py"
 REQUESTER_PRACTICE = "malberg"
 HELPER_PRACTICE = "pottenberg"  # malberg's continuity partner: asked in round 1, all at once
 OTHER_PRACTICES = ("caberg", "daalhof")  # the same wijk (noordwest): invited to its meetings, not asked to help
+SILENT_FIRST_ID = 900_000_000  # Telegram ids of members who exist only in the database (no chat on the server)
 # The bot as in production (its defaults), only the log level fixed.
 BOT_SETTINGS = {"TIMEZONE": "Europe/Amsterdam", "LOG_LEVEL": "INFO"}
 
@@ -141,6 +142,7 @@ class Wijkhulp(Target):
     manager: SimUser
     requester_id: int = 0
     helpers: list[SimUser]
+    silent: int = 0  # members seeded without a chat so far
 
     @classmethod
     async def create(cls, workdir: Path, members: int, helpers: int, postgres_admin: str = "") -> Wijkhulp:
@@ -245,13 +247,23 @@ class Wijkhulp(Target):
     async def invite(self, repeat: int, within: float) -> tuple[FanOut, list[ChatMessage]]:
         """Import a meeting of wijk noordwest (everyone seeded, and the manager) and let the bot send the
         invitations under Telegram's limits; returns the fan-out and each user's invitation."""
-        self.strict_limits(True)
+        fan_out, invitations = await self.meeting(
+            f"Bench meeting {repeat}", "noordwest", [self.manager, *self.users], within
+        )
+        return fan_out, invitations[1:]
+
+    async def meeting(
+        self, title: str, wijk: str, people: list[SimUser], within: float, *, strict: bool = True
+    ) -> tuple[FanOut, list[ChatMessage]]:
+        """Import a meeting of one wijk and let the bot send the invitations (under Telegram's limits when
+        `strict`) to `people`; invitations to members seeded without a chat (`seed_silent`) are marked sent in
+        the same transaction, so that the bot never sends them. Returns the fan-out and each person's invitation."""
+        self.strict_limits(strict)
         mark = self.server.mark()
-        title = f"Bench meeting {repeat}"
         now = datetime.now(UTC)
         start = (now + timedelta(days=14)).astimezone(ZONE).replace(hour=19, minute=0, second=0, microsecond=0)
         text = (
-            f"- key: bench-{repeat}-{uuid.uuid4().hex[:6]}\n  wijk: noordwest\n  title: {title}\n"
+            f"- key: bench-{uuid.uuid4().hex[:10]}\n  wijk: {wijk}\n  title: {title}\n"
             f"  start: {start:%Y-%m-%dT%H:%M}\n  end: {start + timedelta(hours=2):%Y-%m-%dT%H:%M}\n"
             f"  location: Caberg 12\n  reminders: [1d]\n"
         )
@@ -262,14 +274,61 @@ class Wijkhulp(Target):
                 wijken = await region_wijken(session, region)
                 meetings = parse_meetings(text, wijken, now.astimezone(ZONE).date())
                 await import_meetings(session, now=now, region=region, meetings=meetings)
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.status == OutboxStatus.PENDING.value,
+                        OutboxMessage.chat_id >= SILENT_FIRST_ID,
+                    )
+                    .values(status=OutboxStatus.SENT.value, sent_at=now, telegram_message_id=1)
+                )
         finally:
             await database.dispose()
-        people = [self.manager, *self.users]
         try:
             fan_out = await self._fan_out({u.id for u in people}, 2 * len(people), mark, within)  # text + .ics
         finally:
             self.strict_limits(False)
-        return fan_out, [self._latest(user, "Ja", title) for user in self.users]
+        return fan_out, [self._latest(user, "Ja", title) for user in people]
+
+    async def seed_wijk(self, wijk: str, people: int, silent: int) -> list[SimUser]:
+        """`people` members with a chat and `silent` members without one (plain inserts; their Telegram ids
+        from SILENT_FIRST_ID on, never written to by the bot) in the practices of one wijk, as doktersassistent."""
+        now = datetime.now(UTC)
+        users = [self.server.user(first_name=f"{wijk}{i}", language_code="nl", started=True) for i in range(people)]
+        database = Database(self.database_url)
+        try:
+            async with database.session() as session, session.begin():
+                region = await resolve_region(session, None)
+                practice_ids = list(
+                    await session.scalars(
+                        select(Practice.id).join(Wijk, Practice.wijk_id == Wijk.id).where(Wijk.code == wijk)
+                    )
+                )
+                for start in range(0, people + silent, 5_000):
+                    rows = []
+                    for index in range(start, min(people + silent, start + 5_000)):
+                        if index < people:
+                            telegram_id = users[index].id
+                        else:
+                            telegram_id = SILENT_FIRST_ID + self.silent
+                            self.silent += 1
+                        rows.append(
+                            {
+                                "telegram_user_id": telegram_id,
+                                "region_id": region.id,
+                                "practice_id": practice_ids[index % len(practice_ids)],
+                                "display_name": f"{wijk} {index}",
+                                "language": "nl",
+                                "joined_at": now,
+                            }
+                        )
+                    ids = list(await session.scalars(insert(Member).returning(Member.id), rows))
+                    await session.execute(
+                        insert(MemberRole), [{"member_id": i, "role": Role.DOKTERSASSISTENT.value} for i in ids]
+                    )
+        finally:
+            await database.dispose()
+        return users
 
     async def post_request(self, repeat: int, within: float) -> tuple[FanOut, list[ChatMessage]]:
         """The manager's practice posts a spoed request for a doktersassistent tomorrow morning; the ladder asks

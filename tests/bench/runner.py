@@ -46,6 +46,8 @@ class Options:
     quick: bool = False
     ladder_members: int = 100_000
     ladder_asked: int = 10
+    scale_small: int = 50
+    scale_large: int = 5_000
 
     @property
     def members(self) -> int:
@@ -57,7 +59,16 @@ class Options:
         return 120.0 + 2.0 * updates
 
 
-QUICK = {"help_n": 40, "rsvp_n": 40, "offer_n": 25, "steady_seconds": 3.0, "repeat": 1, "ladder_members": 2_000}
+QUICK = {
+    "help_n": 40,
+    "rsvp_n": 40,
+    "offer_n": 25,
+    "steady_seconds": 3.0,
+    "repeat": 1,
+    "ladder_members": 2_000,
+    "scale_small": 10,
+    "scale_large": 300,
+}
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -79,6 +90,10 @@ def parse_args(argv: list[str] | None = None) -> Options:
         type=int,
         help="members in the region for the in-process ladder round (100000; 0 leaves it out)",
     )
+    top.add_argument(
+        "--scale-small", type=int, help="invitees of the small meeting in the RSVP scale line (50; 0 leaves it out)"
+    )
+    top.add_argument("--scale-large", type=int, help="invitees of the large one (5000; 0 leaves it out)")
     top.add_argument("--quick", action="store_true", help="small sizes, one run: a check that it all works")
     top.add_argument(
         "--bare-rate-limiter",
@@ -210,6 +225,24 @@ async def run_wijkhulp(
     say(f"Wijkhulp: steady {options.rate:g}/s: p50 {calm.p50_ms:.0f} ms, p95 {calm.p95_ms:.0f} ms")
 
 
+async def run_scale(bot: Wijkhulp, options: Options, figures: Figures) -> None:
+    """The cost of an RSVP press should not grow with the invitation: the same number of people press on an
+    invitation to `scale_small` and on one to `scale_large` (the rest exist only in the database)."""
+    small, large = options.scale_small, options.scale_large
+    say(f"scale: seeding wijk zuidwest ({small} members) and centrum ({large}, of whom {small} with a chat)")
+    people = {
+        "small": ("zuidwest", await bot.seed_wijk("zuidwest", small, 0)),
+        "large": ("centrum", await bot.seed_wijk("centrum", small, max(0, large - small))),
+    }
+    within = options.within(4 * small)
+    for repeat in range(1, options.repeat + 1):
+        for label, (wijk, users) in people.items():
+            _fan_out, invitations = await bot.meeting(f"Schaal {label} {repeat}", wijk, users, within, strict=False)
+            result = await press_burst(bot, users, invitations, "Ja", within)
+            figures.add(f"scale {label} cpu", "wijkhulp", result.cpu_ms)
+            told("Wijkhulp", f"RSVP presses on an invitation to {small if label == 'small' else large}", result)
+
+
 async def measure(options: Options) -> tuple[Figures, dict[str, object]]:
     """Both bots up, every scenario `repeat` times, alternating bare and Wijkhulp; then both stopped."""
     folder = workdir(options.workdir)
@@ -228,6 +261,8 @@ async def measure(options: Options) -> tuple[Figures, dict[str, object]]:
                 await run_bare(bare, options, figures, bare_record)
                 await run_wijkhulp(bot, options, figures, repeat, bot_record)
                 figures.runs.append({"run": repeat, "bare": bare_record, "wijkhulp": bot_record})
+            if min(options.scale_small, options.scale_large) > 0:
+                await run_scale(bot, options, figures)
             if bot.process.tracebacks:
                 problems.append(f"Wijkhulp logged {bot.process.tracebacks} traceback(s); see {bot.process.log_path}")
             problems.extend(f"the server refused Wijkhulp: {r}" for r in refusals(bot)[:10])
@@ -359,10 +394,22 @@ def rows(figures: Figures, options: Options) -> list[Row]:
         )
     else:
         table.append(Row("one ladder round at 100,000 members", "-", "-", "-", f"< {LADDER_MS:g} ms", "not measured"))
-    for work, target in (
-        ("RSVP press with 50 vs 5,000 invitees", "within 20%"),
-        ("10,000 reminders due at once", "sent within Telegram's limit"),
-    ):
+    small, large = v.get("scale small cpu", {}).get("wijkhulp", []), v.get("scale large cpu", {}).get("wijkhulp", [])
+    if small and large:
+        ratio = statistics.median(large) / statistics.median(small)
+        table.append(
+            Row(
+                f"CPU per RSVP press, invitation to {options.scale_large} vs to {options.scale_small}: ms",
+                "-",
+                f"{spread(large)} vs {spread(small)}",
+                f"{ratio:.2f}x",
+                "within 20% (1.2x)",
+                "PASS" if ratio <= 1.2 else "FAIL",
+            )
+        )
+    else:
+        table.append(Row("RSVP press with 50 vs 5,000 invitees", "-", "-", "-", "within 20%", "not measured"))
+    for work, target in (("10,000 reminders due at once", "sent within Telegram's limit"),):
         table.append(Row(work, "-", "-", "-", target, "not measured yet"))
     return table
 
