@@ -169,8 +169,12 @@ class Wijkhulp(Target):
             DATABASE_URL=target.database_url,
         )
         target.process.env = env
-        await target.process.start()
-        await target.wait_polling()
+        try:
+            await target.process.start()
+            await target.wait_polling()
+        except BaseException:
+            await target.close()
+            raise
         return target
 
     async def _seed(self, members: int, helpers: int) -> None:
@@ -387,8 +391,12 @@ class Bare(Target):
         process.script = [str(BARE_BOT), *(["--rate-limiter"] if rate_limiter else [])]
         target = cls("bare PTB", server, process, workdir)
         target.users = [server.user(first_name=f"Kaal{i}", language_code="nl", started=True) for i in range(users)]
-        await process.start()
-        await target.wait_polling()
+        try:
+            await process.start()
+            await target.wait_polling()
+        except BaseException:
+            await target.close()
+            raise
         return target
 
     async def close(self) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -482,9 +483,23 @@ async def run(options: Options, out: Callable[[str], None] = print) -> tuple[int
     return (1 if failed and options.fail_on_target else 0), report
 
 
+async def _stoppable(options: Options) -> tuple[int, dict[str, object]]:
+    """run(), cancelled by SIGTERM or SIGINT so that both bots are stopped and a PostgreSQL database dropped."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    return await run(options)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line."""
     options = parse_args(argv)
-    status, _report = asyncio.run(run(options))
+    try:
+        status, _report = asyncio.run(_stoppable(options))
+    except asyncio.CancelledError:
+        say("stopped; both bots were stopped")
+        return 130
     sys.stdout.flush()
     return status
