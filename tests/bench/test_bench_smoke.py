@@ -23,6 +23,8 @@ async def test_the_benchmark_measures_every_line(tmp_path: Path) -> None:
         offer_n=3,
         steady_seconds=0.5,
         ladder_members=50,
+        scale_small=3,
+        scale_large=20,
         workdir=str(tmp_path),
         report=str(tmp_path / "bench.json"),
     )
@@ -33,7 +35,7 @@ async def test_the_benchmark_measures_every_line(tmp_path: Path) -> None:
     table = report["table"]
     assert isinstance(table, list)
     measured = [row for row in table if not row["result"].startswith("not measured")]
-    assert len(measured) == 11, table
+    assert len(measured) == 12, table
     assert all(row["wijkhulp"] != "-" for row in measured), table
     assert all(row["bare"] != "-" for row in measured[:6]), table
     assert (tmp_path / "bench.json").exists()
