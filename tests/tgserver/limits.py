@@ -44,6 +44,19 @@ class RateLimitConfig:
     group_per_minute: float = 20.0
     group_burst: float = 22.0
 
+    @classmethod
+    def strict(cls) -> RateLimitConfig:
+        """Telegram's limits with realistic bursts, for the benchmark: 30 messages a second overall with at most
+        one second's worth at once, a private chat one a second after a short burst of 3, a group 20 a minute."""
+        return cls(
+            overall_per_second=30.0,
+            overall_burst=30.0,
+            private_per_second=1.0,
+            private_burst=3.0,
+            group_per_minute=20.0,
+            group_burst=20.0,
+        )
+
 
 @dataclass
 class TokenBucket:

@@ -47,6 +47,7 @@ class TelegramServer(RefusalBook):
         self.faults_served = 0
         self.rate_limits = True
         self.limiter = RateLimiter()
+        self.rate_limited = 0  # 429s served by the flood limits (not injected faults): what the bot provoked
         self.clock = clock
         self.think_time = 3.0  # simulated seconds a user action takes, so fast tests do not flood chats
         self.privacy_mode = True  # in groups the bot only gets commands, replies to it and mentions
@@ -255,6 +256,7 @@ class TelegramServer(RefusalBook):
         if self.rate_limits:
             retry_after = self.limiter.check(chat.id, chat.is_group, self.now())
             if retry_after is not None:
+                self.rate_limited += 1
                 raise too_many_requests(retry_after)
 
     # --- HTTP ---------------------------------------------------------------------------------------
