@@ -226,13 +226,22 @@ async def _nothing_left(
     return Result(Outcome.HELPER_BOOKED if double_booked else Outcome.ALREADY_FILLED, offer)
 
 
+async def _offer_and_request(session: AsyncSession, offer_id: int) -> tuple[Offer, ShortageRequest] | None:
+    """The offer and its request (as load_request loads it), or None if either is gone."""
+    offer = await session.get(Offer, offer_id)
+    if offer is None:
+        return None
+    request = await load_request(session, offer.request_id)
+    return None if request is None else (offer, request)
+
+
 async def accept_offer(session: AsyncSession, *, now: datetime, member: Member | None, offer_id: int) -> Result:
     """Accept an offer in one transaction: each slot is filled at most once, the helper is never booked
     twice for overlapping times, and everyone concerned is told through the outbox."""
-    offer = await session.get(Offer, offer_id)
-    request = await load_request(session, offer.request_id) if offer else None
-    if offer is None or request is None:
+    found = await _offer_and_request(session, offer_id)
+    if found is None:
         return Result(Outcome.NOT_FOUND)
+    offer, request = found
     if not may_act_for_request(member, request):
         return Result(Outcome.NOT_ALLOWED)
     if offer.status != OfferStatus.PENDING or offer.member_id is None:
@@ -292,10 +301,10 @@ async def _tell_other_offerers(
 
 async def decline_offer(session: AsyncSession, *, now: datetime, member: Member | None, offer_id: int) -> Result:
     """The requester says no thanks; the offerer is told kindly."""
-    offer = await session.get(Offer, offer_id)
-    request = await load_request(session, offer.request_id) if offer else None
-    if offer is None or request is None:
+    found = await _offer_and_request(session, offer_id)
+    if found is None:
         return Result(Outcome.NOT_FOUND)
+    offer, request = found
     if not may_act_for_request(member, request):
         return Result(Outcome.NOT_ALLOWED)
     if offer.status != OfferStatus.PENDING:
@@ -326,10 +335,10 @@ async def decline_offer(session: AsyncSession, *, now: datetime, member: Member 
 
 async def withdraw_offer(session: AsyncSession, *, now: datetime, member: Member | None, offer_id: int) -> Result:
     """The helper withdraws before the date: the requester is told and the slots open again."""
-    offer = await session.get(Offer, offer_id)
-    request = await load_request(session, offer.request_id) if offer else None
-    if offer is None or request is None:
+    found = await _offer_and_request(session, offer_id)
+    if found is None:
         return Result(Outcome.NOT_FOUND)
+    offer, request = found
     if member is None or offer.member_id != member.id:
         return Result(Outcome.NOT_ALLOWED)
     if offer.status not in (OfferStatus.PENDING, OfferStatus.ACCEPTED):
@@ -359,10 +368,10 @@ async def withdraw_offer(session: AsyncSession, *, now: datetime, member: Member
 async def release_slots_ahead(session: AsyncSession, *, now: datetime, offer_id: int) -> list[int]:
     """A booked helper leaves Wijkhulp while their help is under way: what has begun stays booked, the
     day-parts still ahead open again and the requester is told which. Returns those slots' ids."""
-    offer = await session.get(Offer, offer_id)
-    request = await load_request(session, offer.request_id) if offer else None
-    if offer is None or request is None or offer.status != OfferStatus.ACCEPTED:
+    found = await _offer_and_request(session, offer_id)
+    if found is None or found[0].status != OfferStatus.ACCEPTED:
         return []
+    offer, request = found
     ahead = [slot for slot in request.slots if slot.filled_offer_id == offer.id and slot.start_at > now]
     if not ahead:
         return []
