@@ -72,6 +72,11 @@ def topic_of(word: str) -> str | None:
     return TOPIC_WORDS.get(word.strip().lower())
 
 
+def _subject_ids(entries: list[AuditEntry], subject_type: str) -> set[int]:
+    """The ids of the entries' subjects of one type."""
+    return {entry.subject_id for entry in entries if entry.subject_type == subject_type and entry.subject_id}
+
+
 async def audit_page(session: AsyncSession, *, region_id: int, topic: str | None, page: int) -> AuditPage:
     """Entries of one region, newest first; `page` 0 is the newest."""
     page = max(0, min(page, MAX_PAGE))
@@ -91,14 +96,14 @@ async def audit_page(session: AsyncSession, *, region_id: int, topic: str | None
     )
     entries = rows[:PAGE_SIZE]
     member_ids = {entry.actor_member_id for entry in entries if entry.actor_member_id is not None}
-    member_ids |= {entry.subject_id for entry in entries if entry.subject_type == "member" and entry.subject_id}
+    member_ids |= _subject_ids(entries, "member")
     members = {}
     if member_ids:
         found = await session.scalars(
             select(Member).where(Member.id.in_(member_ids)).options(*member_relations())
         )
         members = {member.id: member for member in found}
-    wijk_ids = {entry.subject_id for entry in entries if entry.subject_type == "wijk" and entry.subject_id}
+    wijk_ids = _subject_ids(entries, "wijk")
     wijken = {}
     if wijk_ids:
         wijken = {wijk.id: wijk for wijk in await session.scalars(select(Wijk).where(Wijk.id.in_(wijk_ids)))}

@@ -18,6 +18,7 @@ from bot.services.requests import load_request, send_copy
 from db.models import (
     DigestSent,
     Member,
+    Offer,
     OfferStatus,
     Region,
     RequestRecipient,
@@ -52,19 +53,28 @@ async def needs_attention(session: AsyncSession, *, region_id: int, now: datetim
 async def nudge(session: AsyncSession, *, now: datetime, member: Member | None, request_id: int) -> int | None:
     """Ask the wijk again: a fresh copy for everyone asked who has neither offered nor said no."""
     request = await load_request(session, request_id)
-    if request is None or member is None or not is_coordinator_of(member, request.region_id):
+    if (
+        request is None
+        or member is None
+        or not is_coordinator_of(member, request.region_id)
+        or request.status != RequestStatus.OPEN
+        or request.ends_at <= now
+    ):
         return None
-    if request.status != RequestStatus.OPEN or request.ends_at <= now:
-        return None
-    answered = {o.member_id for o in request.offers if o.status != OfferStatus.WITHDRAWN}
+    answered = select(Offer.member_id).where(
+        Offer.request_id == request.id, Offer.status != OfferStatus.WITHDRAWN, Offer.member_id.is_not(None)
+    )
     recipients = await session.scalars(
-        select(RequestRecipient).where(RequestRecipient.request_id == request.id, RequestRecipient.declined.is_(False))
+        select(RequestRecipient).where(
+            RequestRecipient.request_id == request.id,
+            RequestRecipient.declined.is_(False),
+            RequestRecipient.member_id.not_in(answered),
+        )
     )
     nudged = 0
     for recipient in recipients:
-        if recipient.member_id not in answered:
-            await send_copy(session, now=now, recipient=recipient, again=True)
-            nudged += 1
+        await send_copy(session, now=now, recipient=recipient, again=True)
+        nudged += 1
     await audit.record(
         session,
         at=now,

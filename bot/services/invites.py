@@ -67,11 +67,12 @@ def validate_invite_request(role: Role, practice: Practice | None, uses: int, ex
     """Refuse an invite that would not make sense, before anything is written."""
     if role not in INVITABLE_ROLES:
         raise InviteError(f"role {role.value} cannot be invited")
-    if role is Role.MEDISCH_STUDENT and practice is not None:
+    if practice is None:
+        if role is not Role.MEDISCH_STUDENT:
+            raise InviteError(f"role {role.value} needs a practice (--practice CODE)")
+    elif role is Role.MEDISCH_STUDENT:
         raise InviteError("medisch-student joins the regional pool: leave out --practice")
-    if role is not Role.MEDISCH_STUDENT and practice is None:
-        raise InviteError(f"role {role.value} needs a practice (--practice CODE)")
-    if practice is not None and not practice.active:
+    elif not practice.active:
         raise InviteError(f"practice {practice.code} is no longer in the network")
     if not 1 <= uses <= MAX_USES:
         raise InviteError(f"uses must be between 1 and {MAX_USES}")

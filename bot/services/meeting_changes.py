@@ -145,38 +145,37 @@ async def cancel_occurrence(
     return told
 
 
+# The spec fields copied onto the meeting as they are; wijken and reminder offsets are lists, compared apart.
+_DETAIL_FIELDS = ("title", "location", "url", "agenda", "audience", "whole_region")
+_TIME_FIELDS = ("start_local", "duration_minutes")
+
+
+def _any_differs(meeting: Meeting, spec: MeetingSpec, fields: tuple[str, ...]) -> bool:
+    return any(getattr(meeting, field) != getattr(spec, field) for field in fields)
+
+
 def _differences(meeting: Meeting, spec: MeetingSpec, wijken: list[Wijk]) -> tuple[bool, bool]:
     """(details changed, times changed) between a stored meeting and its re-imported spec."""
     details = (
-        meeting.title != spec.title
-        or meeting.location != spec.location
-        or meeting.url != spec.url
-        or meeting.agenda != spec.agenda
-        or meeting.audience != spec.audience
-        or meeting.whole_region != spec.whole_region
+        _any_differs(meeting, spec, _DETAIL_FIELDS)
         or sorted(w.id for w in meeting.wijken) != sorted(w.id for w in wijken)
         or list(meeting.reminder_minutes) != list(spec.reminder_minutes)
     )
-    times = (
-        meeting.start_local != spec.start_local
-        or meeting.duration_minutes != spec.duration_minutes
-        or (meeting.rrule or None) != (spec.rrule or None)
-    )
+    times = _any_differs(meeting, spec, _TIME_FIELDS) or (meeting.rrule or None) != (spec.rrule or None)
     return details, times
 
 
 async def update_meeting(session: AsyncSession, *, now: datetime, meeting: Meeting, spec: MeetingSpec) -> bool:
     """Bring an imported meeting in line with its file entry; False if nothing changed. Upcoming dates that
     moved are moved, dates no longer in the series are cancelled, new ones planned, and invitees told."""
-    wijken = list(await session.scalars(select(Wijk).where(Wijk.id.in_(spec.wijk_ids))))
-    details, times = _differences(meeting, spec, [] if spec.whole_region else wijken)
+    wijken = [] if spec.whole_region else list(await session.scalars(select(Wijk).where(Wijk.id.in_(spec.wijk_ids))))
+    details, times = _differences(meeting, spec, wijken)
     if not details and not times:
         return False
-    meeting.title, meeting.location, meeting.url, meeting.agenda = spec.title, spec.location, spec.url, spec.agenda
-    meeting.audience, meeting.whole_region = spec.audience, spec.whole_region
-    meeting.wijken = [] if spec.whole_region else wijken
+    for field in (*_DETAIL_FIELDS, *_TIME_FIELDS, "rrule"):
+        setattr(meeting, field, getattr(spec, field))
+    meeting.wijken = wijken
     meeting.reminder_minutes = list(spec.reminder_minutes)
-    meeting.start_local, meeting.duration_minutes, meeting.rrule = spec.start_local, spec.duration_minutes, spec.rrule
     await session.flush()
     upcoming = list(
         await session.scalars(

@@ -71,22 +71,34 @@ def offset_label(minutes: int) -> str:
     return f"{minutes}m"
 
 
+def _rule_parts_allowed(parts: dict[str, str]) -> bool:
+    """Only known parts, weekly or monthly, and a positive INTERVAL and COUNT where given."""
+    return (
+        bool(parts)
+        and set(parts) <= _ALLOWED_RULE_PARTS
+        and parts.get("FREQ") in ("WEEKLY", "MONTHLY")
+        # INTERVAL=0 would repeat one date over and over
+        and all(_is_positive(parts.get(key, "1")) for key in ("INTERVAL", "COUNT"))
+    )
+
+
+def _is_positive(number: str) -> bool:
+    return number.isdigit() and int(number) >= 1
+
+
 def check_rrule(rule: str, start_local: datetime) -> str:
     """An RRULE (without DTSTART) that dateutil understands and that yields at least one date after the start."""
     cleaned = rule.strip().upper().removeprefix("RRULE:")
     parts = dict(part.partition("=")[::2] for part in cleaned.split(";") if part)
-    if not parts or not set(parts) <= _ALLOWED_RULE_PARTS or parts.get("FREQ") not in ("WEEKLY", "MONTHLY"):
+    if not _rule_parts_allowed(parts):
         raise TimeInputError("bad_rrule")
-    for key in ("INTERVAL", "COUNT"):
-        if key in parts and (not parts[key].isdigit() or int(parts[key]) < 1):
-            raise TimeInputError("bad_rrule")  # INTERVAL=0 would repeat one date over and over
     try:
         first = rrulestr(cleaned, dtstart=start_local).after(start_local, inc=True)
         # Expand a year ahead now, so an impossible rule fails here with its line named, not later in the sweep.
         series(start_local, cleaned, until_local=start_local + timedelta(days=366))
     except (ValueError, TypeError):
         raise TimeInputError("bad_rrule") from None
-    if first is None or first != start_local:
+    if first != start_local:  # also when there is no first date (None)
         raise TimeInputError("bad_rrule")  # the start itself must be a date of the series (RFC 5545)
     return cleaned
 

@@ -74,6 +74,36 @@ def overlaps(slot: RequestSlot, spans: list[tuple[datetime, datetime]]) -> bool:
     return any(slot.start_at < end and start < slot.end_at for start, end in spans)
 
 
+async def _why_not_offer(
+    session: AsyncSession, request: ShortageRequest, member: Member, slot_ids: list[int] | None
+) -> Outcome | None:
+    """Why this member may not offer on this request now (None: they may)."""
+    if member.practice_id == request.practice_id:
+        return Outcome.OWN_PRACTICE
+    if await recipient_of(session, request.id, member.id) is None:
+        return Outcome.NOT_ALLOWED
+    if request.status != RequestStatus.OPEN:
+        return Outcome.REQUEST_CLOSED
+    live = (OfferStatus.PENDING, OfferStatus.ACCEPTED)
+    if any(o.member_id == member.id and o.status in live for o in request.offers):
+        return Outcome.ALREADY_OFFERED
+    if slot_ids is not None and not set(slot_ids) <= {slot.id for slot in request.slots}:
+        return Outcome.NOT_FOUND
+    return None
+
+
+async def _slots_to_offer(
+    session: AsyncSession, request: ShortageRequest, member: Member, slot_ids: list[int] | None, now: datetime
+) -> list[RequestSlot] | Outcome:
+    """The open slots asked for that the member is not booked for elsewhere, or why there are none."""
+    available = [s for s in open_slots(request, now) if slot_ids is None or s.id in slot_ids]
+    if not available:
+        return Outcome.ALREADY_FILLED
+    spans = await booked_spans(session, member.id)
+    chosen = [slot for slot in available if not overlaps(slot, spans)]
+    return chosen or Outcome.DOUBLE_BOOKED
+
+
 async def make_offer(
     session: AsyncSession, *, now: datetime, member: Member | None, request_id: int, slot_ids: list[int] | None
 ) -> Result:
@@ -81,26 +111,12 @@ async def make_offer(
     request = await load_request(session, request_id)
     if request is None or member is None:
         return Result(Outcome.NOT_FOUND if request is None else Outcome.NOT_ALLOWED)
-    if member.practice_id == request.practice_id:
-        return Result(Outcome.OWN_PRACTICE)
-    if await recipient_of(session, request.id, member.id) is None:
-        return Result(Outcome.NOT_ALLOWED)
-    if request.status != RequestStatus.OPEN:
-        return Result(Outcome.REQUEST_CLOSED)
-    if any(
-        o.member_id == member.id and o.status in (OfferStatus.PENDING, OfferStatus.ACCEPTED) for o in request.offers
-    ):
-        return Result(Outcome.ALREADY_OFFERED)
-    known = {slot.id for slot in request.slots}
-    if slot_ids is not None and not set(slot_ids) <= known:
-        return Result(Outcome.NOT_FOUND)
-    available = [s for s in open_slots(request, now) if slot_ids is None or s.id in slot_ids]
-    if not available:
-        return Result(Outcome.ALREADY_FILLED)
-    spans = await booked_spans(session, member.id)
-    chosen = [slot for slot in available if not overlaps(slot, spans)]
-    if not chosen:
-        return Result(Outcome.DOUBLE_BOOKED)
+    refused = await _why_not_offer(session, request, member, slot_ids)
+    if refused is not None:
+        return Result(refused)
+    chosen = await _slots_to_offer(session, request, member, slot_ids, now)
+    if isinstance(chosen, Outcome):
+        return Result(chosen)
     offer = Offer(
         request_id=request.id,
         member_id=member.id,
@@ -156,21 +172,13 @@ async def _lock_member(session: AsyncSession, member_id: int) -> None:
     await session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
 
 
-async def accept_offer(session: AsyncSession, *, now: datetime, member: Member | None, offer_id: int) -> Result:
-    """Accept an offer in one transaction: each slot is filled at most once, the helper is never booked
-    twice for overlapping times, and everyone concerned is told through the outbox."""
-    offer = await session.get(Offer, offer_id)
-    request = await load_request(session, offer.request_id) if offer else None
-    if offer is None or request is None:
-        return Result(Outcome.NOT_FOUND)
-    if not may_act_for_request(member, request):
-        return Result(Outcome.NOT_ALLOWED)
-    if offer.status != OfferStatus.PENDING or offer.member_id is None:
-        return Result(Outcome.STALE, offer)
-    if request.status != RequestStatus.OPEN:
-        return Result(Outcome.REQUEST_CLOSED, offer)
-    await _lock_member(session, offer.member_id)
-    spans = await booked_spans(session, offer.member_id)
+async def _fill_slots(
+    session: AsyncSession, *, now: datetime, request: ShortageRequest, offer: Offer, helper_id: int
+) -> tuple[list[RequestSlot], bool]:
+    """Fill the offer's slots still ahead that nobody filled first; also whether some clashed with another
+    booking of the helper."""
+    await _lock_member(session, helper_id)
+    spans = await booked_spans(session, helper_id)
     wanted = {row.slot_id for row in offer.slot_rows}
     filled: list[RequestSlot] = []
     double_booked = False
@@ -179,32 +187,70 @@ async def accept_offer(session: AsyncSession, *, now: datetime, member: Member |
             continue
         if overlaps(slot, spans):
             double_booked = True
-            continue
-        # The guarded update is the race's referee: only one accept fills a slot.
-        won = await session.execute(
-            update(RequestSlot)
-            .where(RequestSlot.id == slot.id, RequestSlot.filled_offer_id.is_(None))
-            .values(filled_offer_id=offer.id)
-            .execution_options(synchronize_session=False)
-        )
-        if won.rowcount == 1:  # type: ignore[attr-defined]
-            set_committed_value(slot, "filled_offer_id", offer.id)  # what the UPDATE wrote, without a reload
+        elif await _claim_slot(session, slot, offer.id):
             filled.append(slot)
             spans.append((slot.start_at, slot.end_at))
-    if not filled:
-        offer.status = OfferStatus.MOOT
-        offer.decided_at = now
-        helper = await session.get(Member, offer.member_id)
-        if helper is not None:  # the helper hears it too, instead of waiting for an answer that never comes
-            await enqueue(
-                session,
-                now=now,
-                notice=OfferFilledByOther(request_id=request.id, offer_id=offer.id),
-                chat_id=helper.telegram_user_id,
-                member_id=helper.id,
-            )
-        return Result(Outcome.HELPER_BOOKED if double_booked else Outcome.ALREADY_FILLED, offer)
+    return filled, double_booked
 
+
+async def _claim_slot(session: AsyncSession, slot: RequestSlot, offer_id: int) -> bool:
+    """The guarded update is the race's referee: only one accept fills a slot."""
+    won = await session.execute(
+        update(RequestSlot)
+        .where(RequestSlot.id == slot.id, RequestSlot.filled_offer_id.is_(None))
+        .values(filled_offer_id=offer_id)
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(slot, "filled_offer_id", offer_id)  # what the UPDATE wrote, without a reload
+    return True
+
+
+async def _nothing_left(
+    session: AsyncSession, *, now: datetime, request: ShortageRequest, offer: Offer, double_booked: bool
+) -> Result:
+    """Every slot of the offer was taken (or clashed): the offer is moot and the helper hears it too, instead of
+    waiting for an answer that never comes."""
+    offer.status = OfferStatus.MOOT
+    offer.decided_at = now
+    helper = await session.get(Member, offer.member_id)
+    if helper is not None:
+        await enqueue(
+            session,
+            now=now,
+            notice=OfferFilledByOther(request_id=request.id, offer_id=offer.id),
+            chat_id=helper.telegram_user_id,
+            member_id=helper.id,
+        )
+    return Result(Outcome.HELPER_BOOKED if double_booked else Outcome.ALREADY_FILLED, offer)
+
+
+async def _offer_and_request(session: AsyncSession, offer_id: int) -> tuple[Offer, ShortageRequest] | None:
+    """The offer and its request (as load_request loads it), or None if either is gone."""
+    offer = await session.get(Offer, offer_id)
+    if offer is None:
+        return None
+    request = await load_request(session, offer.request_id)
+    return None if request is None else (offer, request)
+
+
+async def accept_offer(session: AsyncSession, *, now: datetime, member: Member | None, offer_id: int) -> Result:
+    """Accept an offer in one transaction: each slot is filled at most once, the helper is never booked
+    twice for overlapping times, and everyone concerned is told through the outbox."""
+    found = await _offer_and_request(session, offer_id)
+    if found is None:
+        return Result(Outcome.NOT_FOUND)
+    offer, request = found
+    if not may_act_for_request(member, request):
+        return Result(Outcome.NOT_ALLOWED)
+    if offer.status != OfferStatus.PENDING or offer.member_id is None:
+        return Result(Outcome.STALE, offer)
+    if request.status != RequestStatus.OPEN:
+        return Result(Outcome.REQUEST_CLOSED, offer)
+    filled, double_booked = await _fill_slots(session, now=now, request=request, offer=offer, helper_id=offer.member_id)
+    if not filled:
+        return await _nothing_left(session, now=now, request=request, offer=offer, double_booked=double_booked)
     offer.status = OfferStatus.ACCEPTED
     offer.decided_at = now
     if not open_slots(request, now):
@@ -255,10 +301,10 @@ async def _tell_other_offerers(
 
 async def decline_offer(session: AsyncSession, *, now: datetime, member: Member | None, offer_id: int) -> Result:
     """The requester says no thanks; the offerer is told kindly."""
-    offer = await session.get(Offer, offer_id)
-    request = await load_request(session, offer.request_id) if offer else None
-    if offer is None or request is None:
+    found = await _offer_and_request(session, offer_id)
+    if found is None:
         return Result(Outcome.NOT_FOUND)
+    offer, request = found
     if not may_act_for_request(member, request):
         return Result(Outcome.NOT_ALLOWED)
     if offer.status != OfferStatus.PENDING:
@@ -289,10 +335,10 @@ async def decline_offer(session: AsyncSession, *, now: datetime, member: Member 
 
 async def withdraw_offer(session: AsyncSession, *, now: datetime, member: Member | None, offer_id: int) -> Result:
     """The helper withdraws before the date: the requester is told and the slots open again."""
-    offer = await session.get(Offer, offer_id)
-    request = await load_request(session, offer.request_id) if offer else None
-    if offer is None or request is None:
+    found = await _offer_and_request(session, offer_id)
+    if found is None:
         return Result(Outcome.NOT_FOUND)
+    offer, request = found
     if member is None or offer.member_id != member.id:
         return Result(Outcome.NOT_ALLOWED)
     if offer.status not in (OfferStatus.PENDING, OfferStatus.ACCEPTED):
@@ -322,10 +368,10 @@ async def withdraw_offer(session: AsyncSession, *, now: datetime, member: Member
 async def release_slots_ahead(session: AsyncSession, *, now: datetime, offer_id: int) -> list[int]:
     """A booked helper leaves Wijkhulp while their help is under way: what has begun stays booked, the
     day-parts still ahead open again and the requester is told which. Returns those slots' ids."""
-    offer = await session.get(Offer, offer_id)
-    request = await load_request(session, offer.request_id) if offer else None
-    if offer is None or request is None or offer.status != OfferStatus.ACCEPTED:
+    found = await _offer_and_request(session, offer_id)
+    if found is None or found[0].status != OfferStatus.ACCEPTED:
         return []
+    offer, request = found
     ahead = [slot for slot in request.slots if slot.filled_offer_id == offer.id and slot.start_at > now]
     if not ahead:
         return []

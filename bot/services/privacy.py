@@ -84,6 +84,18 @@ _NOT_NAMES: Final = (
     | {"praktijkmanager", "ziek", "vakantie", "today", "tomorrow", "shift", "morning", "afternoon", "evening"}
     | {"note", "factuur", "iban", "kvk", "agb", "bsn", "postcode", "in", "het", "een", "en", "of", "and", "or"}
 )
+# The kind letter of each listed word (the lists share no word).
+_KIND_OF_WORD: Final = {
+    word: kind
+    for kind, words in (
+        ("T", _PATIENT_TITLES),
+        ("S", _STAFF_TITLES),
+        ("O", _PLACE_WORDS),
+        ("L", _LEADING_PARTICLES),
+        ("P", _PARTICLES),
+    )
+    for word in words
+}
 _BLANK = r"[ \t\u00a0]"
 _PHONE_SEPARATOR = rf"(?:{_BLANK}*[-./]{_BLANK}*|{_BLANK}+)"
 # Groups of digits joined by one separator each (a space, dash, dot or slash), an optional leading + and an
@@ -95,6 +107,9 @@ _PHONE_CANDIDATE = re.compile(
 _AREA_IN_BRACKETS = re.compile(r"\((0[1-9][0-9]{0,2})\)")
 # A date inside a run of digits ("06-12-2026 14") makes it a date followed by something, not a phone number.
 _DATE_INSIDE = re.compile(r"(?<![0-9])[0-9]{1,2}[-./][0-9]{1,2}[-./](?:19|20)[0-9]{2}(?![0-9])")
+_INTERNATIONAL_PREFIX = re.compile(r"\+\s*31|0031")
+_NATIONAL_DIGITS = re.compile(r"0[1-9][0-9]{8}")
+_FIRST_GROUP = re.compile(r"06|0[0-9]{2,3}")
 # Free numbers and paid information lines are no one's personal number.
 _SERVICE_PREFIXES: Final = ("0800", "0900", "0906", "0909")
 _EDGE_PUNCTUATION = '()[]{}<>,;:!?"“”‘’«»'
@@ -144,31 +159,31 @@ def _contains_bsn(text: str, phones: list[tuple[int, int]]) -> bool:
 def _is_dutch_phone(raw: str) -> bool:
     """Whether a run of digits is a Dutch phone number: 0 and nine digits (the first group 06 or an area code),
     or +31 / 0031 and nine digits."""
-    text = raw
-    international = False
-    if text.startswith("+"):
-        text = text[1:].lstrip()
-        if not text.startswith("31"):
-            return False
-        international, text = True, text[2:]
-    elif text.startswith("0031"):
-        international, text = True, text[4:]
-    if international:
-        text = text.replace("(0)", "", 1)
-    if "(" in text:
-        return False
-    groups = re.findall(r"[0-9]+", text)
+    prefix = _INTERNATIONAL_PREFIX.match(raw)
+    if prefix:
+        return _is_dutch_subscriber_number(raw[prefix.end() :])
+    return not raw.startswith("+") and _is_national_phone(raw)
+
+
+def _is_dutch_subscriber_number(text: str) -> bool:
+    """Whether what follows +31 or 0031 is nine digits, not counting an "(0)" or a leading 0."""
+    text = text.replace("(0)", "", 1)
+    digits = re.sub(r"[^0-9]", "", text).removeprefix("0")  # "+31 06 ..." is a common slip
+    return "(" not in text and len(digits) == 9 and digits[0] != "0"
+
+
+def _is_national_phone(raw: str) -> bool:
+    """Whether a number without a country code is 0 and nine digits, neither a service line nor a date."""
+    groups = re.findall(r"[0-9]+", raw)
     digits = "".join(groups)
-    if international:
-        digits = digits.removeprefix("0")  # "+31 06 ..." is a common slip
-        return len(digits) == 9 and digits[0] != "0"
-    if len(digits) != 10 or digits[0] != "0" or digits[1] == "0" or digits.startswith(_SERVICE_PREFIXES):
-        return False
-    # "06 12345678", "043 123 4567": the first group is the mobile prefix or an area code, never "01" of a date.
-    first = groups[0]
-    if len(groups) > 1 and not (first == "06" or (len(first) in (3, 4) and first[0] == "0")):
-        return False
-    return not _DATE_INSIDE.search(raw)
+    return (
+        "(" not in raw
+        and _NATIONAL_DIGITS.fullmatch(digits) is not None
+        and not digits.startswith(_SERVICE_PREFIXES)
+        # "06 12345678", "043 123 4567": the first group is the mobile prefix or an area code, never "01" of a date.
+        and (len(groups) == 1 or _FIRST_GROUP.fullmatch(groups[0]) is not None)
+        and not _DATE_INSIDE.search(raw)
+    )
 
 
 def phone_spans(text: str) -> list[tuple[int, int]]:
@@ -221,19 +236,12 @@ def _follows_event_word(text: str, start: int) -> bool:
 
 def _kind(word: str) -> str:
     """One letter: patient Title, Staff title, place (O), Initials, Leading particle, Particle, Name, Upper, or x."""
-    lower = word.lower().rstrip(".")
-    if lower in _PATIENT_TITLES:
-        return "T"
-    if lower in _STAFF_TITLES:
-        return "S"
-    if lower in _PLACE_WORDS:
-        return "O"
+    # Initials first: "T." is an initial, not the particle "t" (no title, place or particle looks like initials).
     if _INITIALS.fullmatch(word) and word[0].isupper():
         return "I"
-    if lower in _LEADING_PARTICLES:
-        return "L"
-    if lower in _PARTICLES:
-        return "P"
+    lower = word.lower().rstrip(".")
+    if lower in _KIND_OF_WORD:
+        return _KIND_OF_WORD[lower]
     if lower in _NOT_NAMES or len(word) < 2 or not _NAME_WORD.fullmatch(word) or not word[0].isupper():
         return "x"
     return "U" if word.isupper() else "N"

@@ -155,7 +155,8 @@ async def _activity(session: AsyncSession, member: Member) -> dict[str, Any]:
             .order_by(AuditEntry.id)
         )
     )
-    used = [row.subject_id for row in audit_rows if row.actor_member_id == mid and row.subject_type == "invite"]
+    # The invites this member joined with: the audit log names them, with the member as actor.
+    used = select(AuditEntry.subject_id).where(AuditEntry.actor_member_id == mid, AuditEntry.subject_type == "invite")
     invites_used = await session.scalars(select(Invite).where(Invite.id.in_(used)).order_by(Invite.id))
     messages = await session.scalars(
         select(OutboxMessage).where(OutboxMessage.member_id == mid).order_by(OutboxMessage.id)

@@ -100,10 +100,6 @@ def _has_booked_help(request: ShortageRequest) -> bool:
     return any(offer.status == OfferStatus.ACCEPTED for offer in request.offers)
 
 
-def _running(request: ShortageRequest, now: datetime) -> bool:
-    return request.status in (RequestStatus.OPEN, RequestStatus.FILLED) and request.ends_at > now
-
-
 async def _own_running_requests(session: AsyncSession, member: Member, now: datetime) -> list[ShortageRequest]:
     ids = await session.scalars(
         select(ShortageRequest.id)
@@ -199,8 +195,6 @@ async def delete_member(session: AsyncSession, *, now: datetime, member: Member)
             report.kept.append(offer_id)  # the help has begun: it stays booked, as a fact of that day
             report.released += await release_slots_ahead(session, now=now, offer_id=offer_id)
     for request in await _own_running_requests(session, member, now):
-        if not _running(request, now):
-            continue
         successor = await _successor(session, member, request.practice_id)
         if successor is not None:
             request.created_by_member_id = successor.id
