@@ -187,6 +187,10 @@ class Member(Base):
         """Whether the member holds any of the given roles."""
         return bool(self.roles.intersection(roles))
 
+    def paused_on(self, day: date) -> bool:
+        """Whether the member muted requests (/pauze) up to and including this day."""
+        return self.paused_until is not None and self.paused_until >= day
+
 
 class MemberRole(Base):
     """One role of a member; a member can hold several."""

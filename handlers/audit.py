@@ -92,7 +92,7 @@ def subject_label(t: Translator, entry: AuditEntry, page: AuditPage) -> str | No
         "action_point": N_("action point #{id}"),
     }
     label = t.gettext(labels[kind]).format(id=number) if kind in labels else f"{escape(kind)} #{number}"
-    request_id = entry.details.get("request_id") if isinstance(entry.details, dict) else None
+    request_id = entry.details.get("request_id")
     if kind == "offer" and isinstance(request_id, int):
         label += " " + t.gettext("on request #{id}").format(id=request_id)
     return label
@@ -101,7 +101,7 @@ def subject_label(t: Translator, entry: AuditEntry, page: AuditPage) -> str | No
 def entry_text(t: Translator, entry: AuditEntry, page: AuditPage) -> str:
     """Two lines per entry: when, then what, about what and by whom (HTML)."""
     phrase = t.gettext(ACTION_LABELS[entry.action]) if entry.action in ACTION_LABELS else escape(entry.action)
-    role = entry.details.get("role") if isinstance(entry.details, dict) else None
+    role = entry.details.get("role")
     if isinstance(role, str) and role in ROLE_CODES:
         phrase += f" ({role_label(t, role)})"
     parts = [phrase]

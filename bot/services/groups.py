@@ -92,7 +92,7 @@ async def may_offer_from_group(
     requesting practice, a role (lendable) that fills the request or the student pool where allowed, not paused."""
     if member is None or member.region_id != request.region_id or member.practice_id == request.practice_id:
         return False
-    if member.paused_until is not None and member.paused_until >= today:
+    if member.paused_on(today):
         return False
     needed = NeededRole(request.role_needed)
     lendable = {row.role for row in member.role_rows if row.lendable}

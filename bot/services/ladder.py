@@ -155,10 +155,8 @@ async def _round_members(
     chosen = []
     for candidate in await _candidates(session, request):
         member = candidate.member
-        if member.paused_until is not None and member.paused_until >= today:
-            continue
-        if days <= candidate.days_off:
-            continue  # off on every day asked
+        if member.paused_on(today) or days <= candidate.days_off:
+            continue  # paused, or off on every day asked
         in_wijk = candidate.wijk_id == request.wijk_id
         if round_no == 1:
             keep = member.practice_id in partners or (in_wijk and _available_on(candidate, request, zone))

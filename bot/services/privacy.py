@@ -300,11 +300,7 @@ def _token_range(tokens: list[_Token], start: int, end: int) -> tuple[int, int]:
 def _name_near(tokens: list[_Token], spans: list[tuple[int, int]], start: int, end: int) -> bool:
     """Whether a name-like run lies within a few words of the characters from `start` to `end`."""
     first, last = _token_range(tokens, start, end)
-    for name_first, name_last in spans:
-        gap = first - name_last - 1 if name_last < first else name_first - last - 1
-        if 0 <= gap <= _NAME_REACH:
-            return True
-    return False
+    return any(0 <= max(first - name_last, name_first - last) - 1 <= _NAME_REACH for name_first, name_last in spans)
 
 
 def _contains_name_with_birth_date(text: str, today: date) -> bool:
