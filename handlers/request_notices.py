@@ -25,7 +25,7 @@ from bot.services.notices import (
     RequestRefresh,
     RequestSuperseded,
 )
-from bot.services.offers import open_slots, own_offer
+from bot.services.offers import load_offer, open_slots, own_offer
 from bot.services.requests import CancelReason, load_request, load_request_slots
 from db.models import GroupPost, Offer, RequestRecipient, RequestStatus, ShortageRequest
 from handlers.callback_data import Action, encode
@@ -133,9 +133,9 @@ async def render_handed_over(reader: ToMember, notice: RequestHandedOver) -> Ren
 
 
 async def _offer(reader: ToGroup, request_id: int, offer_id: int) -> tuple[ShortageRequest, Offer] | None:
-    """The request and the offer a notice is about, or None when either has gone."""
-    request = await load_request(reader.session, request_id)
-    offer = next((o for o in request.offers if o.id == offer_id), None) if request else None
+    """The request (with its slots) and the offer a notice is about, or None when either has gone."""
+    request = await load_request_slots(reader.session, request_id)
+    offer = await load_offer(reader.session, request_id, offer_id) if request else None
     return None if request is None or offer is None else (request, offer)
 
 

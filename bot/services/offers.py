@@ -8,10 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.permissions import may_act_for_request
 from bot.services import audit
+from bot.services.members import member_relations
 from bot.services.notices import OfferAccepted, OfferDeclined, OfferFilledByOther, OfferReceived, OfferWithdrawn
 from bot.services.outbox import enqueue
 from bot.services.requests import load_request, load_request_slots, refresh_recipients
@@ -105,6 +107,17 @@ async def own_offer(session: AsyncSession, request_id: int, member_id: int) -> O
         .where(Offer.request_id == request_id, Offer.member_id == member_id, Offer.status != OfferStatus.WITHDRAWN)
         .order_by(Offer.id)
         .limit(1)
+    )
+
+
+async def load_offer(session: AsyncSession, request_id: int, offer_id: int) -> Offer | None:
+    """One offer on the request, with its member (roles, practice) and slot rows, fresh; the other offers are
+    not read (a notice about one offer costs the same however many there are)."""
+    return await session.scalar(
+        select(Offer)
+        .where(Offer.id == offer_id, Offer.request_id == request_id)
+        .options(selectinload(Offer.member).options(*member_relations()), selectinload(Offer.slot_rows))
+        .execution_options(populate_existing=True)
     )
 
 
