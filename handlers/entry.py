@@ -39,7 +39,9 @@ ANYONE = "anyone"  # the table's word for a row without a rule
 STALE = N_("This button no longer works.")
 
 MemberRule = Callable[[Member | None], bool]
-Loader = Callable[[AsyncSession, Callback], Awaitable[S | None]]
+# A subject loader gets the member who presses too, so that it can load their own part only (their invitation,
+# not everyone's): a press costs the same whatever the number of people involved.
+Loader = Callable[[AsyncSession, Callback, Member | None], Awaitable[S | None]]
 # A refusal is a msgid, or chosen by who asks (a stranger is told how to join, a member why not).
 Refusal = str | Callable[[Member | None], str]
 
@@ -229,7 +231,9 @@ class _PressDecorator(Generic[S]):
                 return otherwise
             data = decode(query.data)
             async with open_turn(update, context) as turn:
-                thing = await subject(turn.session, data) if subject is not None and data is not None else None
+                thing = (
+                    await subject(turn.session, data, turn.member) if subject is not None and data is not None else None
+                )
                 if data is None or (subject is not None and thing is None):
                     await query.answer(_refusal_text(turn.t, gone, turn.member), show_alert=alert)
                     return otherwise
@@ -293,11 +297,33 @@ def press(
 def first_id(loader: Callable[[AsyncSession, int | None], Awaitable[S | None]]) -> Loader[S]:
     """A subject loader from a `load_x(session, id)` service: the id is the press's first argument."""
 
-    async def load(session: AsyncSession, data: Callback) -> S | None:
+    async def load(session: AsyncSession, data: Callback, member: Member | None) -> S | None:
         return await loader(session, data.int_arg(0))
 
     load.__qualname__ = f"first_id({loader.__qualname__})"
     return load
 
 
-__all__ = ["ANYONE", "REGISTRY", "STALE", "Entry", "Press", "Said", "command", "declare", "first_id", "press"]
+def own_first_id(loader: Callable[[AsyncSession, int | None, Member | None], Awaitable[S | None]]) -> Loader[S]:
+    """A subject loader from a `load_x(session, id, member)` service that loads the presser's own part only."""
+
+    async def load(session: AsyncSession, data: Callback, member: Member | None) -> S | None:
+        return await loader(session, data.int_arg(0), member)
+
+    load.__qualname__ = f"own_first_id({loader.__qualname__})"
+    return load
+
+
+__all__ = [
+    "ANYONE",
+    "REGISTRY",
+    "STALE",
+    "Entry",
+    "Press",
+    "Said",
+    "command",
+    "declare",
+    "first_id",
+    "own_first_id",
+    "press",
+]

@@ -67,13 +67,13 @@ async def back_to_wijken(press: Press[None]) -> None:
     await edit_if_changed(press.query, escape(text), keyboard)
 
 
-async def load_wijk(session: AsyncSession, data: Callback) -> Wijk | None:
+async def load_wijk(session: AsyncSession, data: Callback, member: Member | None) -> Wijk | None:
     """The wijk a press names."""
     wijk_id = data.int_arg(0)
     return await session.get(Wijk, wijk_id) if wijk_id else None
 
 
-async def load_practice(session: AsyncSession, data: Callback) -> Practice | None:
+async def load_practice(session: AsyncSession, data: Callback, member: Member | None) -> Practice | None:
     """The practice a press names."""
     practice_id = data.int_arg(0)
     return await session.get(Practice, practice_id) if practice_id else None
@@ -119,7 +119,7 @@ class Target:
     role: Role
 
 
-async def load_target(session: AsyncSession, data: Callback) -> Target | None:
+async def load_target(session: AsyncSession, data: Callback, member: Member | None) -> Target | None:
     """The practice (or the pool: id 0) and role a press names; None for anything inconsistent, i.e. forged."""
     practice_id = data.int_arg(0)
     role_code = data.args[1] if len(data.args) > 1 else ""

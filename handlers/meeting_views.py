@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import N_, Translator
 from bot.services.ics import CalendarEvent, calendar_file
 from bot.services.meeting_times import to_local
+from bot.services.meetings import Counts, Tally
 from db.meetings import ActionPoint, Answer, Audience, Meeting, MeetingOccurrence, OccurrenceStatus
 from db.models import Member
 from handlers.callback_data import Action, encode
@@ -110,28 +111,19 @@ def calendar_for(occurrence: MeetingOccurrence, stamp: datetime) -> tuple[str, b
     return f"wijkbijeenkomst-{occurrence.id}.ics", calendar_file(event)
 
 
-def answers_summary(t: Translator, occurrence: MeetingOccurrence) -> str:
-    """For the organiser: counts and names per answer."""
-    groups: dict[Answer | None, list[str]] = {answer: [] for answer in Answer}
-    groups[None] = []
-    for invitee in occurrence.invitees:
-        member = invitee.member
-        # Someone who had their data removed (/verwijdermij) still counts for a past date, without a name.
-        groups.setdefault(invitee.answer, []).append(escape(member_name(t, member)))
+def answers_summary(t: Translator, tally: Tally) -> str:
+    """For the organiser: counts and names per answer (the first MAX_NAMES of each, if the tally has more)."""
     lines = []
-    for key, names in groups.items():
-        label = answer_label(t, key)
-        shown = ", ".join(names[:MAX_NAMES]) + (" …" if len(names) > MAX_NAMES else "")
-        lines.append(f"{label} ({len(names)})" + (f": {shown}" if names else ""))
+    for key, count in tally.counts.items():
+        names = [escape(member_name(t, member)) for member in tally.first.get(key, [])[:MAX_NAMES]]
+        # Someone who had their data removed (/verwijdermij) still counts for a past date, without a name.
+        shown = ", ".join(names) + (" …" if count > MAX_NAMES else "")
+        lines.append(f"{answer_label(t, key)} ({count})" + (f": {shown}" if count else ""))
     return "\n".join(lines)
 
 
-def counts_line(t: Translator, occurrence: MeetingOccurrence) -> str:
+def counts_line(t: Translator, counts: Counts) -> str:
     """`Yes 3 · No 1 · Maybe 0 · not answered yet 5`."""
-    counts: dict[Answer | None, int] = {answer: 0 for answer in Answer}
-    counts[None] = 0
-    for invitee in occurrence.invitees:
-        counts[invitee.answer] = counts.get(invitee.answer, 0) + 1
     return " · ".join(f"{answer_label(t, key)} {count}" for key, count in counts.items())
 
 

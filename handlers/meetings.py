@@ -13,25 +13,35 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, filters
 
 from bot.i18n import N_, Translator
-from bot.permissions import is_member, may_see_meeting
+from bot.permissions import MyDate, is_member, may_see_meeting
 from bot.permissions import may_manage_meeting as may_manage
 from bot.services.meeting_changes import cancel_occurrence
-from bot.services.meetings import MeetingError, load_occurrence, overview, set_answer
+from bot.services.meetings import (
+    Counts,
+    MeetingError,
+    answer_counts,
+    answer_tally,
+    load_my_card,
+    load_my_date,
+    load_occurrence,
+    overview,
+    set_answer,
+)
 from db.meetings import Answer, MeetingOccurrence, OccurrenceStatus
 from db.models import Member
 from handlers.callback_data import Action, encode
 from handlers.context import BotContext
 from handlers.editing import edit_if_changed
-from handlers.entry import Press, Said, command, first_id, press
+from handlers.entry import Press, Said, command, first_id, own_first_id, press
 from handlers.meeting_form.errors import ERRORS as MEETING_ERRORS
 from handlers.meeting_form.errors import error_text
 from handlers.meeting_views import (
+    MAX_NAMES,
     answer_label,
     answer_line,
     answers_summary,
     card,
     counts_line,
-    my_answer,
     rsvp_markup,
     when_line,
 )
@@ -45,19 +55,17 @@ OUTCOMES = {
 }
 
 
-def _invited(occurrence: MeetingOccurrence, member: Member) -> bool:
-    return any(i.member_id == member.id for i in occurrence.invitees)
-
-
-def summary(t: Translator, occurrence: MeetingOccurrence, member: Member) -> str:
-    """One line block per date: title, when, my answer, and for the organiser the counts."""
+def summary(t: Translator, mine: MyDate, member: Member, counts: Counts | None) -> str:
+    """One line block per date: title, when, my answer, and for the organiser the counts (None: nobody is
+    invited yet)."""
+    occurrence = mine.occurrence
     lines = [f"<b>{escape(occurrence.meeting.title)}</b>", when_line(t, occurrence)]
     if occurrence.status == OccurrenceStatus.CANCELLED:
         lines.append(t.gettext("Cancelled."))
-    elif _invited(occurrence, member):
-        lines.append(answer_line(t, my_answer(occurrence, member)))
+    elif mine.invitee is not None:
+        lines.append(answer_line(t, mine.invitee.answer))
     if may_manage(member, occurrence.meeting):
-        lines.append(counts_line(t, occurrence) if occurrence.invitees else t.gettext("Invitations not sent yet."))
+        lines.append(counts_line(t, counts) if counts else t.gettext("Invitations not sent yet."))
     return "\n".join(lines)
 
 
@@ -70,14 +78,17 @@ def summary(t: Translator, occurrence: MeetingOccurrence, member: Member) -> str
 async def list_meetings(said: Said) -> None:
     """My upcoming meetings (and, for organisers, recent ones), each with a button to open it."""
     t, member = said.t, said.actor
-    occurrences = await overview(said.session, member=member, now=said.now)
-    if not occurrences:
+    dates = await overview(said.session, member=member, now=said.now)
+    if not dates:
         await said.message.reply_text(t.gettext("You have no upcoming meetings."))
         return
+    managed = [d.occurrence.id for d in dates if may_manage(member, d.occurrence.meeting)]
+    counts = await answer_counts(said.session, managed)
     parts: list[str] = []
     rows = []
-    for occurrence in occurrences:
-        part = summary(t, occurrence, member)
+    for mine in dates:
+        occurrence = mine.occurrence
+        part = summary(t, mine, member, counts.get(occurrence.id))
         if parts and sum(len(p) for p in parts) + len(part) > MAX_TEXT:
             break
         parts.append(part)
@@ -109,23 +120,26 @@ def manage_markup(
 NOT_ALLOWED = MEETING_ERRORS["not_allowed"]
 
 
-@press(Action.MEETING_SHOW, rule=may_see_meeting, subject=first_id(load_occurrence), refusal=NOT_ALLOWED)
-async def show(press: Press[MeetingOccurrence]) -> None:
-    """A meeting's card: for invitees with the answer buttons, for the organiser with everyone's answers."""
-    t, member, occurrence, now = press.t, press.actor, press.subject, press.now
+@press(Action.MEETING_SHOW, rule=may_see_meeting, subject=own_first_id(load_my_card), refusal=NOT_ALLOWED)
+async def show(press: Press[MyDate]) -> None:
+    """A meeting's card: for invitees with the answer buttons, for the organiser with everyone's answers
+    (counted in SQL, the first names of each answer only)."""
+    t, member, mine, now = press.t, press.actor, press.subject, press.now
+    occurrence = mine.occurrence
     await press.query.answer()
     lines = [card(t, occurrence)]
     rows: list[list[InlineKeyboardButton]] = []
     scheduled = occurrence.status == OccurrenceStatus.SCHEDULED
     if not scheduled:
         lines.append(t.gettext("Cancelled."))
-    if _invited(occurrence, member):
-        answer = my_answer(occurrence, member)
+    if mine.invitee is not None:
+        answer = mine.invitee.answer
         lines += ["", answer_line(t, answer)]
         if scheduled and occurrence.ends_at > now:
             rows += [list(row) for row in rsvp_markup(t, occurrence, answer).inline_keyboard]
     if may_manage(member, occurrence.meeting):
-        lines += ["", "<b>" + t.gettext("Answers") + "</b>", answers_summary(t, occurrence)]
+        tally = await answer_tally(press.session, occurrence.id, MAX_NAMES)
+        lines += ["", "<b>" + t.gettext("Answers") + "</b>", answers_summary(t, tally)]
         rows += organiser_rows(t, occurrence, member, now)
     await press.query.get_bot().send_message(
         press.query.from_user.id,
@@ -159,17 +173,19 @@ def fit_message(html_text: str, limit: int = 4000) -> str:
     return "\n".join([*kept, "…"])
 
 
-@press(Action.MEETING_RSVP, checked_by=set_answer, subject=first_id(load_occurrence), refusal=NOT_INVITED)
-async def answer(press: Press[MeetingOccurrence]) -> None:
+@press(Action.MEETING_RSVP, checked_by=set_answer, subject=own_first_id(load_my_date), refusal=NOT_INVITED)
+async def answer(press: Press[MyDate]) -> None:
     """Ja / Nee / Misschien, as often as one changes one's mind; the pressed message shows the new answer.
-    The service checks that the presser is invited and the date still on."""
-    t, occurrence, member = press.t, press.subject, press.member
+    The service checks that the presser is invited and the date still on. Only the date and the presser's own
+    invitation are read, so a press costs the same however many are invited."""
+    t, mine, member = press.t, press.subject, press.member
+    occurrence = mine.occurrence
     value = press.data.args[1] if len(press.data.args) > 1 else ""
     if member is None or value not in {a.value for a in Answer}:
         await press.refuse(NOT_INVITED)
         return
-    before = my_answer(occurrence, member)
-    outcome = await set_answer(press.session, now=press.now, member=member, occurrence=occurrence, answer=Answer(value))
+    before = mine.invitee.answer if mine.invitee is not None else None
+    outcome = await set_answer(press.session, now=press.now, member=member, mine=mine, answer=Answer(value))
     if outcome != "ok":
         await press.refuse(OUTCOMES[outcome])
         return

@@ -23,10 +23,11 @@ from bot.services.offers import (
     decline_request,
     make_offer,
     open_slots,
+    own_offer,
     recipient_of,
     withdraw_offer,
 )
-from bot.services.requests import load_request, send_copy
+from bot.services.requests import load_request, load_request_slots, send_copy
 from db.models import Offer, RequestStatus, ShortageRequest
 from handlers.callback_data import Action, Callback
 from handlers.context import BotContext, Turn
@@ -54,8 +55,8 @@ def outcome_text(t: Translator, outcome: Outcome) -> str:
 
 
 async def _refresh_my_copy(query: CallbackQuery, turn: Turn, request_id: int) -> None:
-    """Show the presser's own copy of the request as it is now."""
-    request = await load_request(turn.session, request_id)
+    """Show the presser's own copy of the request as it is now (its slots and the presser's own offer)."""
+    request = await load_request_slots(turn.session, request_id)
     if request is None or turn.member is None:
         return
     recipient = await recipient_of(turn.session, request_id, turn.member.id)
@@ -65,7 +66,7 @@ async def _refresh_my_copy(query: CallbackQuery, turn: Turn, request_id: int) ->
     text, markup = recipient_view(
         turn.t,
         request,
-        turn.member,
+        await own_offer(turn.session, request_id, turn.member.id),
         declined=bool(recipient and recipient.declined),
         now_open=open_slots(request, turn.now),
     )
@@ -87,7 +88,7 @@ def _mask_slots(slot_ids: list[int], mask: int) -> list[int] | None:
     Action.OFFER_BACK,
     Action.CANT,
     checked_by=recipient_of,
-    subject=first_id(load_request),
+    subject=first_id(load_request_slots),
     alert=False,
 )
 async def on_request_button(press: Press[ShortageRequest]) -> None:
@@ -170,7 +171,7 @@ async def _group_press(query: CallbackQuery, turn: Turn, data: Callback, request
 async def _picker(query: CallbackQuery, turn: Turn, data: Callback, request_id: int) -> None:
     """Open, toggle or close the day-part picker; only for someone the request was sent to, while open."""
     t = turn.t
-    request = await load_request(turn.session, request_id)
+    request = await load_request_slots(turn.session, request_id)
     asked = turn.member is not None and await recipient_of(turn.session, request_id, turn.member.id) is not None
     if request is None or not asked or request.status != RequestStatus.OPEN:
         await query.answer(outcome_text(t, Outcome.NOT_ALLOWED if not asked else Outcome.REQUEST_CLOSED))

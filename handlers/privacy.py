@@ -261,7 +261,7 @@ def _forget_state(context: BotContext, user_id: int) -> None:
 STALE_CONFIRMATION = N_("This button no longer works. Send /verwijdermij again to remove your data.")
 
 
-async def button_owner(session: AsyncSession, data: Callback) -> int | None:
+async def button_owner(session: AsyncSession, data: Callback, member: Member | None) -> int | None:
     """The member a removal button was made for (its second argument)."""
     return data.int_arg(1)
 

@@ -25,8 +25,8 @@ from bot.services.notices import (
     RequestRefresh,
     RequestSuperseded,
 )
-from bot.services.offers import open_slots
-from bot.services.requests import CancelReason, load_request
+from bot.services.offers import load_offer, open_slots, own_offer
+from bot.services.requests import CancelReason, load_request, load_request_slots
 from db.models import GroupPost, Offer, RequestRecipient, RequestStatus, ShortageRequest
 from handlers.callback_data import Action, encode
 from handlers.coordination import request_line
@@ -59,7 +59,7 @@ async def _copy(
     text, markup = recipient_view(
         reader.t,
         request,
-        reader.member,
+        await own_offer(reader.session, request.id, reader.member.id),
         declined=bool(recipient and recipient.declined),
         now_open=open_slots(request, reader.now),
     )
@@ -68,7 +68,7 @@ async def _copy(
 
 async def render_new(reader: ToMember, notice: RequestNew) -> Rendered | None:
     """A fresh copy of a request; skipped when it closed before it went out (nobody should offer in vain)."""
-    request = await load_request(reader.session, notice.request_id)
+    request = await load_request_slots(reader.session, notice.request_id)
     if request is None or request.status != RequestStatus.OPEN:
         return None
     rendered, _ = await _copy(reader, request, None)
@@ -77,7 +77,7 @@ async def render_new(reader: ToMember, notice: RequestNew) -> Rendered | None:
 
 async def render_refresh(reader: ToMember, notice: RequestRefresh) -> Rendered | None:
     """A delivered copy edited to the request as it is now; skipped when the copy already shows that."""
-    request = await load_request(reader.session, notice.request_id)
+    request = await load_request_slots(reader.session, notice.request_id)
     if request is None:
         return None
     rendered, recipient = await _copy(reader, request, notice.message_id)
@@ -133,9 +133,9 @@ async def render_handed_over(reader: ToMember, notice: RequestHandedOver) -> Ren
 
 
 async def _offer(reader: ToGroup, request_id: int, offer_id: int) -> tuple[ShortageRequest, Offer] | None:
-    """The request and the offer a notice is about, or None when either has gone."""
-    request = await load_request(reader.session, request_id)
-    offer = next((o for o in request.offers if o.id == offer_id), None) if request else None
+    """The request (with its slots) and the offer a notice is about, or None when either has gone."""
+    request = await load_request_slots(reader.session, request_id)
+    offer = await load_offer(reader.session, request_id, offer_id) if request else None
     return None if request is None or offer is None else (request, offer)
 
 

@@ -78,7 +78,8 @@ def request_body(t: Translator, request: ShortageRequest, *, filled_by: bool = F
         t.gettext("From: {practice}").format(practice=practice_line(t, request)),
         t.gettext("Needed: {role}").format(role=escape(needed_label(t, request.role_needed))),
     ]
-    offers = {offer.id: offer for offer in request.offers}
+    # Only the requester's view names the helpers; a copy shows "filled" from the slot alone (no offers loaded).
+    offers = {offer.id: offer for offer in request.offers} if filled_by else {}
     for slot in request.slots:
         line = "• " + escape(slot_label(t, slot))
         if slot.filled_offer_id is not None:
@@ -98,11 +99,11 @@ def request_body(t: Translator, request: ShortageRequest, *, filled_by: bool = F
 
 
 def recipient_view(
-    t: Translator, request: ShortageRequest, member: Member, *, declined: bool, now_open: list[RequestSlot]
+    t: Translator, request: ShortageRequest, mine: Offer | None, *, declined: bool, now_open: list[RequestSlot]
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """A recipient's copy: offer buttons while something is open that they have not answered yet."""
+    """A recipient's copy: offer buttons while something is open that they have not answered yet. `mine` is
+    the reader's own offer (services.offers.own_offer); the other offers are not needed."""
     text = request_body(t, request)
-    mine = next((o for o in request.offers if o.member_id == member.id and o.status != OfferStatus.WITHDRAWN), None)
     if mine is not None:
         return text + "\n\n" + offer_state_line(t, mine), None
     if request.status != RequestStatus.OPEN or not now_open:

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
+from bot.permissions import MyDate
 from bot.permissions import is_coordinator_of as is_coordinator
 from bot.services import audit
 from bot.services.meeting_times import DEFAULT_REMINDERS, HORIZON, series, to_local, to_utc
@@ -359,36 +360,142 @@ async def load_occurrence(session: AsyncSession, occurrence_id: int | None) -> M
     )
 
 
-async def set_answer(
-    session: AsyncSession, *, now: datetime, member: Member, occurrence: MeetingOccurrence, answer: Answer
-) -> str:
-    """Record or change an answer; returns "ok", "not_invited", "cancelled" or "over"."""
-    invitee = next((i for i in occurrence.invitees if i.member_id == member.id), None)
-    if invitee is None:
+async def _my_date(
+    session: AsyncSession, occurrence_id: int | None, member: Member | None, *, wijken: bool
+) -> MyDate | None:
+    if occurrence_id is None:
+        return None
+    meeting = joinedload(MeetingOccurrence.meeting)
+    occurrence = await session.scalar(
+        select(MeetingOccurrence)
+        .where(MeetingOccurrence.id == occurrence_id)
+        .options(meeting.selectinload(Meeting.wijken) if wijken else meeting)
+        .execution_options(populate_existing=True)
+    )
+    if occurrence is None:
+        return None
+    invitee = None
+    if member is not None:
+        invitee = await session.scalar(
+            select(MeetingInvitee).where(
+                MeetingInvitee.occurrence_id == occurrence_id, MeetingInvitee.member_id == member.id
+            )
+        )
+    return MyDate(occurrence, invitee)
+
+
+async def load_my_date(session: AsyncSession, occurrence_id: int | None, member: Member | None) -> MyDate | None:
+    """A date with its meeting and the member's own invitation: what answering needs, by two indexed queries
+    however many are invited (`load_occurrence` loads everyone, for what is sent to everyone)."""
+    return await _my_date(session, occurrence_id, member, wijken=False)
+
+
+async def load_my_card(session: AsyncSession, occurrence_id: int | None, member: Member | None) -> MyDate | None:
+    """As `load_my_date`, with the meeting's wijken, for the date's card."""
+    return await _my_date(session, occurrence_id, member, wijken=True)
+
+
+async def set_answer(session: AsyncSession, *, now: datetime, member: Member, mine: MyDate, answer: Answer) -> str:
+    """Record or change an answer (one UPDATE of the member's own row); returns "ok", "not_invited",
+    "cancelled" or "over"."""
+    invitee, occurrence = mine.invitee, mine.occurrence
+    if invitee is None or invitee.member_id != member.id:
         return "not_invited"
     if occurrence.status == OccurrenceStatus.CANCELLED:
         return "cancelled"
     if occurrence.ends_at <= now:
         return "over"
-    invitee.answer = answer
-    invitee.answered_at = now
+    await session.execute(
+        update(MeetingInvitee)
+        .where(MeetingInvitee.id == invitee.id)
+        .values(answer=answer, answered_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return "ok"
 
 
-async def overview(session: AsyncSession, *, member: Member, now: datetime, limit: int = 12) -> list[MeetingOccurrence]:
-    """My upcoming dates, plus, for the meetings I manage, those of the last 30 days (for action points)."""
+Counts = dict[Answer | None, int]
+
+
+def _no_answers() -> Counts:
+    """Every answer at 0, in the order they are shown (not answered last)."""
+    counts: Counts = {answer: 0 for answer in Answer}
+    counts[None] = 0
+    return counts
+
+
+async def answer_counts(session: AsyncSession, occurrence_ids: list[int]) -> dict[int, Counts]:
+    """How many gave each answer (None: not yet), per date, counted in SQL; a date nobody is invited to yet
+    is left out."""
+    if not occurrence_ids:
+        return {}
+    rows = await session.execute(
+        select(MeetingInvitee.occurrence_id, MeetingInvitee.answer, func.count())
+        .where(MeetingInvitee.occurrence_id.in_(occurrence_ids))
+        .group_by(MeetingInvitee.occurrence_id, MeetingInvitee.answer)
+    )
+    found: dict[int, Counts] = {}
+    for occurrence_id, answer, count in rows:
+        found.setdefault(occurrence_id, _no_answers())[answer] = count
+    return found
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The answers to one date for its organiser: how many gave each, and the first `names` of each (in the
+    order they were invited); read by two queries however many are invited."""
+
+    counts: Counts
+    first: dict[Answer | None, list[Member]]
+
+
+async def answer_tally(session: AsyncSession, occurrence_id: int, names: int) -> Tally:
+    """Counts per answer, and the members of each answer's first `names` invitations (one ranked query)."""
+    counts = (await answer_counts(session, [occurrence_id])).get(occurrence_id, _no_answers())
+    rank = func.row_number().over(partition_by=MeetingInvitee.answer, order_by=MeetingInvitee.id)
+    ranked = (
+        select(MeetingInvitee.member_id, MeetingInvitee.answer, rank.label("rank"))
+        .where(MeetingInvitee.occurrence_id == occurrence_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Member, ranked.c.answer)
+        .join(ranked, ranked.c.member_id == Member.id)
+        .where(ranked.c.rank <= names)
+        .order_by(ranked.c.rank)
+    )
+    first: dict[Answer | None, list[Member]] = {answer: [] for answer in counts}
+    for member, answer in rows:
+        first[answer].append(member)
+    return Tally(counts, first)
+
+
+async def overview(session: AsyncSession, *, member: Member, now: datetime, limit: int = 12) -> list[MyDate]:
+    """My upcoming dates, plus, for the meetings I manage, those of the last 30 days (for action points); each
+    with its meeting and my own invitation, whatever the number invited."""
     invited = select(MeetingInvitee.occurrence_id).where(MeetingInvitee.member_id == member.id)
     managed = select(Meeting.id).where(Meeting.region_id == member.region_id)
     if not is_coordinator(member, member.region_id):
         managed = managed.where(Meeting.created_by_member_id == member.id)
     statement = (
-        select(MeetingOccurrence.id)
+        select(MeetingOccurrence)
         .where(
             (MeetingOccurrence.id.in_(invited) & (MeetingOccurrence.ends_at > now))
             | (MeetingOccurrence.meeting_id.in_(managed) & (MeetingOccurrence.ends_at > now - timedelta(days=30)))
         )
+        .options(joinedload(MeetingOccurrence.meeting))
         .order_by(MeetingOccurrence.starts_at)
         .limit(limit)
+        .execution_options(populate_existing=True)
     )
-    found = [await load_occurrence(session, occurrence_id) for occurrence_id in await session.scalars(statement)]
-    return [occurrence for occurrence in found if occurrence is not None]
+    occurrences = list(await session.scalars(statement))
+    mine = {
+        invitee.occurrence_id: invitee
+        for invitee in await session.scalars(
+            select(MeetingInvitee).where(
+                MeetingInvitee.member_id == member.id,
+                MeetingInvitee.occurrence_id.in_([occurrence.id for occurrence in occurrences]),
+            )
+        )
+    }
+    return [MyDate(occurrence, mine.get(occurrence.id)) for occurrence in occurrences]

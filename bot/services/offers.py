@@ -6,15 +6,17 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.permissions import may_act_for_request
 from bot.services import audit
+from bot.services.members import member_relations
 from bot.services.notices import OfferAccepted, OfferDeclined, OfferFilledByOther, OfferReceived, OfferWithdrawn
 from bot.services.outbox import enqueue
-from bot.services.requests import load_request, refresh_recipients
+from bot.services.requests import load_request, load_request_slots, refresh_recipients
 from db.models import (
     Member,
     Offer,
@@ -84,12 +86,39 @@ async def _why_not_offer(
         return Outcome.NOT_ALLOWED
     if request.status != RequestStatus.OPEN:
         return Outcome.REQUEST_CLOSED
-    live = (OfferStatus.PENDING, OfferStatus.ACCEPTED)
-    if any(o.member_id == member.id and o.status in live for o in request.offers):
+    if await _has_live_offer(session, request.id, member.id):
         return Outcome.ALREADY_OFFERED
     if slot_ids is not None and not set(slot_ids) <= {slot.id for slot in request.slots}:
         return Outcome.NOT_FOUND
     return None
+
+
+async def _has_live_offer(session: AsyncSession, request_id: int, member_id: int) -> bool:
+    """Whether the member has an offer on the request that is pending or accepted (one EXISTS query)."""
+    live = (OfferStatus.PENDING, OfferStatus.ACCEPTED)
+    mine = select(Offer.id).where(Offer.request_id == request_id, Offer.member_id == member_id, Offer.status.in_(live))
+    return bool(await session.scalar(select(exists(mine))))
+
+
+async def own_offer(session: AsyncSession, request_id: int, member_id: int) -> Offer | None:
+    """The member's offer on the request that their copy shows (the first not withdrawn), if any."""
+    return await session.scalar(
+        select(Offer)
+        .where(Offer.request_id == request_id, Offer.member_id == member_id, Offer.status != OfferStatus.WITHDRAWN)
+        .order_by(Offer.id)
+        .limit(1)
+    )
+
+
+async def load_offer(session: AsyncSession, request_id: int, offer_id: int) -> Offer | None:
+    """One offer on the request, with its member (roles, practice) and slot rows, fresh; the other offers are
+    not read (a notice about one offer costs the same however many there are)."""
+    return await session.scalar(
+        select(Offer)
+        .where(Offer.id == offer_id, Offer.request_id == request_id)
+        .options(selectinload(Offer.member).options(*member_relations()), selectinload(Offer.slot_rows))
+        .execution_options(populate_existing=True)
+    )
 
 
 async def _slots_to_offer(
@@ -107,8 +136,9 @@ async def _slots_to_offer(
 async def make_offer(
     session: AsyncSession, *, now: datetime, member: Member | None, request_id: int, slot_ids: list[int] | None
 ) -> Result:
-    """Offer for all open slots (slot_ids None) or some; only people the request was sent to may offer."""
-    request = await load_request(session, request_id)
+    """Offer for all open slots (slot_ids None) or some; only people the request was sent to may offer. Reads
+    the request's slots, the presser's own rows and bookings: the same work however many offered."""
+    request = await load_request_slots(session, request_id)
     if request is None or member is None:
         return Result(Outcome.NOT_FOUND if request is None else Outcome.NOT_ALLOWED)
     refused = await _why_not_offer(session, request, member, slot_ids)

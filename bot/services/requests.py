@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import raiseload, selectinload
 
 from bot.services import audit
 from bot.services.dates import DateInputError, validate_request_date
@@ -244,6 +244,25 @@ async def load_request(session: AsyncSession, request_id: int | None) -> Shortag
         )
         # Fresh from the database every time: guarded UPDATEs elsewhere bypass the identity map. Everything a
         # caller touches is in the options above, so nothing is left to lazy-load.
+        .execution_options(populate_existing=True)
+    )
+
+
+async def load_request_slots(session: AsyncSession, request_id: int | None) -> ShortageRequest | None:
+    """A request with its practice, wijk, author and slots (at most MAX_SLOTS), without its offers: what a press
+    on a copy needs, the same however many offers and copies there are. Touching `offers` raises."""
+    if request_id is None:
+        return None
+    return await session.scalar(
+        select(ShortageRequest)
+        .where(ShortageRequest.id == request_id)
+        .options(
+            selectinload(ShortageRequest.practice).selectinload(Practice.wijk),
+            selectinload(ShortageRequest.wijk),
+            selectinload(ShortageRequest.created_by),
+            selectinload(ShortageRequest.slots),
+            raiseload(ShortageRequest.offers),
+        )
         .execution_options(populate_existing=True)
     )
 
