@@ -28,6 +28,7 @@ from bot.services import outbox
 from bot.services.outbox import Claimed
 from db.models import Member
 from handlers import meeting_notices, request_notices
+from handlers.job_guard import database_unavailable
 from handlers.rendered import Rendered, Renderers, ToGroup, ToMember
 
 log = logging.getLogger(__name__)
@@ -158,8 +159,11 @@ async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> Outcome:
                 return Outcome(True)
             if row.kind in outbox.AT_MOST_ONCE_KINDS:
                 await outbox.mark_in_flight(session, row.id)  # committed before Telegram is called
-    except Exception:  # nothing was sent: try again later, counted, instead of leaving the row claimed
-        log.exception("outbox row %s could not be rendered", row.id)
+    except Exception as exc:  # nothing was sent: try again later, counted, instead of leaving the row claimed
+        if database_unavailable(exc):  # busy (SQLite's write lock under load) or restarting: not a bug
+            log.warning("outbox.database_unavailable id=%s error=%s", row.id, type(exc).__name__)
+        else:
+            log.exception("outbox row %s could not be rendered", row.id)
         return _retry(runtime, row, error="render", delay=outbox.backoff(row.attempts))
     try:
         message_id = await deliver(bot, row, rendered)

@@ -199,3 +199,41 @@ def lock_on_first_send(server: TelegramServer, lock: WriteLock) -> None:
         return result
 
     handlers["sendMessage"] = send_then_lock
+
+
+async def test_a_row_that_meets_a_busy_database_while_rendering_waits_quietly_and_goes_out(
+    tg_server: TelegramServer,
+    database_url: str,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under load SQLite's write lock outlasted the busy timeout while a row was rendered, and the dispatcher
+    logged it as an error with a traceback (the loaded runs of issue 17): it is an outage, retried like one."""
+    from sqlalchemy.exc import OperationalError
+
+    import handlers.dispatch as dispatch_module
+
+    async with running_bot(tg_server, database_url, clock) as bot:
+        people = (await cast(bot)).people
+        real_render = dispatch_module.render
+        calls = 0
+
+        async def busy_once(*args: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
+            return await real_render(*args)
+
+        monkeypatch.setattr(dispatch_module, "render", busy_once)
+        with no_kicks(bot):
+            request_id = await post(bot, people.anna)
+        with caplog.at_level(logging.WARNING):
+            await bot.dispatch()
+        assert any(r.getMessage().startswith("outbox.database_unavailable id=") for r in caplog.records)
+        assert not any(r.levelno >= logging.ERROR for r in caplog.records), "an outage, not a bug"
+        clock.advance(minutes=5)  # past the retry's backoff
+        await bot.dispatch()
+        assert copies(people.bob, request_id) == 1 and copies(people.carol, request_id) == 1
+        assert await open_rows(bot) == 0
