@@ -41,8 +41,8 @@ RECORD_TRIES = 3  # quick tries to record an outcome before it is kept for the n
 RENDERERS: Renderers = request_notices.RENDERERS | meeting_notices.RENDERERS
 
 
-async def render(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rendered | None:
-    """Turn a row's notice into text and buttons for its reader; None when it is no longer worth sending."""
+async def for_reader(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rendered | None:
+    """Look up the renderer of the row's notice and hand it the reader; None when it is no longer worth sending."""
     renderer = RENDERERS.get(type(row.notice)) if row.notice is not None else None
     if renderer is None:
         log.error("outbox row %s has unknown kind %s (or params that do not fit it)", row.id, row.kind)
@@ -153,7 +153,7 @@ async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> Outcome:
     """Render and send one claimed row; the returned write records what happened."""
     try:
         async with runtime.database.session() as session, session.begin():
-            rendered = await render(session, row, runtime)
+            rendered = await for_reader(session, row, runtime)
             if rendered is None:
                 await outbox.mark_skipped(session, row.id, now=runtime.clock.now())
                 return Outcome(True)

@@ -216,7 +216,7 @@ async def test_a_row_that_meets_a_busy_database_while_rendering_waits_quietly_an
 
     async with running_bot(tg_server, database_url, clock) as bot:
         people = (await cast(bot)).people
-        real_render = dispatch_module.render
+        real_render = dispatch_module.for_reader
         calls = 0
 
         async def busy_once(*args: Any) -> Any:
@@ -226,7 +226,7 @@ async def test_a_row_that_meets_a_busy_database_while_rendering_waits_quietly_an
                 raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
             return await real_render(*args)
 
-        monkeypatch.setattr(dispatch_module, "render", busy_once)
+        monkeypatch.setattr(dispatch_module, "for_reader", busy_once)
         with no_kicks(bot):
             request_id = await post(bot, people.anna)
         with caplog.at_level(logging.WARNING):
