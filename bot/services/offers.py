@@ -199,7 +199,9 @@ async def decline_request(session: AsyncSession, *, member: Member | None, reque
 
 async def _lock_member(session: AsyncSession, member_id: int) -> None:
     """Serialise bookings of one person (PostgreSQL row lock; SQLite transactions are serial already)."""
-    await session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+    # FOR NO KEY UPDATE: it serialises two bookings of one person, yet does not block the KEY SHARE lock that
+    # an outbox row referencing the member takes (FOR UPDATE did: a concurrent accept deadlocked on PostgreSQL).
+    await session.execute(select(Member.id).where(Member.id == member_id).with_for_update(key_share=True))
 
 
 async def _fill_slots(
