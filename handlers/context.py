@@ -35,7 +35,7 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], di
         dispatcher = self.bot_data.get(DISPATCHER_KEY)
         # While stopping, leave the rows to the next start's sweep rather than to an orphaned task.
         if dispatcher is not None and self.application.running:
-            self.application.create_task(dispatcher.run(), name="outbox-kick")
+            self.application.create_task(dispatcher.kick(), name="outbox-kick")
 
 
 BotApplication = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]

@@ -207,6 +207,16 @@ class Dispatcher:
         self._again = False
         self._unsaved: list[Write] = []
 
+    async def kick(self) -> None:
+        """Run now, right after a handler wrote rows. A busy or restarting database is an outage, not a bug: the
+        rows wait in the outbox for the next sweep (the sweeps are guarded the same way, see job_guard)."""
+        try:
+            await self.run()
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            log.warning("outbox.kick_database_unavailable error=%s", type(exc).__name__)
+
     async def run(self) -> int:
         """Send everything due now; returns how many rows were handled."""
         self._again = True

@@ -237,3 +237,38 @@ async def test_a_row_that_meets_a_busy_database_while_rendering_waits_quietly_an
         await bot.dispatch()
         assert copies(people.bob, request_id) == 1 and copies(people.carol, request_id) == 1
         assert await open_rows(bot) == 0
+
+
+async def test_a_kick_that_meets_a_busy_database_leaves_the_rows_to_the_sweep_quietly(
+    tg_server: TelegramServer,
+    database_url: str,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loaded runs of issue 17 logged 'error outside an update: OperationalError' from the outbox kick."""
+    from sqlalchemy.exc import OperationalError
+
+    import bot.services.outbox as outbox_module
+
+    async with running_bot(tg_server, database_url, clock) as bot:
+        people = (await cast(bot)).people
+        real_claim = outbox_module.claim_due
+        calls = 0
+
+        async def busy_once(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
+            return await real_claim(*args, **kwargs)
+
+        monkeypatch.setattr(outbox_module, "claim_due", busy_once)
+        dispatcher = bot.app.bot_data[DISPATCHER_KEY]
+        with caplog.at_level(logging.WARNING):
+            await dispatcher.kick()
+        assert any(r.getMessage().startswith("outbox.kick_database_unavailable") for r in caplog.records)
+        assert not any(r.levelno >= logging.ERROR for r in caplog.records)
+        request_id = await post(bot, people.anna)
+        await bot.dispatch()
+        assert copies(people.bob, request_id) == 1
