@@ -6,13 +6,13 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot import log_privacy
 from bot.clock import Clock, clock_for
 from bot.config import SUPPORTED_LANGUAGES, Settings
 from bot.i18n import Translator
-from bot.persistence import DatabasePersistence, persist_after_update
+from bot.persistence import DatabasePersistence
 from bot.rate_limiter import WijkhulpRateLimiter
 from bot.runtime import Runtime
 from db.session import Database
@@ -42,9 +42,6 @@ from handlers.dispatch import Dispatcher
 from handlers.errors import on_error
 
 log = logging.getLogger(__name__)
-
-# After every other handler group: save conversation state right after each update, not once a minute.
-PERSIST_GROUP = 100
 
 
 async def set_command_menus(application: BotApplication, settings: Settings) -> None:
@@ -116,8 +113,8 @@ def build_application(
     application.add_handlers(groups.build())
     application.add_handlers(meetings.build())
     application.add_handlers(general.build_fallbacks())
-    application.add_handler(TypeHandler(Update, persist_after_update), group=PERSIST_GROUP)
-    application.add_handler(once.build_mark(), group=once.MARK_GROUP)
+    # Last: what the update changed in PTB's state, and that it was handled, saved in one transaction.
+    application.add_handler(once.build_finish(), group=once.FINISH_GROUP)
     application.add_error_handler(on_error)
     return application
 

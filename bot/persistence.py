@@ -7,7 +7,10 @@ bot_data (live runtime objects) and callback_data (the project has its own schem
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -28,6 +31,29 @@ _KEY_LENGTH = 200  # ConversationState.key is String(200)
 # PTB's own aliases (telegram.ext._utils.types is private).
 ConversationKey = tuple[int | str, ...]
 CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class StateWrite:
+    """One row of PTB state to write (data) or delete (None), and its JSON text for the change cache."""
+
+    namespace: str
+    key: str
+    data: dict[str, Any] | None
+    text: str | None
+
+
+# Set by `collect_writes`: the writes PTB asks for land in this list instead of their own transactions.
+_collecting: ContextVar[list[StateWrite] | None] = ContextVar("persistence_collecting", default=None)
+
+
+_UNKNOWN = "\x00unknown"  # not loaded or written by this process: write it
+_DELETED = "\x00deleted"  # known to have no row
+
+
+def _text(data: object) -> str:
+    """The JSON text the change cache compares."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def _json_copy(value: object, what: str) -> Any:
@@ -55,7 +81,12 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
     Every update_* call writes through in one short transaction, so nothing is pending and flush() has
     nothing to do. Note PTB calls update_* only from `Application.update_persistence()`: every
     `update_interval` seconds and on stop/shutdown. For a step to survive a crash right after it, register
-    `persist_after_update` (below) in a handler group after all others, or use a small update_interval.
+    `persist_after_update` (below) in a handler group after all others, or use a small update_interval; or,
+    to write the state in a transaction of your own (the bot's end-of-update step), `collect_writes`.
+
+    A value equal to what is already stored is not written again: PTB hands over every user's and chat's data
+    after every update, changed or not, and most updates change nothing. The cache of what is stored holds
+    the JSON text of each row this process loaded or wrote (this process is the only writer of its rows).
     """
 
     def __init__(self, database_provider: Callable[[], Database], update_interval: float = 60) -> None:
@@ -64,6 +95,8 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
             update_interval=update_interval,
         )
         self._database_provider = database_provider
+        self._stored: dict[tuple[str, str], str] = {}  # JSON text of the rows known to be in the database
+        self._complete: set[str] = set()  # namespaces loaded whole: a key not in _stored has no row
 
     def _database(self) -> Database:
         try:
@@ -79,20 +112,69 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
     async def _load(self, namespace: str) -> dict[str, dict[str, Any]]:
         async with self._database().session() as session, session.begin():
             rows = await session.execute(select(ConversationState).where(ConversationState.namespace == namespace))
-            return {row.key: row.data for row in rows.scalars()}
+            loaded = {row.key: row.data for row in rows.scalars()}
+        for key, data in loaded.items():
+            self._stored[(namespace, key)] = _text(data)
+        self._complete.add(namespace)
+        return loaded
 
     async def _write(self, namespace: str, key: str, data: dict[str, Any] | None) -> None:
-        """Upsert (or delete, for None) one row in its own transaction."""
+        """Upsert (or delete, for None) one row, unless the database already holds exactly that: in the
+        transaction of `collect_writes` if one is collecting, else in a short one of its own."""
+        text = None if data is None else _text(data)
+        known = self._stored.get((namespace, key), _DELETED if namespace in self._complete else _UNKNOWN)
+        if known == (_DELETED if text is None else text):
+            return
+        write = StateWrite(namespace, key, data, text)
+        collected = _collecting.get()
+        if collected is not None:
+            collected.append(write)
+            return
         database = self._database()
         async with database.session() as session, session.begin():
-            if data is None:
-                await session.execute(
-                    delete(ConversationState).where(
-                        ConversationState.namespace == namespace, ConversationState.key == key
-                    )
-                )
+            await self._apply(session, write)
+        self._remember([write])
+
+    @staticmethod
+    async def _apply(session: AsyncSession, write: StateWrite) -> None:
+        if write.data is None:
+            await session.execute(
+                delete(ConversationState)
+                .where(ConversationState.namespace == write.namespace, ConversationState.key == write.key)
+                .execution_options(synchronize_session=False)  # no loaded rows to keep in step
+            )
+        else:
+            dialect = session.get_bind().dialect.name
+            await DatabasePersistence._upsert(session, dialect, write.namespace, write.key, write.data)
+
+    def _remember(self, writes: list[StateWrite]) -> None:
+        """After the commit: the database now holds these."""
+        for write in writes:
+            where = (write.namespace, write.key)
+            if write.text is not None:
+                self._stored[where] = write.text
+            elif write.namespace in self._complete:
+                self._stored.pop(where, None)
             else:
-                await self._upsert(session, database.engine.dialect.name, namespace, key, data)
+                self._stored[where] = _DELETED
+
+    @asynccontextmanager
+    async def collect_writes(self, session: AsyncSession) -> AsyncIterator[list[StateWrite]]:
+        """Within the block, writes PTB asks for (`Application.update_persistence()`) are made in `session`'s
+        transaction instead of one transaction each; the caller commits, then hands the yielded list to
+        `committed`, so that the change cache learns of them only once they are in the database."""
+        collected: list[StateWrite] = []
+        token = _collecting.set(collected)
+        try:
+            yield collected
+        finally:
+            _collecting.reset(token)
+        for write in collected:
+            await self._apply(session, write)
+
+    def committed(self, writes: list[StateWrite]) -> None:
+        """The writes of `collect_writes` were committed."""
+        self._remember(writes)
 
     @staticmethod
     async def _upsert(session: AsyncSession, dialect: str, namespace: str, key: str, data: dict[str, Any]) -> None:

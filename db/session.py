@@ -6,9 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from db.base import Base
 
 # How long a transaction waits for SQLite's write lock before "database is locked" (tests shorten it).
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -64,12 +68,48 @@ def create_engine(raw_url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
+WROTE = "wrote"  # session.info key: this transaction has written something
+
+
+class TrackedSession(Session):
+    """A Session that notes in `info[WROTE]` whether its transaction wrote anything (see `wrote`)."""
+
+
+@event.listens_for(TrackedSession, "after_flush")
+def _flushed(session: Session, _flush: UOWTransaction) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(TrackedSession, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if not state.is_select:  # INSERT, UPDATE, DELETE, or text of which we cannot tell
+        state.session.info[WROTE] = True
+
+
+@event.listens_for(TrackedSession, "after_transaction_end")
+def _ended(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction: the next one starts clean
+        session.info.pop(WROTE, None)
+
+
+def wrote(session: AsyncSession) -> bool:
+    """Whether the session's current transaction has written, or holds changes it would flush."""
+    return bool(session.info.get(WROTE) or session.new or session.dirty or session.deleted)
+
+
+def upsert(session: AsyncSession, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+    """INSERT for the session's database with its ON CONFLICT clauses (SQLite and PostgreSQL spell them alike)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
 class Database:
     """The engine and its session factory; one per process, opened in post_init."""
 
     def __init__(self, raw_url: str) -> None:
         self.engine = create_engine(raw_url)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=TrackedSession)
 
     def session(self) -> AsyncSession:
         """A new session; use as `async with db.session() as session, session.begin(): ...`."""

@@ -17,6 +17,7 @@ from bot.runtime import Runtime
 from bot.services.handled_updates import mark_handled
 from bot.services.members import find_member, refresh_display_name
 from db.models import Member
+from db.session import wrote
 
 RUNTIME_KEY = "runtime"
 DISPATCHER_KEY = "dispatcher"
@@ -60,8 +61,9 @@ class Turn:
     async def commit(self) -> None:
         """Make the change durable before talking to Telegram: a reply that fails must not undo a saved
         request, and SQLite's write lock should not be held during network calls. Outbox rows go out now.
-        The update is recorded as handled in the same transaction, so a redelivery after a crash is a no-op."""
-        if self.update_id is not None:
+        The update is recorded as handled in the same transaction, so a redelivery after a crash is a no-op;
+        a transaction that wrote nothing records nothing (the end of the update does: see handlers/once.py)."""
+        if self.update_id is not None and wrote(self.session):
             await mark_handled(self.session, update_id=self.update_id, now=self.now, finished=False)
             self.update_id = None
         await self.session.commit()

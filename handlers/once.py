@@ -16,15 +16,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
+from bot.persistence import DatabasePersistence, StateWrite
 from bot.services.handled_updates import handled, mark_handled, newest_handled
 from handlers.context import RUNTIME_KEY, BotApplication, BotContext, open_turn
 
 log = logging.getLogger(__name__)
 
 NEWEST_AT_START_KEY = "newest_handled_update_at_start"
-# After the flood guard (-100), before every feature; and after every feature (and the persistence, 100).
+# After the flood guard (-100), before every feature; and after every feature.
 SKIP_GROUP = -90
-MARK_GROUP = 110
+FINISH_GROUP = 110
 
 
 class HandledFirstQueue(asyncio.Queue[object]):
@@ -68,13 +69,26 @@ async def skip_handled(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def mark_after(update: Update, context: BotContext) -> None:
-    """Record the update as handled through to the end (replies included)."""
+async def finish_update(update: Update, context: BotContext) -> None:
+    """One transaction at the end of every update: the conversation state and user data it changed (PTB's
+    persistence, which writes only what changed) and the record that it was handled through to the end."""
     runtime = context.runtime
+    application = context.application
+    persistence = application.persistence
+    application.mark_data_for_update_persistence(
+        chat_ids=update.effective_chat.id if update.effective_chat else None,
+        user_ids=update.effective_user.id if update.effective_user else None,
+    )
+    state: list[StateWrite] = []
     try:
         async with runtime.database.session() as session:
+            if isinstance(persistence, DatabasePersistence):
+                async with persistence.collect_writes(session) as state:
+                    await application.update_persistence()
             await mark_handled(session, update_id=update.update_id, now=runtime.clock.now(), finished=True)
             await session.commit()
+        if isinstance(persistence, DatabasePersistence):
+            persistence.committed(state)
     except SQLAlchemyError:  # a redelivery after a crash would then be handled again; log it, do not fail
         log.warning("update.mark_failed update=%s", update.update_id)
 
@@ -91,6 +105,6 @@ def build_skip() -> TypeHandler[Update, BotContext, None]:
     return TypeHandler(Update, skip_handled)
 
 
-def build_mark() -> TypeHandler[Update, BotContext, None]:
-    """The handler that records what was handled."""
-    return TypeHandler(Update, mark_after)
+def build_finish() -> TypeHandler[Update, BotContext, None]:
+    """The handler that saves the conversation state and records what was handled."""
+    return TypeHandler(Update, finish_update)

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import HandledUpdate
+from db.session import upsert
 
 # Telegram keeps an unconfirmed update for 24 hours; ids older than that can never come back.
 KEEP: Final = timedelta(days=2)
@@ -26,13 +27,13 @@ async def handled(session: AsyncSession, update_id: int) -> HandledUpdate | None
 
 
 async def mark_handled(session: AsyncSession, *, update_id: int, now: datetime, finished: bool) -> None:
-    """Record the update in the caller's transaction: when a handler commits (`finished=False`: its reply may
-    still be on its way), and again once every handler is through (`finished=True`)."""
-    found = await handled(session, update_id)
-    if found is None:
-        session.add(HandledUpdate(update_id=update_id, at=now, finished=finished))
-    elif finished:
-        found.finished = True
+    """Record the update in the caller's transaction, one statement: when a handler commits (`finished=False`:
+    its reply may still be on its way), and again once every handler is through (`finished=True`)."""
+    statement = upsert(session, HandledUpdate).values(update_id=update_id, at=now, finished=finished)
+    if finished:
+        await session.execute(statement.on_conflict_do_update(index_elements=["update_id"], set_={"finished": True}))
+    else:
+        await session.execute(statement.on_conflict_do_nothing(index_elements=["update_id"]))
 
 
 async def newest_handled(session: AsyncSession) -> int:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from bot.services import audit
@@ -20,10 +20,11 @@ class UnknownRegionError(LookupError):
 
 def member_relations() -> tuple[_AbstractLoad, ...]:
     """What every member is loaded with: roles, region, practice and wijk (async code cannot lazy-load)."""
+    # The one-to-ones joined into the member's own query; the roles (a list) in one more.
     return (
         selectinload(Member.role_rows),
-        selectinload(Member.region),
-        selectinload(Member.practice).selectinload(Practice.wijk),
+        joinedload(Member.region),
+        joinedload(Member.practice).joinedload(Practice.wijk),
     )
 
 

@@ -194,3 +194,30 @@ async def test_offer_press_costs_the_same_for_few_or_many_asked_and_offers(bot: 
     assert "Je hebt aangeboden te helpen" in carol.last().text
 
     same(few, many)
+
+
+def writes(seen: Cost) -> list[str]:
+    """The statements that changed something, by verb and table ("INSERT INTO handled_update")."""
+    changing = ("INSERT", "UPDATE", "DELETE")
+    return [" ".join(s.split()[:3]) for s in seen.statements if s.lstrip().upper().startswith(changing)]
+
+
+async def test_an_update_that_changes_nothing_writes_only_that_it_was_handled(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna = people.anna
+    await anna.send("/help")  # the first time PTB sees her, her empty state may be written once
+    seen = await cost(bot, lambda: anna.send("/help"))
+    assert "/verzoek" in anna.last().text
+    assert writes(seen) == ["INSERT INTO handled_update"], seen.statements
+
+
+async def test_a_form_step_saves_its_state_with_the_handled_mark(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna = people.anna
+    await anna.send("/verzoek")
+    seen = await cost(bot, lambda: anna.press(anna.last(), anna.last().button_texts[0]))
+    changed = writes(seen)
+    # The step's conversation state and the user's draft, and the handled mark: all after the handler's own work.
+    assert changed[-1] == "INSERT INTO handled_update", changed
+    assert "INSERT INTO conversation_state" in changed, changed
+    assert changed.count("INSERT INTO handled_update") == 1, changed

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event, func, select
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -23,7 +24,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, RequestData
 
 from bot.persistence import DatabasePersistence, persist_after_update
-from db.models import Base
+from db.models import Base, ConversationState
 from db.session import Database
 
 
@@ -123,6 +124,52 @@ async def test_what_is_not_stored_and_what_is_refused(database: Database) -> Non
     await persistence.flush()
     with pytest.raises(ValueError, match="too long"):
         await persistence.get_conversations("x" * 40)
+
+
+def counting_writes(database: Database) -> list[str]:
+    """The INSERT, UPDATE and DELETE statements sent to the database from now on."""
+    seen: list[str] = []
+
+    def executed(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            seen.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", executed)
+    return seen
+
+
+async def test_what_is_already_stored_is_not_written_again(database: Database) -> None:
+    persistence = persistence_over(database)
+    assert await persistence.get_user_data() == {}  # loaded at start: now it knows what is there
+    written = counting_writes(database)
+    await persistence.update_user_data(42, {})  # nothing, and nothing stored: no statement
+    await persistence.update_user_data(42, {"draft": {"step": 1}})
+    await persistence.update_user_data(42, {"draft": {"step": 1}})  # the same again
+    await persistence.update_conversation("demo", (42, 42), 1)
+    await persistence.update_conversation("demo", (42, 42), 1)
+    assert len(written) == 2, written
+    await persistence.update_user_data(42, {"draft": {"step": 2}})
+    assert len(written) == 3
+    assert await persistence_over(database).get_user_data() == {42: {"draft": {"step": 2}}}
+
+
+async def test_collected_writes_land_in_the_callers_transaction(database: Database) -> None:
+    persistence = persistence_over(database)
+    async with database.session() as session:
+        async with persistence.collect_writes(session) as collected:
+            await persistence.update_user_data(42, {"draft": {"step": 1}})
+            await persistence.update_conversation("demo", (42, 42), 1)
+        assert len(collected) == 2
+        assert await session.scalar(select(func.count()).select_from(ConversationState)) == 2
+        await session.rollback()
+    assert await persistence_over(database).get_user_data() == {}
+    # Rolled back, so not remembered as stored: the next update writes it.
+    async with database.session() as session:
+        async with persistence.collect_writes(session) as collected:
+            await persistence.update_user_data(42, {"draft": {"step": 1}})
+        await session.commit()
+        persistence.committed(collected)
+    assert await persistence_over(database).get_user_data() == {42: {"draft": {"step": 1}}}
 
 
 async def test_a_database_that_does_not_exist_yet_is_a_clear_error() -> None:
