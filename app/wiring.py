@@ -15,6 +15,7 @@ from bot.i18n import Translator
 from bot.persistence import DatabasePersistence
 from bot.rate_limiter import WijkhulpRateLimiter
 from bot.runtime import Runtime
+from bot.update_order import ChatOrder, ChatOrderProcessor, InboxRequest, OrderedQueue
 from db.session import Database
 from handlers import (
     actions,
@@ -56,7 +57,7 @@ def build_application(
     settings: Settings,
     *,
     clock: Clock | None = None,
-    application_class: type[Application[Any, Any, Any, Any, Any, Any]] = Application,
+    application_class: type[Application[Any, Any, Any, Any, Any, Any]] = once.OnceApplication,
 ) -> BotApplication:
     """Build the bot. The database must be migrated before `initialize()` (the CLI does it), because PTB
     loads the persisted conversations there."""
@@ -75,6 +76,10 @@ def build_application(
     async def post_shutdown(application: BotApplication) -> None:
         await runtime.database.dispose()
 
+    # Updates of different people side by side, each chat's in order, kept in the inbox until handled; after
+    # each, what it changed in PTB's state and that it was handled are saved in one transaction (OnceApplication).
+    order = ChatOrder()
+    queue = OrderedQueue(order)
     application: BotApplication = (
         ApplicationBuilder()
         .application_class(application_class)
@@ -84,7 +89,9 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(lambda: runtime.database))
         .rate_limiter(WijkhulpRateLimiter())
-        .update_queue(once.HandledFirstQueue())
+        .update_queue(queue)
+        .get_updates_request(InboxRequest(once.inbox_keeper(runtime), queue, connection_pool_size=1))
+        .concurrent_updates(ChatOrderProcessor(order, settings.concurrent_updates))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -113,8 +120,6 @@ def build_application(
     application.add_handlers(groups.build())
     application.add_handlers(meetings.build())
     application.add_handlers(general.build_fallbacks())
-    # Last: what the update changed in PTB's state, and that it was handled, saved in one transaction.
-    application.add_handler(once.build_finish(), group=once.FINISH_GROUP)
     application.add_error_handler(on_error)
     return application
 

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Flood slow-down: a person may send this many updates at once, refilled evenly over the window.
     flood_burst: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=30.0, gt=0)
+    # Updates handled at the same time (each chat's and each person's still one after another).
+    concurrent_updates: int = Field(default=8, ge=1, le=256)
     # Tests only: the whole process runs this many seconds ahead (or behind) of the real clock, so that the soak
     # can run at a chosen time of day. Never set in production.
     clock_offset_seconds: float = 0.0

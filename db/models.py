@@ -253,6 +253,19 @@ class HandledUpdate(Base):
     finished: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
 
+class ReceivedUpdate(Base):
+    """An update taken from Telegram and not yet handled through to the end: the bot's inbox. Fetching the next
+    batch confirms the last one to Telegram, which then never sends it again; keeping each update here first
+    lets the bot fetch on while earlier updates are still being handled, and a restart handles what a crash
+    left (`bot/update_order.py`). The row goes in the transaction that marks the update handled."""
+
+    __tablename__ = "received_update"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]]  # the update as Telegram sent it
+    received_at: Mapped[datetime]
+
+
 class ConversationState(Base):
     """python-telegram-bot's persisted state (conversations, user and chat data) as JSON, so a restart
     in the middle of a guided conversation loses nothing."""

@@ -1,40 +1,39 @@
 """Every update handled once, also across crashes: confirmed to Telegram only when handled, skipped if seen.
 
 PTB's Updater confirms a batch of updates (by asking for the next) as soon as it has queued it, so a crash
-lost every update fetched but not yet handled: people's messages vanished. With `HandledFirstQueue` the Updater
-waits until each update has been handled before it queues the next, and so confirms a batch only once all of
-it is done. A crash now brings the unconfirmed updates back; the ones already handled are recognised by
-their id (`bot/services/handled_updates.py`) and dropped here.
+lost every update fetched but not yet handled: people's messages vanished. The bot asks for the next batch only
+once every update taken so far has been handled (`bot/update_order.py: ConfirmHandledRequest`). A crash now
+brings the unconfirmed updates back; the ones already handled are recognised by their id
+(`bot/services/handled_updates.py`) and dropped here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, TypeHandler
+from telegram.ext import Application, ApplicationHandlerStop, ExtBot, TypeHandler
 
 from bot.persistence import DatabasePersistence, StateWrite
-from bot.services.handled_updates import handled, mark_handled, newest_handled
+from bot.runtime import Runtime
+from bot.services.handled_updates import (
+    forget_received,
+    handled,
+    keep_received,
+    mark_handled,
+    newest_handled,
+    received_backlog,
+)
 from handlers.context import RUNTIME_KEY, BotApplication, BotContext, open_turn
 
 log = logging.getLogger(__name__)
 
 NEWEST_AT_START_KEY = "newest_handled_update_at_start"
-# After the flood guard (-100), before every feature; and after every feature.
+# After the flood guard (-100), before every feature.
 SKIP_GROUP = -90
-FINISH_GROUP = 110
-
-
-class HandledFirstQueue(asyncio.Queue[object]):
-    """The update queue shared by PTB's Updater and Application: `put` returns once the item is handled
-    (the Application calls `task_done` after processing), so the Updater confirms only handled updates."""
-
-    async def put(self, item: object) -> None:
-        await super().put(item)
-        await self.join()
 
 
 async def skip_handled(update: Update, context: BotContext) -> None:
@@ -69,16 +68,12 @@ async def skip_handled(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def finish_update(update: Update, context: BotContext) -> None:
-    """One transaction at the end of every update: the conversation state and user data it changed (PTB's
-    persistence, which writes only what changed) and the record that it was handled through to the end."""
-    runtime = context.runtime
-    application = context.application
+async def finish_update(application: BotApplication, update: Update) -> None:
+    """One transaction at the end of every update, however its handling ended (a flood drop and a skipped
+    redelivery included): the conversation state and user data it changed (PTB's persistence, which writes only
+    what changed), the record that it was handled through to the end, and its removal from the inbox."""
+    runtime: Runtime = application.bot_data[RUNTIME_KEY]
     persistence = application.persistence
-    application.mark_data_for_update_persistence(
-        chat_ids=update.effective_chat.id if update.effective_chat else None,
-        user_ids=update.effective_user.id if update.effective_user else None,
-    )
     state: list[StateWrite] = []
     try:
         async with runtime.database.session() as session:
@@ -86,25 +81,53 @@ async def finish_update(update: Update, context: BotContext) -> None:
                 async with persistence.collect_writes(session) as state:
                     await application.update_persistence()
             await mark_handled(session, update_id=update.update_id, now=runtime.clock.now(), finished=True)
+            await forget_received(session, update.update_id)
             await session.commit()
         if isinstance(persistence, DatabasePersistence):
             persistence.committed(state)
-    except SQLAlchemyError:  # a redelivery after a crash would then be handled again; log it, do not fail
+    except SQLAlchemyError:  # a restart would then handle it again (and say so); log it, do not fail
         log.warning("update.mark_failed update=%s", update.update_id)
 
 
+class OnceApplication(Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]):
+    """PTB's Application, finishing every update it has handled (`finish_update`)."""
+
+    async def process_update(self, update: object) -> None:
+        """Handle the update as PTB does (handlers, error handler), then finish it. Not when cancelled: an update
+        cut off by a stop stays in the inbox for the next start."""
+        await super().process_update(update)
+        if isinstance(update, Update):
+            await finish_update(self, update)
+
+
+def inbox_keeper(runtime: Runtime) -> Callable[[list[dict[str, Any]]], Awaitable[None]]:
+    """What InboxRequest calls with each batch from Telegram: keep it in the inbox, one transaction."""
+
+    async def keep(updates: list[dict[str, Any]]) -> None:
+        if not updates:
+            return
+        async with runtime.database.session() as session:
+            await keep_received(session, updates, now=runtime.clock.now())
+            await session.commit()
+
+    return keep
+
+
 async def remember_newest_handled(application: BotApplication) -> None:
-    """At start: the newest update handled before, so that only older ids are looked up (post_init)."""
+    """At start: the newest update handled (or received) before, so that only older ids are looked up; and what
+    a crash left in the inbox, queued before anything new (post_init)."""
     runtime = application.bot_data[RUNTIME_KEY]
     async with runtime.database.session() as session:
         application.bot_data[NEWEST_AT_START_KEY] = await newest_handled(session)
+        backlog = await received_backlog(session)
+    for payload in backlog:
+        update = Update.de_json(payload, application.bot)
+        if update is not None:
+            await application.update_queue.put(update)
+    if backlog:
+        log.info("update.backlog_queued count=%s", len(backlog))
 
 
 def build_skip() -> TypeHandler[Update, BotContext, None]:
     """The handler that drops redeliveries."""
     return TypeHandler(Update, skip_handled)
-
-
-def build_finish() -> TypeHandler[Update, BotContext, None]:
-    """The handler that saves the conversation state and records what was handled."""
-    return TypeHandler(Update, finish_update)

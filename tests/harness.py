@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import Application
 
 from app.wiring import build_application
 from bot.config import Settings
@@ -20,12 +19,13 @@ from db.models import Member, Role
 from db.session import Database
 from handlers.context import DISPATCHER_KEY
 from handlers.dispatch import Dispatcher
+from handlers.once import OnceApplication
 from tests.support import FakeClock
 from tests.tgserver.server import SimUser, TelegramServer
 
 
-class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """PTB's Application, telling the test when it has finished with each update."""
+class ObservedApplication(OnceApplication):
+    """The bot's Application, telling the test when it has finished with each update."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -9,12 +9,12 @@ that second delivery into a no-op.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import HandledUpdate
+from db.models import HandledUpdate, ReceivedUpdate
 from db.session import upsert
 
 # Telegram keeps an unconfirmed update for 24 hours; ids older than that can never come back.
@@ -37,11 +37,37 @@ async def mark_handled(session: AsyncSession, *, update_id: int, now: datetime, 
 
 
 async def newest_handled(session: AsyncSession) -> int:
-    """The highest update id handled so far (0 if none): only ids up to it can come back after a restart."""
-    return int(await session.scalar(select(func.max(HandledUpdate.update_id))) or 0)
+    """The highest update id handled or received so far (0 if none): only ids up to it can come back after a
+    restart."""
+    handled_max = await session.scalar(select(func.max(HandledUpdate.update_id)))
+    received_max = await session.scalar(select(func.max(ReceivedUpdate.update_id)))
+    return max(int(handled_max or 0), int(received_max or 0))
+
+
+async def keep_received(session: AsyncSession, payloads: list[dict[str, Any]], *, now: datetime) -> None:
+    """Put a batch of updates from Telegram in the inbox (one statement; an id already there stays as it is)."""
+    rows = [{"update_id": int(p["update_id"]), "payload": p, "received_at": now} for p in payloads]
+    if rows:
+        await session.execute(upsert(session, ReceivedUpdate).values(rows).on_conflict_do_nothing())
+
+
+async def received_backlog(session: AsyncSession) -> list[dict[str, Any]]:
+    """What a crash left in the inbox, oldest first: to be handled before anything new."""
+    return list(await session.scalars(select(ReceivedUpdate.payload).order_by(ReceivedUpdate.update_id)))
+
+
+async def forget_received(session: AsyncSession, update_id: int) -> None:
+    """The update is handled through to the end: out of the inbox (with the mark, in one transaction)."""
+    await session.execute(
+        delete(ReceivedUpdate)
+        .where(ReceivedUpdate.update_id == update_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def forget_old(session: AsyncSession, *, now: datetime) -> int:
     """Drop ids Telegram can no longer send again."""
     result = await session.execute(delete(HandledUpdate).where(HandledUpdate.at < now - KEEP))
+    # An inbox row this old was never finished by any start since (it keeps crashing the bot): let it go.
+    await session.execute(delete(ReceivedUpdate).where(ReceivedUpdate.received_at < now - KEEP))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -208,7 +208,8 @@ async def test_an_update_that_changes_nothing_writes_only_that_it_was_handled(bo
     await anna.send("/help")  # the first time PTB sees her, her empty state may be written once
     seen = await cost(bot, lambda: anna.send("/help"))
     assert "/verzoek" in anna.last().text
-    assert writes(seen) == ["INSERT INTO handled_update"], seen.statements
+    # Handled through to the end, and so out of the inbox: one transaction, nothing else.
+    assert writes(seen) == ["INSERT INTO handled_update", "DELETE FROM received_update"], seen.statements
 
 
 async def test_a_form_step_saves_its_state_with_the_handled_mark(bot: Harness) -> None:
@@ -218,6 +219,6 @@ async def test_a_form_step_saves_its_state_with_the_handled_mark(bot: Harness) -
     seen = await cost(bot, lambda: anna.press(anna.last(), anna.last().button_texts[0]))
     changed = writes(seen)
     # The step's conversation state and the user's draft, and the handled mark: all after the handler's own work.
-    assert changed[-1] == "INSERT INTO handled_update", changed
+    assert changed[-2:] == ["INSERT INTO handled_update", "DELETE FROM received_update"], changed
     assert "INSERT INTO conversation_state" in changed, changed
     assert changed.count("INSERT INTO handled_update") == 1, changed

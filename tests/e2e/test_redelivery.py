@@ -6,7 +6,6 @@ tests play the other half: the redelivered update must change nothing and send n
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy import delete, func, select
 from bot.services.handled_updates import newest_handled
 from db.availability import Availability
 from db.models import HandledUpdate, Offer, ShortageRequest
-from handlers.once import NEWEST_AT_START_KEY, HandledFirstQueue
+from handlers.once import NEWEST_AT_START_KEY
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness
 from tests.tgserver.client import SimUser
@@ -87,17 +86,6 @@ async def test_updates_newer_than_any_handled_before_the_start_are_not_looked_up
     bot.server.world.redeliver(help_update)  # not after a restart: the bot takes it as new and answers
     await bot.app.wait_processed(help_update)
     assert seen(people.anna) == before + 1
-
-
-async def test_the_updater_hands_over_the_next_update_only_when_the_last_is_handled() -> None:
-    queue = HandledFirstQueue()
-    put = asyncio.create_task(queue.put("update 1"))
-    assert await queue.get() == "update 1"
-    await asyncio.sleep(0)  # let put() run up to its wait; the item is taken but not yet handled
-    assert not put.done(), "put() returned before the update was handled: the Updater would confirm it"
-    queue.task_done()
-    await asyncio.wait_for(put, timeout=1)
-    assert put.done()
 
 
 async def test_a_press_answered_before_the_crash_but_not_saved_is_done_on_redelivery(
