@@ -10,7 +10,7 @@ import logging
 from html import escape
 
 from bot.services.actions import load_action
-from bot.services.meetings import load_occurrence
+from bot.services.meetings import answer_of, load_occurrence_lean
 from bot.services.notices import (
     ActionAssigned,
     ActionDueSoon,
@@ -29,7 +29,6 @@ from handlers.meeting_views import (
     card,
     done_markup,
     invitation,
-    my_answer,
     rsvp_markup,
     when_line,
 )
@@ -45,7 +44,7 @@ def _title(occurrence: MeetingOccurrence) -> str:
 
 async def _upcoming(reader: ToMember, occurrence_id: int) -> MeetingOccurrence | None:
     """The date if it still takes place and is not over; the cancel notice says what there is to say else."""
-    occurrence = await load_occurrence(reader.session, occurrence_id)
+    occurrence = await load_occurrence_lean(reader.session, occurrence_id)
     if occurrence is None or occurrence.status != OccurrenceStatus.SCHEDULED:
         return None
     return occurrence if occurrence.ends_at > reader.now else None
@@ -53,7 +52,7 @@ async def _upcoming(reader: ToMember, occurrence_id: int) -> MeetingOccurrence |
 
 async def render_ics(reader: ToMember, notice: MeetingIcs) -> Rendered | None:
     """The calendar file of a date, as it is now (also for a cancelled date: calendars then drop it)."""
-    occurrence = await load_occurrence(reader.session, notice.occurrence_id)
+    occurrence = await load_occurrence_lean(reader.session, notice.occurrence_id)
     if occurrence is None:
         return None
     name, content = calendar_for(occurrence, reader.now)
@@ -63,7 +62,7 @@ async def render_ics(reader: ToMember, notice: MeetingIcs) -> Rendered | None:
 
 async def render_cancelled(reader: ToMember, notice: MeetingCancelled) -> Rendered | None:
     """A date does not take place."""
-    occurrence = await load_occurrence(reader.session, notice.occurrence_id)
+    occurrence = await load_occurrence_lean(reader.session, notice.occurrence_id)
     if occurrence is None:
         return None
     text = reader.t.gettext("❌ <b>Cancelled</b>: {title} on {when} does not take place.")
@@ -75,7 +74,8 @@ async def render_invite(reader: ToMember, notice: MeetingInvite) -> Rendered | N
     occurrence = await _upcoming(reader, notice.occurrence_id)
     if occurrence is None:
         return None
-    text, markup = invitation(reader.t, occurrence, reader.member)
+    answer = await answer_of(reader.session, occurrence.id, reader.member.id)
+    text, markup = invitation(reader.t, occurrence, answer)
     return Rendered(text, markup)
 
 
@@ -84,7 +84,7 @@ async def _changed(reader: ToMember, occurrence_id: int, head: str) -> Rendered 
     occurrence = await _upcoming(reader, occurrence_id)
     if occurrence is None:
         return None
-    answer = my_answer(occurrence, reader.member)
+    answer = await answer_of(reader.session, occurrence.id, reader.member.id)
     text = "\n".join([head, card(reader.t, occurrence), "", answer_line(reader.t, answer)])
     return Rendered(text, rsvp_markup(reader.t, occurrence, answer))
 
@@ -115,7 +115,7 @@ async def render_reminder(reader: ToMember, notice: MeetingReminderDue) -> Rende
     if notice.late:
         late = t.gettext("(Late: the bot could not send this at {time}. Sorry.)")
         lines.append(late.format(time=t.format_moment(reminder.due_at)))
-    answer = my_answer(occurrence, reader.member)
+    answer = await answer_of(reader.session, occurrence.id, reader.member.id)
     lines += [card(t, occurrence), "", answer_line(t, answer)]
     return Rendered("\n".join(lines), rsvp_markup(t, occurrence, answer))
 

@@ -13,7 +13,6 @@ from bot.services.ics import CalendarEvent, calendar_file
 from bot.services.meeting_times import to_local
 from bot.services.meetings import Counts, Tally
 from db.meetings import ActionPoint, Answer, Audience, Meeting, MeetingOccurrence, OccurrenceStatus
-from db.models import Member
 from handlers.callback_data import Action, encode
 from handlers.texts import member_name
 
@@ -79,14 +78,8 @@ def rsvp_markup(t: Translator, occurrence: MeetingOccurrence, current: str | Non
     return InlineKeyboardMarkup([buttons])
 
 
-def my_answer(occurrence: MeetingOccurrence, member: Member) -> str | None:
-    """The member's answer to this occurrence, if any."""
-    return next((i.answer for i in occurrence.invitees if i.member_id == member.id), None)
-
-
-def invitation(t: Translator, occurrence: MeetingOccurrence, member: Member) -> tuple[str, InlineKeyboardMarkup]:
-    """The invitation, or the card as it is now, with the answer buttons."""
-    answer = my_answer(occurrence, member)
+def invitation(t: Translator, occurrence: MeetingOccurrence, answer: str | None) -> tuple[str, InlineKeyboardMarkup]:
+    """The invitation, or the card as it is now, with the answer buttons (`answer`: the reader's, if any)."""
     text = "\n".join([t.gettext("📅 <b>Invitation</b>"), card(t, occurrence), "", answer_line(t, answer)])
     return text, rsvp_markup(t, occurrence, answer)
 

@@ -360,6 +360,27 @@ async def load_occurrence(session: AsyncSession, occurrence_id: int | None) -> M
     )
 
 
+async def load_occurrence_lean(session: AsyncSession, occurrence_id: int | None) -> MeetingOccurrence | None:
+    """An occurrence with its meeting and wijken, nothing about who is invited: what a message to one invitee
+    shows. Loading every invitee for each of a fan-out's messages made an invitation to N people cost N^2."""
+    if occurrence_id is None:
+        return None
+    return await session.scalar(
+        select(MeetingOccurrence)
+        .where(MeetingOccurrence.id == occurrence_id)
+        .options(joinedload(MeetingOccurrence.meeting).selectinload(Meeting.wijken))
+    )
+
+
+async def answer_of(session: AsyncSession, occurrence_id: int, member_id: int) -> Answer | None:
+    """One invitee's answer to an occurrence (None: not answered, or not invited)."""
+    return await session.scalar(
+        select(MeetingInvitee.answer).where(
+            MeetingInvitee.occurrence_id == occurrence_id, MeetingInvitee.member_id == member_id
+        )
+    )
+
+
 async def _my_date(
     session: AsyncSession, occurrence_id: int | None, member: Member | None, *, wijken: bool
 ) -> MyDate | None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
 
+from bot.services.notices import MeetingIcs, MeetingInvite, Notice
+from bot.services.outbox import Claimed
 from db.base import Base
 from db.meetings import Answer, MeetingInvitee, MeetingOccurrence
 from db.models import (
@@ -28,7 +30,7 @@ from db.models import (
     Role,
 )
 from handlers.context import DISPATCHER_KEY, RUNTIME_KEY
-from handlers.dispatch import Dispatcher
+from handlers.dispatch import Dispatcher, for_reader
 from handlers.meeting_views import MAX_NAMES
 from tests.e2e.meetings_helpers import cast, invitations, plan
 from tests.e2e.requests_helpers import noordwest, post
@@ -222,3 +224,54 @@ async def test_a_form_step_saves_its_state_with_the_handled_mark(bot: Harness) -
     assert changed[-2:] == ["INSERT INTO handled_update", "DELETE FROM received_update"], changed
     assert "INSERT INTO conversation_state" in changed, changed
     assert changed.count("INSERT INTO handled_update") == 1, changed
+
+
+async def render_cost(bot: Harness, member_id: int, notices: list[Notice]) -> Cost:
+    """The statements and objects of rendering each notice for one member, as the outbox does."""
+    engine = bot.app.bot_data[RUNTIME_KEY].database.engine.sync_engine
+    seen = Cost()
+
+    def executed(conn: Connection, cursor: object, statement: str, *args: object) -> None:
+        seen.statements.append(statement)
+
+    def loaded(target: object, context: object) -> None:
+        seen.loaded.append(type(target).__name__)
+
+    async with bot.session() as session:
+        member = await session.get(Member, member_id)
+        assert member is not None
+        chat_id = member.telegram_user_id
+    event.listen(engine, "before_cursor_execute", executed)
+    event.listen(Base, "load", loaded, propagate=True)
+    try:
+        for notice in notices:
+            row = Claimed(1, notice.kind, chat_id, member_id, None, notice, 1)
+            async with bot.session() as session:
+                assert await for_reader(session, row, bot.app.bot_data[RUNTIME_KEY]) is not None
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+        event.remove(Base, "load", loaded)
+    return seen
+
+
+async def test_a_meeting_message_costs_the_same_for_7_or_52_invited(bot: Harness) -> None:
+    """Each of a fan-out's messages loads what it shows, not the whole invitation: else N messages cost N^2."""
+    everyone = await cast(bot)
+    await plan(bot, everyone.corrie)
+    await bot.dispatch()
+    async with bot.session() as session:
+        occurrence = await session.scalar(select(MeetingOccurrence))
+        bob = await session.scalar(select(Member).where(Member.telegram_user_id == everyone.people.bob.id))
+        assert occurrence is not None and bob is not None
+        occurrence_id, bob_id = occurrence.id, bob.id
+    notices: list[Notice] = [MeetingInvite(occurrence_id=occurrence_id), MeetingIcs(occurrence_id=occurrence_id)]
+    few = await render_cost(bot, bob_id, notices)
+
+    ids = await extra_members(bot, MORE)
+    async with bot.session() as session:
+        session.add_all(
+            MeetingInvitee(occurrence_id=occurrence_id, member_id=member_id, invited_at=bot.clock.now())
+            for member_id in ids
+        )
+    many = await render_cost(bot, bob_id, notices)
+    same(few, many)
