@@ -226,24 +226,45 @@ class Dispatcher:
         async with self._lock:
             while self._again:
                 self._again = False
-                while True:
-                    await self._save_unsaved()  # raises while the database is away: claim nothing then
-                    async with self.runtime.database.session() as session, session.begin():
-                        claimed = await outbox.claim_due(
-                            session,
-                            now=self.runtime.clock.now(),
-                            limit=PARALLEL_SENDS,
-                            claim_timeout=timedelta(seconds=self.runtime.settings.outbox_claim_timeout_seconds),
-                        )
-                    if not claimed:
-                        break
-                    # One chat's messages in order (people read them top to bottom), chats in parallel.
+                handled += await self._pass()
+        return handled
+
+    async def _pass(self) -> int:
+        """Keep up to PARALLEL_SENDS rows on their way, claiming more whenever half of them are through: a
+        message that waits (a slow answer, a retry) holds up its own chat, not the next thirty. A chat's rows go
+        one after the other (claim_due holds back a chat's later rows while an older one is being sent)."""
+        sending: dict[asyncio.Task[None], int] = {}  # a chat's rows in order -> how many
+        handled = 0
+        try:
+            while True:
+                on_their_way = sum(sending.values())
+                if on_their_way <= PARALLEL_SENDS // 2:
+                    claimed = await self._claim(PARALLEL_SENDS - on_their_way)
                     by_chat: dict[int, list[Claimed]] = {}
                     for row in claimed:
                         by_chat.setdefault(row.chat_id, []).append(row)
-                    await asyncio.gather(*(self._in_order(rows) for rows in by_chat.values()))
+                    for rows in by_chat.values():
+                        sending[asyncio.create_task(self._in_order(rows))] = len(rows)
                     handled += len(claimed)
-        return handled
+                if not sending:
+                    return handled
+                done, _ = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    del sending[task]
+        finally:
+            if sending:  # the database failed mid-pass: let what is on its way finish and record itself
+                await asyncio.gather(*sending, return_exceptions=True)
+
+    async def _claim(self, limit: int) -> list[Claimed]:
+        """Claim up to `limit` due rows, after writing any outcome the database could not take before."""
+        await self._save_unsaved()  # raises while the database is away: claim nothing then
+        async with self.runtime.database.session() as session, session.begin():
+            return await outbox.claim_due(
+                session,
+                now=self.runtime.clock.now(),
+                limit=limit,
+                claim_timeout=timedelta(seconds=self.runtime.settings.outbox_claim_timeout_seconds),
+            )
 
     async def settle(self) -> int:
         """Wait for a running pass, then run one: what tests and shutdown use to see everything sent."""
