@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -152,6 +153,8 @@ class Member(Base):
     """A person known to the bot: a practice's staff, a pool student or a coordinator."""
 
     __tablename__ = "member"
+    # The ladder's last round: who in the region goes anywhere (bot/services/ladder.py).
+    __table_args__ = (Index("ix_member_region_id_reach", "region_id", "reach"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -196,6 +199,8 @@ class MemberRole(Base):
     """One role of a member; a member can hold several."""
 
     __tablename__ = "member_role"
+    # The ladder finds who holds a role without reading every member (bot/services/ladder.py).
+    __table_args__ = (Index("ix_member_role_role_member_id", "role", "member_id"),)
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[Role] = mapped_column(enum_type(Role, 32), primary_key=True)

@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.permissions import may_act_for_request
 from bot.services import audit
 from bot.services.groups import post_to_groups
-from bot.services.members import member_relations
 from bot.services.notices import RequestAlert
 from bot.services.outbox import enqueue
 from bot.services.requests import (
@@ -37,6 +35,7 @@ from db.models import (
     AvailabilityException,
     Daypart,
     Member,
+    MemberRole,
     Practice,
     Region,
     RequestRecipient,
@@ -45,7 +44,8 @@ from db.models import (
     Role,
     ShortageRequest,
     Urgency,
-    Wijk,
+    practice_partner,
+    wijk_adjacency,
 )
 
 LAST_ROUND = 4
@@ -77,14 +77,6 @@ class Asked:
     asked: int
 
 
-@dataclass
-class _Candidate:
-    member: Member
-    wijk_id: int | None
-    available: set[tuple[int, Daypart]]
-    days_off: set[date]
-
-
 def slot_daypart(slot: RequestSlot, zone: ZoneInfo) -> Daypart:
     """The day-part a slot falls in; exact times count as morning when they start before 13:00."""
     if slot.daypart != Daypart.TIME:
@@ -104,84 +96,98 @@ def in_quiet_hours(member: Member, moment: datetime, zone: ZoneInfo) -> datetime
     return datetime.combine(day, end, zone)
 
 
-async def _candidates(session: AsyncSession, request: ShortageRequest) -> list[_Candidate]:
-    """Everyone in the region who could fill the request, before the round's own filter."""
-    needed = NeededRole(request.role_needed)
-    roles = FILLING_ROLES[needed] - {Role.MEDISCH_STUDENT}
-    region = await session.get(Region, request.region_id)
-    students_allowed = region is not None and needed.value in (region.student_roles or [])
-    members = list(
-        await session.scalars(select(Member).where(Member.region_id == request.region_id).options(*member_relations()))
+def _holds_role(roles: set[Role]) -> ColumnElement[bool]:
+    """The member holds one of `roles` and may be lent in it."""
+    return Member.id.in_(
+        select(MemberRole.member_id).where(MemberRole.role.in_(roles), MemberRole.lendable.is_(True))
     )
-    available: dict[int, set[tuple[int, Daypart]]] = {}
-    for row in await session.scalars(select(Availability)):
-        available.setdefault(row.member_id, set()).add((row.weekday, row.daypart))
+
+
+def _available_on(request: ShortageRequest, zone: ZoneInfo) -> ColumnElement[bool]:
+    """Declared available on at least one of the request's slots, and not off that day (one pair of index
+    lookups per slot: a request has a handful)."""
+    per_slot = []
+    for slot in request.slots:
+        declared = select(Availability.member_id).where(
+            Availability.member_id == Member.id,
+            Availability.weekday == slot.day.weekday(),
+            Availability.daypart == slot_daypart(slot, zone),
+        )
+        off = select(AvailabilityException.member_id).where(
+            AvailabilityException.member_id == Member.id, AvailabilityException.day == slot.day
+        )
+        per_slot.append(and_(exists(declared), ~exists(off)))
+    return or_(false(), *per_slot)
+
+
+def _not_off_every_day(request: ShortageRequest) -> ColumnElement[bool]:
+    """Not off (a day off in their availability) on every day the request asks for."""
     days = {slot.day for slot in request.slots}
-    days_off: dict[int, set[date]] = {}
-    for off in await session.scalars(select(AvailabilityException).where(AvailabilityException.day.in_(days))):
-        days_off.setdefault(off.member_id, set()).add(off.day)
-    found = []
-    for member in members:
-        lendable = {row.role for row in member.role_rows if row.lendable}
-        is_student = member.practice is None and Role.MEDISCH_STUDENT in lendable
-        if member.id == request.created_by_member_id or member.practice_id == request.practice_id:
-            continue
-        if not (lendable & roles and member.practice is not None) and not (is_student and students_allowed):
-            continue
-        wijk_id = member.practice.wijk_id if member.practice is not None else None
-        found.append(_Candidate(member, wijk_id, available.get(member.id, set()), days_off.get(member.id, set())))
-    return found
-
-
-def _available_on(candidate: _Candidate, request: ShortageRequest, zone: ZoneInfo) -> bool:
-    """Declared available on at least one of the request's slots, and not off that day."""
-    return any(
-        (slot.day.weekday(), slot_daypart(slot, zone)) in candidate.available and slot.day not in candidate.days_off
-        for slot in request.slots
+    off_days = (
+        select(func.count(AvailabilityException.day))
+        .where(AvailabilityException.member_id == Member.id, AvailabilityException.day.in_(days))
+        .scalar_subquery()
     )
+    return off_days < len(days)
+
+
+def _in_practices(practices: Select[int] | set[int]) -> ColumnElement[bool]:
+    return Member.practice_id.in_(practices)
+
+
+async def _scope(
+    session: AsyncSession, request: ShortageRequest, round_no: int, zone: ZoneInfo
+) -> ColumnElement[bool]:
+    """Whom this round reaches, as a condition on the member that an index can serve: practices (the
+    requester's partners, the wijk's, the adjacent wijken's), the student pool, or those who go anywhere."""
+    needed = NeededRole(request.role_needed)
+    staff = _holds_role(set(FILLING_ROLES[needed] - {Role.MEDISCH_STUDENT})) & Member.practice_id.is_not(None)
+    wijk_practices = select(Practice.id).where(Practice.wijk_id == request.wijk_id)
+    if round_no == 1:
+        partners = set(
+            await session.scalars(
+                select(practice_partner.c.partner_id).where(practice_partner.c.practice_id == request.practice_id)
+            )
+        )
+        return staff & or_(_in_practices(partners), _in_practices(wijk_practices) & _available_on(request, zone))
+    if round_no == 2:
+        return staff & _in_practices(wijk_practices)
+    if round_no == 3:
+        adjacent = select(wijk_adjacency.c.adjacent_wijk_id).where(wijk_adjacency.c.wijk_id == request.wijk_id)
+        wider = _in_practices(select(Practice.id).where(Practice.wijk_id.in_(adjacent))) & Member.reach.in_(
+            ("adjacent", "region")
+        )
+        region = await session.get(Region, request.region_id)
+        if region is not None and needed.value in (region.student_roles or []):
+            students = Member.practice_id.is_(None) & _holds_role({Role.MEDISCH_STUDENT})
+            return or_(staff & wider, students)
+        return staff & wider
+    return staff & (Member.reach == "region")
 
 
 async def _round_members(
     session: AsyncSession, request: ShortageRequest, round_no: int, today: date, zone: ZoneInfo
 ) -> list[Member]:
-    """Who this round adds (people asked in an earlier round are left out by the caller)."""
-    practice = await session.scalar(
-        select(Practice).where(Practice.id == request.practice_id).options(selectinload(Practice.partners))
+    """Who this round adds, in one query: the round's scope, the role, not paused, not off on every day asked,
+    not the requester's own practice, and not asked before."""
+    asked_before = select(RequestRecipient.member_id).where(RequestRecipient.request_id == request.id)
+    query = select(Member).where(
+        Member.region_id == request.region_id,
+        await _scope(session, request, round_no, zone),
+        Member.id != request.created_by_member_id,
+        or_(Member.practice_id.is_(None), Member.practice_id != request.practice_id),
+        or_(Member.paused_until.is_(None), Member.paused_until < today),
+        _not_off_every_day(request),
+        Member.id.not_in(asked_before),
     )
-    wijk = await session.scalar(select(Wijk).where(Wijk.id == request.wijk_id).options(selectinload(Wijk.adjacent)))
-    partners = {p.id for p in practice.partners} if practice else set()
-    adjacent = {w.id for w in wijk.adjacent} if wijk else set()
-    days = {slot.day for slot in request.slots}
-    chosen = []
-    for candidate in await _candidates(session, request):
-        member = candidate.member
-        if member.paused_on(today) or days <= candidate.days_off:
-            continue  # paused, or off on every day asked
-        in_wijk = candidate.wijk_id == request.wijk_id
-        if round_no == 1:
-            keep = member.practice_id in partners or (in_wijk and _available_on(candidate, request, zone))
-        elif round_no == 2:
-            keep = in_wijk
-        elif round_no == 3:
-            student = member.practice is None
-            keep = student or (candidate.wijk_id in adjacent and member.reach in ("adjacent", "region"))
-        else:
-            keep = member.reach == "region"
-        if keep:
-            chosen.append(member)
-    return chosen
+    return list(await session.scalars(query.order_by(Member.id)))
 
 
 async def _ask(session: AsyncSession, *, now: datetime, zone: ZoneInfo, request: ShortageRequest) -> int:
     """Ask this round's new people; normaal requests wait out each person's quiet hours."""
     today = now.astimezone(zone).date()
-    already = set(
-        await session.scalars(select(RequestRecipient.member_id).where(RequestRecipient.request_id == request.id))
-    )
     asked = 0
     for member in await _round_members(session, request, request.round, today, zone):
-        if member.id in already:
-            continue
         recipient = RequestRecipient(
             request_id=request.id,
             member_id=member.id,
@@ -211,17 +217,19 @@ async def _ask(session: AsyncSession, *, now: datetime, zone: ZoneInfo, request:
 async def _alert_coordinators(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:
     """The last round has started and the request is still open: the region's coordinators are told."""
     coordinators = await session.scalars(
-        select(Member).where(Member.region_id == request.region_id).options(*member_relations())
+        select(Member).where(
+            Member.region_id == request.region_id,
+            Member.id.in_(select(MemberRole.member_id).where(MemberRole.role == Role.COORDINATOR)),
+        )
     )
     for coordinator in coordinators:
-        if coordinator.has_role(Role.COORDINATOR):
-            await enqueue(
-                session,
-                now=now,
-                notice=RequestAlert(request_id=request.id),
-                chat_id=coordinator.telegram_user_id,
-                member_id=coordinator.id,
-            )
+        await enqueue(
+            session,
+            now=now,
+            notice=RequestAlert(request_id=request.id),
+            chat_id=coordinator.telegram_user_id,
+            member_id=coordinator.id,
+        )
 
 
 async def _climb(
