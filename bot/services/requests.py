@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload, selectinload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from bot.services import audit
 from bot.services.dates import DateInputError, validate_request_date
@@ -257,9 +257,10 @@ async def load_request_slots(session: AsyncSession, request_id: int | None) -> S
         select(ShortageRequest)
         .where(ShortageRequest.id == request_id)
         .options(
-            selectinload(ShortageRequest.practice).selectinload(Practice.wijk),
-            selectinload(ShortageRequest.wijk),
-            selectinload(ShortageRequest.created_by),
+            # The one-to-ones in the request's own query, the slots in one more.
+            joinedload(ShortageRequest.practice).joinedload(Practice.wijk),
+            joinedload(ShortageRequest.wijk),
+            joinedload(ShortageRequest.created_by),
             selectinload(ShortageRequest.slots),
             raiseload(ShortageRequest.offers),
         )

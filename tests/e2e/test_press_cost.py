@@ -228,14 +228,17 @@ async def test_a_form_step_saves_its_state_with_the_handled_mark(bot: Harness) -
 
 async def render_cost(bot: Harness, member_id: int, notices: list[Notice]) -> Cost:
     """The statements and objects of rendering each notice for one member, as the outbox does."""
-    engine = bot.app.bot_data[RUNTIME_KEY].database.engine.sync_engine
+    engine = bot.database.engine.sync_engine  # the engine of bot.session(), which renders here
     seen = Cost()
+    me = asyncio.current_task()  # the bot's own sweeps run meanwhile: not this render's work
 
     def executed(conn: Connection, cursor: object, statement: str, *args: object) -> None:
-        seen.statements.append(statement)
+        if asyncio.current_task() is me:
+            seen.statements.append(statement)
 
     def loaded(target: object, context: object) -> None:
-        seen.loaded.append(type(target).__name__)
+        if asyncio.current_task() is me:
+            seen.loaded.append(type(target).__name__)
 
     async with bot.session() as session:
         member = await session.get(Member, member_id)
@@ -274,4 +277,5 @@ async def test_a_meeting_message_costs_the_same_for_7_or_52_invited(bot: Harness
             for member_id in ids
         )
     many = await render_cost(bot, bob_id, notices)
+    assert few.statements, "nothing counted: the render ran on another engine or task"
     same(few, many)
