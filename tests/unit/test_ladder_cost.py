@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import event
 
-from bot.services.ladder import escalate
+from bot.services.ladder import Waits, escalate
 from bot.services.requests import SlotInput
 from db.base import Base
 from db.models import Daypart, Role
