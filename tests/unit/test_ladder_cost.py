@@ -14,7 +14,7 @@ from db.base import Base
 from db.models import Daypart, Role
 from db.session import Database
 from tests.support import FakeClock
-from tests.unit.test_races import TOMORROW, ZONE, Waits, add_member, post
+from tests.unit.test_races import TOMORROW, ZONE, add_member, post
 
 MORE = 45
 
