@@ -13,10 +13,20 @@ from telegram.ext import AIORateLimiter
 log = logging.getLogger(__name__)
 
 
+# Telegram allows about 30 messages a second in all. PTB's default limiter (30 per second, a bucket of 30)
+# lets a full bucket go at once and then 30 more within the same second, which Telegram answers with 429s in a
+# large fan-out. One call every 1/29 s (a bucket of one) never puts more than 30 in any second.
+PACE_PER_SECOND = 29
+
+
 class WijkhulpRateLimiter(AIORateLimiter):
-    """Every request passes here. A press that reaches the bot again after a crash (it was never confirmed)
-    may be too old to answer, and the edit it makes may already be there; neither is worth failing the update
-    for: the answer only stops a spinner, and "not modified" means the message already says it."""
+    """Every request passes here, evenly paced (PACE_PER_SECOND). A press that reaches the bot again after a
+    crash (it was never confirmed) may be too old to answer, and the edit it makes may already be there; neither
+    is worth failing the update for: the answer only stops a spinner, and "not modified" means the message
+    already says it."""
+
+    def __init__(self) -> None:
+        super().__init__(overall_max_rate=1, overall_time_period=1 / PACE_PER_SECOND)
 
     async def process_request(
         self,

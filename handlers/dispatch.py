@@ -33,8 +33,10 @@ from handlers.rendered import Rendered, Renderers, ToGroup, ToMember
 
 log = logging.getLogger(__name__)
 
-# Enough to reach Telegram's ~30 messages a second; AIORateLimiter keeps the actual pace.
-PARALLEL_SENDS = 30
+# Enough to keep Telegram's ~30 messages a second going (a send takes well under 1/2 s), few enough that a
+# reply to someone acting meanwhile waits behind at most these in the rate limiter (about 1/2 s), and that a
+# crash cuts off few sends whose outcome was not recorded. AIORateLimiter keeps the actual pace.
+PARALLEL_SENDS = 15
 RECORD_TRIES = 3  # quick tries to record an outcome before it is kept for the next pass
 
 

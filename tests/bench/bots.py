@@ -10,6 +10,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -90,6 +91,26 @@ class FanOut:
     per_second: float
     too_many_requests: int
     failed: int
+
+
+@dataclass
+class Reminded:
+    """Reminders all due at once: the fan-out, and what people got twice or not at all; the bot's memory."""
+
+    fan_out: FanOut
+    help_ms: float  # a /help from someone else, sent once a tenth of the messages are out
+    duplicates: int
+    missing: int
+    peak_rss_mb: float
+    rss_mb: float
+
+
+def memory(pid: int, field: str) -> float:
+    """A process's memory figure from /proc (VmRSS now, VmHWM its peak), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 @dataclass
@@ -293,6 +314,67 @@ class Wijkhulp(Target):
         finally:
             self.strict_limits(False)
         return fan_out, [self._latest(user, "Ja", title) for user in people]
+
+    async def reminders(self, wijk: str, people: list[SimUser], within: float) -> Reminded:
+        """A meeting of `wijk` whose reminder falls due a minute from now, for everyone in it (`people`, seeded
+        with `seed_wijk`): the invitations are marked sent when it is imported (the bench measures the
+        reminders, not 20,000 invitations first); then the meeting sweep finds the reminders all due at once
+        and the bot sends them under Telegram's limits. Also: duplicates, and the bot's memory."""
+        self.strict_limits(True)
+        mark = self.server.mark()
+        now = datetime.now(UTC)
+        start = (now + timedelta(days=1, minutes=1)).astimezone(ZONE).replace(second=0, microsecond=0)
+        title = f"Herinnering bench {uuid.uuid4().hex[:6]}"
+        text = (
+            f"- key: bench-{uuid.uuid4().hex[:10]}\n  wijk: {wijk}\n  title: {title}\n"
+            f"  start: {start:%Y-%m-%dT%H:%M}\n  end: {start + timedelta(hours=1):%Y-%m-%dT%H:%M}\n"
+            f"  location: Heer 1\n  reminders: [1d]\n"
+        )
+        ids = [user.id for user in people]
+        database = Database(self.database_url)
+        try:
+            async with database.session() as session, session.begin():
+                region = await resolve_region(session, None)
+                meetings = parse_meetings(text, await region_wijken(session, region), now.astimezone(ZONE).date())
+                await import_meetings(session, now=now, region=region, meetings=meetings)
+                await session.execute(  # the invitations: as if sent long ago
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.status == OutboxStatus.PENDING.value,
+                        OutboxMessage.chat_id.between(min(ids), max(ids)),
+                    )
+                    .values(status=OutboxStatus.SENT.value, sent_at=now, telegram_message_id=1)
+                )
+        finally:
+            await database.dispose()
+        try:
+            meanwhile = asyncio.create_task(self.help_during(set(ids), mark, within))
+            fan_out = await self._fan_out(set(ids), len(ids), mark, within)
+            help_ms = await meanwhile
+        finally:
+            self.strict_limits(False)
+        got = [sum("Herinnering" in m.text and title in m.text for m in user.messages()) for user in people]
+        return Reminded(
+            fan_out,
+            help_ms=help_ms,
+            duplicates=sum(max(0, n - 1) for n in got),
+            missing=sum(1 for n in got if n == 0),
+            peak_rss_mb=memory(self.process.pid, "VmHWM"),
+            rss_mb=memory(self.process.pid, "VmRSS"),
+        )
+
+    async def help_during(self, chats: set[int], mark: int, within: float) -> float:
+        """Once a tenth of a fan-out to `chats` is out, the manager sends /help: milliseconds to the answer."""
+        server = self.server
+        sent = Watch(server, mark, lambda c: c.ok and c.method in SEND_METHODS and c.chat_id in chats)
+        await server.world.wait_until(lambda: len(sent.update()) >= max(1, len(chats) // 10), within)
+        asked = server.mark()
+        started = time.monotonic()
+        await self.manager.send("/help", wait=False)
+        answer = Watch(server, asked, lambda c: c.ok and c.method == "sendMessage" and c.chat_id == self.manager.id)
+        await server.world.wait_until(lambda: bool(answer.update()), within)
+        calls = answer.update()
+        return 1000 * (calls[0].at - started) if calls else float("inf")
 
     async def seed_wijk(self, wijk: str, people: int, silent: int) -> list[SimUser]:
         """`people` members with a chat and `silent` members without one (plain inserts; their Telegram ids

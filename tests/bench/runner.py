@@ -28,6 +28,8 @@ TELEGRAM_RATE = 30.0  # messages a second Telegram lets a bot send
 FAN_OUT_SLACK = 1.15  # a fan-out of M messages may take 1.15 x M/30 s
 STEADY_P95_MS = 100.0
 LADDER_MS = 50.0
+RSS_MB = 200.0
+MEANWHILE_MS = 1000.0
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Options:
     ladder_asked: int = 10
     scale_small: int = 50
     scale_large: int = 5_000
+    reminders: int = 10_000
 
     @property
     def members(self) -> int:
@@ -69,6 +72,7 @@ QUICK = {
     "ladder_members": 2_000,
     "scale_small": 10,
     "scale_large": 300,
+    "reminders": 200,
 }
 
 
@@ -95,6 +99,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
         "--scale-small", type=int, help="invitees of the small meeting in the RSVP scale line (50; 0 leaves it out)"
     )
     top.add_argument("--scale-large", type=int, help="invitees of the large one (5000; 0 leaves it out)")
+    top.add_argument(
+        "--reminders",
+        type=int,
+        help="people whose meeting reminder falls due at once, measured once (10000, about 6 minutes; 0 leaves "
+        "it out)",
+    )
     top.add_argument("--quick", action="store_true", help="small sizes, one run: a check that it all works")
     top.add_argument(
         "--bare-rate-limiter",
@@ -244,6 +254,26 @@ async def run_scale(bot: Wijkhulp, options: Options, figures: Figures) -> None:
             told("Wijkhulp", f"RSVP presses on an invitation to {small if label == 'small' else large}", result)
 
 
+async def run_reminders(bot: Wijkhulp, options: Options, figures: Figures) -> None:
+    """`reminders` people in wijk zuidoost, one meeting, every reminder due at once; measured once (it takes
+    count/30 seconds of sending at Telegram's pace)."""
+    say(f"reminders: seeding wijk zuidoost ({options.reminders} members with a chat)")
+    people = await bot.seed_wijk("zuidoost", options.reminders, 0)
+    reminded = await bot.reminders("zuidoost", people, 180.0 + 3 * options.reminders / TELEGRAM_RATE)
+    figures.fan_out("reminders", reminded.fan_out)
+    figures.add("reminders duplicates", "wijkhulp", reminded.duplicates)
+    figures.add("help during fan-out", "wijkhulp", reminded.help_ms)
+    figures.add("reminders missing", "wijkhulp", reminded.missing)
+    figures.add("rss peak", "wijkhulp", reminded.peak_rss_mb)
+    figures.add("rss", "wijkhulp", reminded.rss_mb)
+    say(
+        f"Wijkhulp: {reminded.fan_out.messages} reminders at {reminded.fan_out.per_second:.1f}/s, "
+        f"{reminded.fan_out.too_many_requests} x 429, {reminded.duplicates} duplicates, {reminded.missing} missing; "
+        f"a /help meanwhile answered in {reminded.help_ms:.0f} ms; "
+        f"RSS {reminded.rss_mb:.0f} MB (peak {reminded.peak_rss_mb:.0f} MB)"
+    )
+
+
 async def measure(options: Options) -> tuple[Figures, dict[str, object]]:
     """Both bots up, every scenario `repeat` times, alternating bare and Wijkhulp; then both stopped."""
     folder = workdir(options.workdir)
@@ -264,6 +294,8 @@ async def measure(options: Options) -> tuple[Figures, dict[str, object]]:
                 figures.runs.append({"run": repeat, "bare": bare_record, "wijkhulp": bot_record})
             if min(options.scale_small, options.scale_large) > 0:
                 await run_scale(bot, options, figures)
+            if options.reminders > 0:
+                await run_reminders(bot, options, figures)
             if bot.process.tracebacks:
                 problems.append(f"Wijkhulp logged {bot.process.tracebacks} traceback(s); see {bot.process.log_path}")
             problems.extend(f"the server refused Wijkhulp: {r}" for r in refusals(bot)[:10])
@@ -413,9 +445,54 @@ def rows(figures: Figures, options: Options) -> list[Row]:
         )
     else:
         table.append(Row("RSVP press with 50 vs 5,000 invitees", "-", "-", "-", "within 20%", "not measured"))
-    for work, target in (("10,000 reminders due at once", "sent within Telegram's limit"),):
-        table.append(Row(work, "-", "-", "-", target, "not measured yet"))
+    table.extend(_reminder_rows(v, options))
     return table
+
+
+def _reminder_rows(v: dict[str, dict[str, list[float]]], options: Options) -> list[Row]:
+    """The reminders all due at once: pace and 429s, duplicates and missing, the bot's memory."""
+    rate = v.get("reminders rate", {}).get("wijkhulp", [])
+    if not rate:
+        return [Row("10,000 reminders due at once", "-", "-", "-", "sent within Telegram's limit", "not measured")]
+    refused = v["reminders 429"]["wijkhulp"]
+    doubled, missing = v["reminders duplicates"]["wijkhulp"], v["reminders missing"]["wijkhulp"]
+    peak = v["rss peak"]["wijkhulp"]
+    meanwhile = v["help during fan-out"]["wijkhulp"]
+    floor = TELEGRAM_RATE / FAN_OUT_SLACK
+    return [
+        Row(
+            f"{options.reminders} reminders due at once: messages/s, 429s served: {spread(refused, 0)}",
+            f"{TELEGRAM_RATE:g} (limit)",
+            spread(rate),
+            f"{TELEGRAM_RATE / statistics.median(rate):.1f}x" if statistics.median(rate) else "-",
+            f">= {floor:.1f}/s (M/30 s x {FAN_OUT_SLACK}), 0 x 429",
+            "PASS" if min(rate) >= floor and not any(refused) else "FAIL",
+        ),
+        Row(
+            f"{options.reminders} reminders: sent twice / not sent",
+            "-",
+            f"{spread(doubled, 0)} / {spread(missing, 0)}",
+            "-",
+            "0 / 0",
+            "PASS" if not any(doubled) and not any(missing) else "FAIL",
+        ),
+        Row(
+            "a /help sent during those reminders: time to answer, ms",
+            "-",
+            spread(meanwhile, 0),
+            "-",
+            f"< {MEANWHILE_MS:g} ms",
+            "PASS" if max(meanwhile) < MEANWHILE_MS else "FAIL",
+        ),
+        Row(
+            "bot RSS at its peak (VmHWM, whole run), MB",
+            "-",
+            spread(peak, 0),
+            "-",
+            f"< {RSS_MB:g} MB",
+            "PASS" if max(peak) < RSS_MB else "FAIL",
+        ),
+    ]
 
 
 def render(table: list[Row]) -> str:

@@ -1,5 +1,5 @@
-"""The benchmark at tiny sizes, to show that it still runs: only with WIJKHULP_BENCH_SMOKE=1 (about a minute,
-most of it starting two bots), so `./dev test` stays as fast as it was."""
+"""The benchmark at tiny sizes, to show that it still runs: only with WIJKHULP_BENCH_SMOKE=1 (about two minutes,
+most of it starting two bots and waiting for the meeting sweep), so `./dev test` stays as fast as it was."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ async def test_the_benchmark_measures_every_line(tmp_path: Path) -> None:
         ladder_members=50,
         scale_small=3,
         scale_large=20,
+        reminders=20,
         workdir=str(tmp_path),
         report=str(tmp_path / "bench.json"),
     )
@@ -35,7 +36,7 @@ async def test_the_benchmark_measures_every_line(tmp_path: Path) -> None:
     table = report["table"]
     assert isinstance(table, list)
     measured = [row for row in table if not row["result"].startswith("not measured")]
-    assert len(measured) == 12, table
+    assert len(measured) == 16, table
     assert all(row["wijkhulp"] != "-" for row in measured), table
     assert all(row["bare"] != "-" for row in measured[:6]), table
     assert (tmp_path / "bench.json").exists()
