@@ -235,10 +235,12 @@ class _PressDecorator(Generic[S]):
                     await subject(turn.session, data, turn.member) if subject is not None and data is not None else None
                 )
                 if data is None or (subject is not None and thing is None):
+                    await turn.commit()  # no database lock waits for Telegram's answer (updates run side by side)
                     await query.answer(_refusal_text(turn.t, gone, turn.member), show_alert=alert)
                     return otherwise
                 allowed = rule is None or (rule(turn.member, thing) if subject is not None else rule(turn.member))
                 if not allowed:
+                    await turn.commit()
                     await query.answer(_refusal_text(turn.t, refusal, turn.member), show_alert=alert)
                     return otherwise
                 return await body(Press(turn, update, context, query, data, cast(S, thing)))
