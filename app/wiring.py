@@ -38,7 +38,7 @@ from handlers import (
     request_form,
 )
 from handlers.commands import command_menu
-from handlers.context import DISPATCHER_KEY, RUNTIME_KEY, BotApplication, BotContext
+from handlers.context import DISPATCHER_KEY, RUNTIME_KEY, BotApplication, BotContext, commit_before_telegram
 from handlers.dispatch import Dispatcher
 from handlers.errors import on_error
 
@@ -88,7 +88,7 @@ def build_application(
         .base_file_url(settings.telegram_api_base_file_url)
         .context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(lambda: runtime.database))
-        .rate_limiter(WijkhulpRateLimiter())
+        .rate_limiter(WijkhulpRateLimiter(before_call=commit_before_telegram))
         .update_queue(queue)
         .get_updates_request(InboxRequest(once.inbox_keeper(runtime), queue, connection_pool_size=1))
         .concurrent_updates(ChatOrderProcessor(order, settings.concurrent_updates))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram._utils.types import JSONDict
@@ -25,10 +25,26 @@ class WijkhulpRateLimiter(AIORateLimiter):
     is worth failing the update for: the answer only stops a spinner, and "not modified" means the message
     already says it."""
 
-    def __init__(self) -> None:
+    def __init__(self, before_call: Callable[[], Awaitable[None]] | None = None) -> None:
         super().__init__(overall_max_rate=1, overall_time_period=1 / PACE_PER_SECOND)
+        self._before_call = before_call
 
     async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """`before_call` first (the handlers end their update's open transaction there: see
+        handlers/context.py), then PTB's pacing, then the two shrugs."""
+        if self._before_call is not None:
+            await self._before_call()
+        return await self._paced(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+    async def _paced(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
         args: Any,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -77,10 +79,28 @@ def translator_for(runtime: Runtime, member: Member | None, telegram_language: s
     return Translator(language, runtime.settings.zone)
 
 
+# The update's own Turn, for `commit_before_telegram`; with the task it belongs to (tasks it starts inherit the
+# variable, and must not commit it).
+_current_turn: ContextVar[tuple[asyncio.Task[Any] | None, Turn] | None] = ContextVar("current_turn", default=None)
+
+
+async def commit_before_telegram() -> None:
+    """Called before every Bot API call (the rate limiter's hook): the calling update's open transaction is
+    committed first. Updates run side by side, and on SQLite every transaction holds the one write lock: one
+    person's reply on its way to Telegram must not keep everyone else's work waiting. It is also the project's
+    rule: what an update changed is durable before Telegram hears of it."""
+    found = _current_turn.get()
+    if found is None:
+        return
+    task, turn = found
+    if task is asyncio.current_task() and turn.session.in_transaction():
+        await turn.commit()
+
+
 @asynccontextmanager
 async def open_turn(update: Update, context: BotContext) -> AsyncIterator[Turn]:
-    """Open the update's session; commit when the handler returns (or earlier, with turn.commit()), roll back
-    if it raises."""
+    """Open the update's session; commit when the handler returns, before it calls Telegram
+    (`commit_before_telegram`), or earlier with turn.commit(); roll back if it raises."""
     runtime = context.runtime
     user = update.effective_user
     async with runtime.database.session() as session:
@@ -90,9 +110,12 @@ async def open_turn(update: Update, context: BotContext) -> AsyncIterator[Turn]:
         language = user.language_code if user else None
         t = translator_for(runtime, member, language)
         turn = Turn(session, member, t, runtime, context.kick_outbox, update.update_id)
+        token = _current_turn.set((asyncio.current_task(), turn))
         try:
             yield turn
         except BaseException:
             await session.rollback()
             raise
+        finally:
+            _current_turn.reset(token)
         await turn.commit()
