@@ -235,18 +235,18 @@ class Dispatcher:
         """Keep up to PARALLEL_SENDS rows on their way, claiming more whenever half of them are through: a
         message that waits (a slow answer, a retry) holds up its own chat, not the next thirty. A chat's rows go
         one after the other (claim_due holds back a chat's later rows while an older one is being sent)."""
-        sending: dict[asyncio.Task[None], int] = {}  # a chat's rows in order -> how many
+        sending: dict[asyncio.Task[None], list[Claimed]] = {}  # a chat's rows, sent in order
         handled = 0
         try:
             while True:
-                on_their_way = sum(sending.values())
-                if on_their_way <= PARALLEL_SENDS // 2:
-                    claimed = await self._claim(PARALLEL_SENDS - on_their_way)
+                in_hand = [row.id for rows in sending.values() for row in rows]
+                if len(in_hand) <= PARALLEL_SENDS // 2:
+                    claimed = await self._claim(PARALLEL_SENDS - len(in_hand), in_hand)
                     by_chat: dict[int, list[Claimed]] = {}
                     for row in claimed:
                         by_chat.setdefault(row.chat_id, []).append(row)
                     for rows in by_chat.values():
-                        sending[asyncio.create_task(self._in_order(rows))] = len(rows)
+                        sending[asyncio.create_task(self._in_order(rows))] = rows
                     handled += len(claimed)
                 if not sending:
                     return handled
@@ -257,8 +257,9 @@ class Dispatcher:
             if sending:  # the database failed mid-pass: let what is on its way finish and record itself
                 await asyncio.gather(*sending, return_exceptions=True)
 
-    async def _claim(self, limit: int) -> list[Claimed]:
-        """Claim up to `limit` due rows, after writing any outcome the database could not take before."""
+    async def _claim(self, limit: int, in_hand: list[int]) -> list[Claimed]:
+        """Claim up to `limit` due rows, after writing any outcome the database could not take before; rows still
+        on their way from this pass (`in_hand`) are not taken back, however old their claim."""
         await self._save_unsaved()  # raises while the database is away: claim nothing then
         async with self.runtime.database.session() as session, session.begin():
             return await outbox.claim_due(
@@ -266,6 +267,7 @@ class Dispatcher:
                 now=self.runtime.clock.now(),
                 limit=limit,
                 claim_timeout=timedelta(seconds=self.runtime.settings.outbox_claim_timeout_seconds),
+                in_hand=in_hand,
             )
 
     async def settle(self) -> int:

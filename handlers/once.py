@@ -63,6 +63,8 @@ async def skip_handled(update: Update, context: BotContext) -> None:
             "you. Nothing needs doing again: /help shows where to look."
         )
         await turn.commit()
+    if update.callback_query is not None:  # stop the button's spinner (Telegram may find the press too old)
+        await update.callback_query.answer()
     if chat is not None and chat.type == chat.PRIVATE:
         await context.bot.send_message(chat.id, text)
     raise ApplicationHandlerStop

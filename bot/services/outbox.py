@@ -19,11 +19,12 @@ handed over and is sent, one found stale in `in_flight` may have arrived and is 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -100,11 +101,17 @@ def _held_back() -> Any:
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, limit: int = 50, claim_timeout: timedelta = CLAIM_TIMEOUT
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int = 50,
+    claim_timeout: timedelta = CLAIM_TIMEOUT,
+    in_hand: Collection[int] = (),
 ) -> list[Claimed]:
     """Claim up to `limit` due rows, oldest first; rows another worker claimed are left alone until they are
     `claim_timeout` old (OUTBOX_CLAIM_TIMEOUT_SECONDS), and rows behind an older one to the same chat that is
-    not through yet wait."""
+    not through yet wait. `in_hand`: rows this worker is still sending, never taken back, however old their claim
+    (a worker claims more while earlier rows are on their way)."""
     stale = now - claim_timeout
     candidates = list(
         await session.scalars(
@@ -116,6 +123,7 @@ async def claim_due(
                     (OutboxMessage.status == OutboxStatus.IN_FLIGHT) & (OutboxMessage.claimed_at <= stale),
                 ),
                 ~_held_back(),
+                OutboxMessage.id.not_in(list(in_hand)) if in_hand else true(),
             )
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)

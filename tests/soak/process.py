@@ -133,8 +133,11 @@ class BotProcess:
         return process.returncode or 0
 
     def lost(self, update_id: int) -> bool:
-        """Fetched and confirmed by a process that was then killed: Telegram will not give it out again."""
-        return any(k.delivered_up_to >= update_id and update_id not in k.pending for k in self.kills)
+        """Whether a killed process took the update with it, so that the person must do it again: never. Telegram
+        does not give out again what the killed process confirmed, but the bot kept every update it fetched in its
+        inbox first (`received_update`), and the next process handles it; what it had not confirmed, Telegram
+        sends again. So a person waits for the answer, and an update that never gets one is reported as stuck."""
+        return False
 
     def log_ids(self, pattern: re.Pattern[str]) -> list[int]:
         """Row ids of one log event, in order (a row may appear more than once)."""
