@@ -158,7 +158,8 @@ def _rsvps(found: Findings, record: Record, invitees: list[MeetingInvitee], memb
     last: dict[tuple[int, int], str] = {}
     for press in record.rsvps:
         _v, _a, occurrence, answer = press.data.split(":")
-        if (press.text or "").startswith("Saved"):
+        # An answer without text is the bot after a restart: it had saved the press, and says so in the chat.
+        if press.text is None or press.text.startswith("Saved"):
             last[(press.user_id, int(occurrence))] = answer
     stored = {(members.get(i.member_id), i.occurrence_id): i.answer for i in invitees}
     for key, answer in last.items():
