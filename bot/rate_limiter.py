@@ -42,17 +42,6 @@ class WijkhulpRateLimiter(AIORateLimiter):
         handlers/context.py), then PTB's pacing, then the two shrugs."""
         if self._before_call is not None:
             await self._before_call()
-        return await self._paced(callback, args, kwargs, endpoint, data, rate_limit_args)
-
-    async def _paced(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> bool | JSONDict | list[JSONDict]:
         try:
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         except BadRequest as error:

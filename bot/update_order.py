@@ -35,9 +35,10 @@ from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
 
-# PTB's own bound on updates in flight; ours (`running`) applies after the turn. Above any getUpdates batch
-# (at most 100) so that PTB's semaphore never holds an update that waits for its turn.
-IN_FLIGHT = 1024
+# PTB's own bound on updates in flight, set out of reach: PTB makes a task for every update it takes anyway, and
+# an update waiting in PTB's semaphore could be the one the slot holders wait for. Ours (`running`) applies
+# after the turn, so only updates that may run hold a slot.
+IN_FLIGHT = 1_000_000
 
 
 @dataclass
