@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.i18n import Translator
+from bot.rate_limiter import BACKGROUND, ON_TURN, retry_delay
 from bot.runtime import Runtime
 from bot.services import outbox
 from bot.services.outbox import Claimed
@@ -33,9 +33,9 @@ from handlers.rendered import Rendered, Renderers, ToGroup, ToMember
 
 log = logging.getLogger(__name__)
 
-# Enough to keep Telegram's ~30 messages a second going (a send takes well under 1/2 s), few enough that a
-# reply to someone acting meanwhile waits behind at most these in the rate limiter (about 1/2 s), and that a
-# crash cuts off few sends whose outcome was not recorded. AIORateLimiter keeps the actual pace.
+# Rows in hand at once: enough to keep Telegram's ~30 messages a second going while some wait for a slow answer
+# (a send takes well under 1/2 s). They queue in the rate limiter one at a time, behind every reply to a person
+# (bot/rate_limiter.py), so only the sends whose turn has come are at Telegram when a crash cuts them off.
 PARALLEL_SENDS = 15
 RECORD_TRIES = 3  # quick tries to record an outcome before it is kept for the next pass
 
@@ -57,14 +57,6 @@ async def for_reader(session: AsyncSession, row: Claimed, runtime: Runtime) -> R
         return None
     t = Translator(member.language, runtime.settings.zone)
     return await renderer.render(ToMember(session, runtime, t, row.id, member, row.recipient_id), row.notice)
-
-
-def retry_delay(exc: RetryAfter) -> timedelta:
-    """Telegram's retry_after as a timedelta (PTB gives int or timedelta, depending on its settings)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PTB's deprecation notice about the int form
-        value = exc.retry_after
-    return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
 async def deliver(bot: Bot, row: Claimed, rendered: Rendered) -> int | None:
@@ -159,16 +151,18 @@ async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> Outcome:
             if rendered is None:
                 await outbox.mark_skipped(session, row.id, now=runtime.clock.now())
                 return Outcome(True)
-            if row.kind in outbox.AT_MOST_ONCE_KINDS:
-                await outbox.mark_in_flight(session, row.id)  # committed before Telegram is called
     except Exception as exc:  # nothing was sent: try again later, counted, instead of leaving the row claimed
         if database_unavailable(exc):  # busy (SQLite's write lock under load) or restarting: not a bug
             log.warning("outbox.database_unavailable id=%s error=%s", row.id, type(exc).__name__)
         else:
             log.exception("outbox row %s could not be rendered", row.id)
         return _retry(runtime, row, error="render", delay=outbox.backoff(row.attempts))
+    at_most_once = row.kind in outbox.AT_MOST_ONCE_KINDS
+    turn = ON_TURN.set(_in_flight_marker(runtime, row) if at_most_once else None)
     try:
         message_id = await deliver(bot, row, rendered)
+    except NotMarked:
+        return _retry(runtime, row, error="mark", delay=outbox.backoff(row.attempts))
     except RetryAfter as exc:
         return _retry(runtime, row, error="429", delay=retry_delay(exc), counts=False)
     except (Forbidden, BadRequest) as exc:
@@ -178,8 +172,31 @@ async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> Outcome:
             # The request may have reached Telegram: for a reminder, not sending again is the chosen side.
             return _unknown(row)
         return _retry(runtime, row, error=type(exc).__name__, delay=outbox.backoff(row.attempts))
+    finally:
+        ON_TURN.reset(turn)
     log.info("outbox.sent id=%s kind=%s", row.id, row.kind)
     return _recorded(runtime, row, rendered, message_id)
+
+
+class NotMarked(Exception):
+    """The database did not take that an at-most-once row is on its way: it is not sent now."""
+
+
+def _in_flight_marker(runtime: Runtime, row: Claimed) -> Callable[[], Awaitable[None]]:
+    """Commit that the row is at Telegram, when its turn in the rate limiter has come: a crash while it waited in
+    line leaves it unsent (sent after the restart), and only one cut off in the milliseconds of its own call has
+    an unknown fate (and is not sent again)."""
+
+    async def mark() -> None:
+        try:
+            async with runtime.database.session() as session, session.begin():
+                await outbox.mark_in_flight(session, row.id)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                log.exception("outbox row %s could not be marked in flight", row.id)
+            raise NotMarked from exc
+
+    return mark
 
 
 # Failures before the request left this machine: no connection was made, so Telegram cannot have it.
@@ -286,6 +303,7 @@ class Dispatcher:
 
     async def _in_order(self, rows: list[Claimed]) -> None:
         """Send one chat's rows one after the other, oldest first; when one must wait, the rest wait too."""
+        BACKGROUND.set(True)  # this task's own context: its sends wait behind people's replies
         ordered = sorted(rows, key=lambda r: r.id)
         for index, row in enumerate(ordered):
             if not await self._safe(row):

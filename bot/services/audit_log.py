@@ -89,9 +89,7 @@ async def audit_page(session: AsyncSession, *, region_id: int, topic: str | None
         statement = statement.where(or_(*conditions))
     rows = list(
         await session.scalars(
-            statement.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .offset(page * PAGE_SIZE)
-            .limit(PAGE_SIZE + 1)
+            statement.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset(page * PAGE_SIZE).limit(PAGE_SIZE + 1)
         )
     )
     entries = rows[:PAGE_SIZE]
@@ -99,9 +97,7 @@ async def audit_page(session: AsyncSession, *, region_id: int, topic: str | None
     member_ids |= _subject_ids(entries, "member")
     members = {}
     if member_ids:
-        found = await session.scalars(
-            select(Member).where(Member.id.in_(member_ids)).options(*member_relations())
-        )
+        found = await session.scalars(select(Member).where(Member.id.in_(member_ids)).options(*member_relations()))
         members = {member.id: member for member in found}
     wijk_ids = _subject_ids(entries, "wijk")
     wijken = {}

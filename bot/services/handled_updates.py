@@ -59,9 +59,7 @@ async def received_backlog(session: AsyncSession) -> list[dict[str, Any]]:
 async def forget_received(session: AsyncSession, update_id: int) -> None:
     """The update is handled through to the end: out of the inbox (with the mark, in one transaction)."""
     await session.execute(
-        delete(ReceivedUpdate)
-        .where(ReceivedUpdate.update_id == update_id)
-        .execution_options(synchronize_session=False)
+        delete(ReceivedUpdate).where(ReceivedUpdate.update_id == update_id).execution_options(synchronize_session=False)
     )
 
 

@@ -98,9 +98,7 @@ def in_quiet_hours(member: Member, moment: datetime, zone: ZoneInfo) -> datetime
 
 def _holds_role(roles: set[Role]) -> ColumnElement[bool]:
     """The member holds one of `roles` and may be lent in it."""
-    return Member.id.in_(
-        select(MemberRole.member_id).where(MemberRole.role.in_(roles), MemberRole.lendable.is_(True))
-    )
+    return Member.id.in_(select(MemberRole.member_id).where(MemberRole.role.in_(roles), MemberRole.lendable.is_(True)))
 
 
 def _available_on(request: ShortageRequest, zone: ZoneInfo) -> ColumnElement[bool]:
@@ -135,9 +133,7 @@ def _in_practices(practices: Select[int] | set[int]) -> ColumnElement[bool]:
     return Member.practice_id.in_(practices)
 
 
-async def _scope(
-    session: AsyncSession, request: ShortageRequest, round_no: int, zone: ZoneInfo
-) -> ColumnElement[bool]:
+async def _scope(session: AsyncSession, request: ShortageRequest, round_no: int, zone: ZoneInfo) -> ColumnElement[bool]:
     """Whom this round reaches, as a condition on the member that an index can serve: practices (the
     requester's partners, the wijk's, the adjacent wijken's), the student pool, or those who go anywhere."""
     needed = NeededRole(request.role_needed)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from telegram.request import HTTPXRequest
 
 from db.meetings import DueStatus, MeetingReminder
 from db.models import OutboxMessage, OutboxStatus
@@ -133,3 +135,33 @@ async def test_a_restart_at_every_step_of_sending_makes_no_second_copy(
         assert got == dict.fromkeys(NOORDWEST, 1), (step, sent_before, got)
     if step.startswith("in_flight"):
         assert "outbox.unknown_fate_not_resent" in caplog.text
+
+
+async def test_only_a_reminder_whose_turn_has_come_is_marked_at_telegram(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash cuts off (and so loses, at most once) only the reminders at Telegram at that moment: when each
+    reminder leaves, the others in hand are still waiting in line (claimed, not in flight)."""
+    everyone = await cast(bot)
+    await plan(bot, everyone.corrie)
+    await bot.dispatch()
+    at_telegram: list[int] = []
+    original = HTTPXRequest.do_request
+
+    async def do_request(self: HTTPXRequest, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if url.endswith("/sendMessage"):
+            async with bot.session() as session:
+                in_flight = await session.scalar(
+                    select(func.count()).where(OutboxMessage.status == OutboxStatus.IN_FLIGHT)
+                )
+            at_telegram.append(in_flight or 0)
+        return await original(self, url, method, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPXRequest, "do_request", do_request)
+    bot.clock.current = DUE_7D
+    await sweep(bot)
+    await sweep(bot)
+    assert len(at_telegram) >= 6, at_telegram  # the six who did not say no
+    # The one leaving, and at most the one before it whose answer is not recorded yet.
+    assert max(at_telegram) <= 2, at_telegram
+    assert min(at_telegram) >= 1, "a reminder left without being marked first"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
+import pytest
 from sqlalchemy import select, update
 
 from db.models import OutboxMessage, OutboxStatus
@@ -117,3 +119,18 @@ async def test_a_long_429_flood_still_delivers(bot: Harness) -> None:
         await bot.dispatch()
         bot.clock.advance(seconds=5)
     assert copies(people.bob, request_id) == 1
+
+
+async def test_a_reply_that_meets_a_429_arrives_after_retry_after(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A person's reply is not the outbox's: nothing would send it later, so the rate limiter waits out
+    retry_after and sends it again (this costs the test Telegram's second)."""
+    caplog.set_level(logging.INFO, "bot.rate_limiter")
+    people = await noordwest(bot)
+    bot.server.inject_fault("sendMessage", "429", times=1, retry_after=1, chat_id=people.anna.id)
+    await people.anna.send("/help")
+    assert "/verzoek" in people.anna.last().text
+    assert bot.server.faults_served == 1
+    assert "reply.rate_limited endpoint=sendMessage" in caplog.text
+    assert "Traceback" not in caplog.text
