@@ -17,6 +17,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot import log_privacy
 from bot.clock import clock_for
 from bot.config import Settings
+from bot.file_modes import make_private, warn_if_exposed
 from bot.i18n import Translator
 from bot.services.invites import InviteError, create_invite
 from bot.services.meeting_import import import_meetings, parse_meetings, region_wijken
@@ -24,7 +25,7 @@ from bot.services.members import UnknownRegionError, add_coordinator, resolve_re
 from bot.services.network import NetworkFileError, find_practice, import_network, parse_network
 from db.migrate import upgrade_to_head
 from db.models import INVITABLE_ROLES, Role
-from db.session import Database, DatabaseUrlError
+from db.session import Database, DatabaseUrlError, parse_database_url
 
 # Starts the bot: app.wiring.run, above handlers. The entry point (bot/__main__.py) hands it in, so that
 # bot.cli imports nothing above bot.
@@ -93,6 +94,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             "in the environment or in .env"
         )
     asyncio.run(with_database(settings, lambda _db: _ok()))
+    warn_if_exposed(parse_database_url(settings.database_url))
     asyncio.run(check_telegram(settings))
     run_bot: RunBot = args.run_bot
     run_bot(settings)
@@ -290,6 +292,7 @@ def parser(run_bot: RunBot) -> argparse.ArgumentParser:
 def main(run_bot: RunBot, argv: list[str] | None = None) -> int:
     """Parse, load settings, dispatch; user errors are one line on stderr and exit status 2."""
     args = parser(run_bot).parse_args(argv)
+    make_private()
     try:
         settings = load_settings()
         configure_logging(settings.log_level)

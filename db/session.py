@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +55,29 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def sqlite_file(url: URL) -> Path | None:
+    """The database file of a SQLite URL; None for PostgreSQL and for an in-memory database."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def create_private_file(path: Path) -> None:
+    """Make the SQLite file (and its folder, if new) readable by this user only, before SQLite opens it: SQLite
+    gives its -wal and -shm files the mode of the database file, so all three stay private."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def create_engine(raw_url: str) -> AsyncEngine:
-    """Create the async engine; for SQLite, make the folder the file lives in."""
+    """Create the async engine; for SQLite, make the file, private, and the folder it lives in."""
     url = parse_database_url(raw_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(url)
+        if path is not None:
+            create_private_file(path)
         engine = create_async_engine(url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
