@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     # Flood slow-down: a person may send this many updates at once, refilled evenly over the window.
     flood_burst: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=30.0, gt=0)
+    # Unknown invitation codes tried within the window: by one person, and by everyone together, before further
+    # tries are refused until the window has passed.
+    code_failures_per_person: int = Field(default=5, ge=1)
+    code_failures_overall: int = Field(default=50, ge=1)
+    code_failures_window_seconds: float = Field(default=900.0, gt=0)
     # Updates handled at the same time (each chat's and each person's still one after another).
     concurrent_updates: int = Field(default=8, ge=1, le=256)
     # Tests only: the whole process runs this many seconds ahead (or behind) of the real clock, so that the soak

@@ -6,8 +6,8 @@ In memory only: forgetting a bucket (a restart, an idle person) just gives someo
 from __future__ import annotations
 
 import enum
-from collections import OrderedDict
-from dataclasses import dataclass
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
 
 # A hard cap on people remembered at once, whatever happens; idle ones are forgotten long before that.
 MAX_TRACKED = 10_000
@@ -76,3 +76,40 @@ class FloodGuard:
             if now - oldest.updated < self.window and len(self._buckets) < self.max_tracked:
                 return
             del self._buckets[user_id]
+
+
+@dataclass
+class CodeFailures:
+    """Unknown invitation codes tried: by one person, and by everyone together, within the last `window`
+    seconds. Codes are 128 random bits, so guessing one is hopeless anyway; the limit keeps anyone from even
+    trying at scale, also with many accounts (the overall limit), and the log shows that someone is."""
+
+    per_person: int
+    overall: int
+    window: float
+    _everyone: deque[float] = field(default_factory=deque)
+    _people: dict[int, deque[float]] = field(default_factory=dict)
+
+    def blocked(self, user_id: int, now: float) -> bool:
+        """Whether this person may not try a code now: they, or everyone together, failed too often lately."""
+        self._forget(now)
+        mine = self._people.get(user_id)
+        return len(self._everyone) >= self.overall or (mine is not None and len(mine) >= self.per_person)
+
+    def failed(self, user_id: int, now: float) -> tuple[int, int]:
+        """Count an unknown code; returns this person's and everyone's failures within the window."""
+        self._forget(now)
+        self._everyone.append(now)
+        mine = self._people.setdefault(user_id, deque())
+        mine.append(now)
+        return len(mine), len(self._everyone)
+
+    def _forget(self, now: float) -> None:
+        """Drop failures older than the window (everyone's are in time order, so are each person's)."""
+        cutoff = now - self.window
+        while self._everyone and self._everyone[0] <= cutoff:
+            self._everyone.popleft()
+        for user_id in [user for user, times in self._people.items() if not times or times[-1] <= cutoff]:
+            del self._people[user_id]
+        if len(self._people) > MAX_TRACKED:  # a flood of accounts: the overall limit holds them anyway
+            self._people.clear()

@@ -216,7 +216,8 @@ class Invite(Base):
     __tablename__ = "invite"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the code (hex): the code is a bearer secret, and only the link holds it (services/invites.py).
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
     practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
     role: Mapped[Role] = mapped_column(enum_type(Role, 32))

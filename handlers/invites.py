@@ -146,7 +146,7 @@ async def make_link(press: Press[Target]) -> None:
         return
     await press.query.answer()
     member, target = press.actor, press.subject
-    invite = await create_invite(
+    new = await create_invite(
         press.session,
         now=press.now,
         region=member.region,
@@ -158,7 +158,7 @@ async def make_link(press: Press[Target]) -> None:
     await press.turn.commit()
     await edit_if_changed(
         press.query,
-        link_text(press.t, member, target, deep_link(press.context.bot.username, invite.code), invite.expires_at),
+        link_text(press.t, member, target, deep_link(press.context.bot.username, new.code), new.invite.expires_at),
     )
 
 

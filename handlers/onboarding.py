@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, filters
 
+from bot.flood import CodeFailures
 from bot.i18n import Translator
 from bot.services.invites import (
     InviteCheck,
@@ -24,8 +27,11 @@ from handlers.editing import edit_if_changed
 from handlers.entry import STALE, Press, Said, command, declare, press
 from handlers.texts import help_text, privacy_notice, role_label, where_label
 
+log = logging.getLogger(__name__)
+
 # Deep-link payloads are at most 64 characters of this alphabet; anything else cannot be a code.
 _MAX_CODE = 64
+CODE_FAILURES_KEY = "code_failures"
 
 
 def invite_target(t: Translator, invite: Invite) -> str:
@@ -76,10 +82,51 @@ async def start(said: Said) -> None:
 declare("command", "start", handler=start)
 
 
+def _code_failures(context: BotContext) -> CodeFailures:
+    """This process's count of unknown codes (see bot/flood.py)."""
+    failures = context.bot_data.get(CODE_FAILURES_KEY)
+    if failures is None:
+        settings = context.runtime.settings
+        failures = CodeFailures(
+            settings.code_failures_per_person, settings.code_failures_overall, settings.code_failures_window_seconds
+        )
+        context.bot_data[CODE_FAILURES_KEY] = failures
+    assert isinstance(failures, CodeFailures)
+    return failures
+
+
+def _too_many(context: BotContext, user_id: int, now: datetime) -> bool:
+    """Whether this person may not try a code now; logged (their id, never the code)."""
+    if not _code_failures(context).blocked(user_id, now.timestamp()):
+        return False
+    log.warning("invite.code_attempt_refused user=%s", user_id)
+    return True
+
+
+def _count(context: BotContext, check: InviteCheck, user_id: int, now: datetime) -> None:
+    """An unknown code is a failed attempt: counted, and logged by whom and how many (never the code)."""
+    if check.status is InviteStatus.UNKNOWN:
+        mine, everyone = _code_failures(context).failed(user_id, now.timestamp())
+        log.warning("invite.code_unknown user=%s failures_user=%s failures_all=%s", user_id, mine, everyone)
+
+
+def too_many_text(t: Translator) -> str:
+    """The answer to a code tried after too many unknown ones."""
+    return t.gettext(
+        "Too many invitation codes were wrong just now. Please try your link again in a quarter of an hour, or "
+        "ask whoever invited you for a new one."
+    )
+
+
 async def _offer_invite(said: Said, code: str, full_name: str) -> None:
     """What the invitation is for, and the buttons to join or not; or why it cannot be used."""
     t, message = said.t, said.message
+    user_id = said.update.effective_user.id if said.update.effective_user else 0
+    if _too_many(said.context, user_id, said.now):
+        await message.reply_text(too_many_text(t))
+        return
     check = await check_invite(said.session, code[:_MAX_CODE], said.now)
+    _count(said.context, check, user_id, said.now)
     if check.status is not InviteStatus.VALID or check.invite is None:
         await message.reply_text(refusal(t, check))
         return
@@ -116,6 +163,9 @@ async def confirm_join(press: Press[None]) -> None:
     if not press.data.args:
         await press.refuse(STALE, alert=False)
         return
+    if _too_many(press.context, user.id, press.now):  # a forged button is a code tried too
+        await query.answer(too_many_text(t), show_alert=True)
+        return
     result = await join_with_invite(
         press.session,
         now=press.now,
@@ -124,6 +174,7 @@ async def confirm_join(press: Press[None]) -> None:
         display_name=user.full_name,
         language=t.language,
     )
+    _count(press.context, result.check, user.id, press.now)
     await press.turn.commit()
     await query.answer()
     invite, member = result.check.invite, result.member

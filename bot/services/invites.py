@@ -1,8 +1,13 @@
-"""Invites: unguessable, expiring, counted deep-link codes, and joining with one."""
+"""Invites: unguessable, expiring, counted deep-link codes, and joining with one.
+
+A code is a bearer secret: only its SHA-256 is stored (as for a password reset token, a fast hash is enough
+for 128 random bits), so a copy of the database or a backup holds no code anyone could still use. The code
+itself exists only in the link that was handed out."""
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +60,19 @@ class InviteCheck:
 
 
 @dataclass(frozen=True)
+class NewInvite:
+    """A new invite and its code: the only moment the code is known, to put in the link."""
+
+    invite: Invite
+    code: str
+
+
+def code_hash(code: str) -> str:
+    """What the database keeps of a code."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class JoinResult:
     """The outcome of a join, the invite's status if it was not valid, and the member."""
 
@@ -90,11 +108,12 @@ async def create_invite(
     uses: int = 1,
     expires_days: int = 14,
     created_by: Member | None = None,
-) -> Invite:
+) -> NewInvite:
     """Make a new invite code for a practice and role (or the student pool)."""
     validate_invite_request(role, practice, uses, expires_days)
+    code = secrets.token_urlsafe(CODE_BYTES)
     invite = Invite(
-        code=secrets.token_urlsafe(CODE_BYTES),
+        code_hash=code_hash(code),
         region_id=region.id,
         practice_id=practice.id if practice else None,
         role=role,
@@ -116,14 +135,14 @@ async def create_invite(
         subject_id=invite.id,
         details={"role": role.value, "practice_id": invite.practice_id, "uses": uses},
     )
-    return invite
+    return NewInvite(invite, code)
 
 
 async def check_invite(session: AsyncSession, code: str, now: datetime) -> InviteCheck:
     """Look a code up and say whether it can still be used."""
     invite = await session.scalar(
         select(Invite)
-        .where(Invite.code == code)
+        .where(Invite.code_hash == code_hash(code))
         .options(selectinload(Invite.practice).selectinload(Practice.wijk), selectinload(Invite.region))
     )
     if invite is None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from bot.services.invites import code_hash
 from db.models import Invite, Role
-from tests.harness import Harness
+from tests.harness import Harness, running_bot
+from tests.support import FakeClock
+from tests.tgserver.server import TelegramServer
 
 
 async def use_count(bot: Harness, code: str) -> int:
     async with bot.session() as session:
-        invite = await session.scalar(select(Invite).where(Invite.code == code))
+        invite = await session.scalar(select(Invite).where(Invite.code_hash == code_hash(code)))
         assert invite is not None
         return invite.use_count
 
@@ -128,3 +132,54 @@ async def test_student_joins_the_pool(bot: Harness) -> None:
     assert member is not None and member.practice is None and member.roles == {Role.MEDISCH_STUDENT}
     await jan.send("/profile")
     assert "student pool of Maastricht-Heuvelland" in jan.last().text
+
+
+async def test_the_database_keeps_only_a_hash_of_each_code(bot: Harness) -> None:
+    code = await bot.invite("caberg", Role.HUISARTS)
+    async with bot.session() as session:
+        stored = list(await session.scalars(select(Invite.code_hash)))
+    assert stored == [code_hash(code)]
+    assert all(code not in value for value in stored)
+
+
+TOO_MANY = "te veel verkeerde uitnodigingscodes"
+
+
+async def test_wrong_codes_are_limited_per_person_and_logged_without_the_code(
+    tg_server: TelegramServer, database_url: str, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(tg_server, database_url, clock, code_failures_per_person=3) as bot:
+        mallory = bot.server.user(first_name="Mallory", language_code="nl")
+        good = await bot.invite("caberg", Role.HUISARTS)
+        for attempt in range(3):
+            await mallory.send(f"/start guess{attempt}xyz")
+            assert "Deze uitnodigingscode ken ik niet" in mallory.last().text
+        await mallory.send(f"/start {good}")  # even a good code: the fourth try in the window is refused
+        assert TOO_MANY in mallory.last().text
+        # A forged join button is a code tried too.
+        await mallory.press_data(mallory.last(), f"v1:jy:{good}")
+        assert TOO_MANY in (mallory.callback_answers[-1].text or "")
+        assert await bot.member(mallory) is None
+        assert "invite.code_unknown user=" in caplog.text and "failures_user=3" in caplog.text
+        assert "guess" not in caplog.text and good not in caplog.text
+
+        clock.advance(minutes=16)
+        await mallory.send(f"/start {good}")
+        assert "Wil je meedoen?" in mallory.last().text
+
+
+async def test_wrong_codes_from_many_accounts_are_limited_together(
+    tg_server: TelegramServer, database_url: str, clock: FakeClock
+) -> None:
+    async with running_bot(tg_server, database_url, clock, code_failures_overall=4) as bot:
+        good = await bot.invite("caberg", Role.HUISARTS)
+        for number in range(4):
+            sybil = bot.server.user(first_name=f"Sybil{number}", language_code="nl")
+            await sybil.send(f"/start guess{number}xyz")
+            assert "Deze uitnodigingscode ken ik niet" in sybil.last().text
+        newcomer = bot.server.user(first_name="Nina", language_code="nl")
+        await newcomer.send(f"/start {good}")
+        assert TOO_MANY in newcomer.last().text, "during an attack everyone waits a quarter of an hour"
+        clock.advance(minutes=16)
+        await newcomer.send(f"/start {good}")
+        assert "Wil je meedoen?" in newcomer.last().text

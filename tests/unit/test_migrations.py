@@ -1,16 +1,22 @@
-"""The Alembic migrations build exactly the schema the models describe (tables, columns, indexes)."""
+"""The Alembic migrations build exactly the schema the models describe (tables, columns, indexes), and keep the
+data they change usable."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import db.availability
 import db.meetings  # noqa: F401 - every model module, so that Base.metadata is whole
-from db.migrate import upgrade_to_head
+from bot.services.invites import InviteStatus, check_invite, code_hash
+from db.migrate import alembic_config, upgrade_to_head
 from db.models import Base
 from db.session import create_engine
 
@@ -25,5 +31,39 @@ async def test_the_migrated_schema_is_the_models_schema(tmp_path: Path) -> None:
 
         async with engine.connect() as connection:
             assert await connection.run_sync(differences) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_links_handed_out_before_codes_were_hashed_still_work(tmp_path: Path) -> None:
+    """0009 replaces each stored code by its hash: the database keeps no usable code, and the link works."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    try:
+
+        def to(revision: str) -> Callable[[Connection], None]:
+            return lambda connection: command.upgrade(alembic_config(connection), revision)
+
+        async with engine.begin() as connection:
+            await connection.run_sync(to("0008"))
+            await connection.execute(
+                text(
+                    "INSERT INTO region (id, code, name, timezone, locale, student_roles) "
+                    "VALUES (1, 'mh', 'Maas', 'Europe/Amsterdam', 'nl', '[]')"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO invite (code, region_id, role, max_uses, use_count, expires_at, created_at) "
+                    "VALUES ('old-link-code', 1, 'medisch-student', 1, 0, :later, :now)"
+                ),
+                {"later": now + timedelta(days=3), "now": now},
+            )
+            await connection.run_sync(to("head"))
+            stored = (await connection.execute(text("SELECT code_hash FROM invite"))).scalar_one()
+        assert stored == code_hash("old-link-code") and "old-link-code" not in stored
+        async with AsyncSession(engine) as session:
+            check = await check_invite(session, "old-link-code", now)
+        assert check.status is InviteStatus.VALID
     finally:
         await engine.dispose()
