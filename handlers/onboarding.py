@@ -20,6 +20,7 @@ from bot.services.invites import (
     join_conflict,
     join_with_invite,
 )
+from bot.services.text import clean_name, isolated
 from db.models import Invite, Member
 from handlers.callback_data import Action, encode
 from handlers.context import BotContext
@@ -138,7 +139,7 @@ async def _offer_invite(said: Said, code: str, full_name: str) -> None:
             return
     text = "\n\n".join(
         [
-            t.gettext("Welcome, {name}!").format(name=escape(full_name)),
+            t.gettext("Welcome, {name}!").format(name=escape(isolated(clean_name(full_name)))),
             t.gettext("This invitation is for <b>{target}</b> as <b>{role}</b>.").format(
                 target=invite_target(t, invite), role=escape(role_label(t, invite.role))
             ),

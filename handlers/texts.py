@@ -6,6 +6,7 @@ from html import escape
 
 from bot.i18n import N_, Translator
 from bot.services.meetings import may_schedule
+from bot.services.text import clean_name, isolated
 from db.models import Member, Role
 
 ROLE_LABELS: dict[Role, str] = {
@@ -24,10 +25,11 @@ HELPING_ROLES = (Role.HUISARTS, Role.DOKTERSASSISTENT, Role.POH_S, Role.POH_GGZ,
 
 
 def member_name(t: Translator, member: Member) -> str:
-    """The name to show, not escaped: a name of only control characters is stored empty and shown as "member 7"."""
+    """The name to show, not escaped: a name of only control characters is stored empty and shown as "member 7";
+    cleaned again (a name stored before the cleaning got stricter) and isolated if it reads right to left."""
     if member.deleted_at is not None:
         return t.gettext("a former member")
-    return member.display_name or t.gettext("member {id}").format(id=member.id)
+    return isolated(clean_name(member.display_name)) or t.gettext("member {id}").format(id=member.id)
 
 
 def role_label(t: Translator, role: Role | str) -> str:

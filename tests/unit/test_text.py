@@ -9,7 +9,7 @@ import pytest
 from bot.services.actions import ActionError, check_action_text
 from bot.services.meetings import MeetingError, check_text
 from bot.services.requests import RequestError, check_note
-from bot.services.text import clean_name, clean_text
+from bot.services.text import clean_name, clean_text, isolated
 
 
 def test_control_characters_go_newlines_tabs_and_everything_visible_stay() -> None:
@@ -54,3 +54,26 @@ def test_a_name_of_only_control_characters_is_stored_empty() -> None:
     assert clean_name("\x00\x01") == ""
     assert clean_name("  Anna\x00 de Vries ") == "Anna de Vries"
     assert len(clean_name("x" * 300)) == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        ("Bob\u202e ten\u202c", "Bob ten"),  # a right-to-left override would turn the rest of the message around
+        ("\u2067Eve\u2069 \u2066x", "Eve x"),  # isolates, balanced or not
+        ("Ad\u200bmin\u200f\ufeff", "Admin"),  # zero-width space, direction mark, byte-order mark
+        ("\u3164\u115f", ""),  # fillers that make an "invisible" name: shown as "member 7"
+        ("Anna\nAccepted by the coordinator", "Anna Accepted by the coordinator"),  # no line of its own
+        ("Zoë 🧑🏽\u200d⚕️", "Zoë 🧑🏽\u200d⚕️"),  # emoji keep their joiner
+        ("محمد", "محمد"),
+    ],
+)
+def test_a_name_cannot_hide_or_turn_the_text_around_it(name: str, stored: str) -> None:
+    assert clean_name(name) == stored
+
+
+def test_a_right_to_left_name_is_isolated_in_a_message_and_others_are_left_alone() -> None:
+    assert isolated("محمد") == "\u2068محمد\u2069"
+    assert isolated("Sara כהן") == "\u2068Sara כהן\u2069"
+    assert isolated("Anna Jansen") == "Anna Jansen"
+    assert isolated("") == ""
