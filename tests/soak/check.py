@@ -214,7 +214,7 @@ def _outbox(
         if stray > unknown:
             found.problem(f"chat {chat_id}: {stray} reminder messages no row recorded, {unknown} rows unknown")
         arrived += min(stray, unknown)
-    explained = 0
+    explained, most = 0, 1
     for chat_id, by_id in claimed.items():
         messages = [m for m in server.world.chats[chat_id].messages if m.from_bot]
         everything = Counter(signature(m) for m in messages)
@@ -226,6 +226,9 @@ def _outbox(
             extra = everything[sig] - count
             if extra <= 0:
                 continue
+            most = max(most, 1 + -(-extra // count))  # copies of the worst row, at least
+            if extra > count:  # more unrecorded copies than rows: some row reached the chat three times or more
+                found.problem(f"chat {chat_id}: {count} row(s) of {sig[:60]!r} arrived {count + extra} times")
             if extra > allowed[sig] + unknown_by_chat[chat_id]:
                 found.problem(f"chat {chat_id}: {extra} unexplained extra copies of {sig[:60]!r}")
             explained += min(extra, allowed[sig] + unknown_by_chat[chat_id])
@@ -236,6 +239,7 @@ def _outbox(
     )
     found.figures["rows a killed process had claimed, sent again (outbox.resend_unknown_fate)"] = sum(resent.values())
     found.figures["of these, cut off between Telegram's answer and the commit: duplicates"] = explained
+    found.figures["most copies of one message in a chat (at most 2)"] = most
     found.figures["at-most-once sends cut off (not sent again)"] = status[OutboxStatus.UNKNOWN]
     found.figures["of these, reached the person anyway"] = arrived
     found.figures["log: unknown_fate_not_resent"] = len(set(bot.log_ids(NOT_RESENT)))
