@@ -56,13 +56,14 @@ async def skip_handled(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     log.info("update.redelivered_unfinished update=%s", update.update_id)
     chat = update.effective_chat
+    # Answered and told first; finish_update then records it as finished. A crash in between tells the person
+    # twice; the other order would leave the press unanswered for good (its spinner turning), since a finished
+    # redelivery is dropped without a word.
     async with open_turn(update, context) as turn:
-        await mark_handled(turn.session, update_id=update.update_id, now=turn.now, finished=True)
         text = turn.t.gettext(
             "I had just saved your last message or button when I restarted, so my answer may not have reached "
             "you. Nothing needs doing again: /help shows where to look."
         )
-        await turn.commit()
     if update.callback_query is not None:  # stop the button's spinner (Telegram may find the press too old)
         await update.callback_query.answer()
     if chat is not None and chat.type == chat.PRIVATE:

@@ -7,9 +7,11 @@ tests play the other half: the redelivered update must change nothing and send n
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
+from telegram.request import HTTPXRequest
 
 from bot.services.handled_updates import newest_handled
 from db.availability import Availability
@@ -139,3 +141,37 @@ async def test_a_crash_between_commit_and_reply_gets_a_short_notice_not_a_second
     seen_now = seen(people.anna)
     await redeliver(bot, send_press)
     assert seen(people.anna) == seen_now, "the notice comes once"
+
+
+async def test_a_redelivered_unfinished_press_is_answered_before_it_counts_as_finished(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finished redelivery is dropped without a word, so the unfinished one must be answered (and told) before
+    it is recorded as finished: a crash in between then answers it again at the next start, instead of leaving
+    its spinner turning for good."""
+    people = await noordwest(bot)
+    await post(bot, people.anna)
+    send_press = max(bot.server.world.history)
+    async with bot.session() as session:
+        record = await session.get(HandledUpdate, send_press)
+        assert record is not None
+        record.finished = False
+        await session.commit()
+    finished_when_called: dict[str, bool | None] = {}
+    original = HTTPXRequest.do_request
+
+    async def do_request(self: HTTPXRequest, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        endpoint = url.rsplit("/", 1)[-1]
+        if endpoint in ("answerCallbackQuery", "sendMessage"):
+            async with bot.session() as session:
+                found = await session.get(HandledUpdate, send_press)
+                finished_when_called[endpoint] = found.finished if found else None
+        return await original(self, url, method, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPXRequest, "do_request", do_request)
+    await redeliver(bot, send_press)
+    bot.server.take_refusals()  # answered before the "crash" after all: the second answer is too old
+    assert finished_when_called == {"answerCallbackQuery": False, "sendMessage": False}
+    async with bot.session() as session:
+        record = await session.get(HandledUpdate, send_press)
+        assert record is not None and record.finished
