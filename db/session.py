@@ -48,11 +48,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+READS_ONLY = "wijkhulp_reads_only"  # execution option of Database.reader: its transactions never write
+
+
 def _begin_immediate(connection: Any) -> None:
     """Take SQLite's write lock at the start of every transaction. With the default deferred BEGIN, two
     transactions that both read and then write fail with "database is locked" instead of waiting their turn;
-    immediate transactions queue up behind busy_timeout, so a lost race ends in a clear answer, not an error."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    immediate transactions queue up behind busy_timeout, so a lost race ends in a clear answer, not an error.
+    A transaction that only reads (Database.reader) begins deferred: in WAL mode it holds up no writer."""
+    if connection.get_execution_options().get(READS_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -110,6 +117,26 @@ def _ended(session: Session, transaction: Any) -> None:
         session.info.pop(WROTE, None)
 
 
+class ReadingSession(Session):
+    """A Session that only reads (Database.reader): a write in it is a bug, refused at once."""
+
+
+class WriteInReader(RuntimeError):
+    """Something tried to write in a session meant for reads only."""
+
+
+@event.listens_for(ReadingSession, "before_flush")
+def _no_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise WriteInReader("a reading session has changes to flush")
+
+
+@event.listens_for(ReadingSession, "do_orm_execute")
+def _no_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        raise WriteInReader("a reading session was given a statement that is not a SELECT")
+
+
 def wrote(session: AsyncSession) -> bool:
     """Whether the session's current transaction has written, or holds changes it would flush."""
     return bool(session.info.get(WROTE) or session.new or session.dirty or session.deleted)
@@ -128,10 +155,20 @@ class Database:
     def __init__(self, raw_url: str) -> None:
         self.engine = create_engine(raw_url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=TrackedSession)
+        self.readers = async_sessionmaker(
+            self.engine.execution_options(**{READS_ONLY: True}),
+            expire_on_commit=False,
+            sync_session_class=ReadingSession,
+        )
 
     def session(self) -> AsyncSession:
         """A new session; use as `async with db.session() as session, session.begin(): ...`."""
         return self.sessions()
+
+    def reader(self) -> AsyncSession:
+        """A session for work that only reads (rendering a message): on SQLite it does not take the write lock,
+        so it keeps no writer waiting (and waits for none). A write in it raises WriteInReader."""
+        return self.readers()
 
     async def dispose(self) -> None:
         """Close all pooled connections."""

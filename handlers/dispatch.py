@@ -21,6 +21,7 @@ from telegram import Bot, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot import metrics
 from bot.i18n import Translator
 from bot.rate_limiter import BACKGROUND, ON_TURN, retry_delay
 from bot.runtime import Runtime
@@ -101,6 +102,7 @@ class Outcome:
 
     through: bool
     write: Write | None = None
+    label: str = "skipped"  # for /metrics: sent, retry, failed, unknown, skipped
 
 
 def _retry(runtime: Runtime, row: Claimed, *, error: str, delay: timedelta, counts: bool = True) -> Outcome:
@@ -109,7 +111,7 @@ def _retry(runtime: Runtime, row: Claimed, *, error: str, delay: timedelta, coun
     async def write(session: AsyncSession) -> None:
         await outbox.mark_retry(session, row.id, at=at, error=error, attempts=attempts, counts=counts)
 
-    return Outcome(False, write)
+    return Outcome(False, write, "retry")
 
 
 def _recorded(runtime: Runtime, row: Claimed, rendered: Rendered, message_id: int | None) -> Outcome:
@@ -126,31 +128,34 @@ def _recorded(runtime: Runtime, row: Claimed, rendered: Rendered, message_id: in
             group_post_id=rendered.group_post_id,
         )
 
-    return Outcome(True, write)
+    return Outcome(True, write, "sent")
 
 
 def _given_up(row: Claimed, error: str) -> Outcome:
     async def write(session: AsyncSession) -> None:
         await outbox.mark_failed(session, row.id, error=error)
 
-    return Outcome(True, write)
+    return Outcome(True, write, "failed")
 
 
 def _unknown(row: Claimed) -> Outcome:
     async def write(session: AsyncSession) -> None:
         await outbox.mark_unknown(session, row.id, kind=row.kind)
 
-    return Outcome(True, write)
+    return Outcome(True, write, "unknown")
 
 
 async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> Outcome:
     """Render and send one claimed row; the returned write records what happened."""
     try:
-        async with runtime.database.session() as session, session.begin():
+        # Rendering only reads: it must not hold SQLite's write lock while others wait to record what Telegram
+        # answered them (the window in which a crash makes a duplicate).
+        async with runtime.database.reader() as session, session.begin():
             rendered = await for_reader(session, row, runtime)
-            if rendered is None:
+        if rendered is None:
+            async with runtime.database.session() as session, session.begin():
                 await outbox.mark_skipped(session, row.id, now=runtime.clock.now())
-                return Outcome(True)
+            return Outcome(True)
     except Exception as exc:  # nothing was sent: try again later, counted, instead of leaving the row claimed
         if database_unavailable(exc):  # busy (SQLite's write lock under load) or restarting: not a bug
             log.warning("outbox.database_unavailable id=%s error=%s", row.id, type(exc).__name__)
@@ -164,6 +169,7 @@ async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> Outcome:
     except NotMarked:
         return _retry(runtime, row, error="mark", delay=outbox.backoff(row.attempts))
     except RetryAfter as exc:
+        metrics.RATE_LIMITED.labels("outbox").inc()
         return _retry(runtime, row, error="429", delay=retry_delay(exc), counts=False)
     except (Forbidden, BadRequest) as exc:
         return _given_up(row, f"{type(exc).__name__}: {exc.message}")
@@ -317,6 +323,7 @@ class Dispatcher:
         except Exception:  # left claimed: retried after the claim timeout
             log.exception("outbox row %s failed unexpectedly", row.id)
             return False
+        metrics.SENDS.labels(outcome.label).inc()
         if outcome.write is not None:
             await self._save(row, outcome.write)
         return outcome.through
