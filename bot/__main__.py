@@ -1,4 +1,4 @@
-"""Entry point: `python -m bot --help`.
+"""Entry point: `python -m bot --help`, or `wijkhulp --help` where the wheel is installed.
 
 The one module in bot/ that imports from above it, and only because it is where the program starts (nothing
 imports it): it hands the command line the wiring's `run` (app/wiring.py, above handlers), so that bot.cli itself
@@ -10,4 +10,11 @@ import sys
 from app.wiring import run
 from bot.cli import main
 
-sys.exit(main(run_bot=run))
+
+def entry_point() -> int:
+    """`python -m bot` and the `wijkhulp` console script of an installed wheel."""
+    return main(run_bot=run)
+
+
+if __name__ == "__main__":
+    sys.exit(entry_point())

@@ -14,9 +14,11 @@ from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+import locales
 from bot.config import SUPPORTED_LANGUAGES
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
+# The catalogs are a package of their own (package data in a wheel; the folder at the top of a checkout).
+LOCALE_DIR = Path(locales.__file__).resolve().parent
 DOMAIN = "messages"
 
 log = logging.getLogger(__name__)
