@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.tgserver import fixtures
 from tests.tgserver.server import TelegramServer
+
+tg_server = fixtures.tg_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
