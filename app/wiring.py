@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
+from app.web import serving_webhook
 from bot import log_privacy
 from bot.clock import Clock, clock_for
 from bot.config import SUPPORTED_LANGUAGES, Settings
@@ -80,7 +85,7 @@ def build_application(
     # each, what it changed in PTB's state and that it was handled are saved in one transaction (OnceApplication).
     order = ChatOrder()
     queue = OrderedQueue(order)
-    application: BotApplication = (
+    builder = (
         ApplicationBuilder()
         .application_class(application_class)
         .token(settings.telegram_bot_token)
@@ -90,12 +95,15 @@ def build_application(
         .persistence(DatabasePersistence(lambda: runtime.database))
         .rate_limiter(WijkhulpRateLimiter(before_call=commit_before_telegram))
         .update_queue(queue)
-        .get_updates_request(InboxRequest(once.inbox_keeper(runtime), queue, connection_pool_size=1))
         .concurrent_updates(ChatOrderProcessor(order, settings.concurrent_updates))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .build()
     )
+    if settings.webhook_url:  # app/web.py puts each update in the inbox and the queue; no Updater
+        builder = builder.updater(None)
+    else:
+        builder = builder.get_updates_request(InboxRequest(once.inbox_keeper(runtime), queue, connection_pool_size=1))
+    application: BotApplication = builder.build()
     application.bot_data[RUNTIME_KEY] = runtime
 
     # Before anything else: a flooding person's excess updates are dropped here, cheaply.
@@ -125,6 +133,40 @@ def build_application(
 
 
 def run(settings: Settings) -> None:
-    """Long polling until Ctrl-C or SIGTERM."""
+    """Long polling, or webhooks when WEBHOOK_URL is set, until Ctrl-C or SIGTERM."""
     application = build_application(settings)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    if settings.webhook_url:
+        asyncio.run(run_webhook(application))
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+@asynccontextmanager
+async def started(application: BotApplication) -> AsyncIterator[BotApplication]:
+    """What run_polling does around polling, for webhook mode: initialize, post_init, start; then stop,
+    post_shutdown, shutdown."""
+    await application.initialize()
+    try:
+        assert application.post_init is not None
+        await application.post_init(application)
+        await application.start()
+        try:
+            yield application
+        finally:
+            await application.stop()
+            assert application.post_shutdown is not None
+            await application.post_shutdown(application)
+    finally:
+        await application.shutdown()
+
+
+async def run_webhook(application: BotApplication) -> None:
+    """Serve webhooks until SIGTERM or SIGINT. The webhook stays registered at stop, so Telegram keeps what
+    arrives meanwhile for the next start."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    host, port = application.bot_data[RUNTIME_KEY].settings.webhook_host_port
+    async with started(application), serving_webhook(application, host, port):
+        await stop.wait()

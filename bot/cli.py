@@ -87,7 +87,7 @@ async def with_database(settings: Settings, work: Callable[[Database], Awaitable
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    """Start the bot with long polling; migrations run first."""
+    """Start the bot (long polling, or webhooks when WEBHOOK_URL is set); migrations run first."""
     if not settings.telegram_bot_token:
         raise CliError(
             "TELEGRAM_BOT_TOKEN is needed: create a bot with @BotFather in Telegram and put its token "
@@ -264,7 +264,7 @@ def parser(run_bot: RunBot) -> argparse.ArgumentParser:
     """The command line; `run` starts the bot with run_bot."""
     top = argparse.ArgumentParser(prog="python -m bot", description="Wijkhulp: the Telegram bot and its set-up.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", help="start the bot (long polling); migrates the database first").set_defaults(
+    sub.add_parser("run", help="start the bot (polling; webhooks with WEBHOOK_URL); migrates first").set_defaults(
         handler=cmd_run, run_bot=run_bot
     )
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(handler=cmd_migrate)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("nl", "en")
@@ -47,9 +48,32 @@ class Settings(BaseSettings):
     code_failures_window_seconds: float = Field(default=900.0, gt=0)
     # Updates handled at the same time (each chat's and each person's still one after another).
     concurrent_updates: int = Field(default=8, ge=1, le=256)
+    # Webhook mode: with WEBHOOK_URL (the public https address Telegram posts to) `run` serves webhooks on
+    # WEBHOOK_LISTEN instead of polling; WEBHOOK_SECRET is then required (Telegram sends it back in a header).
+    webhook_url: str = ""
+    webhook_listen: str = Field(default="127.0.0.1:8443", pattern=r"^[^:\s]+:\d{1,5}$")
+    webhook_secret: str = Field(default="", repr=False)
+    webhook_max_connections: int = Field(default=10, ge=1, le=100)
     # Tests only: the whole process runs this many seconds ahead (or behind) of the real clock, so that the soak
     # can run at a chosen time of day. Never set in production.
     clock_offset_seconds: float = 0.0
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.webhook_url:
+            if not self.webhook_url.startswith("https://"):
+                raise ValueError("webhook_url must be an https:// address (Telegram posts only to https)")
+            if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", self.webhook_secret):
+                raise ValueError(
+                    "webhook_secret is required with webhook_url: 16-256 characters of A-Z, a-z, 0-9, _ and -"
+                )
+        return self
+
+    @property
+    def webhook_host_port(self) -> tuple[str, int]:
+        """WEBHOOK_LISTEN as host and port."""
+        host, port = self.webhook_listen.rsplit(":", 1)
+        return host, int(port)
 
     @field_validator("timezone")
     @classmethod

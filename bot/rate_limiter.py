@@ -15,6 +15,8 @@ from telegram._utils.types import JSONDict
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import AIORateLimiter
 
+from bot import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -111,6 +113,7 @@ class WijkhulpRateLimiter(AIORateLimiter):
                 try:
                     return await super().process_request(on_turn, args, kwargs, endpoint, data, None)
                 except RetryAfter as exc:
+                    metrics.RATE_LIMITED.labels("reply").inc()
                     if attempt == retries:
                         log.warning("reply.rate_limited_gave_up endpoint=%s", endpoint)
                         raise

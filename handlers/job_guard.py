@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from bot import metrics
 from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,10 @@ def guarded(name: str, callback: JobCallback) -> JobCallback:
 
     @functools.wraps(callback)
     async def run(context: BotContext) -> None:
+        started = time.perf_counter()
         try:
             await callback(context)
+            metrics.sweep_done(name, context.runtime.clock.now(), time.perf_counter() - started)
         except Exception as exc:
             if not database_unavailable(exc):
                 raise

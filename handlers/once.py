@@ -10,6 +10,7 @@ brings the unconfirmed updates back; the ones already handled are recognised by 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, ExtBot, TypeHandler
 
+from bot import metrics
 from bot.persistence import DatabasePersistence, StateWrite
 from bot.runtime import Runtime
 from bot.services.handled_updates import (
@@ -98,9 +100,12 @@ class OnceApplication(Application[ExtBot[Any], BotContext, dict[Any, Any], dict[
     async def process_update(self, update: object) -> None:
         """Handle the update as PTB does (handlers, error handler), then finish it. Not when cancelled: an update
         cut off by a stop stays in the inbox for the next start."""
+        started = time.perf_counter()
         await super().process_update(update)
         if isinstance(update, Update):
             await finish_update(self, update)
+            metrics.UPDATES.inc()
+            metrics.UPDATE_SECONDS.observe(time.perf_counter() - started)
 
 
 def inbox_keeper(runtime: Runtime) -> Callable[[list[dict[str, Any]]], Awaitable[None]]:

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from app.wiring import build_application
+from app.web import serving_webhook
+from app.wiring import build_application, started
 from bot.config import Settings
 from bot.services.invites import create_invite
 from bot.services.members import add_coordinator, add_role, find_member, resolve_region
@@ -22,6 +23,7 @@ from handlers.dispatch import Dispatcher
 from handlers.once import OnceApplication
 from tests.support import FakeClock
 from tests.tgserver.server import SimUser, TelegramServer
+from tests.tgserver.webhook import WebhookPusher
 
 
 class ObservedApplication(OnceApplication):
@@ -182,3 +184,32 @@ async def escalate(harness: Harness) -> int:
     started = await run_due_escalations(harness.app.bot_data["runtime"])
     await harness.dispatch()
     return started
+
+
+WEBHOOK_URL = "https://wijkhulp.example.org/telegram"
+WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+
+
+@asynccontextmanager
+async def running_webhook_bot(
+    server: TelegramServer, database_url: str, clock: FakeClock, **settings: Any
+) -> AsyncIterator[tuple[Harness, WebhookPusher, int]]:
+    """The bot in webhook mode, as `run` starts it with WEBHOOK_URL set, on a free local port; the test server
+    posts updates to it (its https URL stands for that port, as a reverse proxy would). Yields the harness, the
+    pusher and the port."""
+    values = {"webhook_url": WEBHOOK_URL, "webhook_secret": WEBHOOK_SECRET, "webhook_listen": "127.0.0.1:0"}
+    app = build_application(
+        test_settings(server, database_url, **values, **settings), clock=clock, application_class=ObservedApplication
+    )
+    assert isinstance(app, ObservedApplication)
+    async with started(app), serving_webhook(app, "127.0.0.1", 0) as port:
+        pusher = WebhookPusher(server.world, f"http://127.0.0.1:{port}/telegram")
+        pusher.start()
+        server.handled_waiter = app.wait_processed
+        database = Database(database_url)
+        try:
+            yield Harness(server, app, clock, database), pusher, port
+        finally:
+            server.handled_waiter = None
+            await pusher.stop()
+            await database.dispose()

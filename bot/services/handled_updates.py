@@ -51,6 +51,17 @@ async def keep_received(session: AsyncSession, payloads: list[dict[str, Any]], *
         await session.execute(upsert(session, ReceivedUpdate).values(rows).on_conflict_do_nothing())
 
 
+async def keep_if_new(session: AsyncSession, payload: dict[str, Any], *, now: datetime) -> bool:
+    """Webhook mode: put one update in the inbox unless it is there already or was handled (Telegram sends one
+    again when it did not get our answer); True when it is new and must be handled."""
+    update_id = int(payload["update_id"])
+    if await session.scalar(select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id)) is not None:
+        return False
+    row = {"update_id": update_id, "payload": payload, "received_at": now}
+    result = await session.execute(upsert(session, ReceivedUpdate).values(row).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def received_backlog(session: AsyncSession) -> list[dict[str, Any]]:
     """What a crash left in the inbox, oldest first: to be handled before anything new."""
     return list(await session.scalars(select(ReceivedUpdate.payload).order_by(ReceivedUpdate.update_id)))

@@ -284,3 +284,12 @@ async def next_due(session: AsyncSession) -> datetime | None:
         .order_by(OutboxMessage.next_attempt_at)
         .limit(1)
     )
+
+
+async def due_backlog(session: AsyncSession, *, now: datetime) -> tuple[int, datetime | None]:
+    """How many pending rows are due now, and since when the oldest: counted in SQL, on the next_attempt_at
+    index (for /metrics)."""
+    due = (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now)
+    query = select(func.count(), func.min(OutboxMessage.next_attempt_at)).where(due)
+    count, oldest = (await session.execute(query)).one()
+    return int(count), oldest

@@ -20,8 +20,7 @@ def clean_text(text: str) -> str:
 # zero-width spaces, word joiners and other invisible format characters, the byte-order mark, and the fillers
 # used for "invisible" names. Zero-width joiners stay: emoji and some scripts need them and they move nothing.
 _HIDING = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u202a-\u202e"
-    "\u2060-\u206f\u3164\ufeff\uffa0]"
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0]"
 )
 # Line breaks in a name would start a new line in someone else's message.
 _BREAKS = re.compile("[\t\n\r\x85\u2028\u2029]+")

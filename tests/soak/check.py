@@ -144,7 +144,7 @@ def _offers(
         offer_id = int(press.data.split(":")[2])
         accepted = press.text == "Done." and press.data.startswith("v1:ac:")
         if accepted and status_of.get(offer_id) not in (OfferStatus.ACCEPTED, OfferStatus.CANCELLED):
-                found.problem(f"offer #{offer_id}: accepted ('Done.') but stored as {status_of.get(offer_id)}")
+            found.problem(f"offer #{offer_id}: accepted ('Done.') but stored as {status_of.get(offer_id)}")
     found.figures["offers"] = len(offers)
     found.figures["answers to Accept"] = dict(
         Counter((p.text or "")[:50] for p in record.decisions if p.data.startswith("v1:ac:"))
@@ -168,9 +168,7 @@ def _rsvps(found: Findings, record: Record, invitees: list[MeetingInvitee], memb
     found.figures["RSVPs"] = len(record.rsvps)
 
 
-def _outbox(
-    found: Findings, server: TelegramServer, bot: BotProcess, rows: list[OutboxMessage], now: datetime
-) -> None:
+def _outbox(found: Findings, server: TelegramServer, bot: BotProcess, rows: list[OutboxMessage], now: datetime) -> None:
     # A row can be cut off more than once (killed again while sending it again): each time may leave a copy.
     resent = Counter(bot.log_ids(RESENT) + bot.log_ids(UNRECORDED))
     status = Counter(row.status for row in rows)

@@ -115,10 +115,14 @@ class BotInfo:
         return kept
 
     async def set_webhook(self, params: JSON) -> bool:
-        """setWebhook: stored only; the test server never calls it."""
+        """setWebhook: stored, with its secret and allowed updates; a WebhookPusher (tgserver/webhook.py) delivers."""
         if not str(params["url"]).startswith("https://") and params["url"] != "":
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
         self.world.webhook_url = params["url"]
+        self.world.webhook_secret = str(params.get("secret_token") or "")
+        if params.get("allowed_updates") is not None:
+            self.world.allowed_updates = list(params["allowed_updates"])
+        self.world.changed()
         return True
 
     async def delete_webhook(self, params: JSON) -> bool:

@@ -230,6 +230,7 @@ class World:
         self.files: dict[str, Document] = {}
         self.allowed_updates: list[str] = []
         self.webhook_url = ""
+        self.webhook_secret = ""
         self.closing = False
         self._changed = asyncio.Event()
 
