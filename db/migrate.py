@@ -21,10 +21,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+# Held while migrating on PostgreSQL, so that workers starting together migrate one after the other: the first
+# does the work, the others find the schema current. A constant of our own ("wijkhulp" in ASCII, as a number).
+MIGRATION_LOCK = 0x77696A6B68756C70
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
-    """Bring the schema up to date (Alembic's connection-sharing recipe for asyncio)."""
+    """Bring the schema up to date (Alembic's connection-sharing recipe for asyncio), once at a time."""
 
     def _upgrade(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":  # released with the transaction
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         command.upgrade(alembic_config(connection), "head")
 
     async with engine.begin() as connection:

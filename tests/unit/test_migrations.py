@@ -3,10 +3,13 @@ data they change usable."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -19,6 +22,7 @@ from bot.services.invites import InviteStatus, check_invite, code_hash
 from db.migrate import alembic_config, upgrade_to_head
 from db.models import Base
 from db.session import create_engine
+from tests.conftest import POSTGRES_URL, _admin, _with_database
 
 
 async def test_the_migrated_schema_is_the_models_schema(tmp_path: Path) -> None:
@@ -67,3 +71,24 @@ async def test_links_handed_out_before_codes_were_hashed_still_work(tmp_path: Pa
         assert check.status is InviteStatus.VALID
     finally:
         await engine.dispose()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only: set WIJKHULP_TEST_POSTGRES_URL")
+async def test_workers_starting_together_migrate_one_after_the_other() -> None:
+    """Three workers migrate a new PostgreSQL database at once: the advisory lock lets the first do it and the
+    others find the schema current (without it, their CREATE TABLEs collide)."""
+    name = f"wijkhulp_migrate_{uuid.uuid4().hex[:8]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    engines = [create_engine(_with_database(POSTGRES_URL, name)) for _ in range(3)]
+    try:
+        await asyncio.gather(*(upgrade_to_head(engine) for engine in engines))
+
+        def differences(connection: Connection) -> list[object]:
+            return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+        async with engines[0].connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        for engine in engines:
+            await engine.dispose()
+        await _admin(f'DROP DATABASE "{name}"')
