@@ -27,6 +27,7 @@ from bot.runtime import Runtime
 from bot.services.handled_updates import keep_if_new
 from bot.services.outbox import due_backlog
 from handlers.context import RUNTIME_KEY, BotApplication
+from handlers.workers import PULLER_KEY, InboxPuller, chat_key
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class WebhookServer:
         self.runtime: Runtime = application.bot_data[RUNTIME_KEY]
         self.secret = secret.encode()
         self.path = path
+        self.puller: InboxPuller | None = application.bot_data.get(PULLER_KEY)
 
     def web_app(self) -> web.Application:
         """The aiohttp application with the three routes."""
@@ -79,15 +81,17 @@ class WebhookServer:
             return self._refuse(400, "not_an_update")
         try:
             async with self.runtime.database.session() as session:
-                new = await keep_if_new(session, payload, now=self.runtime.clock.now())
+                new = await keep_if_new(session, payload, now=self.runtime.clock.now(), chat_key=chat_key(update))
                 await session.commit()
         except Exception as exc:  # Telegram sends it again later: nothing is lost
             log.warning("webhook.not_kept update=%s error=%s", update.update_id, type(exc).__name__)
             return web.Response(status=503, text="try again")
-        if new:
-            await self.application.update_queue.put(update)
-        else:
+        if not new:
             log.info("webhook.redelivered update=%s", update.update_id)
+        elif self.puller is not None:  # several workers: whichever is free takes it from the inbox
+            self.puller.kick()
+        else:
+            await self.application.update_queue.put(update)
         return web.Response(text="ok")
 
     async def _database_ok(self) -> bool:
@@ -131,6 +135,11 @@ def webhook_path(url: str) -> str:
 async def serving_webhook(application: BotApplication, host: str, port: int) -> AsyncIterator[int]:
     """Start the started Application's web server and register the webhook; yields the port it listens on."""
     settings = application.bot_data[RUNTIME_KEY].settings
+    puller: InboxPuller | None = None
+    if settings.multi_worker:
+        puller = InboxPuller(application, limit=2 * settings.concurrent_updates)
+        application.bot_data[PULLER_KEY] = puller
+        puller.start()
     server = WebhookServer(application, settings.webhook_secret, webhook_path(settings.webhook_url))
     runner = web.AppRunner(server.web_app(), access_log=None)
     await runner.setup()
@@ -148,3 +157,5 @@ async def serving_webhook(application: BotApplication, host: str, port: int) -> 
         yield bound
     finally:
         await runner.cleanup()
+        if puller is not None:
+            await puller.stop()

@@ -41,6 +41,7 @@ from handlers import (
     privacy,
     profile,
     request_form,
+    workers,
 )
 from handlers.commands import command_menu
 from handlers.context import DISPATCHER_KEY, RUNTIME_KEY, BotApplication, BotContext, commit_before_telegram
@@ -93,7 +94,12 @@ def build_application(
         .base_file_url(settings.telegram_api_base_file_url)
         .context_types(ContextTypes(context=BotContext))
         .persistence(DatabasePersistence(lambda: runtime.database))
-        .rate_limiter(WijkhulpRateLimiter(before_call=commit_before_telegram))
+        .rate_limiter(
+            WijkhulpRateLimiter(
+                before_call=commit_before_telegram,
+                shared_pace=workers.shared_pace(runtime) if settings.multi_worker else None,
+            )
+        )
         .update_queue(queue)
         .concurrent_updates(ChatOrderProcessor(order, settings.concurrent_updates))
         .post_init(post_init)
@@ -110,6 +116,8 @@ def build_application(
     application.add_handler(flood.build(), group=flood.FLOOD_GROUP)
     # Then an update handled before a crash, and delivered again, goes no further.
     application.add_handler(once.build_skip(), group=once.SKIP_GROUP)
+    if settings.multi_worker:  # the step before may have been handled by another worker: read the state again
+        application.add_handler(workers.build_refresh(), group=workers.REFRESH_GROUP)
     # One module per feature, then the catch-alls for whatever is left.
     # The conversations come first so that their /annuleer fallback wins while one is running.
     application.add_handlers(request_form.build())

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     webhook_listen: str = Field(default="127.0.0.1:8443", pattern=r"^[^:\s]+:\d{1,5}$")
     webhook_secret: str = Field(default="", repr=False)
     webhook_max_connections: int = Field(default=10, ge=1, le=100)
+    # Several worker processes share the database (PostgreSQL, webhook mode, each behind the same proxy): updates
+    # are taken from the inbox by claim, one chat's in order, and conversation state is read per update.
+    multi_worker: bool = False
     # Tests only: the whole process runs this many seconds ahead (or behind) of the real clock, so that the soak
     # can run at a chosen time of day. Never set in production.
     clock_offset_seconds: float = 0.0
@@ -67,6 +70,8 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "webhook_secret is required with webhook_url: 16-256 characters of A-Z, a-z, 0-9, _ and -"
                 )
+        if self.multi_worker and not (self.webhook_url and self.database_url.startswith("postgres")):
+            raise ValueError("multi_worker needs webhook mode (webhook_url) and PostgreSQL (database_url)")
         return self
 
     @property

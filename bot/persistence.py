@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -241,6 +241,35 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
             raise ValueError(f"conversation {name!r} key {key!r} is too long to persist")
         state = None if new_state is None else {"state": _json_copy(new_state, f"state of {name!r} {key!r}")}
         await self._write(namespace, encoded_key, state)
+
+    # several workers: what another worker may have written, read again before each update
+
+    async def reload(self, rows: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """The stored data of these rows (namespace, key), None where there is no row, in one query; the change
+        cache learns them, so that an unchanged value is still not written back."""
+        found: dict[tuple[str, str], dict[str, Any] | None] = dict.fromkeys(rows)
+        if not rows:
+            return found
+        async with self._database().reader() as session, session.begin():
+            result = await session.execute(
+                select(ConversationState.namespace, ConversationState.key, ConversationState.data).where(
+                    tuple_(ConversationState.namespace, ConversationState.key).in_(rows)
+                )
+            )
+            for namespace, key, data in result:
+                found[(namespace, key)] = data
+        for where, data in found.items():
+            if data is not None:
+                self._stored[where] = _text(data)
+            elif where[0] in self._complete:
+                self._stored.pop(where, None)
+            else:
+                self._stored[where] = _DELETED
+        return found
+
+    def conversation_row(self, name: str, key: ConversationKey) -> tuple[str, str]:
+        """Where a conversation's state is stored."""
+        return self._conversation_namespace(name), json.dumps(list(key), separators=(",", ":"))
 
     # bot_data and callback_data are not stored
 

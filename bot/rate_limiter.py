@@ -54,9 +54,16 @@ class WijkhulpRateLimiter(AIORateLimiter):
     failing the update for: the answer only stops a spinner, and "not modified" means the message already says
     it."""
 
-    def __init__(self, before_call: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        before_call: Callable[[], Awaitable[None]] | None = None,
+        shared_pace: Callable[[], Awaitable[float]] | None = None,
+    ) -> None:
         super().__init__(overall_max_rate=1, overall_time_period=1 / PACE_PER_SECOND, max_retries=0)
         self._before_call = before_call
+        # Several workers: when a call's turn has come here, it also takes the next slot of the pace they share
+        # (seconds to wait for it), so that all of them together keep to Telegram's limit (bot/services/pace.py).
+        self._shared_pace = shared_pace
         self._replies_waiting = 0
         self._no_reply_waiting = asyncio.Event()
         self._no_reply_waiting.set()
@@ -75,6 +82,8 @@ class WijkhulpRateLimiter(AIORateLimiter):
         handlers/context.py), then the line (people first), PTB's pacing, and the two shrugs."""
         if self._before_call is not None:
             await self._before_call()
+        if self._shared_pace is not None:
+            callback = self._in_shared_pace(callback, self._shared_pace)
         try:
             if BACKGROUND.get():
                 return await self._background(callback, args, kwargs, endpoint, data)
@@ -87,6 +96,16 @@ class WijkhulpRateLimiter(AIORateLimiter):
                 log.info("edit.not_modified")
                 return True
             raise
+
+    @staticmethod
+    def _in_shared_pace(callback: Call, shared_pace: Callable[[], Awaitable[float]]) -> Call:
+        async def paced(*call_args: Any, **call_kwargs: Any) -> bool | JSONDict | list[JSONDict]:
+            wait = await shared_pace()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            return await callback(*call_args, **call_kwargs)
+
+        return paced
 
     async def _reply(
         self, callback: Call, args: Any, kwargs: dict[str, Any], endpoint: str, data: dict[str, Any], retries: int

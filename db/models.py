@@ -259,6 +259,16 @@ class HandledUpdate(Base):
     finished: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
 
+class TelegramPace(Base):
+    """Several workers: the one pace of calls to Telegram they share (one row). Each call takes the next slot,
+    1/29 s after the one before, whichever worker made it (`bot/services/pace.py`)."""
+
+    __tablename__ = "telegram_pace"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    next_at: Mapped[datetime]
+
+
 class ReceivedUpdate(Base):
     """An update taken from Telegram and not yet handled through to the end: the bot's inbox. Fetching the next
     batch confirms the last one to Telegram, which then never sends it again; keeping each update here first
@@ -270,6 +280,13 @@ class ReceivedUpdate(Base):
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[dict[str, Any]]  # the update as Telegram sent it
     received_at: Mapped[datetime]
+    # Several workers (MULTI_WORKER): the chat the update belongs to (else its sender), whose updates are taken
+    # one after another, oldest first; and which worker took it, when (a dead worker's claim goes stale).
+    chat_key: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_by: Mapped[str | None] = mapped_column(String(36))
+    claimed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_received_update_chat_key_update_id", "chat_key", "update_id"),)
 
 
 class ConversationState(Base):

@@ -30,6 +30,7 @@ from bot.services.handled_updates import (
     received_backlog,
 )
 from handlers.context import RUNTIME_KEY, BotApplication, BotContext, open_turn
+from handlers.workers import PULLER_KEY, TAKEN_OVER_KEY, InboxPuller
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,11 @@ async def skip_handled(update: Update, context: BotContext) -> None:
     """Drop an update that was handled before a crash and is now delivered again. If the crash came between
     the handler's commit and the end of its reply, say so: the change is saved, the answer may be missing."""
     runtime = context.runtime
-    if update.update_id > context.bot_data.get(NEWEST_AT_START_KEY, 0):
-        return  # Telegram's ids only grow: an update newer than all handled before this start is new
+    taken_over = update.update_id in context.bot_data.get(TAKEN_OVER_KEY, ())
+    if update.update_id > context.bot_data.get(NEWEST_AT_START_KEY, 0) and not taken_over:
+        # Telegram's ids only grow: an update newer than all handled before this start is new (unless this worker
+        # took it over from one that died: that one may have handled it)
+        return
     try:
         async with runtime.database.session() as session:
             record = await handled(session, update.update_id)
@@ -104,6 +108,9 @@ class OnceApplication(Application[ExtBot[Any], BotContext, dict[Any, Any], dict[
         await super().process_update(update)
         if isinstance(update, Update):
             await finish_update(self, update)
+            puller = self.bot_data.get(PULLER_KEY)
+            if isinstance(puller, InboxPuller):
+                puller.finished(update.update_id)
             metrics.UPDATES.inc()
             metrics.UPDATE_SECONDS.observe(time.perf_counter() - started)
 
@@ -128,6 +135,8 @@ async def remember_newest_handled(application: BotApplication) -> None:
     async with runtime.database.session() as session:
         application.bot_data[NEWEST_AT_START_KEY] = await newest_handled(session)
         backlog = await received_backlog(session)
+    if runtime.settings.multi_worker:
+        return  # the inbox is shared: workers take what a crash left by claim (handlers/workers.py)
     for payload in backlog:
         update = Update.de_json(payload, application.bot)
         if update is not None:

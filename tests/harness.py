@@ -192,7 +192,7 @@ WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 
 @asynccontextmanager
 async def running_webhook_bot(
-    server: TelegramServer, database_url: str, clock: FakeClock, **settings: Any
+    server: TelegramServer, database_url: str, clock: FakeClock, *, push: bool = True, **settings: Any
 ) -> AsyncIterator[tuple[Harness, WebhookPusher, int]]:
     """The bot in webhook mode, as `run` starts it with WEBHOOK_URL set, on a free local port; the test server
     posts updates to it (its https URL stands for that port, as a reverse proxy would). Yields the harness, the
@@ -204,8 +204,9 @@ async def running_webhook_bot(
     assert isinstance(app, ObservedApplication)
     async with started(app), serving_webhook(app, "127.0.0.1", 0) as port:
         pusher = WebhookPusher(server.world, f"http://127.0.0.1:{port}/telegram")
-        pusher.start()
-        server.handled_waiter = app.wait_processed
+        if push:  # else the caller delivers (several workers behind one pusher)
+            pusher.start()
+            server.handled_waiter = app.wait_processed
         database = Database(database_url)
         try:
             yield Harness(server, app, clock, database), pusher, port

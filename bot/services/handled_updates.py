@@ -8,10 +8,11 @@ that second delivery into a no-op.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import HandledUpdate, ReceivedUpdate
@@ -51,13 +52,15 @@ async def keep_received(session: AsyncSession, payloads: list[dict[str, Any]], *
         await session.execute(upsert(session, ReceivedUpdate).values(rows).on_conflict_do_nothing())
 
 
-async def keep_if_new(session: AsyncSession, payload: dict[str, Any], *, now: datetime) -> bool:
+async def keep_if_new(
+    session: AsyncSession, payload: dict[str, Any], *, now: datetime, chat_key: int | None = None
+) -> bool:
     """Webhook mode: put one update in the inbox unless it is there already or was handled (Telegram sends one
     again when it did not get our answer); True when it is new and must be handled."""
     update_id = int(payload["update_id"])
     if await session.scalar(select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id)) is not None:
         return False
-    row = {"update_id": update_id, "payload": payload, "received_at": now}
+    row = {"update_id": update_id, "payload": payload, "received_at": now, "chat_key": chat_key}
     result = await session.execute(upsert(session, ReceivedUpdate).values(row).on_conflict_do_nothing())
     return bool(getattr(result, "rowcount", 0))
 
@@ -80,3 +83,47 @@ async def forget_old(session: AsyncSession, *, now: datetime) -> int:
     # An inbox row this old was never finished by any start since (it keeps crashing the bot): let it go.
     await session.execute(delete(ReceivedUpdate).where(ReceivedUpdate.received_at < now - KEEP))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An update a worker took from the inbox; `taken_over` when a worker that died had taken it before."""
+
+    payload: dict[str, Any]
+    taken_over: bool
+
+
+async def claim_next(session: AsyncSession, *, worker: str, now: datetime, stale_before: datetime) -> Claimed | None:
+    """Several workers (PostgreSQL): take the oldest update that no live worker holds and that no older update of
+    its chat is ahead of, so that each is handled by one worker and a chat's in order. Skips rows another worker
+    is claiming this instant (FOR UPDATE SKIP LOCKED)."""
+    inbox, older = ReceivedUpdate.__table__.alias("inbox"), ReceivedUpdate.__table__.alias("older")
+    free = or_(inbox.c.claimed_by.is_(None), inbox.c.claimed_at < stale_before)
+    ahead = (
+        select(older.c.update_id)
+        .where(older.c.chat_key == inbox.c.chat_key, older.c.update_id < inbox.c.update_id)
+        .exists()
+    )
+    candidate = (
+        select(inbox.c.update_id, inbox.c.claimed_by)
+        .where(free, ~ahead)
+        .order_by(inbox.c.update_id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    found = (await session.execute(candidate)).first()
+    if found is None:
+        return None
+    update_id, previous = found
+    payload = await session.scalar(
+        update(ReceivedUpdate)
+        .where(ReceivedUpdate.update_id == update_id)
+        .values(claimed_by=worker, claimed_at=now)
+        .returning(ReceivedUpdate.payload)
+    )
+    return Claimed(payload, taken_over=previous is not None) if payload is not None else None
+
+
+async def keep_claims(session: AsyncSession, *, worker: str, now: datetime) -> None:
+    """A live worker's heartbeat: the updates it holds are not stale (one statement)."""
+    await session.execute(update(ReceivedUpdate).where(ReceivedUpdate.claimed_by == worker).values(claimed_at=now))

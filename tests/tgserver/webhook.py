@@ -16,11 +16,12 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 class WebhookPusher:
     """Delivers the world's pending updates to `target` (the bot's local address for the registered https URL,
-    which the test server cannot reach) while a webhook is set."""
+    which the test server cannot reach), or to several in turn, while a webhook is set."""
 
-    def __init__(self, world: World, target: str, retry_seconds: float = 0.1) -> None:
+    def __init__(self, world: World, target: str | list[str], retry_seconds: float = 0.1) -> None:
         self.world = world
-        self.target = target
+        # Several targets: the workers behind one proxy, taking the deliveries in turn.
+        self.targets = [target] if isinstance(target, str) else list(target)
         self.retry_seconds = retry_seconds
         self.answers: list[int] = []  # HTTP status of every delivery, in order
         self.secret_override: str | None = None  # tests: send this header value instead of the registered one
@@ -45,9 +46,10 @@ class WebhookPusher:
                 update = world.updates[0]
                 secret = self.secret_override if self.secret_override is not None else world.webhook_secret
                 headers = {SECRET_HEADER: secret} if secret else {}
+                target = self.targets[len(self.answers) % len(self.targets)]
                 try:
                     async with session.post(
-                        self.target, data=json.dumps(update), headers={**headers, "Content-Type": "application/json"}
+                        target, data=json.dumps(update), headers={**headers, "Content-Type": "application/json"}
                     ) as response:
                         status = response.status
                 except aiohttp.ClientError:
