@@ -1,6 +1,6 @@
 """The container files, checked where no container can run (CI has no Docker daemon): the Dockerfile builds the
 wheel from files that exist, installs it with the locked packages, runs as a non-root user and has a healthcheck
-on /healthz; compose.yaml starts PostgreSQL, the bot in webhook mode behind the proxy, whose Caddyfile exists.
+on /healthz; compose.yaml starts PostgreSQL, two bot workers in webhook mode behind the proxy, whose Caddyfile exists.
 `.ci/run` also validates compose.yaml with `docker-compose config`."""
 
 from __future__ import annotations
@@ -39,13 +39,15 @@ def test_the_dockerfile_installs_the_locked_wheel_and_runs_unprivileged_with_a_h
 def test_compose_runs_postgres_the_bot_in_webhook_mode_and_a_proxy() -> None:
     compose: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"postgres", "bot", "proxy"}
-    bot = services["bot"]
-    assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
-    for name in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_LISTEN"):
-        assert name in bot["environment"], name
-    assert bot["environment"]["DATABASE_URL"].startswith("postgresql://")
-    assert "ports" not in bot, "only the proxy is reachable from outside"
+    assert set(services) == {"postgres", "bot1", "bot2", "proxy"}
+    for name in ("bot1", "bot2"):  # the YAML merge key gives bot2 all of bot1
+        bot = services[name]
+        assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
+        for variable in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_LISTEN"):
+            assert variable in bot["environment"], variable
+        assert bot["environment"]["DATABASE_URL"].startswith("postgresql://")
+        assert bot["environment"]["MULTI_WORKER"] == "true"
+        assert "ports" not in bot, "only the proxy is reachable from outside"
     caddyfile = services["proxy"]["volumes"][0].split(":")[0]
     assert (ROOT / caddyfile).exists()
-    assert "reverse_proxy bot:8443" in (ROOT / caddyfile).read_text(encoding="utf-8")
+    assert "reverse_proxy bot1:8443 bot2:8443" in (ROOT / caddyfile).read_text(encoding="utf-8")

@@ -352,21 +352,18 @@ async def cancel_request(
 
 
 async def close_past_requests(session: AsyncSession, *, now: datetime) -> list[int]:
-    """Open requests whose last slot has ended close by themselves (filled ones stay filled); returns their ids."""
+    """Open requests whose last slot has ended close by themselves (filled ones stay filled); returns their ids.
+    One guarded UPDATE: of two workers sweeping at once, each request is closed (and its copies refreshed) by one."""
     ids = list(
         await session.scalars(
-            select(ShortageRequest.id).where(
-                ShortageRequest.status == RequestStatus.OPEN,
-                ShortageRequest.ends_at <= now,
-            )
+            update(ShortageRequest)
+            .where(ShortageRequest.status == RequestStatus.OPEN, ShortageRequest.ends_at <= now)
+            .values(status=RequestStatus.CLOSED, closed_at=now)
+            .returning(ShortageRequest.id)
+            .execution_options(synchronize_session=False)
         )
     )
     if ids:
-        await session.execute(
-            update(ShortageRequest)
-            .where(ShortageRequest.id.in_(ids))
-            .values(status=RequestStatus.CLOSED, closed_at=now)
-        )
         await session.execute(
             update(Offer)
             .where(Offer.request_id.in_(ids), Offer.status == OfferStatus.PENDING)
