@@ -139,7 +139,7 @@ async def serving_webhook(application: BotApplication, host: str, port: int) -> 
     if settings.multi_worker:
         puller = InboxPuller(application, limit=2 * settings.concurrent_updates)
         application.bot_data[PULLER_KEY] = puller
-        puller.start()
+        await puller.start()
     server = WebhookServer(application, settings.webhook_secret, webhook_path(settings.webhook_url))
     runner = web.AppRunner(server.web_app(), access_log=None)
     await runner.setup()

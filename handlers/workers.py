@@ -3,8 +3,9 @@
 Any worker may receive an update (the proxy picks one); it only keeps it in the inbox. Every worker takes
 updates from the inbox by claim (`bot/services/handled_updates.py: claim_next`): each update is handled by the one
 worker that claimed it, and an update of a chat only once the older ones of that chat are done, whichever
-worker had them. A worker that dies leaves stale claims, which others take over after CLAIM_STALE (those updates
-are checked against the handled marks first, `handlers/once.py`). PTB keeps conversation state and user and chat
+worker had them. A worker that dies leaves stale claims, which others take over at once (its advisory lock is gone
+with its connections; after CLAIM_STALE at the latest). Those updates are checked against the handled marks
+first (`handlers/once.py`). PTB keeps conversation state and user and chat
 data in each process's memory; before each update they are read again from the database (`refresh_state`),
 because the previous step may have been handled by another worker.
 """
@@ -14,18 +15,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Update
 from telegram.ext import ConversationHandler, TypeHandler
 
 from bot.persistence import CHAT_DATA, USER_DATA, DatabasePersistence
 from bot.rate_limiter import PACE_PER_SECOND
 from bot.runtime import Runtime
-from bot.services.handled_updates import claim_next, keep_claims
+from bot.services.handled_updates import WORKER_LOCK_SPACE, claim_next, keep_claims
 from bot.services.pace import take_slot
 from handlers.context import RUNTIME_KEY, BotApplication, BotContext
 
@@ -52,13 +55,23 @@ class InboxPuller:
 
     def __init__(self, application: BotApplication, limit: int) -> None:
         self.application = application
-        self.worker = str(uuid.uuid4())
+        self.number = secrets.randbelow(2**31 - 1) + 1
+        self.worker = str(self.number)
         self.limit = limit
         self.in_hand: set[int] = set()
         self._kicked = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._alive: AsyncConnection | None = None
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Hold this worker's advisory lock (on a connection of its own, for as long as it runs: its claims are
+        taken over the moment it dies), then start taking updates."""
+        runtime = self.application.bot_data[RUNTIME_KEY]
+        self._alive = await runtime.database.engine.connect()
+        await self._alive.execute(
+            text("SELECT pg_advisory_lock(:space, :number)"), {"space": WORKER_LOCK_SPACE, "number": self.number}
+        )
+        await self._alive.commit()
         self._tasks = [
             asyncio.create_task(self._pull(), name="inbox-puller"),
             asyncio.create_task(self._heartbeat(), name="inbox-heartbeat"),
@@ -70,6 +83,9 @@ class InboxPuller:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._alive is not None:
+            with contextlib.suppress(SQLAlchemyError, OSError):
+                await self._alive.invalidate()  # the lock goes with the connection (a pooled one would keep it)
 
     def kick(self) -> None:
         """Something new may be claimable: an update received here, or one finished here."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import HandledUpdate, ReceivedUpdate
@@ -93,12 +93,23 @@ class Claimed:
     taken_over: bool
 
 
+# A live worker holds the advisory lock (WORKER_LOCK_SPACE, its number) on a connection of its own for as long as
+# it runs; PostgreSQL releases it the moment the process dies (its connections close), so a claim whose worker's
+# lock is not held is free at once, instead of after a timeout.
+WORKER_LOCK_SPACE = 0x77686B31  # "whk1"
+_CLAIMER_GONE = text(
+    "NOT EXISTS (SELECT 1 FROM pg_locks AS lock WHERE lock.locktype = 'advisory' AND lock.granted"
+    " AND lock.classid::bigint = :space AND lock.objsubid = 2 AND lock.objid::bigint = inbox.claimed_by::bigint)"
+).bindparams(space=WORKER_LOCK_SPACE)
+
+
 async def claim_next(session: AsyncSession, *, worker: str, now: datetime, stale_before: datetime) -> Claimed | None:
     """Several workers (PostgreSQL): take the oldest update that no live worker holds and that no older update of
     its chat is ahead of, so that each is handled by one worker and a chat's in order. Skips rows another worker
-    is claiming this instant (FOR UPDATE SKIP LOCKED)."""
+    is claiming this instant (FOR UPDATE SKIP LOCKED). A worker is a number (its advisory lock's); a claim is
+    free when its worker's lock is not held (it died) or, should that check miss, when it went stale."""
     inbox, older = ReceivedUpdate.__table__.alias("inbox"), ReceivedUpdate.__table__.alias("older")
-    free = or_(inbox.c.claimed_by.is_(None), inbox.c.claimed_at < stale_before)
+    free = or_(inbox.c.claimed_by.is_(None), inbox.c.claimed_at < stale_before, _CLAIMER_GONE)
     ahead = (
         select(older.c.update_id)
         .where(older.c.chat_key == inbox.c.chat_key, older.c.update_id < inbox.c.update_id)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
-from bot.services.handled_updates import claim_next, keep_if_new
+from bot.services.handled_updates import WORKER_LOCK_SPACE, claim_next, keep_if_new
 from db.models import ReceivedUpdate, ShortageRequest, TelegramPace
+from db.session import Database
 from handlers.context import RUNTIME_KEY
 from handlers.meeting_jobs import run_meeting_sweep
 from tests.conftest import POSTGRES_URL
@@ -121,33 +122,42 @@ async def test_each_reminder_goes_out_once_though_both_workers_sweep(
 
 
 async def test_claims_take_a_chats_oldest_first_and_take_over_a_dead_workers(database_url: str) -> None:
-    """The rule itself: a chat's next update waits while an older one is held; a stale claim is taken over."""
-    from db.session import Database
-
+    """The rule itself: a chat's next update waits while an older one is held; the claims of a worker that died
+    (its advisory lock gone with its connection) are taken over at once, and a stale claim after CLAIM_STALE."""
     database = Database(database_url)
     now = utc(2026, 12, 1, 9, 0)
+    stale = now - timedelta(seconds=60)
+    x, y = 11, 22
     try:
         async with database.session() as session:
             await session.execute(delete(ReceivedUpdate))
             for update_id, chat in ((1, 100), (2, 100), (3, 200)):
                 await keep_if_new(session, {"update_id": update_id}, now=now, chat_key=chat)
             await session.commit()
-        stale = now - timedelta(seconds=60)
 
-        async def take(worker: str, at: object = now) -> tuple[int, bool] | None:
+        async def take(worker: int, stale_before: datetime = stale) -> tuple[int, bool] | None:
             async with database.session() as session:
-                claimed = await claim_next(session, worker=worker, now=now, stale_before=at)  # type: ignore[arg-type]
+                claimed = await claim_next(session, worker=str(worker), now=now, stale_before=stale_before)
                 await session.commit()
             return (int(claimed.payload["update_id"]), claimed.taken_over) if claimed else None
 
-        assert await take("x", stale) == (1, False)
-        assert await take("y", stale) == (3, False), "update 2 waits: update 1 of its chat is held by x"
-        assert await take("y", stale) is None
-        # x dies; a minute later its claim is stale and y takes update 1 over.
-        assert await take("y", now + timedelta(seconds=1)) == (1, True)
+        alive = {worker: await database.engine.connect() for worker in (x, y)}
+        for worker, connection in alive.items():
+            await connection.execute(
+                text("SELECT pg_advisory_lock(:space, :number)"), {"space": WORKER_LOCK_SPACE, "number": worker}
+            )
+        assert await take(x) == (1, False)
+        assert await take(y) == (3, False), "update 2 waits: update 1 of its chat is held by x"
+        assert await take(y) is None
+        await alive.pop(x).invalidate()  # x dies: its lock goes with its connection
+        assert await take(y) == (1, True), "taken over at once, without waiting for the claim to go stale"
         async with database.session() as session:
             await session.execute(delete(ReceivedUpdate).where(ReceivedUpdate.update_id == 1))
             await session.commit()
-        assert await take("x", stale) == (2, False)
+        assert await take(y) == (2, False)
+        # A claim of a live worker that stopped refreshing it is taken over once stale.
+        assert await take(x, stale_before=now + timedelta(seconds=1)) == (2, True)
+        for connection in alive.values():
+            await connection.close()
     finally:
         await database.dispose()

@@ -25,7 +25,7 @@ from db.meetings import DueStatus, MeetingInvitee, MeetingReminder
 from db.models import Member, Offer, OfferStatus, OutboxMessage, OutboxStatus, ShortageRequest
 from db.session import Database
 from tests.soak.people import OFFER_OK, Record
-from tests.soak.process import NOT_RESENT, RESENT, UNRECORDED, BotProcess
+from tests.soak.process import NOT_RESENT, RESENT, UNRECORDED, BotProcess, Workers
 from tests.tgserver.server import TelegramServer
 from tests.tgserver.state import ChatMessage
 
@@ -58,7 +58,9 @@ def signature(message: ChatMessage) -> str:
     return message.text.split("\n", 1)[0]
 
 
-async def check(server: TelegramServer, bot: BotProcess, record: Record, database_url: str, now: datetime) -> Findings:
+async def check(
+    server: TelegramServer, bot: BotProcess | Workers, record: Record, database_url: str, now: datetime
+) -> Findings:
     """Everything at once; the bot is stopped and the outbox drained."""
     found = Findings()
     database = Database(database_url)
@@ -168,7 +170,9 @@ def _rsvps(found: Findings, record: Record, invitees: list[MeetingInvitee], memb
     found.figures["RSVPs"] = len(record.rsvps)
 
 
-def _outbox(found: Findings, server: TelegramServer, bot: BotProcess, rows: list[OutboxMessage], now: datetime) -> None:
+def _outbox(
+    found: Findings, server: TelegramServer, bot: BotProcess | Workers, rows: list[OutboxMessage], now: datetime
+) -> None:
     # A row can be cut off more than once (killed again while sending it again): each time may leave a copy.
     resent = Counter(bot.log_ids(RESENT) + bot.log_ids(UNRECORDED))
     status = Counter(row.status for row in rows)

@@ -16,7 +16,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from tests.soak.process import BotProcess
+from tests.soak.process import BotProcess, Workers
 from tests.tgserver.client import SimUser
 from tests.tgserver.server import TelegramServer
 from tests.tgserver.state import ChatMessage
@@ -72,7 +72,7 @@ class Shared:
     """What every person can reach."""
 
     server: TelegramServer
-    bot: BotProcess
+    bot: BotProcess | Workers
     record: Record
     over: asyncio.Event
     think: float

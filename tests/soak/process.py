@@ -7,6 +7,7 @@ import contextlib
 import re
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,3 +145,55 @@ class BotProcess:
         if not self.log_path.exists():
             return []
         return [int(m.group(1)) for m in pattern.finditer(self.log_path.read_text(encoding="utf-8"))]
+
+
+@dataclass
+class Workers:
+    """Several bot processes in webhook mode on one PostgreSQL database (MULTI_WORKER), the test server posting to
+    them in turn: what the soak needs of BotProcess, for all of them. A kill takes one running worker, at random;
+    the others go on, and the killed one is started again."""
+
+    processes: list[BotProcess]
+    choose: Callable[[list[BotProcess]], BotProcess]
+    kills: list[Kill] = field(default_factory=list)
+    log_path: Path = Path()
+
+    @property
+    def running(self) -> bool:
+        return any(process.running for process in self.processes)
+
+    @property
+    def generation(self) -> int:
+        """Starts of all workers together, counted as one process's generations (the first start is 1)."""
+        return sum(process.generation for process in self.processes) - len(self.processes) + 1
+
+    @property
+    def tracebacks(self) -> int:
+        return sum(process.tracebacks for process in self.processes)
+
+    async def start(self) -> None:
+        """Start every worker that is not running."""
+        for process in self.processes:
+            if not process.running:
+                await process.start()
+
+    async def wait_ready(self, within: float = 60) -> None:
+        for process in self.processes:
+            await process.wait_ready(within)
+
+    async def kill(self, mode: str) -> None:
+        """SIGKILL one running worker, chosen at random."""
+        victim = self.choose([process for process in self.processes if process.running])
+        await victim.kill(mode)
+        self.kills.append(victim.kills[-1])
+
+    async def stop(self) -> int:
+        codes = [await process.stop() for process in self.processes]
+        return max(codes, default=0)
+
+    def lost(self, update_id: int) -> bool:
+        """Never: see BotProcess.lost (the inbox is shared, and another worker takes over)."""
+        return False
+
+    def log_ids(self, pattern: re.Pattern[str]) -> list[int]:
+        return [row_id for process in self.processes for row_id in process.log_ids(pattern)]

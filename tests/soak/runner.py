@@ -12,6 +12,7 @@ import math
 import os
 import random
 import re
+import socket
 import sys
 import tempfile
 import time
@@ -34,8 +35,9 @@ from db.models import OutboxMessage, OutboxStatus, Role
 from db.session import Database
 from tests.soak.check import Findings, check
 from tests.soak.people import Helper, Manager, Person, Record, Shared, buttons
-from tests.soak.process import ROOT, BotProcess
+from tests.soak.process import ROOT, BotProcess, Workers
 from tests.tgserver.server import TelegramServer
+from tests.tgserver.webhook import WebhookPusher
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 NETWORK = ROOT / "tests" / "data" / "example-network.yaml"
@@ -73,6 +75,8 @@ class Options:
     workdir: str = ""
     # Local time (HH:MM, Europe/Amsterdam) the run starts at, for the bot and the check alike; "" is the real time.
     time_of_day: str = ""
+    # Bot processes sharing the database (MULTI_WORKER, webhook mode; more than one needs PostgreSQL).
+    workers: int = 1
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -94,6 +98,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
     top.add_argument("--think", type=float, default=1.0, help="scale of the pauses between a person's actions")
     top.add_argument("--workdir", default="", help="where the database and the bot's log go (default: a temp dir)")
     top.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="bot processes sharing the database in webhook mode, killed one at a time (default 1; more than one "
+        "needs a PostgreSQL --database-url)",
+    )
+    top.add_argument(
         "--time-of-day",
         default="",
         metavar="HH:MM",
@@ -102,9 +113,18 @@ def parse_args(argv: list[str] | None = None) -> Options:
     args = top.parse_args(argv)
     if args.users < 4 or args.kills < 0 or args.rounds < 1:
         top.error("--users must be at least 4, --kills at least 0, --rounds at least 1")
+    if args.workers < 1 or (args.workers > 1 and not args.database_url.startswith("postgres")):
+        top.error("--workers must be at least 1, and more than one needs a PostgreSQL --database-url")
     if args.time_of_day and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", args.time_of_day):
         top.error("--time-of-day must be HH:MM, e.g. 23:00")
     return Options(**{k: v for k, v in vars(args).items()})
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a worker's webhook server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def prepare_database(url: str) -> None:
@@ -163,7 +183,8 @@ class Soak:
         self.people: list[Person] = []
         self.stop_problems: list[str] = []
         self.phases: dict[str, float] = {}
-        self.bot: BotProcess
+        self.bot: BotProcess | Workers
+        self.pusher: WebhookPusher | None = None
 
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "VIRTUAL_ENV")}
@@ -178,6 +199,25 @@ class Soak:
         )
         return env
 
+    def bot_processes(self) -> BotProcess | Workers:
+        """One process polling, or several workers in webhook mode behind the test server's deliveries."""
+        if self.options.workers == 1:
+            return BotProcess(self.server, self.environment(), self.workdir / "bot.log")
+        processes, targets = [], []
+        for index in range(1, self.options.workers + 1):
+            port = free_port()
+            env = self.environment() | {
+                "WEBHOOK_URL": "https://soak.example.org/telegram",
+                "WEBHOOK_SECRET": "soak-webhook-secret-0123456789",
+                "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+                "MULTI_WORKER": "true",
+            }
+            processes.append(BotProcess(self.server, env, self.workdir / f"bot-{index}.log"))
+            targets.append(f"http://127.0.0.1:{port}/telegram")
+        self.pusher = WebhookPusher(self.server.world, targets)
+        self.pusher.start()
+        return Workers(processes, self.rng.choice, log_path=self.workdir)
+
     @property
     def started_local(self) -> str:
         """The bot's local time when the run began, as people saw it."""
@@ -186,7 +226,7 @@ class Soak:
     async def setup(self) -> None:
         """Region, invitations, coordinator and meetings in the database; then everyone joins through the bot."""
         await prepare_database(self.database_url)
-        self.bot = BotProcess(self.server, self.environment(), self.workdir / "bot.log")
+        self.bot = self.bot_processes()
         shared = Shared(self.server, self.bot, self.record, self.over, self.options.think, self.clock)
         managers = max(2, self.options.users // 4)
         helpers = self.options.users - managers - 1
@@ -359,6 +399,8 @@ class Soak:
                 findings.problem(problem)
         finally:
             await self.bot.stop() if hasattr(self, "bot") else None
+            if self.pusher is not None:
+                await self.pusher.stop()
             await self.server.stop()
         return findings, time.monotonic() - started
 
