@@ -82,8 +82,6 @@ class WijkhulpRateLimiter(AIORateLimiter):
         handlers/context.py), then the line (people first), PTB's pacing, and the two shrugs."""
         if self._before_call is not None:
             await self._before_call()
-        if self._shared_pace is not None:
-            callback = self._in_shared_pace(callback, self._shared_pace)
         try:
             if BACKGROUND.get():
                 return await self._background(callback, args, kwargs, endpoint, data)
@@ -97,15 +95,12 @@ class WijkhulpRateLimiter(AIORateLimiter):
                 return True
             raise
 
-    @staticmethod
-    def _in_shared_pace(callback: Call, shared_pace: Callable[[], Awaitable[float]]) -> Call:
-        async def paced(*call_args: Any, **call_kwargs: Any) -> bool | JSONDict | list[JSONDict]:
-            wait = await shared_pace()
+    async def _shared_slot(self) -> None:
+        """Several workers: wait for this call's slot of the pace they share (none with one worker)."""
+        if self._shared_pace is not None:
+            wait = await self._shared_pace()
             if wait > 0:
                 await asyncio.sleep(wait)
-            return await callback(*call_args, **call_kwargs)
-
-        return paced
 
     async def _reply(
         self, callback: Call, args: Any, kwargs: dict[str, Any], endpoint: str, data: dict[str, Any], retries: int
@@ -125,6 +120,7 @@ class WijkhulpRateLimiter(AIORateLimiter):
 
         async def on_turn(*call_args: Any, **call_kwargs: Any) -> bool | JSONDict | list[JSONDict]:
             done_waiting()
+            await self._shared_slot()
             return await callback(*call_args, **call_kwargs)
 
         try:
@@ -156,6 +152,7 @@ class WijkhulpRateLimiter(AIORateLimiter):
             nonlocal held
             held = False
             line.release()
+            await self._shared_slot()  # before the marker: a reminder is at Telegram only once nothing holds it up
             if hook is not None:
                 await hook()
             return await callback(*call_args, **call_kwargs)

@@ -117,3 +117,31 @@ async def test_replies_go_before_the_outbox_and_its_marker_runs_only_when_its_tu
     assert max(order.index(f"reply{i}") for i in range(3)) < order.index("out2"), order
     for index in range(10):
         assert order.index(f"mark{index}") == order.index(f"out{index}") - 1, order
+
+
+async def test_with_several_workers_a_call_takes_its_shared_slot_before_a_reminder_is_marked() -> None:
+    order: list[str] = []
+
+    async def shared_pace() -> float:
+        order.append("slot")
+        return 0.01
+
+    limiter = WijkhulpRateLimiter(shared_pace=shared_pace)
+    await limiter.initialize()
+
+    async def callback(*args: Any, **kwargs: Any) -> bool:
+        order.append("call")
+        return True
+
+    async def outbox_send() -> object:
+        BACKGROUND.set(True)
+
+        async def marked() -> None:
+            order.append("mark")
+
+        ON_TURN.set(marked)
+        return await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 1}, None)
+
+    await asyncio.create_task(outbox_send())
+    await limiter.process_request(callback, (), {}, "sendMessage", {"chat_id": 2}, None)  # a reply
+    assert order == ["slot", "mark", "call", "slot", "call"]
