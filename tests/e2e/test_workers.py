@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import delete, func, select, text
 
 from bot.services.handled_updates import WORKER_LOCK_SPACE, claim_next, keep_if_new
-from db.models import ReceivedUpdate, ShortageRequest, TelegramPace
+from db.models import Offer, OfferStatus, ReceivedUpdate, ShortageRequest, TelegramPace
 from db.session import Database
 from handlers.context import RUNTIME_KEY
 from handlers.meeting_jobs import run_meeting_sweep
@@ -161,3 +161,32 @@ async def test_claims_take_a_chats_oldest_first_and_take_over_a_dead_workers(dat
             await connection.close()
     finally:
         await database.dispose()
+
+
+async def test_two_accepts_for_one_slot_over_two_workers_have_one_winner(
+    tg_server: TelegramServer, database_url: str, clock: FakeClock
+) -> None:
+    """Bob and Carol both offer for the one day-part; Anna presses Accept on both at once, the presses delivered to
+    the two workers in turn: one is accepted, the other is refused."""
+    async with two_workers(tg_server, database_url, clock) as (first, second, _pusher):
+        people = await noordwest(first)
+        anna, bob, carol = people.anna, people.bob, people.carol
+        request_id = await post(first, anna, dayparts=("Hele dag",))
+        await asyncio.gather(first.dispatch(), second.dispatch())
+        for helper in (bob, carol):
+            await helper.press(next(m for m in reversed(helper.messages()) if m.buttons), "Ik kan alles")
+        await asyncio.gather(first.dispatch(), second.dispatch())
+        offers = [m for m in anna.messages() if m.text.startswith(f"Aanbod voor hulpvraag #{request_id}")]
+        assert len(offers) == 2
+        ids = [await anna.press(offer, "Accepteren", wait=False) for offer in offers]
+        waiter = tg_server.handled_waiter
+        assert waiter is not None
+        for update_id in ids:
+            await waiter(update_id)
+        async with first.session() as session:
+            accepted = await session.scalar(
+                select(func.count()).select_from(Offer).where(Offer.status == OfferStatus.ACCEPTED)
+            )
+        assert accepted == 1
+        answers = [a.text or "" for a in anna.callback_answers[-2:]]
+        assert sum(answer == "Gedaan." for answer in answers) == 1, answers
