@@ -157,5 +157,5 @@ async def serving_webhook(application: BotApplication, host: str, port: int) -> 
         yield bound
     finally:
         await runner.cleanup()
-        if puller is not None:
-            await puller.stop()
+        if puller is not None:  # its claims and lock stay until the Application has handled what is in hand
+            await puller.stop_taking()

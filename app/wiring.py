@@ -80,6 +80,9 @@ def build_application(
         log.info("bot %s ready", application.bot.id)
 
     async def post_shutdown(application: BotApplication) -> None:
+        puller = application.bot_data.get(workers.PULLER_KEY)
+        if isinstance(puller, workers.InboxPuller):  # every update in hand is handled now: let the claims go
+            await puller.stop()
         await runtime.database.dispose()
 
     # Updates of different people side by side, each chat's in order, kept in the inbox until handled; after

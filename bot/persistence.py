@@ -216,10 +216,11 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         await self._write(CHAT_DATA, str(chat_id), None)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
-        """Nothing: this process is the only writer, so memory is up to date."""
+        """Nothing: with one process it is the only writer, so memory is up to date; several workers read their
+        rows again per update (`reload`, from handlers/workers.py)."""
 
     async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
-        """Nothing: this process is the only writer, so memory is up to date."""
+        """Nothing: see refresh_user_data."""
 
     # conversations: namespace "conv:<handler name>", key the JSON text of the key tuple, data {"state": ...}
 

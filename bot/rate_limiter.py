@@ -149,10 +149,13 @@ class WijkhulpRateLimiter(AIORateLimiter):
         held = True
 
         async def on_turn(*call_args: Any, **call_kwargs: Any) -> bool | JSONDict | list[JSONDict]:
+            # The shared slot first, still holding the line (several workers: one send waits for its slot at a
+            # time, so a reply waits behind one), and before the marker: a reminder is at Telegram only once
+            # nothing holds it up.
+            await self._shared_slot()
             nonlocal held
             held = False
             line.release()
-            await self._shared_slot()  # before the marker: a reminder is at Telegram only once nothing holds it up
             if hook is not None:
                 await hook()
             return await callback(*call_args, **call_kwargs)

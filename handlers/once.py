@@ -94,8 +94,8 @@ async def finish_update(application: BotApplication, update: Update) -> None:
             await session.commit()
         if isinstance(persistence, DatabasePersistence):
             persistence.committed(state)
-    except SQLAlchemyError:  # a restart would then handle it again (and say so); log it, do not fail
-        log.warning("update.mark_failed update=%s", update.update_id)
+    except (SQLAlchemyError, OSError) as exc:  # a restart would handle it again (and say so); log, do not fail
+        log.warning("update.mark_failed update=%s error=%s", update.update_id, type(exc).__name__)
 
 
 class OnceApplication(Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]):
@@ -107,10 +107,12 @@ class OnceApplication(Application[ExtBot[Any], BotContext, dict[Any, Any], dict[
         started = time.perf_counter()
         await super().process_update(update)
         if isinstance(update, Update):
-            await finish_update(self, update)
-            puller = self.bot_data.get(PULLER_KEY)
-            if isinstance(puller, InboxPuller):
-                puller.finished(update.update_id)
+            try:
+                await finish_update(self, update)
+            finally:  # however the finish went: this worker is no longer handling it
+                puller = self.bot_data.get(PULLER_KEY)
+                if isinstance(puller, InboxPuller):
+                    puller.finished(update.update_id)
             metrics.UPDATES.inc()
             metrics.UPDATE_SECONDS.observe(time.perf_counter() - started)
 

@@ -66,18 +66,22 @@ class InboxPuller:
     async def start(self) -> None:
         """Hold this worker's advisory lock (on a connection of its own, for as long as it runs: its claims are
         taken over the moment it dies), then start taking updates."""
-        runtime = self.application.bot_data[RUNTIME_KEY]
-        self._alive = await runtime.database.engine.connect()
-        await self._alive.execute(
-            text("SELECT pg_advisory_lock(:space, :number)"), {"space": WORKER_LOCK_SPACE, "number": self.number}
-        )
-        await self._alive.commit()
+        await self._lock()
         self._tasks = [
             asyncio.create_task(self._pull(), name="inbox-puller"),
             asyncio.create_task(self._heartbeat(), name="inbox-heartbeat"),
         ]
 
+    async def stop_taking(self) -> None:
+        """Take nothing more (the web server is closing); what is in hand is still being handled, so the claims
+        and the lock stay until `stop`."""
+        for task in self._tasks[:1]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def stop(self) -> None:
+        """After the Application has stopped (every update in hand handled): heartbeat and lock go."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -92,8 +96,10 @@ class InboxPuller:
         self._kicked.set()
 
     def finished(self, update_id: int) -> None:
-        """The update is handled through to the end (and out of the inbox)."""
+        """The update is handled through to the end (and out of the inbox, unless that failed: then its claim is
+        no longer kept fresh and goes stale, for a worker to take over)."""
         self.in_hand.discard(update_id)
+        self.application.bot_data.get(TAKEN_OVER_KEY, set()).discard(update_id)
         self.kick()
 
     async def _pull(self) -> None:
@@ -130,13 +136,33 @@ class InboxPuller:
             took = True
         return took
 
+    async def _lock(self) -> None:
+        """Take this worker's advisory lock on a connection of its own (again, after that connection was lost)."""
+        runtime = self.application.bot_data[RUNTIME_KEY]
+        self._alive = await runtime.database.engine.connect()
+        await self._alive.execute(
+            text("SELECT pg_advisory_lock(:space, :number)"), {"space": WORKER_LOCK_SPACE, "number": self.number}
+        )
+        await self._alive.commit()
+
     async def _heartbeat(self) -> None:
+        """Keep the claims of the updates in hand fresh, and the lock held: a database restart drops the lock's
+        connection, and until it is taken again other workers take this one's claims over (checked against the
+        handled marks)."""
         runtime = self.application.bot_data[RUNTIME_KEY]
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
+                assert self._alive is not None
+                await self._alive.execute(text("SELECT 1"))
+                await self._alive.commit()
+            except Exception as exc:
+                log.warning("inbox.lock_lost error=%s", type(exc).__name__)
+                with contextlib.suppress(Exception):
+                    await self._lock()
+            try:
                 async with runtime.database.session() as session:
-                    await keep_claims(session, worker=self.worker, now=runtime.clock.now())
+                    await keep_claims(session, worker=self.worker, now=runtime.clock.now(), update_ids=self.in_hand)
                     await session.commit()
             except (SQLAlchemyError, OSError) as exc:
                 log.warning("inbox.heartbeat_failed error=%s", type(exc).__name__)

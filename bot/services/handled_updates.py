@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import HandledUpdate, ReceivedUpdate
@@ -58,11 +58,16 @@ async def keep_if_new(
     """Webhook mode: put one update in the inbox unless it is there already or was handled (Telegram sends one
     again when it did not get our answer); True when it is new and must be handled."""
     update_id = int(payload["update_id"])
-    if await session.scalar(select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id)) is not None:
-        return False
     row = {"update_id": update_id, "payload": payload, "received_at": now, "chat_key": chat_key}
     result = await session.execute(upsert(session, ReceivedUpdate).values(row).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0))
+    if not getattr(result, "rowcount", 0):
+        return False  # in the inbox already
+    # Checked after the insert: a first copy whose finish committed meanwhile is seen here (on PostgreSQL the
+    # insert waits for that finish when the first copy's row was still there).
+    if await session.scalar(select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id)) is not None:
+        await session.execute(delete(ReceivedUpdate).where(ReceivedUpdate.update_id == update_id))
+        return False
+    return True
 
 
 async def received_backlog(session: AsyncSession) -> list[dict[str, Any]]:
@@ -109,7 +114,9 @@ async def claim_next(session: AsyncSession, *, worker: str, now: datetime, stale
     is claiming this instant (FOR UPDATE SKIP LOCKED). A worker is a number (its advisory lock's); a claim is
     free when its worker's lock is not held (it died) or, should that check miss, when it went stale."""
     inbox, older = ReceivedUpdate.__table__.alias("inbox"), ReceivedUpdate.__table__.alias("older")
-    free = or_(inbox.c.claimed_by.is_(None), inbox.c.claimed_at < stale_before, _CLAIMER_GONE)
+    taken = or_(inbox.c.claimed_at < stale_before, _CLAIMER_GONE)
+    # Never one's own claim: a worker that lost its lock's connection must not take its own updates again.
+    free = or_(inbox.c.claimed_by.is_(None), and_(taken, inbox.c.claimed_by.is_distinct_from(worker)))
     ahead = (
         select(older.c.update_id)
         .where(older.c.chat_key == inbox.c.chat_key, older.c.update_id < inbox.c.update_id)
@@ -135,6 +142,12 @@ async def claim_next(session: AsyncSession, *, worker: str, now: datetime, stale
     return Claimed(payload, taken_over=previous is not None) if payload is not None else None
 
 
-async def keep_claims(session: AsyncSession, *, worker: str, now: datetime) -> None:
-    """A live worker's heartbeat: the updates it holds are not stale (one statement)."""
-    await session.execute(update(ReceivedUpdate).where(ReceivedUpdate.claimed_by == worker).values(claimed_at=now))
+async def keep_claims(session: AsyncSession, *, worker: str, now: datetime, update_ids: set[int]) -> None:
+    """A live worker's heartbeat: the updates it is handling are not stale (one statement). A claim it no longer
+    handles (its finish failed) is left to go stale, for another worker to take over."""
+    if update_ids:
+        await session.execute(
+            update(ReceivedUpdate)
+            .where(ReceivedUpdate.claimed_by == worker, ReceivedUpdate.update_id.in_(sorted(update_ids)))
+            .values(claimed_at=now)
+        )

@@ -21,13 +21,11 @@ async def take_slot(session: AsyncSession, interval: timedelta) -> float:
     """Take the next slot; returns how many seconds to wait for it (0 when it is now)."""
     now = func.clock_timestamp()
     slot = func.greatest(TelegramPace.next_at, now)
-    seconds: float | None = (
-        await session.scalar(
-            update(TelegramPace)
-            .where(TelegramPace.id == PACE_ROW)
-            .values(next_at=slot + interval)
-            .returning(literal_column("extract(epoch from (telegram_pace.next_at - clock_timestamp()))"))
-        )
+    seconds: float | None = await session.scalar(
+        update(TelegramPace)
+        .where(TelegramPace.id == PACE_ROW)
+        .values(next_at=slot + interval)
+        .returning(literal_column("extract(epoch from (telegram_pace.next_at - clock_timestamp()))"))
     )
     if seconds is None:  # the first call ever: make the row
         await session.execute(
