@@ -66,7 +66,7 @@ class Turn:
         The update is recorded as handled in the same transaction, so a redelivery after a crash is a no-op;
         a transaction that wrote nothing records nothing (the end of the update does: see handlers/once.py)."""
         if self.update_id is not None and wrote(self.session):
-            await mark_handled(self.session, update_id=self.update_id, now=self.now, finished=False)
+            await mark_handled(self.session, update_ids=[self.update_id], now=self.now, finished=False)
             self.update_id = None
         await self.session.commit()
         if self.session.info.pop("outbox_written", False):

@@ -27,10 +27,13 @@ async def handled(session: AsyncSession, update_id: int) -> HandledUpdate | None
     return await session.get(HandledUpdate, update_id)
 
 
-async def mark_handled(session: AsyncSession, *, update_id: int, now: datetime, finished: bool) -> None:
-    """Record the update in the caller's transaction, one statement: when a handler commits (`finished=False`:
+async def mark_handled(session: AsyncSession, *, update_ids: list[int], now: datetime, finished: bool) -> None:
+    """Record updates in the caller's transaction, one statement: when a handler commits (`finished=False`:
     its reply may still be on its way), and again once every handler is through (`finished=True`)."""
-    statement = upsert(session, HandledUpdate).values(update_id=update_id, at=now, finished=finished)
+    rows = [{"update_id": update_id, "at": now, "finished": finished} for update_id in sorted(set(update_ids))]
+    if not rows:
+        return
+    statement = upsert(session, HandledUpdate).values(rows)
     if finished:
         await session.execute(statement.on_conflict_do_update(index_elements=["update_id"], set_={"finished": True}))
     else:
@@ -75,10 +78,12 @@ async def received_backlog(session: AsyncSession) -> list[dict[str, Any]]:
     return list(await session.scalars(select(ReceivedUpdate.payload).order_by(ReceivedUpdate.update_id)))
 
 
-async def forget_received(session: AsyncSession, update_id: int) -> None:
-    """The update is handled through to the end: out of the inbox (with the mark, in one transaction)."""
+async def forget_received(session: AsyncSession, update_ids: list[int]) -> None:
+    """The updates are handled through to the end: out of the inbox (with the mark, in one transaction)."""
     await session.execute(
-        delete(ReceivedUpdate).where(ReceivedUpdate.update_id == update_id).execution_options(synchronize_session=False)
+        delete(ReceivedUpdate)
+        .where(ReceivedUpdate.update_id.in_(sorted(set(update_ids))))
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
 from sqlalchemy import delete, func, select
 from telegram import Update
 
 from db.models import HandledUpdate, ReceivedUpdate, Role
+from handlers import once
+from handlers.context import BotApplication
 from tests.e2e.requests_helpers import noordwest
 from tests.harness import Harness, running_bot
 from tests.support import FakeClock
@@ -86,3 +89,38 @@ async def test_what_a_crash_left_in_the_inbox_is_handled_at_the_next_start_and_o
         tg_server.world.redeliver(update_id)
         await second.app.wait_processed(update_id)
         assert len(anna.messages()) == answers + 1
+
+
+async def test_updates_that_end_while_one_is_recorded_are_recorded_together(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = await noordwest(bot)
+    groups: list[list[int]] = []
+    first_in = asyncio.Event()
+    release = asyncio.Event()
+    record = once.finish_updates
+
+    async def held_first(application: BotApplication, update_ids: list[int]) -> None:
+        groups.append(list(update_ids))
+        if len(groups) == 1:
+            first_in.set()
+            await release.wait()
+        await record(application, update_ids)
+
+    monkeypatch.setattr(once, "finish_updates", held_first)
+    anna_help = asyncio.create_task(people.anna.send("/help"))
+    await asyncio.wait_for(first_in.wait(), 10)
+    others = [people.bob, people.carol, people.dirk]
+    sent = [asyncio.create_task(person.send("/help")) for person in others]
+    # Answered while Anna's end is being recorded; their ends wait for the next group.
+    await bot.server.world.wait_until(lambda: all("Wat je kunt doen" in p.last().text for p in others), 10)
+    await bot.server.world.wait_until(lambda: bot.app.finish_line.waiting == len(others), 10)
+    assert not anna_help.done() and not any(task.done() for task in sent), "none is through before it is recorded"
+    release.set()
+    ids = await asyncio.wait_for(asyncio.gather(anna_help, *sent), 30)
+    # The three that ended meanwhile share one transaction.
+    assert [sorted(group) for group in groups] == [[ids[0]], sorted(ids[1:])]
+    async with bot.session() as session:
+        handled = set(await session.scalars(select(HandledUpdate.update_id).where(HandledUpdate.finished)))
+        assert set(ids) <= handled
+        assert await session.scalar(select(func.count()).select_from(ReceivedUpdate)) == 0, "handled, so gone"

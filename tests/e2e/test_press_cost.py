@@ -37,8 +37,9 @@ from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness
 
 MORE = 45
-# PTB handles updates in its fetcher task (one at a time, as the bot runs), or in a task per update.
-UPDATE_TASKS = (":update_fetcher", ":process_concurrent_update")
+# PTB handles updates in its fetcher task (one at a time, as the bot runs), or in a task per update; their ends
+# are written by the finish line's task (handlers/once.py).
+UPDATE_TASKS = (":update_fetcher", ":process_concurrent_update", "finish-line")
 
 
 @dataclass
