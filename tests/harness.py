@@ -22,8 +22,8 @@ from handlers.context import DISPATCHER_KEY
 from handlers.dispatch import Dispatcher
 from handlers.once import OnceApplication
 from tests.support import FakeClock
-from tests.tgserver.server import SimUser, TelegramServer
-from tests.tgserver.webhook import WebhookPusher
+from tgserver.server import SimUser, TelegramServer
+from tgserver.webhook import WebhookPusher
 
 
 class ObservedApplication(OnceApplication):

@@ -33,9 +33,9 @@ from telegram.ext import (
 )
 from telegram.ext import filters as tg_filters
 
-from tests.tgserver import fixtures
-from tests.tgserver.limits import ManualClock
-from tests.tgserver.server import Refusal, SimUser, TelegramServer
+from tests import tgserver_fixtures as fixtures
+from tgserver.limits import ManualClock
+from tgserver.server import Refusal, SimUser, TelegramServer
 
 tg_server = fixtures.tg_server
 # PTB itself warns while building RetryAfter (its int/timedelta transition), nothing tests can avoid.

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tgserver import fixtures
-from tests.tgserver.server import TelegramServer
+from tests import tgserver_fixtures as fixtures
+from tgserver.server import TelegramServer
 
 tg_server = fixtures.tg_server
 

@@ -31,9 +31,9 @@ from db.session import Database
 from tests.bench.probe import SEND_METHODS, BenchServer, Watch
 from tests.soak.process import ROOT, BotProcess
 from tests.soak.runner import prepare_database
-from tests.tgserver.client import SimUser
-from tests.tgserver.limits import RateLimitConfig, RateLimiter
-from tests.tgserver.state import ChatMessage
+from tgserver.client import SimUser
+from tgserver.limits import RateLimitConfig, RateLimiter
+from tgserver.state import ChatMessage
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 BARE_BOT = ROOT / "tests" / "bench" / "bare_bot.py"

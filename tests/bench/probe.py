@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.tgserver.server import TelegramServer
+from tgserver.server import TelegramServer
 
 SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 

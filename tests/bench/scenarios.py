@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from tests.bench.bots import Target
 from tests.bench.probe import BenchServer, CpuSampler, Watch, percentile
-from tests.tgserver.client import SimUser
-from tests.tgserver.state import ChatMessage
+from tgserver.client import SimUser
+from tgserver.state import ChatMessage
 
 QUIET = 1.0  # seconds without any call after which the bot counts as done with a burst
 

@@ -8,8 +8,8 @@ import pytest
 
 from tests.harness import Harness, running_bot
 from tests.support import FakeClock
-from tests.tgserver.fixtures import tg_server
-from tests.tgserver.server import TelegramServer
+from tests.tgserver_fixtures import tg_server
+from tgserver.server import TelegramServer
 
 __all__ = ["tg_server"]
 

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from tests.tgserver.html import utf16_len
-from tests.tgserver.server import TelegramServer
+from tgserver.html import utf16_len
+from tgserver.server import TelegramServer
 
 # Examples per cheap test; moderate by default so that all hostile tests together take well under two minutes.
 # Raise it for a long hunt: WIJKHULP_HOSTILE_EXAMPLES=500 ./dev test tests/e2e/test_hostile_*.py

@@ -14,8 +14,8 @@ from handlers.context import RUNTIME_KEY
 from handlers.meeting_jobs import run_meeting_sweep
 from tests.e2e.requests_helpers import Noordwest, noordwest
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
-from tests.tgserver.state import ChatMessage
+from tgserver.client import SimUser
+from tgserver.state import ChatMessage
 
 NOORDWEST = ("anna", "bob", "carol", "dirk", "eva", "gert")  # members of practices in wijk Noordwest
 ELSEWHERE = ("frank", "stien")  # another wijk; the student pool

@@ -14,8 +14,8 @@ from typing import Any
 from bot.i18n import Translator
 from bot.permission_table import Persona, Row
 from tests.e2e.permission_world import ZONE, World, anchor
-from tests.tgserver.client import SimGroup, SimUser
-from tests.tgserver.state import ChatMessage
+from tgserver.client import SimGroup, SimUser
+from tgserver.state import ChatMessage
 
 NL = Translator("nl", ZONE)
 

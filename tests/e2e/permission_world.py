@@ -33,9 +33,9 @@ from db.models import Base, Daypart, Member, MemberRole, Offer, Role, Urgency, W
 from handlers.ladder_views import waits_of
 from tests.harness import Harness, running_bot
 from tests.support import FakeClock
-from tests.tgserver.client import SimGroup, SimUser
-from tests.tgserver.server import TelegramServer
-from tests.tgserver.state import ChatMessage
+from tgserver.client import SimGroup, SimUser
+from tgserver.server import TelegramServer
+from tgserver.state import ChatMessage
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from db.models import Role
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
+from tgserver.client import SimUser
 
 
 @dataclass

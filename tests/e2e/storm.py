@@ -17,9 +17,9 @@ from bot.services.network import find_practice
 from db.models import OutboxMessage, OutboxStatus, Role
 from handlers.context import DISPATCHER_KEY
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
-from tests.tgserver.limits import Fault, FaultPlan
-from tests.tgserver.state import ChatMessage
+from tgserver.client import SimUser
+from tgserver.limits import Fault, FaultPlan
+from tgserver.state import ChatMessage
 
 OPEN = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.IN_FLIGHT)
 

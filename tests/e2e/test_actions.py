@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.e2e.meetings_helpers import cast, occurrences, plan, sweep, texts, utc
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
+from tgserver.client import SimUser
 
 
 async def add_point(bot: Harness, organiser: SimUser, text: str, practice: str, who: str, due: str) -> None:

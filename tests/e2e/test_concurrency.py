@@ -16,7 +16,7 @@ from handlers.context import BotApplication
 from tests.e2e.requests_helpers import noordwest
 from tests.harness import Harness, running_bot
 from tests.support import FakeClock
-from tests.tgserver.server import TelegramServer
+from tgserver.server import TelegramServer
 
 
 class Gate:

@@ -20,7 +20,7 @@ from handlers.request_form.base import DRAFT
 from handlers.request_form.draft import RequestDraft
 from tests.harness import running_bot
 from tests.support import FakeClock
-from tests.tgserver.server import SimUser, TelegramServer
+from tgserver.server import SimUser, TelegramServer
 
 
 async def fill_form(manager: SimUser) -> None:

@@ -24,9 +24,9 @@ from tests.e2e.requests_helpers import post
 from tests.e2e.storm import no_kicks, open_rows
 from tests.harness import Harness, running_bot
 from tests.support import FakeClock
-from tests.tgserver.client import SimUser
-from tests.tgserver.server import TelegramServer
-from tests.tgserver.state import ChatMessage
+from tgserver.client import SimUser
+from tgserver.server import TelegramServer
+from tgserver.state import ChatMessage
 
 pytestmark = pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's write lock; PostgreSQL has its restart test")
 

@@ -6,7 +6,7 @@ from bot.flood import FloodGuard, Verdict
 from db.models import Role
 from tests.harness import running_bot
 from tests.support import FakeClock
-from tests.tgserver.server import TelegramServer
+from tgserver.server import TelegramServer
 
 NOTICE = "Je stuurt veel tegelijk"
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from handlers.jobs import run_digests
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
+from tgserver.client import SimUser
 
 
 async def coordinator(bot: Harness) -> SimUser:

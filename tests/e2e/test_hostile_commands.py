@@ -20,7 +20,7 @@ from handlers.general import PRIVATE_COMMANDS
 from tests.e2e.hostile import CHARACTERS, hostile_settings, nasty_callback_data, nasty_text, watching_errors
 from tests.e2e.requests_helpers import post
 from tests.harness import Harness
-from tests.tgserver.client import SimGroup, SimUser
+from tgserver.client import SimGroup, SimUser
 
 COMMANDS = sorted(
     {name for nl, en, _ in (*BASE_COMMANDS, *COORDINATOR_COMMANDS) for name in (nl, en)}

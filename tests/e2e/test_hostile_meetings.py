@@ -22,7 +22,7 @@ from handlers.meeting_form.draft import AGENDA, DATE, LINK, PLACE, REMIND, TIME,
 from tests.e2e.hostile import as_stored, hostile_settings, nasty_name, nasty_text, watching_errors
 from tests.e2e.meetings_helpers import Cast, cast, occurrences, plan, utc
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
+from tgserver.client import SimUser
 
 # The typed steps in order, with a value each accepts, and the form's step (refused input leaves the draft there).
 STEPS: list[tuple[str, str, int]] = [

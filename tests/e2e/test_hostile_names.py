@@ -17,7 +17,7 @@ from db.models import Role
 from tests.e2e.hostile import hostile_settings, nasty_name, watching_errors
 from tests.e2e.requests_helpers import post
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
+from tgserver.client import SimUser
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from db.models import Role, ShortageRequest
 from tests.e2e.hostile import as_stored, hostile_settings, nasty_text, watching_errors
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
+from tgserver.client import SimUser
 
 SEND = "✅ Versturen"
 

@@ -9,8 +9,8 @@ from db.models import Role
 from tests.e2e.requests_helpers import post
 from tests.harness import Harness, escalate, running_bot
 from tests.support import FakeClock
-from tests.tgserver.client import SimUser
-from tests.tgserver.server import TelegramServer
+from tgserver.client import SimUser
+from tgserver.server import TelegramServer
 
 
 def copies(user: SimUser) -> int:

@@ -15,7 +15,7 @@ from tests.e2e.meetings_helpers import plan
 from tests.e2e.requests_helpers import post
 from tests.harness import running_bot
 from tests.support import FakeClock
-from tests.tgserver.server import TelegramServer
+from tgserver.server import TelegramServer
 
 # Shaped like a real token, so that it would also be recognised without knowing it.
 TOKEN = "7012345678:AAHk3xQp9ZtLmNoPqRsTuVwXyZ0123456789"

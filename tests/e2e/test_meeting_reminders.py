@@ -19,7 +19,7 @@ from handlers.meeting_jobs import run_meeting_sweep
 from tests.e2e.meetings_helpers import NOORDWEST, Cast, cast, invitations, plan, reminders, sweep, utc
 from tests.harness import Harness, running_bot
 from tests.support import FakeClock
-from tests.tgserver.server import TelegramServer
+from tgserver.server import TelegramServer
 
 # Tuesday 15 December 2026, 19:00 in Amsterdam is 18:00 UTC; the reminders are due 7 days, 1 day and 2 hours before.
 DUE_7D, DUE_1D, DUE_2H = utc(2026, 12, 8, 18, 0), utc(2026, 12, 14, 18, 0), utc(2026, 12, 15, 16, 0)

@@ -9,7 +9,7 @@ from bot.services.invites import code_hash
 from db.models import Invite, Role
 from tests.harness import Harness, running_bot
 from tests.support import FakeClock
-from tests.tgserver.server import TelegramServer
+from tgserver.server import TelegramServer
 
 
 async def use_count(bot: Harness, code: str) -> int:

@@ -13,8 +13,8 @@ from handlers.context import DISPATCHER_KEY
 from tests.e2e.requests_helpers import Noordwest, noordwest, post
 from tests.harness import Harness, running_bot
 from tests.support import FakeClock
-from tests.tgserver.client import SimUser
-from tests.tgserver.server import TelegramServer
+from tgserver.client import SimUser
+from tgserver.server import TelegramServer
 
 ANY_ASSISTANT = re.compile("^elke assistent")
 

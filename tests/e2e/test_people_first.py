@@ -15,7 +15,7 @@ from db.models import Member, MemberRole, Role
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import running_bot
 from tests.support import FakeClock
-from tests.tgserver.server import TelegramServer
+from tgserver.server import TelegramServer
 
 BACKLOG = 30
 

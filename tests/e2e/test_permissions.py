@@ -29,7 +29,7 @@ from db.models import RequestStatus
 from handlers.callback_data import Action, encode
 from tests.e2e.permission_walk import Attempt, Scenario, walk
 from tests.e2e.permission_world import OWN_PRACTICE, OWN_WIJK, World, running_world
-from tests.tgserver.client import SimUser
+from tgserver.client import SimUser
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -16,7 +16,7 @@ from bot.services.requests import NeededRole
 from handlers.callback_data import Action, encode
 from tests.e2e.permission_walk import Attempt, assert_denied, perform
 from tests.e2e.permission_world import OWN_PRACTICE, OWN_WIJK, World, running_world
-from tests.tgserver.client import SimUser
+from tgserver.client import SimUser
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -23,8 +23,8 @@ from tests.conftest import POSTGRES_URL
 from tests.e2e.requests_helpers import noordwest, post
 from tests.e2e.storm import crowd, no_kicks, open_rows
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
-from tests.tgserver.server import TelegramServer
+from tgserver.client import SimUser
+from tgserver.server import TelegramServer
 
 RESTART_COMMAND = os.environ.get("WIJKHULP_TEST_POSTGRES_RESTART", "")
 

@@ -27,8 +27,8 @@ from tests.e2e.requests_helpers import noordwest, post
 from tests.e2e.test_offers import slot_fillers
 from tests.harness import Harness, running_bot
 from tests.support import FakeClock
-from tests.tgserver.client import SimUser
-from tests.tgserver.server import TelegramServer
+from tgserver.client import SimUser
+from tgserver.server import TelegramServer
 
 
 def exported(user: SimUser) -> tuple[str, dict[str, Any]]:

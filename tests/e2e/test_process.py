@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.tgserver.server import TelegramServer
+from tgserver.server import TelegramServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,7 +19,7 @@ from db.models import HandledUpdate, Offer, ShortageRequest
 from handlers.once import NEWEST_AT_START_KEY
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
+from tgserver.client import SimUser
 
 
 async def redeliver(bot: Harness, update_id: int) -> None:

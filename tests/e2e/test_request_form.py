@@ -166,7 +166,7 @@ async def test_a_restart_in_the_middle_of_the_form_loses_nothing(
 ) -> None:
     from tests.harness import running_bot
     from tests.support import FakeClock
-    from tests.tgserver.server import TelegramServer
+    from tgserver.server import TelegramServer
 
     assert isinstance(tg_server, TelegramServer) and isinstance(clock, FakeClock)
     async with running_bot(tg_server, database_url, clock) as first:

@@ -15,7 +15,7 @@ from handlers.jobs import close_finished_requests, run_retention
 from tests.e2e.meetings_helpers import cast, plan, utc
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
+from tgserver.client import SimUser
 
 
 async def notes(bot: Harness) -> dict[int, tuple[str, str | None]]:

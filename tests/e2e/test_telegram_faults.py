@@ -20,7 +20,7 @@ from tests.e2e.meetings_helpers import NOORDWEST, cast, invitations, plan, remin
 from tests.e2e.requests_helpers import noordwest, post
 from tests.e2e.storm import crowd, no_kicks, ride_out, start_storm, starting, statuses
 from tests.harness import Harness
-from tests.tgserver.client import SimUser
+from tgserver.client import SimUser
 
 DA = Role.DOKTERSASSISTENT
 DUE_7D, DUE_1D = utc(2026, 12, 8, 18, 0), utc(2026, 12, 14, 18, 0)

@@ -22,8 +22,8 @@ from handlers.context import RUNTIME_KEY
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import WEBHOOK_SECRET, WEBHOOK_URL, Harness, running_webhook_bot
 from tests.support import FakeClock
-from tests.tgserver.server import TelegramServer
-from tests.tgserver.webhook import SECRET_HEADER, WebhookPusher
+from tgserver.server import TelegramServer
+from tgserver.webhook import SECRET_HEADER, WebhookPusher
 
 Running = tuple[Harness, WebhookPusher, int]
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,8 +23,8 @@ from tests.e2e.meetings_helpers import cast, plan, reminders, utc
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness, ObservedApplication, running_webhook_bot
 from tests.support import FakeClock
-from tests.tgserver.server import TelegramServer
-from tests.tgserver.webhook import WebhookPusher
+from tgserver.server import TelegramServer
+from tgserver.webhook import WebhookPusher
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="several workers need PostgreSQL (WIJKHULP_TEST_POSTGRES_URL)")
 

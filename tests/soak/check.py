@@ -26,8 +26,8 @@ from db.models import Member, Offer, OfferStatus, OutboxMessage, OutboxStatus, S
 from db.session import Database
 from tests.soak.people import OFFER_OK, Record
 from tests.soak.process import NOT_RESENT, RESENT, UNRECORDED, BotProcess, Workers
-from tests.tgserver.server import TelegramServer
-from tests.tgserver.state import ChatMessage
+from tgserver.server import TelegramServer
+from tgserver.state import ChatMessage
 
 # Refusals a SIGKILL can cause without any fault of the bot: an edit sent again after its fate was unknown, and a
 # press answered by a process that was killed before it confirmed the update (Telegram hands it out again).

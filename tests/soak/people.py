@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from tests.soak.process import BotProcess, Workers
-from tests.tgserver.client import SimUser
-from tests.tgserver.server import TelegramServer
-from tests.tgserver.state import ChatMessage
+from tgserver.client import SimUser
+from tgserver.server import TelegramServer
+from tgserver.state import ChatMessage
 
 STEP_TIMEOUT = 45.0  # seconds without an answer or a loss: the bot is stuck, which the check reports
 FLOW_TRIES = 20

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.tgserver.server import TelegramServer
+from tgserver.server import TelegramServer
 
 ROOT = Path(__file__).resolve().parents[2]
 # Log events the check reads: a row sent again after a worker died (its first send may have arrived), an

@@ -36,8 +36,8 @@ from db.session import Database
 from tests.soak.check import Findings, check
 from tests.soak.people import Helper, Manager, Person, Record, Shared, buttons
 from tests.soak.process import ROOT, BotProcess, Workers
-from tests.tgserver.server import TelegramServer
-from tests.tgserver.webhook import WebhookPusher
+from tgserver.server import TelegramServer
+from tgserver.webhook import WebhookPusher
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 NETWORK = ROOT / "tests" / "data" / "example-network.yaml"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.tgserver.errors import bad_request
+from tgserver.errors import bad_request
 
 API_JSON = Path(__file__).with_name("api.json")
 PRIMITIVES = frozenset({"Integer", "Float", "String", "Boolean", "True", "InputFile"})

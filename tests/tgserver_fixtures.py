@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from tests.tgserver.server import TelegramServer
+from tgserver.server import TelegramServer
 
 
 @pytest_asyncio.fixture

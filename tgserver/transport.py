@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from tests.tgserver.errors import ApiError, bad_request, too_many_requests
-from tests.tgserver.limits import Fault
-from tests.tgserver.spec import UploadedFile
+from tgserver.errors import ApiError, bad_request, too_many_requests
+from tgserver.limits import Fault
+from tgserver.spec import UploadedFile
 
 
 @dataclass(frozen=True)

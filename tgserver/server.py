@@ -9,15 +9,15 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.tgserver.botinfo import BotInfo, scope_key
-from tests.tgserver.client import SimGroup, SimUser
-from tests.tgserver.errors import ApiError, not_implemented, too_many_requests
-from tests.tgserver.limits import Fault, FaultKind, FaultPlan, ManualClock, RateLimiter
-from tests.tgserver.messaging import Messaging
-from tests.tgserver.refusals import Refusal, RefusalBook
-from tests.tgserver.spec import ApiSpec, default_spec
-from tests.tgserver.state import ChatMessage, ChatRecord, Command, UserRecord, World
-from tests.tgserver.transport import ApiCall, loggable, read_params, serve_fault
+from tgserver.botinfo import BotInfo, scope_key
+from tgserver.client import SimGroup, SimUser
+from tgserver.errors import ApiError, not_implemented, too_many_requests
+from tgserver.limits import Fault, FaultKind, FaultPlan, ManualClock, RateLimiter
+from tgserver.messaging import Messaging
+from tgserver.refusals import Refusal, RefusalBook
+from tgserver.spec import ApiSpec, default_spec
+from tgserver.state import ChatMessage, ChatRecord, Command, UserRecord, World
+from tgserver.transport import ApiCall, loggable, read_params, serve_fault
 
 # Re-exported so that tests can import everything they need from this module.
 __all__ = ["ChatMessage", "Command", "ManualClock", "Refusal", "SimGroup", "SimUser", "TelegramServer"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, overload
 
-from tests.tgserver.html import utf16_len
-from tests.tgserver.state import Button, CallbackAnswer, ChatMessage, ChatRecord, PendingQuery, UserRecord
+from tgserver.html import utf16_len
+from tgserver.state import Button, CallbackAnswer, ChatMessage, ChatRecord, PendingQuery, UserRecord
 
 if TYPE_CHECKING:
-    from tests.tgserver.server import TelegramServer
+    from tgserver.server import TelegramServer
 
 JSON = dict[str, Any]
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@([A-Za-z0-9_]+))?")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.tgserver.errors import bad_request, not_implemented
-from tests.tgserver.html import HtmlError, ParsedText, parse_html, utf16_len
+from tgserver.errors import bad_request, not_implemented
+from tgserver.html import HtmlError, ParsedText, parse_html, utf16_len
 
 JSON = dict[str, Any]
 MAX_TEXT = 4096

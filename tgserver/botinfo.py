@@ -7,8 +7,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.tgserver.errors import ApiError, bad_request
-from tests.tgserver.state import World
+from tgserver.errors import ApiError, bad_request
+from tgserver.state import World
 
 JSON = dict[str, Any]
 Handler = Callable[[JSON], Awaitable[object]]

@@ -9,13 +9,13 @@ import pytest
 from telegram import Bot
 from telegram.error import InvalidToken
 
-from tests.tgserver import fixtures
-from tests.tgserver.errors import ApiError
-from tests.tgserver.html import HtmlError, parse_html
-from tests.tgserver.limits import Fault, RateLimitConfig, RateLimiter
-from tests.tgserver.refusals import Refusal
-from tests.tgserver.server import TelegramServer
-from tests.tgserver.spec import UploadedFile, default_spec
+from tests import tgserver_fixtures as fixtures
+from tgserver.errors import ApiError
+from tgserver.html import HtmlError, parse_html
+from tgserver.limits import Fault, RateLimitConfig, RateLimiter
+from tgserver.refusals import Refusal
+from tgserver.server import TelegramServer
+from tgserver.spec import UploadedFile, default_spec
 
 tg_server = fixtures.tg_server
 

@@ -7,10 +7,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.tgserver import content
-from tests.tgserver.errors import bad_request, not_implemented
-from tests.tgserver.spec import UploadedFile
-from tests.tgserver.state import CallbackAnswer, ChatMessage, ChatRecord, Document, World
+from tgserver import content
+from tgserver.errors import bad_request, not_implemented
+from tgserver.spec import UploadedFile
+from tgserver.state import CallbackAnswer, ChatMessage, ChatRecord, Document, World
 
 JSON = dict[str, Any]
 Handler = Callable[[JSON], Awaitable[object]]

@@ -9,7 +9,7 @@ import json
 
 import aiohttp
 
-from tests.tgserver.state import World
+from tgserver.state import World
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

@@ -1,10 +1,10 @@
 """A fake Telegram Bot API server for end-to-end tests with the real python-telegram-bot client."""
 
-from tests.tgserver.client import SimGroup, SimUser
-from tests.tgserver.limits import ManualClock, RateLimitConfig
-from tests.tgserver.refusals import Refusal
-from tests.tgserver.server import TelegramServer
-from tests.tgserver.state import Button, CallbackAnswer, ChatMessage, Command, Document
+from tgserver.client import SimGroup, SimUser
+from tgserver.limits import ManualClock, RateLimitConfig
+from tgserver.refusals import Refusal
+from tgserver.server import TelegramServer
+from tgserver.state import Button, CallbackAnswer, ChatMessage, Command, Document
 
 __all__ = [
     "Button",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from tests.tgserver.errors import bad_request, forbidden
+from tgserver.errors import bad_request, forbidden
 
 JSON = dict[str, Any]
 
