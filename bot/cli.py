@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -25,11 +26,23 @@ from bot.services.members import UnknownRegionError, add_coordinator, resolve_re
 from bot.services.network import NetworkFileError, find_practice, import_network, parse_network
 from db.migrate import upgrade_to_head
 from db.models import INVITABLE_ROLES, Role
-from db.session import Database, DatabaseUrlError, parse_database_url
+from db.session import Database, DatabaseUrlError, parse_database_url, sqlite_file
 
 # Starts the bot: app.wiring.run, above handlers. The entry point (bot/__main__.py) hands it in, so that
 # bot.cli imports nothing above bot.
 RunBot = Callable[[Settings], None]
+
+
+@dataclass(frozen=True)
+class PlaygroundOptions:
+    """Where the playground listens and keeps its own database."""
+
+    host: str
+    port: int
+    database: Path
+
+
+RunPlayground = Callable[[PlaygroundOptions], int]
 
 
 class CliError(Exception):
@@ -260,13 +273,33 @@ def cmd_add_coordinator(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(with_database(settings, work))
 
 
-def parser(run_bot: RunBot) -> argparse.ArgumentParser:
-    """The command line; `run` starts the bot with run_bot."""
+def cmd_playground(settings: Settings, args: argparse.Namespace) -> int:
+    """The real bot against a Telegram stand-in, with a page to try it in: no token needed."""
+    database = Path(args.database or settings.playground_database)
+    production = sqlite_file(parse_database_url(settings.database_url))
+    if production is not None and production.resolve() == database.resolve():
+        raise CliError("the playground starts its database afresh: give it a file other than DATABASE_URL's")
+    run_playground: RunPlayground | None = args.run_playground
+    if run_playground is None:
+        raise CliError("the playground is not available in this build")
+    port = settings.playground_port if args.port is None else args.port
+    return run_playground(PlaygroundOptions(args.host or settings.playground_host, port, database))
+
+
+def parser(run_bot: RunBot, run_playground: RunPlayground | None = None) -> argparse.ArgumentParser:
+    """The command line; `run` starts the bot with run_bot, `playground` the playground with run_playground."""
     top = argparse.ArgumentParser(prog="python -m bot", description="Wijkhulp: the Telegram bot and its set-up.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="start the bot (polling; webhooks with WEBHOOK_URL); migrates first").set_defaults(
         handler=cmd_run, run_bot=run_bot
     )
+    play = sub.add_parser("playground", help="try the bot in a browser, without a token (a Telegram stand-in)")
+    play.add_argument("--port", type=int, default=None, help="port of the page (default 8080, PLAYGROUND_PORT)")
+    play.add_argument(
+        "--host", default=None, help="address to listen on (default 127.0.0.1: this computer only; PLAYGROUND_HOST)"
+    )
+    play.add_argument("--database", default=None, help="its own SQLite file (default data/playground.sqlite3)")
+    play.set_defaults(handler=cmd_playground, run_playground=run_playground)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(handler=cmd_migrate)
     imp = sub.add_parser("import-network", help="import or re-import the regional network (YAML)")
     imp.add_argument("file")
@@ -289,9 +322,9 @@ def parser(run_bot: RunBot) -> argparse.ArgumentParser:
     return top
 
 
-def main(run_bot: RunBot, argv: list[str] | None = None) -> int:
+def main(run_bot: RunBot, argv: list[str] | None = None, run_playground: RunPlayground | None = None) -> int:
     """Parse, load settings, dispatch; user errors are one line on stderr and exit status 2."""
-    args = parser(run_bot).parse_args(argv)
+    args = parser(run_bot, run_playground).parse_args(argv)
     make_private()
     try:
         settings = load_settings()

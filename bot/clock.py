@@ -37,3 +37,24 @@ class OffsetClock:
 def clock_for(offset_seconds: float) -> Clock:
     """The system clock, or an offset one when a test asked for it (CLOCK_OFFSET_SECONDS)."""
     return OffsetClock(timedelta(seconds=offset_seconds)) if offset_seconds else SystemClock()
+
+
+class MovableClock:
+    """The real clock, which can be moved forward while running (the playground's time controls): time runs on
+    from wherever it was moved to, and never goes back."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """The current time plus how far it was moved, in UTC."""
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, by: timedelta) -> None:
+        """Move forward by `by` (a negative step is ignored: what was sent stays sent)."""
+        if by > timedelta(0):
+            self.offset += by
+
+    def move_to(self, moment: datetime) -> None:
+        """Move forward to `moment` (an aware datetime); earlier moments are ignored."""
+        self.advance(moment - self.now())

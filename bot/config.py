@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # Several worker processes share the database (PostgreSQL, webhook mode, each behind the same proxy): updates
     # are taken from the inbox by claim, one chat's in order, and conversation state is read per update.
     multi_worker: bool = False
+    # The playground (`python -m bot playground`, `./dev run` without a token): its page and API, loopback only
+    # unless told otherwise, and its own database file, started afresh every time.
+    playground_host: str = "127.0.0.1"
+    playground_port: int = Field(default=8080, ge=0, le=65535)
+    playground_database: str = "data/playground.sqlite3"
     # Tests only: the whole process runs this many seconds ahead (or behind) of the real clock, so that the soak
     # can run at a chosen time of day. Never set in production.
     clock_offset_seconds: float = 0.0

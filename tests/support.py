@@ -9,7 +9,7 @@ from bot.services.network import import_network, parse_network
 from db.migrate import upgrade_to_head
 from db.session import Database
 
-EXAMPLE_NETWORK = Path(__file__).parent / "data" / "example-network.yaml"
+EXAMPLE_NETWORK = Path(__file__).parent.parent / "app" / "playground" / "example-network.yaml"
 
 
 class FakeClock:

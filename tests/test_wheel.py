@@ -56,7 +56,7 @@ async def test_the_installed_wheel_migrates_imports_and_answers(
         "TELEGRAM_API_BASE_FILE_URL": tg_server.base_file_url,
     }
     script = str(installed / "wijkhulp")
-    for command in (["migrate"], ["import-network", str(ROOT / "tests" / "data" / "example-network.yaml")]):
+    for command in (["migrate"], ["import-network", str(ROOT / "app" / "playground" / "example-network.yaml")]):
         done = await asyncio.create_subprocess_exec(
             script, *command, cwd=elsewhere, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mimetypes
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -147,7 +146,7 @@ class Messaging:
         for key, value in changes.items():
             setattr(message, key, value)
         message.edited += 1
-        message.edit_date = int(time.time())
+        message.edit_date = int(self.world.wall_clock())
         self.world.changed()
         return self.world.message_json(message)
 

@@ -232,10 +232,13 @@ class World:
         self.webhook_url = ""
         self.webhook_secret = ""
         self.closing = False
+        self.version = 0  # counts changes: a page that shows the world asks whether it moved on
+        self.wall_clock: Callable[[], float] = time.time  # message dates (the playground moves its own clock)
         self._changed = asyncio.Event()
 
     def changed(self) -> None:
         """Wake every waiter; they re-check their predicates."""
+        self.version += 1
         self._changed.set()
         self._changed = asyncio.Event()
 
@@ -275,7 +278,7 @@ class World:
             chat_id=chat.id,
             message_id=chat.next_message_id,
             sender_id=sender_id,
-            date=int(time.time()),
+            date=int(self.wall_clock()),
             from_bot=sender_id == self.bot.id,
             **fields,
         )
@@ -317,7 +320,7 @@ class World:
         return {
             "chat": chat.to_json(),
             "from": actor.to_json(),
-            "date": int(time.time()),
+            "date": int(self.wall_clock()),
             "old_chat_member": member_json(self.bot, old),
             "new_chat_member": member_json(self.bot, new),
         }

@@ -40,7 +40,7 @@ from tgserver.server import TelegramServer
 from tgserver.webhook import WebhookPusher
 
 ZONE = ZoneInfo("Europe/Amsterdam")
-NETWORK = ROOT / "tests" / "data" / "example-network.yaml"
+NETWORK = ROOT / "app" / "playground" / "example-network.yaml"
 MANAGER_PRACTICES = ("malberg", "pottenberg", "caberg", "daalhof")
 HELPER_PRACTICES = ("pottenberg", "malberg", "daalhof", "caberg", "maasoever", "jekerkwartier")
 # Short waits so that ladder rounds, outbox retries and meeting reminders happen within minutes, not hours.

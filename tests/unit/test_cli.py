@@ -28,7 +28,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> 
 def test_help_lists_the_commands() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("run", "migrate", "import-network", "invite", "add-coordinator"):
+    for command in ("run", "playground", "migrate", "import-network", "invite", "add-coordinator"):
         assert command in result.stdout
 
 
@@ -39,6 +39,18 @@ def test_run_without_token_is_one_line(tmp_path: Path) -> None:
         "error: TELEGRAM_BOT_TOKEN is needed: create a bot with @BotFather in Telegram and put its token "
         "in the environment or in .env"
     ]
+
+
+def test_the_playground_never_takes_the_production_database(tmp_path: Path) -> None:
+    production = tmp_path / "wijkhulp.sqlite3"
+    result = run_cli(
+        "playground", "--database", str(production), env={"DATABASE_URL": f"sqlite:///{production}"}, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: the playground starts its database afresh: give it a file other than DATABASE_URL's"
+    )
+    assert not production.exists()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,128 @@
+"""A chat of the Telegram stand-in as the playground page shows it: each message's text and entities turned into
+the HTML Telegram's apps would render, built here from the parsed entities (never the bot's HTML passed on), so
+that what reaches the page is escaped text inside a fixed set of tags."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from tgserver.state import ChatMessage
+
+JSON = dict[str, Any]
+
+# Entity type -> (opening tag, closing tag); links get their href separately.
+_TAGS: dict[str, tuple[str, str]] = {
+    "bold": ("<b>", "</b>"),
+    "italic": ("<i>", "</i>"),
+    "underline": ("<u>", "</u>"),
+    "strikethrough": ("<s>", "</s>"),
+    "spoiler": ('<span class="tg-spoiler">', "</span>"),
+    "code": ("<code>", "</code>"),
+    "pre": ("<pre>", "</pre>"),
+    "blockquote": ("<blockquote>", "</blockquote>"),
+    "expandable_blockquote": ("<blockquote>", "</blockquote>"),
+}
+_SAFE_SCHEMES = ("http://", "https://", "tg://", "mailto:")
+
+
+def _utf16_units(char: str) -> int:
+    return 2 if ord(char) > 0xFFFF else 1
+
+
+def _link(entity: JSON, covered: str) -> tuple[str, str] | None:
+    """An <a> for a link entity whose address is safe to open; None for anything else."""
+    if entity["type"] == "text_link":
+        target = str(entity.get("url", ""))
+    elif entity["type"] == "url":
+        target = covered if "://" in covered else f"https://{covered}"
+    elif entity["type"] == "email":
+        target = f"mailto:{covered}"
+    else:
+        return None
+    if not target.lower().startswith(_SAFE_SCHEMES):
+        return None
+    return f'<a href="{html.escape(target, quote=True)}" target="_blank" rel="noopener noreferrer">', "</a>"
+
+
+def render_html(text: str, entities: list[JSON]) -> str:
+    """Text with its entities (UTF-16 offsets, as Telegram counts) as escaped HTML; newlines as <br>."""
+    # Map UTF-16 offsets to indexes in the Python string.
+    index_of: dict[int, int] = {}
+    units = 0
+    for index, char in enumerate(text):
+        index_of[units] = index
+        units += _utf16_units(char)
+    index_of[units] = len(text)
+    spans: list[tuple[int, int, str, str]] = []
+    for entity in entities:
+        start = index_of.get(int(entity.get("offset", 0)))
+        end = index_of.get(int(entity.get("offset", 0)) + int(entity.get("length", 0)))
+        if start is None or end is None or end <= start:
+            continue
+        tags = _TAGS.get(entity["type"]) or _link(entity, text[start:end])
+        if tags is not None:
+            spans.append((start, end, *tags))
+    # Outer entities first; an entity that would cross another is closed and opened again around it.
+    spans.sort(key=lambda span: (span[0], -span[1]))
+    opens: dict[int, list[tuple[int, int, str, str]]] = {}
+    for span in spans:
+        opens.setdefault(span[0], []).append(span)
+    out: list[str] = []
+    stack: list[tuple[int, int, str, str]] = []
+    for index in range(len(text) + 1):
+        while stack and stack[-1][1] == index:
+            out.append(stack.pop()[3])
+        if any(span[1] == index for span in stack):  # a crossing: close down to it, reopen the rest
+            kept = [span for span in stack if span[1] != index]
+            out.extend(span[3] for span in reversed(stack))
+            stack = kept
+            out.extend(span[2] for span in stack)
+        if index == len(text):
+            break
+        for span in opens.get(index, []):
+            out.append(span[2])
+            stack.append(span)
+        char = text[index]
+        out.append("<br>" if char == "\n" else html.escape(char))
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Who is who in a chat: user id -> the name the page shows."""
+
+    by_id: dict[int, str]
+
+    def of(self, user_id: int) -> str:
+        """A sender's name."""
+        return self.by_id.get(user_id, "?")
+
+
+def message_view(message: ChatMessage, names: Names) -> JSON:
+    """One message as the page's JSON (see app/playground/README section in the main README)."""
+    buttons = [
+        [{"text": button.text, "data": button.callback_data, "url": button.url} for button in row]
+        for row in message.buttons
+    ]
+    document = message.document
+    photo = message.photo
+    return {
+        "id": message.message_id,
+        "from_bot": message.from_bot,
+        "sender": names.of(message.sender_id),
+        "html": render_html(message.text, message.entities),
+        "date": message.date,
+        "edited": message.edited > 0,
+        "buttons": buttons,
+        "document": None
+        if document is None
+        else {
+            "name": document.filename,
+            "url": f"/api/files/{document.file_id}",
+            "mime": document.mime_type,
+            "size": len(document.content),
+        },
+        "photo": None if photo is None else {"url": f"/api/files/{photo.file_id}"},
+    }
