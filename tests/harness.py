@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
+from app.playground.session import ObservedApplication
 from app.web import serving_webhook
 from app.wiring import build_application, started
 from bot.config import Settings
@@ -20,33 +20,9 @@ from db.models import Member, Role
 from db.session import Database
 from handlers.context import DISPATCHER_KEY
 from handlers.dispatch import Dispatcher
-from handlers.once import OnceApplication
 from tests.support import FakeClock
 from tgserver.server import SimUser, TelegramServer
 from tgserver.webhook import WebhookPusher
-
-
-class ObservedApplication(OnceApplication):
-    """The bot's Application, telling the test when it has finished with each update."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.done: dict[int, asyncio.Event] = {}
-
-    def _event(self, update_id: int) -> asyncio.Event:
-        return self.done.setdefault(update_id, asyncio.Event())
-
-    async def process_update(self, update: object) -> None:
-        """Handle the update as PTB does, then mark it done (also when a handler failed)."""
-        try:
-            await super().process_update(update)
-        finally:
-            if isinstance(update, Update):
-                self._event(update.update_id).set()
-
-    async def wait_processed(self, update_id: int) -> None:
-        """Wait until the update has been handled, error handler included."""
-        await asyncio.wait_for(self._event(update_id).wait(), timeout=10)
 
 
 class Harness:

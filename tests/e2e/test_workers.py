@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import delete, func, select, text
 
+from app.playground.session import ObservedApplication
 from bot.services.handled_updates import WORKER_LOCK_SPACE, claim_next, keep_if_new
 from db.models import Offer, OfferStatus, ReceivedUpdate, ShortageRequest, TelegramPace
 from db.session import Database
@@ -21,7 +22,7 @@ from handlers.meeting_jobs import run_meeting_sweep
 from tests.conftest import POSTGRES_URL
 from tests.e2e.meetings_helpers import cast, plan, reminders, utc
 from tests.e2e.requests_helpers import noordwest, post
-from tests.harness import Harness, ObservedApplication, running_webhook_bot
+from tests.harness import Harness, running_webhook_bot
 from tests.support import FakeClock
 from tgserver.server import TelegramServer
 from tgserver.webhook import WebhookPusher
