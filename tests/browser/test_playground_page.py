@@ -1,5 +1,5 @@
 """The playground page in a real Chromium (Debian's, driven by Playwright): a visitor posts a request as a
-practice manager by clicking, offers as the partner GP, accepts, sees the wijk group's post edited, and moves the
+practice manager by clicking, offers as the assistant, accepts, sees the wijk group's post edited, and moves the
 clock to see a reminder arrive. Screenshots of the steps go to docs/ with WIJKHULP_SCREENSHOTS=1."""
 
 from __future__ import annotations
@@ -86,14 +86,14 @@ async def test_a_visitor_posts_offers_accepts_and_sees_a_reminder(site: str, bro
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     await page.goto(site)
-    anna, gijs, group, bram = (phone(page, name) for name in ("anna", "gijs", "wijk-centrum", "bram"))
+    anna, dewi, group, bram = (phone(page, name) for name in ("anna", "dewi", "wijk-centrum", "bram"))
     await expect(message(bram, "Hulpvraag #1")).to_be_visible(timeout=15_000)
     await shot(page, "1-start", target)
 
     # Anna posts a request by typing the command and clicking the form's buttons.
     await anna.get_by_test_id("chat-input").fill("/verzoek")
     await anna.get_by_test_id("chat-send").click()
-    await press(anna, "Wat heb je nodig?", "huisarts (waarneming)")
+    await press(anna, "Wat heb je nodig?", "doktersassistent")
     days = message(anna, "Welke dagen?")
     await days.get_by_test_id("inline-button").filter(has_text=re.compile("^Morgen")).click()
     await press(anna, "Welke dagen?", "Verder ›")
@@ -104,14 +104,14 @@ async def test_a_visitor_posts_offers_accepts_and_sees_a_reminder(site: str, bro
     await expect(message(anna, "Hulpvraag #2 is verstuurd")).to_be_visible()
     await shot(page, "2-request-posted", target)
 
-    # Gijs, at the partner practice, offers (in English); the press is answered with a toast.
-    await press(gijs, "Request #2", "I can help with all of it")
-    await expect(gijs.get_by_test_id("toast")).to_contain_text("Thank you!")
+    # Dewi, an assistant in the same wijk, offers; the press is answered with a toast.
+    await press(dewi, "Hulpvraag #2", "Ik kan alles")
+    await expect(dewi.get_by_test_id("toast")).to_contain_text("Dank je!")
     await shot(page, "3-offer", target)
 
     # Anna accepts; the group's post of the request is edited in place.
     await press(anna, "Aanbod voor hulpvraag #2", "Accepteren")
-    await expect(message(gijs, "Your offer was accepted")).to_be_visible()
+    await expect(message(dewi, "Je aanbod is geaccepteerd")).to_be_visible()
     await expect(message(anna, "Aanbod voor hulpvraag #2").get_by_test_id("inline-button")).to_have_count(0)
     await expect(message(anna, "Aanbod voor hulpvraag #2")).to_contain_text("Geaccepteerd")
     post = message(group, "Hulpvraag #2")
