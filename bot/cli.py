@@ -40,6 +40,8 @@ class PlaygroundOptions:
     host: str
     port: int
     database: Path
+    token_set: bool  # the bot could run on Telegram: say so, rather than "no token"
+    open_browser: bool
 
 
 RunPlayground = Callable[[PlaygroundOptions], int]
@@ -276,14 +278,22 @@ def cmd_add_coordinator(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_playground(settings: Settings, args: argparse.Namespace) -> int:
     """The real bot against a Telegram stand-in, with a page to try it in: no token needed."""
     database = Path(args.database or settings.playground_database)
-    production = sqlite_file(parse_database_url(settings.database_url))
+    try:
+        production = sqlite_file(parse_database_url(settings.database_url))
+    except DatabaseUrlError:  # the playground does not use it; `run` will say what is wrong with it
+        production = None
     if production is not None and production.resolve() == database.resolve():
         raise CliError("the playground starts its database afresh: give it a file other than DATABASE_URL's")
     run_playground: RunPlayground | None = args.run_playground
     if run_playground is None:
         raise CliError("the playground is not available in this build")
     port = settings.playground_port if args.port is None else args.port
-    return run_playground(PlaygroundOptions(args.host or settings.playground_host, port, database))
+    # The browser opens for a person at a terminal, never for a test or a service.
+    open_browser = not args.no_browser and sys.stdout.isatty()
+    options = PlaygroundOptions(
+        args.host or settings.playground_host, port, database, bool(settings.telegram_bot_token), open_browser
+    )
+    return run_playground(options)
 
 
 def parser(run_bot: RunBot, run_playground: RunPlayground | None = None) -> argparse.ArgumentParser:
@@ -299,6 +309,7 @@ def parser(run_bot: RunBot, run_playground: RunPlayground | None = None) -> argp
         "--host", default=None, help="address to listen on (default 127.0.0.1: this computer only; PLAYGROUND_HOST)"
     )
     play.add_argument("--database", default=None, help="its own SQLite file (default data/playground.sqlite3)")
+    play.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
     play.set_defaults(handler=cmd_playground, run_playground=run_playground)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(handler=cmd_migrate)
     imp = sub.add_parser("import-network", help="import or re-import the regional network (YAML)")

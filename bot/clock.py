@@ -54,7 +54,3 @@ class MovableClock:
         """Move forward by `by` (a negative step is ignored: what was sent stays sent)."""
         if by > timedelta(0):
             self.offset += by
-
-    def move_to(self, moment: datetime) -> None:
-        """Move forward to `moment` (an aware datetime); earlier moments are ignored."""
-        self.advance(moment - self.now())

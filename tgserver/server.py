@@ -26,6 +26,10 @@ Predicate = Callable[[], bool]
 _SUPERSEDED = "Conflict: terminated by other getUpdates request"
 
 
+class BotTooSlow(AssertionError):
+    """A user's action was not handled (or not fetched) by the bot within `action_timeout`."""
+
+
 class TelegramServer(RefusalBook):
     """The fake Telegram: start(), point PTB at base_url, create users and let them talk to the bot."""
 
@@ -204,7 +208,7 @@ class TelegramServer(RefusalBook):
             try:
                 await asyncio.wait_for(self.handled_waiter(update_id), self.action_timeout)
             except TimeoutError:
-                raise AssertionError(
+                raise BotTooSlow(
                     f"the bot did not finish update {update_id} in {self.action_timeout} s{self._dropped(update_id)}"
                 ) from None
             return
@@ -213,7 +217,7 @@ class TelegramServer(RefusalBook):
         )
         if update_id in world.dropped or not fetched:
             reason = self._dropped(update_id) or "; is it polling?"
-            raise AssertionError(f"the bot did not fetch update {update_id} in {self.action_timeout} s{reason}")
+            raise BotTooSlow(f"the bot did not fetch update {update_id} in {self.action_timeout} s{reason}")
         await self._quiet()
 
     def _dropped(self, update_id: int) -> str:

@@ -232,13 +232,11 @@ class World:
         self.webhook_url = ""
         self.webhook_secret = ""
         self.closing = False
-        self.version = 0  # counts changes: a page that shows the world asks whether it moved on
         self.wall_clock: Callable[[], float] = time.time  # message dates (the playground moves its own clock)
         self._changed = asyncio.Event()
 
     def changed(self) -> None:
         """Wake every waiter; they re-check their predicates."""
-        self.version += 1
         self._changed.set()
         self._changed = asyncio.Event()
 

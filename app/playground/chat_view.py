@@ -5,10 +5,12 @@ that what reaches the page is escaped text inside a fixed set of tags."""
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from tgserver.state import ChatMessage
+from tgserver.state import ChatMessage, Document
 
 JSON = dict[str, Any]
 
@@ -100,29 +102,60 @@ class Names:
         return self.by_id.get(user_id, "?")
 
 
-def message_view(message: ChatMessage, names: Names) -> JSON:
-    """One message as the page's JSON (see app/playground/README section in the main README)."""
-    buttons = [
-        [{"text": button.text, "data": button.callback_data, "url": button.url} for button in row]
-        for row in message.buttons
-    ]
-    document = message.document
-    photo = message.photo
-    return {
-        "id": message.message_id,
-        "from_bot": message.from_bot,
-        "sender": names.of(message.sender_id),
-        "html": render_html(message.text, message.entities),
-        "date": message.date,
-        "edited": message.edited > 0,
-        "buttons": buttons,
-        "document": None
-        if document is None
-        else {
-            "name": document.filename,
-            "url": f"/api/files/{document.file_id}",
-            "mime": document.mime_type,
-            "size": len(document.content),
-        },
-        "photo": None if photo is None else {"url": f"/api/files/{photo.file_id}"},
-    }
+@dataclass(frozen=True)
+class ButtonView:
+    """An inline button: its label, and what pressing it does (callback data, or a link to open)."""
+
+    text: str
+    data: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class FileView:
+    """A document or photo the bot sent, as a download."""
+
+    name: str
+    url: str
+    mime: str
+    size: int
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message as the page shows it."""
+
+    id: int
+    from_bot: bool
+    sender: str
+    html: str
+    time: str
+    edited: bool
+    buttons: list[list[ButtonView]]
+    document: FileView | None
+    photo: FileView | None
+
+    def to_json(self) -> JSON:
+        """The message in the API's JSON (README: The playground's JSON API)."""
+        return asdict(self)
+
+
+def _file_view(document: Document | None) -> FileView | None:
+    if document is None:
+        return None
+    return FileView(document.filename, f"/api/files/{document.file_id}", document.mime_type, len(document.content))
+
+
+def message_view(message: ChatMessage, names: Names, zone: ZoneInfo) -> MessageView:
+    """One message of the stand-in as the page shows it, its time in the bot's time zone."""
+    return MessageView(
+        id=message.message_id,
+        from_bot=message.from_bot,
+        sender=names.of(message.sender_id),
+        html=render_html(message.text, message.entities),
+        time=datetime.fromtimestamp(message.date, UTC).astimezone(zone).strftime("%H:%M"),
+        edited=message.edited > 0,
+        buttons=[[ButtonView(b.text, b.callback_data, b.url) for b in row] for row in message.buttons],
+        document=_file_view(message.document),
+        photo=_file_view(message.photo),
+    )

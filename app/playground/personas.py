@@ -22,6 +22,7 @@ class Persona:
     practice: str | None  # practice code in the network file; None for the coordinator and the student
     practice_name: str  # as the page shows it; empty for the regional pool
     language: str
+    phone: str  # made up: what the persona shares when the bot asks for a phone number
 
     @property
     def full_name(self) -> str:
@@ -32,12 +33,12 @@ class Persona:
 # Wijk Centrum of the example network: De Maasoever and Jekerkwartier are partners (continuity contract),
 # Vrijthof and Wyck are in the same wijk; the student is in the regional pool.
 PERSONAS: tuple[Persona, ...] = (
-    Persona("carla", "Carla", "Janssen", Role.COORDINATOR, None, "Regio Maastricht-Heuvelland", "nl"),
-    Persona("anna", "Anna", "de Wit", Role.PRAKTIJKMANAGER, "maasoever", "De Maasoever", "nl"),
-    Persona("bram", "Bram", "Hermans", Role.PRAKTIJKMANAGER, "vrijthof", "Vrijthof & Stokstraat", "nl"),
-    Persona("dewi", "Dewi", "Smeets", Role.DOKTERSASSISTENT, "wyck", "Wyck", "nl"),
-    Persona("gijs", "Gijs", "Lemmens", Role.HUISARTS, "jekerkwartier", "Jekerkwartier", "en"),
-    Persona("sam", "Sam", "Bakker", Role.MEDISCH_STUDENT, None, "", "nl"),
+    Persona("carla", "Carla", "Janssen", Role.COORDINATOR, None, "Regio Maastricht-Heuvelland", "nl", "+31600000001"),
+    Persona("anna", "Anna", "de Wit", Role.PRAKTIJKMANAGER, "maasoever", "De Maasoever", "nl", "+31600000002"),
+    Persona("bram", "Bram", "Hermans", Role.PRAKTIJKMANAGER, "vrijthof", "Vrijthof & Stokstraat", "nl", "+31600000003"),
+    Persona("dewi", "Dewi", "Smeets", Role.DOKTERSASSISTENT, "wyck", "Wyck", "nl", "+31600000004"),
+    Persona("gijs", "Gijs", "Lemmens", Role.HUISARTS, "jekerkwartier", "Jekerkwartier", "en", "+31600000005"),
+    Persona("sam", "Sam", "Bakker", Role.MEDISCH_STUDENT, None, "", "nl", "+31600000006"),
 )
 GROUP_TITLE = "Wijk Centrum"
 GROUP_MEMBERS = ("carla", "anna", "bram", "dewi", "gijs")

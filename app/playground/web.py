@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from app.playground.tour import tour_steps
 from bot.i18n import Translator
 from tgserver.client import SimUser
 from tgserver.html import utf16_len
+from tgserver.server import BotTooSlow
 from tgserver.state import ChatRecord
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,15 @@ LONG_POLL_SECONDS = 25.0
 MAX_BODY = 64 * 1024
 MAX_ADVANCE = timedelta(days=60)
 PLAYGROUND_KEY = web.AppKey("playground", Playground)
-LIFE_KEY = web.AppKey("life", asyncio.Lock)
+LIFE_KEY = web.AppKey("life", asyncio.Lock)  # start, stop, reset and every action take turns
+HOSTS_KEY = web.AppKey("hosts", frozenset)  # Host headers answered (empty: any, when exposed on purpose)
+INLINE_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
 
 JSON = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -51,37 +61,61 @@ class ApiRefusal(Exception):
 
 @web.middleware
 async def answers_in_json(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refusals as `{"error": reason}`; anything unexpected logged and answered in one line, never a traceback."""
+    """Refusals as `{"error": reason}`; anything unexpected logged and answered in one line, never a traceback.
+    Only this computer's own pages may drive the playground: a Host header other than the address it listens
+    on (DNS rebinding) is refused, and so is a POST that is not JSON (a form another site could submit)."""
     try:
-        return await handler(request)
+        hosts = request.app[HOSTS_KEY]
+        if hosts and request.host not in hosts:
+            raise ApiRefusal(421, "this playground answers only to the address it listens on")
+        if request.method == "POST" and request.content_type != "application/json":
+            raise ApiRefusal(415, "send JSON, with Content-Type: application/json")
+        response = await handler(request)
     except ApiRefusal as refusal:
-        return web.json_response({"error": refusal.reason}, status=refusal.status)
+        response = web.json_response({"error": refusal.reason}, status=refusal.status)
     except web.HTTPException as exc:
-        if exc.status >= 400 and request.path.startswith("/api/"):
-            return web.json_response({"error": exc.reason}, status=exc.status)
-        raise
+        if exc.status < 400 or not request.path.startswith("/api/"):
+            raise
+        response = web.json_response({"error": exc.reason}, status=exc.status)
     except Exception:
         log.exception("playground.api_error path=%s", request.path)
-        return web.json_response({"error": "something went wrong in the playground; see its log"}, status=500)
+        response = web.json_response({"error": "something went wrong in the playground; see its log"}, status=500)
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 def _playground(request: web.Request) -> Playground:
+    """The playground, once it is started and seeded (a reset in progress answers 503)."""
     playground = request.app[PLAYGROUND_KEY]
     if playground.application is None or playground.cast is None:
         raise ApiRefusal(503, "the playground is starting; try again in a moment")
     return playground
 
 
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 async def _body(request: web.Request) -> JSON:
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise ApiRefusal(413, "the request body is too large")
     try:
-        body = json.loads(await request.text() or "{}")
-    except json.JSONDecodeError:
+        body = json.loads(await request.text() or "{}", parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # JSONDecodeError is a ValueError
         raise ApiRefusal(400, "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiRefusal(400, "the body must be a JSON object")
     return body
+
+
+def acting(handler: Handler) -> Handler:
+    """An action changes the playground: it waits for a reset (or another action) to be through first."""
+
+    async def in_turn(request: web.Request) -> web.StreamResponse:
+        async with request.app[LIFE_KEY]:
+            return await handler(request)
+
+    return in_turn
 
 
 def _persona_or_group(persona_id: str) -> Persona | None:
@@ -151,23 +185,38 @@ async def state(request: web.Request) -> web.Response:
             "members": list(GROUP_MEMBERS),
         }
     )
-    world = playground.require_server().world
     return web.json_response(
-        {"version": world.version, "clock": _clock(playground, language), "language": language, "personas": personas}
+        {
+            "run": cast.run_id,
+            "version": playground.view_version(),
+            "clock": _clock(playground, language),
+            "language": language,
+            "personas": personas,
+            "refusals": playground.refusals,
+        }
     )
 
 
 async def events(request: web.Request) -> web.Response:
-    """Answers as soon as anything changed after `since` (or after LONG_POLL_SECONDS, unchanged)."""
+    """Answers as soon as the page would show something new after version `since` of run `run` (a message, an
+    edit, an answer, the clock), or after LONG_POLL_SECONDS unchanged; a reset starts a new run."""
     playground = _playground(request)
     try:
         since = int(request.query.get("since", "0"))
     except ValueError:
         raise ApiRefusal(400, "since must be a number") from None
+    cast = playground.require_cast()
     world = playground.require_server().world
-    if world.version == since:  # after a reset the version starts again: any difference is news
-        await world.wait_until(lambda: world.version != since, LONG_POLL_SECONDS)
-    return web.json_response({"version": world.version})
+
+    def news() -> bool:
+        return playground.cast is not cast or playground.view_version() != since
+
+    if request.query.get("run") == cast.run_id:
+        await world.wait_until(news, LONG_POLL_SECONDS)
+    current = playground.cast
+    if current is None:
+        raise ApiRefusal(503, "the playground is starting again; try again in a moment")
+    return web.json_response({"run": current.run_id, "version": playground.view_version()})
 
 
 async def chat(request: web.Request) -> web.Response:
@@ -179,12 +228,18 @@ async def chat(request: web.Request) -> web.Response:
     server = playground.require_server()
     record = cast.users[persona.id].chat if persona is not None else cast.group.chat
     names = _names(playground)
-    messages = [message_view(message, names) for message in record.messages if not message.deleted]
-    zone = playground.zone
+    messages = [
+        message_view(message, names, playground.zone).to_json() for message in record.messages if not message.deleted
+    ]
     language = cast.users[persona.id].record.language_code if persona is not None else "nl"
-    for view in messages:
-        moment = datetime.fromtimestamp(view.pop("date"), UTC).astimezone(zone)
-        view["time"] = moment.strftime("%H:%M")
+    keyboard = [
+        [
+            {"text": key if isinstance(key, str) else key["text"], "contact": isinstance(key, dict)
+             and bool(key.get("request_contact"))}
+            for key in row
+        ]
+        for row in (record.reply_keyboard or {}).get("keyboard", [])
+    ]  # fmt: skip
     toasts = []
     world = server.world
     for user in cast.users.values():
@@ -197,6 +252,7 @@ async def chat(request: web.Request) -> web.Response:
         {
             "persona": persona_id,
             "messages": messages,
+            "keyboard": keyboard,
             "toasts": toasts,
             "commands": [{"command": c.command, "description": c.description} for c in commands],
         }
@@ -224,7 +280,7 @@ async def press(request: web.Request) -> web.Response:
     body = await _body(request)
     user, record = _actor(playground, request.match_info["persona"], body)
     message_id = body.get("message_id")
-    if not isinstance(message_id, int):
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
         raise ApiRefusal(400, "message_id (a number) is needed")
     message = record.find(message_id)
     if message is None or message.deleted:
@@ -252,8 +308,8 @@ async def _acting(playground: Playground, action: Awaitable[object]) -> None:
     """Deliver one action and wait until the bot has handled it and sent what it wrote to others."""
     try:
         await action
-    except TimeoutError:
-        raise ApiRefusal(504, "the bot did not finish handling that within its time; see its log") from None
+    except BotTooSlow:
+        raise ApiRefusal(504, "the bot did not finish handling that in time; see its log") from None
     except AssertionError as exc:  # the stand-in refuses what Telegram's app would not do
         raise ApiRefusal(400, str(exc).splitlines()[0]) from None
     await playground.settle()
@@ -272,6 +328,20 @@ async def language(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def share_contact(request: web.Request) -> web.Response:
+    """Press the reply keyboard's "share my phone number" key: the persona shares a made-up number of their own."""
+    playground = _playground(request)
+    persona = _persona_or_group(request.match_info["persona"])
+    if persona is None:
+        raise ApiRefusal(400, "a phone number is shared in a private chat")
+    user = playground.require_cast().users[persona.id]
+    keys = [key for row in (user.chat.reply_keyboard or {}).get("keyboard", []) for key in row]
+    if not any(isinstance(key, dict) and key.get("request_contact") for key in keys):
+        raise ApiRefusal(409, "the bot has not asked for a phone number here")
+    await _acting(playground, user.share_contact(persona.phone))
+    return web.json_response({"ok": True})
+
+
 _ADVANCE_TO = {"tomorrow-0730", "next-reminder"}
 
 
@@ -281,10 +351,9 @@ async def clock(request: web.Request) -> web.Response:
     body = await _body(request)
     minutes, to = body.get("advance_minutes"), body.get("to")
     if isinstance(minutes, int | float) and not isinstance(minutes, bool):
-        step = timedelta(minutes=float(minutes))
-        if not timedelta(0) < step <= MAX_ADVANCE:
+        if not (math.isfinite(minutes) and 0 < minutes <= MAX_ADVANCE / timedelta(minutes=1)):
             raise ApiRefusal(400, "advance_minutes must be above 0 and at most 60 days")
-        await playground.advance(step)
+        await playground.advance(timedelta(minutes=float(minutes)))
     elif to == "tomorrow-0730":
         await playground.to_morning()
     elif to == "next-reminder":
@@ -299,7 +368,11 @@ async def reset(request: web.Request) -> web.Response:
     """Start over: new database, new chats, the clock back to now."""
     playground = request.app[PLAYGROUND_KEY]
     async with request.app[LIFE_KEY]:
-        await playground.reset()
+        try:
+            await playground.reset()
+        except Exception:
+            log.exception("playground.reset_failed")
+            raise ApiRefusal(500, "the playground could not start over; see its log, then try again") from None
     return web.json_response({"ok": True})
 
 
@@ -320,7 +393,7 @@ async def file(request: web.Request) -> web.StreamResponse:
     found = playground.require_server().world.files.get(file_id) if _FILE_ID.match(file_id) else None
     if found is None:
         raise ApiRefusal(404, "no such file")
-    disposition = "inline" if found.mime_type.startswith("image/") else "attachment"
+    disposition = "inline" if found.mime_type in INLINE_IMAGES else "attachment"
     safe_name = re.sub(r"[^A-Za-z0-9._ -]", "_", found.filename) or "file"
     return web.Response(
         body=found.content,
@@ -334,21 +407,23 @@ async def page(_request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
 
-def build_web(playground: Playground) -> web.Application:
-    """The page and the API around one playground."""
+def build_web(playground: Playground, hosts: frozenset[str] = frozenset()) -> web.Application:
+    """The page and the API around one playground; `hosts` are the Host headers it answers (empty: any)."""
     app = web.Application(middlewares=[answers_in_json], client_max_size=MAX_BODY)
     app[PLAYGROUND_KEY] = playground
     app[LIFE_KEY] = asyncio.Lock()
+    app[HOSTS_KEY] = hosts
     app.router.add_get("/", page)
     app.router.add_static("/static/", STATIC)
     app.router.add_get("/api/state", state)
     app.router.add_get("/api/events", events)
     app.router.add_get("/api/tour", tour)
     app.router.add_get("/api/chats/{persona}", chat)
-    app.router.add_post("/api/personas/{persona}/send", send)
-    app.router.add_post("/api/personas/{persona}/press", press)
-    app.router.add_post("/api/personas/{persona}/language", language)
-    app.router.add_post("/api/clock", clock)
+    app.router.add_post("/api/personas/{persona}/send", acting(send))
+    app.router.add_post("/api/personas/{persona}/press", acting(press))
+    app.router.add_post("/api/personas/{persona}/contact", acting(share_contact))
+    app.router.add_post("/api/personas/{persona}/language", acting(language))
+    app.router.add_post("/api/clock", acting(clock))
     app.router.add_post("/api/reset", reset)
     app.router.add_get("/api/files/{file_id}", file)
     return app

@@ -11,14 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from app.playground.personas import GROUP_ID
-from app.playground.session import Playground
+from app.playground.session import NotAPlaygroundDatabase, Playground
 from app.playground.tour import tour_steps
 from app.playground.web import build_web
+from tests.conftest import POSTGRES_URL
+from tgserver.server import TelegramServer
 
 JSON = dict[str, Any]
+# The playground always runs on its own SQLite file: once, in the SQLite pass, is enough.
+pytestmark = pytest.mark.skipif(bool(POSTGRES_URL), reason="the playground does not use the test database")
 
 
 @pytest.fixture
@@ -159,29 +164,39 @@ async def test_a_persona_switches_language(api: TestClient[Any, Any]) -> None:
 
 
 async def test_bad_input_gets_a_4xx_and_one_line(api: TestClient[Any, Any]) -> None:
+    async def sent(path: str, data: str | bytes) -> ClientResponse:
+        response: ClientResponse = await api.post(path, data=data, headers={"Content-Type": "application/json"})
+        return response
+
     refusals = [
         (await api.get("/api/chats/nobody"), 404),
-        (await api.post("/api/personas/nobody/send", data=json.dumps({"text": "hoi"})), 404),
-        (await api.post("/api/personas/anna/send", data="{not json"), 400),
-        (await api.post("/api/personas/anna/send", data=json.dumps(["a list"])), 400),
-        (await api.post("/api/personas/anna/send", data=json.dumps({"text": "x" * 4097})), 400),
-        (await api.post("/api/personas/anna/send", data=json.dumps({"text": "   "})), 400),
-        (await api.post(f"/api/personas/{GROUP_ID}/send", data=json.dumps({"text": "/help"})), 400),
-        (await api.post(f"/api/personas/{GROUP_ID}/send", data=json.dumps({"text": "/help", "as": "sam"})), 400),
-        (await api.post("/api/personas/anna/press", data=json.dumps({"message_id": 99999, "button": "Ja"})), 404),
-        (await api.post("/api/clock", data=json.dumps({"advance_minutes": -5})), 400),
-        (await api.post("/api/clock", data=json.dumps({"to": "yesterday"})), 400),
-        (await api.post("/api/personas/anna/language", data=json.dumps({"language": "de"})), 400),
+        (await sent("/api/personas/nobody/send", json.dumps({"text": "hoi"})), 404),
+        (await sent("/api/personas/anna/send", "{not json"), 400),
+        (await sent("/api/personas/anna/send", b"\xff\xfe{}"), 400),
+        (await sent("/api/personas/anna/send", "[" * 50_000), 400),
+        (await sent("/api/personas/anna/send", json.dumps(["a list"])), 400),
+        (await sent("/api/personas/anna/send", json.dumps({"text": "x" * 4097})), 400),
+        (await sent("/api/personas/anna/send", json.dumps({"text": "   "})), 400),
+        (await api.post("/api/personas/anna/send", data=json.dumps({"text": "/help"})), 415),  # not JSON: a form
+        (await sent(f"/api/personas/{GROUP_ID}/send", json.dumps({"text": "/help"})), 400),
+        (await sent(f"/api/personas/{GROUP_ID}/send", json.dumps({"text": "/help", "as": "sam"})), 400),
+        (await sent("/api/personas/anna/press", json.dumps({"message_id": 99999, "button": "Ja"})), 404),
+        (await sent("/api/personas/anna/press", json.dumps({"message_id": True, "button": "Ja"})), 400),
+        (await sent("/api/personas/anna/contact", "{}"), 409),
+        (await sent("/api/clock", json.dumps({"advance_minutes": -5})), 400),
+        (await sent("/api/clock", '{"advance_minutes": 1e400}'), 400),
+        (await sent("/api/clock", '{"advance_minutes": NaN}'), 400),
+        (await sent("/api/clock", json.dumps({"to": "yesterday"})), 400),
+        (await sent("/api/personas/anna/language", json.dumps({"language": "de"})), 400),
         (await api.get("/api/files/nope"), 404),
     ]
     for response, status in refusals:
         assert response.status == status, (response.url, await response.text())
         reason = (await response.json())["error"]
         assert reason and "\n" not in reason and "Traceback" not in reason
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
     invitation = await last(api, "dewi", "Uitnodiging")
-    unknown = await api.post(
-        "/api/personas/dewi/press", data=json.dumps({"message_id": invitation["id"], "button": "Nooit"})
-    )
+    unknown = await sent("/api/personas/dewi/press", json.dumps({"message_id": invitation["id"], "button": "Nooit"}))
     assert unknown.status == 404
     # Nothing of it reached the bot: Anna's chat has no answer to any of it.
     assert not any("4097" in m["html"] for m in await messages(api, "anna"))
@@ -199,9 +214,58 @@ async def test_reset_starts_over(api: TestClient[Any, Any]) -> None:
 
 
 async def test_events_answer_when_something_changes(api: TestClient[Any, Any]) -> None:
-    version = (await get(api, "/api/state"))["version"]
-    waiting = asyncio.create_task(get(api, f"/api/events?since={version}"))
+    state = await get(api, "/api/state")
+    waiting = asyncio.create_task(get(api, f"/api/events?run={state['run']}&since={state['version']}"))
     await asyncio.sleep(0)  # the long poll is on its way before anything changes
     await post(api, "/api/personas/sam/send", {"text": "/help"})
     changed = await waiting
-    assert changed["version"] > version
+    assert changed["run"] == state["run"] and changed["version"] > state["version"]
+    # Another run (the page's, before a reset) is answered at once, with the current one.
+    assert (await get(api, f"/api/events?run=old&since={changed['version']}"))["run"] == state["run"]
+
+
+def test_only_what_the_page_shows_counts_as_news(tmp_path: Path) -> None:
+    """The stand-in wakes its waiters on every call, the bot's idle getUpdates included: not news for the page."""
+    server = TelegramServer()
+    playground = Playground(tmp_path / "playground.sqlite3")
+    playground.server = server
+    user = server.user(first_name="Sam")
+    before = playground.view_version()
+    server.world.changed()
+    assert playground.view_version() == before
+    server.world.add_message(user.chat, server.bot_id, text="hoi")
+    assert playground.view_version() == before + 1
+
+
+async def test_the_phone_number_key_shares_the_personas_own_number(api: TestClient[Any, Any]) -> None:
+    await post(api, "/api/personas/dewi/send", {"text": "/profiel"})
+    card = next(m for m in reversed(await messages(api, "dewi")) if any(b["data"] for r in m["buttons"] for b in r))
+    await press(api, "dewi", card, "Deel mijn telefoonnummer")
+    keyboard = (await get(api, "/api/chats/dewi"))["keyboard"]
+    assert keyboard == [[{"text": "Deel mijn telefoonnummer", "contact": True}]]
+    await post(api, "/api/personas/dewi/contact", {})
+    assert "Je nummer wordt alleen getoond" in text_of(await last(api, "dewi"))
+    assert (await get(api, "/api/chats/dewi"))["keyboard"] == []
+
+
+async def test_a_host_other_than_its_own_address_is_refused(tmp_path: Path) -> None:
+    playground = Playground(tmp_path / "playground.sqlite3")
+    await playground.start()
+    client: TestClient[Any, Any] = TestClient(TestServer(build_web(playground, frozenset({"127.0.0.1:8080"}))))
+    await client.start_server()
+    try:
+        rebound = await client.get("/api/state", headers={"Host": "evil.example:8080"})
+        assert rebound.status == 421
+        own = await client.get("/api/state", headers={"Host": "127.0.0.1:8080"})
+        assert own.status == 200
+    finally:
+        await client.close()
+        await playground.stop()
+
+
+async def test_a_database_file_it_did_not_make_is_never_erased(tmp_path: Path) -> None:
+    precious = tmp_path / "wijkhulp.sqlite3"
+    precious.write_bytes(b"SQLite format 3\x00 someone's data")
+    with pytest.raises(NotAPlaygroundDatabase):
+        await Playground(precious).start()
+    assert precious.read_bytes() == b"SQLite format 3\x00 someone's data"
