@@ -138,6 +138,18 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def print_problems(t: Translator, path: Path, refused: NetworkFileError) -> None:
+    """Each problem of a refused file on its own line (file:line: what is wrong), then how many there were."""
+    for problem in refused.problems:
+        where = f"{path}:{problem.line}" if problem.line else str(path)
+        print(f"{where}: {t.gettext(problem.message).format(**problem.params)}", file=sys.stderr)
+    count = len(refused.problems)
+    summary = t.ngettext(
+        "Refused: nothing was imported ({count} problem).", "Refused: nothing was imported ({count} problems).", count
+    )
+    print(summary.format(count=count), file=sys.stderr)
+
+
 def cmd_import_network(settings: Settings, args: argparse.Namespace) -> int:
     """Validate the whole file, then import it in one transaction."""
     t = Translator(settings.default_language, settings.zone)
@@ -149,13 +161,7 @@ def cmd_import_network(settings: Settings, args: argparse.Namespace) -> int:
     try:
         spec = parse_network(text)
     except NetworkFileError as exc:
-        for problem in exc.problems:
-            where = f"{path}:{problem.line}" if problem.line else str(path)
-            print(f"{where}: {t.gettext(problem.message).format(**problem.params)}", file=sys.stderr)
-        print(
-            t.gettext("Refused: nothing was imported ({count} problems).").format(count=len(exc.problems)),
-            file=sys.stderr,
-        )
+        print_problems(t, path, exc)
         return 1
 
     async def work(database: Database) -> int:
@@ -209,13 +215,7 @@ def cmd_import_meetings(settings: Settings, args: argparse.Namespace) -> int:
             try:
                 meetings = parse_meetings(text, await region_wijken(session, region), now.astimezone(t.zone).date())
             except NetworkFileError as exc:
-                for problem in exc.problems:
-                    where = f"{path}:{problem.line}" if problem.line else str(path)
-                    print(f"{where}: {t.gettext(problem.message).format(**problem.params)}", file=sys.stderr)
-                print(
-                    t.gettext("Refused: nothing was imported ({count} problems).").format(count=len(exc.problems)),
-                    file=sys.stderr,
-                )
+                print_problems(t, path, exc)
                 return 1
             report = await import_meetings(session, now=now, region=region, meetings=meetings)
         print(
@@ -248,7 +248,7 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
                 practice=practice,
                 role=role,
                 uses=args.uses,
-                expires_days=args.expires_days or settings.invite_expires_days,
+                expires_days=settings.invite_expires_days if args.expires_days is None else args.expires_days,
             )
         print(f"https://t.me/{username}?start={invite.code}")
         return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import BotCommand
 
 from bot.i18n import N_, Translator
@@ -30,6 +32,29 @@ COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
     MEETING_COMMAND,
     ("audit", "audit", N_("Who did what in your region")),
 )
+
+
+# Commands that are not in a menu but are named in texts, with their English spelling.
+OTHER_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("afwezig", "dayoff"),
+    ("pauze", "pause"),
+    ("stilleuren", "quiethours"),
+    ("koppelgroep", "linkgroup"),
+    ("ontkoppelgroep", "unlinkgroup"),
+)
+ENGLISH_NAMES: dict[str, str] = {
+    **{nl: en for nl, en, _ in (*BASE_COMMANDS, MEETING_COMMAND, *COORDINATOR_COMMANDS)},
+    **dict(OTHER_COMMANDS),
+}
+_COMMAND = re.compile(r"(?<![\w/])/([a-z]+)\b")
+
+
+def in_reader_language(t: Translator, text: str) -> str:
+    """Commands named in a text spelled in the reader's language: English readers see /request, not /verzoek
+    (both work for everyone)."""
+    if t.language != "en":
+        return text
+    return _COMMAND.sub(lambda found: "/" + ENGLISH_NAMES.get(found[1], found[1]), text)
 
 
 def command_menu(t: Translator, member: Member | None = None) -> list[BotCommand]:

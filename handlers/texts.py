@@ -8,6 +8,7 @@ from bot.i18n import N_, Translator
 from bot.services.meetings import may_schedule
 from bot.services.text import clean_name, isolated
 from db.models import Member, Role
+from handlers.commands import in_reader_language
 
 ROLE_LABELS: dict[Role, str] = {
     Role.PRAKTIJKMANAGER: N_("practice manager"),
@@ -55,7 +56,11 @@ def privacy_notice(t: Translator) -> str:
 
 
 def help_text(t: Translator, member: Member | None) -> str:
-    """What this person can do, by role (HTML)."""
+    """What this person can do, by role (HTML), the commands spelled in the reader's language."""
+    return in_reader_language(t, _help_lines(t, member))
+
+
+def _help_lines(t: Translator, member: Member | None) -> str:
     if member is None:
         return (
             t.gettext(

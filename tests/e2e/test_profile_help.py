@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from db.models import Role
@@ -37,6 +39,14 @@ async def test_language_switch_changes_answers_and_menu(bot: Harness) -> None:
     assert mo.last().text == "Language set to English."
     await mo.send("/help")
     assert "What you can do" in mo.last().text
+    # The commands in English too (both spellings work), each one that help names.
+    english = mo.last().text
+    assert "/request – ask the practices" in english and "/myrequests" in english and "/language" in english
+    assert not re.search(r"/(verzoek|mijnverzoeken|taal|profiel|annuleer|bijeenkomsten)\b", english), english
+    for command in re.findall(r"(?<![\w/])/([a-z]+)", english):
+        await mo.send(f"/{command}")
+        assert "I did not understand that" not in mo.last().text, command
+        await mo.send("/cancel")
     member = await bot.member(mo)
     assert member is not None and member.language == "en"
 

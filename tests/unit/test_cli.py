@@ -89,8 +89,10 @@ def test_invite_and_coordinator_commands(database_url: str) -> None:
         run_cli("invite", "--role", "huisarts", env=env),
         run_cli("invite", "--practice", "caberg", "--role", "medisch-student", env=env),
         run_cli("invite", "--practice", "caberg", "--role", "huisarts", "--uses", "0", env=env),
+        # Out of range like any other value (it used to become the default, 14 days, without a word).
+        run_cli("invite", "--practice", "caberg", "--role", "huisarts", "--expires-days", "0", env=env),
     ]
-    assert [r.returncode for r in refused] == [2, 2, 2, 2]
+    assert [r.returncode for r in refused] == [2, 2, 2, 2, 2]
     assert all(len(r.stderr.strip().splitlines()) == 1 for r in refused)
 
     assert run_cli("add-coordinator", "4242", env=env).stdout.strip() == "4242 is now a coordinator of mh"

@@ -119,6 +119,17 @@ def test_cli_refuses_a_bad_file_and_leaves_the_database_as_it_was(database_url: 
     assert "practice 'maasoever': unknown wijk 'centrun'" in result.stderr
     assert "practice 'maasoever': unknown partner 'x'" in result.stderr
     assert "nothing was imported (2 problems)" in result.stderr
+    one = tmp_path / "one.yaml"
+    one.write_text(EXAMPLE.replace("wijk: centrum,    partners: [jekerkwartier]", "wijk: centrun, partners: []"))
+    single = subprocess.run(
+        [sys.executable, "-m", "bot", "import-network", str(one)],
+        cwd=ROOT,
+        env={**env, "DEFAULT_LANGUAGE": "nl"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "er is niets geïmporteerd (1 probleem)." in single.stderr, single.stderr
 
     async def unchanged() -> str | None:
         database = Database(database_url)
