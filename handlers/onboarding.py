@@ -46,7 +46,9 @@ def invite_target(t: Translator, invite: Invite) -> str:
 
 def refusal(t: Translator, check: InviteCheck) -> str:
     """Why a code cannot be used, and how to get a new one."""
-    ask = t.gettext("Ask your practice manager or the regional coordinator for a new invitation link.")
+    ask = t.gettext(
+        "Ask the regional coordinator (or your practice manager, who can ask for you) for a new invitation link."
+    )
     if check.status is InviteStatus.EXPIRED:
         return t.gettext("This invitation has expired.") + " " + ask
     if check.status is InviteStatus.USED_UP:

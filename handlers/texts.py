@@ -65,8 +65,8 @@ def _help_lines(t: Translator, member: Member | None) -> str:
         return (
             t.gettext(
                 "<b>Wijkhulp</b> helps GP practices in a wijk cover each other's staff shortages.\n\n"
-                "You are not a member yet. You join with an invitation link from your practice manager "
-                "or the regional coordinator; open it and press Start.\n\n"
+                "You are not a member yet. You join with an invitation link from the regional coordinator (your "
+                "practice manager can ask for one); open it and press Start.\n\n"
                 "/taal – language\n/help – this help"
             )
             + "\n"

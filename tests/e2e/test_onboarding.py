@@ -65,7 +65,10 @@ async def test_unknown_code_says_how_to_get_a_new_one(bot: Harness) -> None:
     eva = bot.server.user(first_name="Eva", language_code="nl")
     await eva.send("/start notarealcode123")
     assert "Deze uitnodigingscode ken ik niet" in eva.last().text
-    assert "nieuwe uitnodigingslink" in eva.last().text
+    # Only a coordinator makes invitations: a practice manager can only ask for one.
+    assert "Vraag de regionale coördinator (of je praktijkmanager" in eva.last().text
+    await eva.send("/help")
+    assert "uitnodigingslink van de regionale coördinator" in eva.last().text
     assert await bot.member(eva) is None
 
 
