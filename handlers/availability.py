@@ -19,6 +19,7 @@ from bot.services.availability import (
     Declared,
     add_days_off,
     declared,
+    has_quiet_hours,
     pause,
     remove_day_off,
     set_quiet_hours,
@@ -40,7 +41,9 @@ REACH_LABELS = {"wijk": N_("own wijk"), "adjacent": N_("adjacent wijken too"), "
 MESSAGES = {
     "last_role": N_("At least one of your roles stays on."),
     "empty_range": N_("Quiet hours need a start and an end, such as 21:00-07:00."),
-    "unreadable_time": N_("I can't read those times. Type them like 21:00-07:00."),
+    "unreadable_time": N_(
+        "I can't read those times. Type them like 21:00-07:00, or /stilleuren uit to switch them off."
+    ),
 }
 OFF_WORDS = ("uit", "off", "stop", "nee", "no")
 
@@ -93,11 +96,18 @@ def _overview_text(t: Translator, member: Member, mine: Declared) -> str:
             t.gettext("How far: {reach}").format(reach=t.gettext(REACH_LABELS[member.reach])),
             t.gettext("Days off: {days} (add with /afwezig 24-12)").format(days=escape(days_off)),
             t.gettext("Paused until: {date} (/pauze 15-12, /pauze uit)").format(date=escape(paused)),
-            t.gettext(
-                "Quiet hours: {start}–{end} (/stilleuren 21:00-07:00); urgent requests still come through."
-            ).format(start=member.quiet_start, end=member.quiet_end),
+            quiet_hours_line(t, member),
         ]
     )
+
+
+def quiet_hours_line(t: Translator, member: Member) -> str:
+    """The member's quiet hours, or that they are off, and how to change them."""
+    if not has_quiet_hours(member):
+        return t.gettext("Quiet hours: off, every request reaches you at once (/stilleuren 21:00-07:00 to set them).")
+    return t.gettext(
+        "Quiet hours: {start}–{end} (/stilleuren 21:00-07:00, /stilleuren uit); urgent requests still come through."
+    ).format(start=member.quiet_start, end=member.quiet_end)
 
 
 def why_not_helper(member: Member | None) -> str:
@@ -208,14 +218,26 @@ async def pause_requests(said: Said) -> None:
 
 @command("stilleuren", "quiethours", rule=may_help, refusal=why_not_helper)
 async def quiet_hours(said: Said) -> None:
-    """`/stilleuren 21:00-07:00`: normal requests wait until the end of these hours."""
+    """`/stilleuren` shows them; `/stilleuren 21:00-07:00` sets them (normal requests wait until they end);
+    `/stilleuren uit` switches them off, `/stilleuren aan` back to the default."""
     t, member = said.t, said.actor
+    if not said.args:
+        await said.turn.commit()
+        await said.message.reply_text(quiet_hours_line(t, member))
+        return
     try:
         set_quiet_hours(member, " ".join(said.args)[:40])
     except AvailabilityError as exc:
         await said.reply(MESSAGES[exc.code])
         return
     await said.turn.commit()
+    if not has_quiet_hours(member):
+        await said.message.reply_text(
+            t.gettext(
+                "Quiet hours are off: every request reaches you at once, also at night. /stilleuren aan undoes it."
+            )
+        )
+        return
     await said.message.reply_text(
         t.gettext("Quiet hours: {start}–{end}. Urgent requests still come through.").format(
             start=member.quiet_start, end=member.quiet_end

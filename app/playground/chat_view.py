@@ -146,13 +146,21 @@ def _file_view(document: Document | None) -> FileView | None:
     return FileView(document.filename, f"/api/files/{document.file_id}", document.mime_type, len(document.content))
 
 
+def _contact_html(message: ChatMessage) -> str | None:
+    """A shared contact, as Telegram shows it: the phone number (the persona's own, made up)."""
+    contact = message.extra.get("contact")
+    if not isinstance(contact, dict):
+        return None
+    return "📞 " + html.escape(str(contact.get("phone_number", "")))
+
+
 def message_view(message: ChatMessage, names: Names, zone: ZoneInfo) -> MessageView:
     """One message of the stand-in as the page shows it, its time in the bot's time zone."""
     return MessageView(
         id=message.message_id,
         from_bot=message.from_bot,
         sender=names.of(message.sender_id),
-        html=render_html(message.text, message.entities),
+        html=_contact_html(message) or render_html(message.text, message.entities),
         time=datetime.fromtimestamp(message.date, UTC).astimezone(zone).strftime("%H:%M"),
         edited=message.edited > 0,
         buttons=[[ButtonView(b.text, b.callback_data, b.url) for b in row] for row in message.buttons],

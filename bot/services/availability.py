@@ -114,8 +114,26 @@ async def pause(session: AsyncSession, *, now: datetime, member: Member, until: 
     )
 
 
+DEFAULT_QUIET = ("20:00", "07:30")
+QUIET_OFF_WORDS = frozenset({"uit", "off", "geen", "none"})
+QUIET_ON_WORDS = frozenset({"aan", "on"})
+
+
+def has_quiet_hours(member: Member) -> bool:
+    """Whether normal requests wait for the end of the member's quiet hours (off: start and end are equal)."""
+    return member.quiet_start != member.quiet_end
+
+
 def set_quiet_hours(member: Member, text: str) -> None:
-    """Quiet hours as `21:00-07:00` (over midnight is the usual case); a zero-length range is refused."""
+    """Quiet hours as `21:00-07:00` (over midnight is the usual case), `uit` to switch them off (every request
+    comes at once), `aan` for the default hours again; a zero-length range is refused."""
+    word = text.strip().lower()
+    if word in QUIET_OFF_WORDS:
+        member.quiet_start = member.quiet_end = "00:00"  # equal: never quiet (bot/services/ladder.py)
+        return
+    if word in QUIET_ON_WORDS:
+        member.quiet_start, member.quiet_end = DEFAULT_QUIET
+        return
     match = _CLOCK_RANGE.match(text)
     if match is None:
         raise AvailabilityError("unreadable_time")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services import audit
+from bot.services.availability import has_quiet_hours
 from bot.services.members import member_relations
 from db.meetings import ActionPoint, Meeting, MeetingInvitee, MeetingOccurrence
 from db.models import (
@@ -99,7 +100,7 @@ def _member_part(member: Member) -> dict[str, Any]:
         "roles": [{"role": row.role, "helps_in_this_role": row.lendable} for row in member.role_rows],
         "reach": member.reach,
         "paused_until": member.paused_until,
-        "quiet_hours": {"start": member.quiet_start, "end": member.quiet_end},
+        "quiet_hours": {"start": member.quiet_start, "end": member.quiet_end} if has_quiet_hours(member) else None,
     }
 
 

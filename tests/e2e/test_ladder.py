@@ -148,3 +148,28 @@ async def test_quiet_hours_roles_and_bad_input(bot: Harness) -> None:
     await post(bot, people["rita"], days=("Morgen",), dayparts=("Ochtend",))
     await bot.dispatch()
     assert not asked(vera) and asked(people["paul"])
+
+
+async def test_quiet_hours_are_shown_and_can_be_switched_off(bot: Harness) -> None:
+    people = await centrum(bot)
+    vera, paul = people["vera"], people["paul"]
+    await vera.send("/stilleuren")
+    assert vera.last().text.startswith("Stille uren: 20:00–07:30 (/stilleuren 21:00-07:00, /stilleuren uit)")
+    await vera.send("/stilleuren uit")
+    assert vera.last().text.startswith("Stille uren staan uit: elke hulpvraag komt meteen binnen")
+    await vera.send("/stilleuren")
+    assert vera.last().text.startswith("Stille uren: uit")
+    await vera.send("/beschikbaarheid")
+    assert "Stille uren: uit" in vera.last().text
+    # A normaal request at night: Vera, quiet hours off, has it at once; Paul's wait for 07:30.
+    bot.clock.current = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # Monday 23:00 in Amsterdam
+    await post(bot, people["rita"], days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    assert asked(vera) and not asked(paul)
+    bot.clock.current = datetime(2026, 11, 24, 6, 31, tzinfo=UTC)  # Tuesday 07:31
+    await bot.dispatch()
+    assert asked(paul)
+    await vera.send("/stilleuren aan")
+    assert vera.last().text == "Stille uren: 20:00–07:30. Spoedvragen komen wel door."
+    member = await bot.member(vera)
+    assert member is not None and (member.quiet_start, member.quiet_end) == ("20:00", "07:30")

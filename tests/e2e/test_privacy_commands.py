@@ -367,7 +367,7 @@ async def test_english_commands_and_menus(bot: Harness) -> None:
     mo = bot.server.user(first_name="Mo", language_code="en")
     await bot.join(mo, "vaals", Role.HUISARTS)
     await mo.send("/help")
-    assert "/privacy – what is stored about you; /mijngegevens – all of it as a file" in mo.last().text
+    assert "/privacy – what is stored about you; /mydata – all of it as a file" in mo.last().text
     await mo.send("/deleteme")
     assert "Remove your data from Wijkhulp?" in mo.last().text
     await mo.press(mo.last(), "No, keep everything")

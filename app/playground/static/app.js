@@ -3,6 +3,8 @@
  * Plain ES2020, no framework, no build step, nothing loaded from the internet. The server (app/playground)
  * owns all state; this page only renders /api/state and /api/chats/<persona> and sends what the visitor
  * does. A long poll on /api/events tells when anything changed, and then everything is fetched again.
+ * Every start or reset of the playground is a new run, with its own id: a page that sees another run id than
+ * the one it built its phones for builds everything afresh (message and toast ids start over in a new run).
  *
  * Safety: only a message's `html` (Telegram's HTML subset, sanitised by the server) goes in as markup, and
  * even that is parsed inert and filtered once more here. Every other string is inserted as text.
@@ -23,6 +25,7 @@
       statusOk: 'Verbonden met de server', statusDown: 'Geen verbinding met de server',
       pageLangTitle: 'Taal van deze pagina', personaLangTitle: 'Taal van {name} in Telegram en bij de bot',
       emptyPrivate: 'Nog geen berichten. Begin het gesprek met /start.', emptyGroup: 'Nog geen berichten in deze groep.',
+      refused: 'Telegram weigerde: {what}',
     },
     en: {
       clock15: '+15 min', clock60: '+1 hour', clockMorning: 'Tomorrow 07:30', clockReminder: 'Next reminder',
@@ -33,6 +36,7 @@
       statusOk: 'Connected to the server', statusDown: 'No connection to the server',
       pageLangTitle: 'Language of this page', personaLangTitle: "{name}'s language in Telegram and with the bot",
       emptyPrivate: 'No messages yet. Start the chat with /start.', emptyGroup: 'No messages in this group yet.',
+      refused: 'Telegram refused: {what}',
     },
   };
   const TG = {
@@ -50,8 +54,9 @@
 
   // ---- State ----------------------------------------------------------------------------------------------
   const S = {
+    run: null,              // the run id the phones were built for (null: none yet)
     version: -1,            // -1: nothing loaded yet, or to be loaded again before polling
-    lastVersion: -1,        // the last version seen, kept across an outage
+    refusals: null,         // the stand-in's refusals in the last state of this run (null: none seen yet)
     personas: [],
     personaKey: '',         // which persona list the phones were built for
     phones: new Map(),      // persona id -> phone (see buildPhone)
@@ -89,10 +94,12 @@
   async function api(method, path, body, signal) {
     let res;
     try {
+      // Every POST is JSON, an empty object when there is nothing to say: the server refuses any other (415).
+      const post = method !== 'GET' && method !== 'HEAD';
       res = await fetch(path, {
         method, signal, cache: 'no-store',
-        headers: body ? { 'Content-Type': 'application/json' } : {},
-        body: body ? JSON.stringify(body) : undefined,
+        headers: post ? { 'Content-Type': 'application/json' } : {},
+        body: post ? JSON.stringify(body ?? {}) : undefined,
       });
     } catch (e) {
       if (e.name === 'AbortError') throw e;
@@ -151,10 +158,15 @@
   async function doRefresh() {
     const st = await api('GET', '/api/state');
     const version = typeof st.version === 'number' ? st.version : 0;
-    // A version going back means the server started over (a reset from elsewhere, a restart): build
-    // afresh, so that reused message and toast ids count as new.
-    if (version < S.lastVersion) S.personaKey = '';
-    S.lastVersion = version;
+    const run = typeof st.run === 'string' ? st.run : '';
+    // Another run (a reset from here or elsewhere, a restart): build afresh, so that reused message and toast
+    // ids count as new. Refusals of a new run are all news to a page that was already open; those already
+    // there when the page first loads are history.
+    if (run !== S.run) {
+      if (S.run !== null) { S.personaKey = ''; S.refusals = []; }
+      S.run = run;
+    }
+    noteRefusals(Array.isArray(st.refusals) ? st.refusals.map(String) : []);
     renderClock(st.clock);
     const personas = Array.isArray(st.personas) ? st.personas : [];
     S.personas = personas;
@@ -174,29 +186,53 @@
     if (failure) throw failure;
   }
 
-  /** Long poll on /api/events; on a new version, fetch everything again. Never ends. */
+  /** Shows the newest of the stand-in's refusals that were not in the last state seen in this run. The
+   *  server keeps only the latest few (oldest dropped first): what is new is what follows the longest end of
+   *  the old list that the new list starts with. */
+  function noteRefusals(list) {
+    const old = S.refusals;
+    S.refusals = list;
+    if (old === null) return;
+    let k = Math.min(old.length, list.length);
+    while (k > 0 && !list.slice(0, k).every((line, i) => line === old[old.length - k + i])) k -= 1;
+    const added = list.slice(k);
+    if (added.length) showError(new ApiError(t('refused', { what: added[added.length - 1] }), 0));
+  }
+
+  /** Long poll on /api/events; on a new version or another run, fetch everything again. Never ends. */
   async function pollLoop() {
+    let starting = '';  // the "starting" message shown while the playground (re)starts, taken away after
     for (;;) {
       if (S.version < 0) {  // nothing loaded yet (or the first load failed): load first
-        try { await refreshAll(); setOnline(true); } catch (e) { failed(e); await sleep(1000); }
+        try {
+          await refreshAll();
+          setOnline(true);
+          if (starting && $('.error-text').textContent === starting) hideError();
+          starting = '';
+        } catch (e) { failed(e); await sleep(1000); }
         continue;
       }
       const ctrl = new AbortController();
       S.pollCtrl = ctrl;
       const guard = setTimeout(() => ctrl.abort(), 40000);  // the server answers within ~25 s
       try {
-        const r = await api('GET', `/api/events?since=${S.version}`, null, ctrl.signal);
+        const r = await api('GET', `/api/events?run=${enc(S.run || '')}&since=${S.version}`, null, ctrl.signal);
         setOnline(true);
-        if (r.version !== S.version) await refreshAll();
+        if (r.run !== S.run || r.version !== S.version) await refreshAll();
       } catch (e) {
         if (e.name !== 'AbortError') { failed(e); await sleep(1000); }
       } finally { clearTimeout(guard); }
     }
     function failed(e) {
-      // After an outage, load everything again before polling: the server may have restarted (and its
-      // version gone back, which only a fresh /api/state shows).
+      // After an outage, load everything again before polling: the server may have restarted (a new run,
+      // which a fresh /api/state shows).
       if (e instanceof ApiError && e.status === 0) { setOnline(false); S.version = -1; }
-      else showError(e);
+      else if (e instanceof ApiError && e.status === 503) {
+        // Starting (again): a reset, here or elsewhere. Shown until the new run has loaded.
+        S.version = -1;
+        starting = e.message;
+        showError(e);
+      } else showError(e);
     }
   }
   function restartPoll() { if (S.pollCtrl) S.pollCtrl.abort(); }
@@ -232,6 +268,7 @@
       shownToasts: new Set(),
       loaded: false,          // toasts already there at the first load are history: not shown
       busy: 0, stick: true, commands: [], recent: [], alerts: [], asKey: '', menu: null, toastTimer: 0,
+      replyEl: null, replySig: '[]',  // the reply keyboard, when the bot sent one
     };
     node.dataset.testid = `phone-${persona.id}`;
     node.dataset.persona = persona.id;
@@ -337,6 +374,7 @@
       phone.msgEls.get(m.id).el.classList.toggle('tail', last);
     });
     phone.emptyEl.hidden = messages.length > 0;
+    renderReplyKeyboard(phone, Array.isArray(chat.keyboard) ? chat.keyboard : []);
     if (phone.busy) lock(phone, true);
 
     // Follow new messages unless the visitor scrolled up (sending sets stick again).
@@ -350,6 +388,40 @@
       if (phone.loaded) notify(phone, toast, 'toast');
     }
     phone.loaded = true;
+  }
+
+  /** The bot's reply keyboard: large keys between the chat and the input, as in Telegram. A key that asks for
+   *  the phone number shares the persona's own; any other sends its text. Rebuilt only when it changes. */
+  function renderReplyKeyboard(phone, rows) {
+    rows = rows.filter((row) => Array.isArray(row) && row.length);
+    const sig = JSON.stringify(rows);
+    if (sig === phone.replySig) return;
+    phone.replySig = sig;
+    if (phone.replyEl) { phone.replyEl.remove(); phone.replyEl = null; }
+    if (!rows.length) return;
+    const box = el('div', 'reply-keyboard');
+    box.dataset.testid = 'reply-keyboard';
+    for (const row of rows) {
+      const rowEl = el('div', 'reply-row');
+      for (const key of row) {
+        const text = String((key && key.text) || '');
+        const btn = el('button', 'reply-key lockable', text);
+        btn.type = 'button';
+        btn.title = text;
+        btn.dataset.testid = 'reply-key';
+        btn.disabled = phone.busy > 0;
+        if (key && key.contact) {
+          btn.classList.add('contact');
+          btn.addEventListener('click', () => shareContact(phone));
+        } else {
+          btn.addEventListener('click', () => send(phone, text));
+        }
+        rowEl.append(btn);
+      }
+      box.append(rowEl);
+    }
+    phone.replyEl = box;
+    $('.chat-area', phone.el).after(box);
   }
 
   function scrollToBottom(phone) {
@@ -599,6 +671,12 @@
     return !!(await act(phone, 'send', actingAs(phone, { text })));
   }
 
+  async function shareContact(phone) {
+    if (phone.busy) return;
+    phone.stick = true;  // your own message: follow it down
+    await act(phone, 'contact', {});
+  }
+
   async function sendInput(phone) {
     const area = phone.inputEl;
     const text = area.value;
@@ -654,8 +732,7 @@
       if (!window.confirm(t('confirmReset'))) return;
       toolbarAction(reset, async () => {
         await api('POST', '/api/reset');
-        // Everything starts over, ids included: rebuild the phones and forget which toasts were shown.
-        S.personaKey = '';
+        // Everything starts over, ids included: the new run id (in the state loaded next) rebuilds the phones.
         S.version = -1;
         restartPoll();
         hideError();
