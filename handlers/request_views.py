@@ -8,10 +8,10 @@ from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import N_, Translator
-from bot.services.requests import CancelReason, NeededRole
-from db.models import Daypart, Member, Offer, OfferStatus, RequestSlot, RequestStatus, ShortageRequest, Urgency
+from bot.services.requests import FILLING_ROLES, CancelReason, NeededRole
+from db.models import Daypart, Member, Offer, OfferStatus, RequestSlot, RequestStatus, Role, ShortageRequest, Urgency
 from handlers.callback_data import Action, encode
-from handlers.texts import member_name
+from handlers.texts import member_name, role_label, roles_label
 
 NEEDED_LABELS: dict[NeededRole, str] = {
     NeededRole.HUISARTS: N_("GP (waarneming)"),
@@ -185,18 +185,21 @@ def offer_for_requester(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """An offer as the requester receives it, with Accept / Decline while it is pending."""
     helper = offer.member
-    if helper is not None and helper.deleted_at is not None:
-        who = person(helper, t)  # "a former member": where they worked is theirs too
+    lines = ["<b>" + t.gettext("Offer for request #{id}").format(id=request.id) + "</b>"]
+    if helper is None or helper.deleted_at is not None:
+        lines.append(t.gettext("{who} can help on:").format(who=person(helper, t)))  # "a former member"
     else:
-        where = escape(helper.practice.name) if helper and helper.practice else t.gettext("student pool")
-        who = t.gettext("{name} ({where})").format(name=person(helper, t), where=where)
-    text = "\n".join(
-        [
-            "<b>" + t.gettext("Offer for request #{id}").format(id=request.id) + "</b>",
-            t.gettext("{who} can help on:").format(who=who),
-            offered_slots(t, request, offer),
-        ]
-    )
+        where = escape(helper.practice.name) if helper.practice else t.gettext("student pool")
+        # The role that fills the request (it matters for "any assistant"); all roles if none does any more.
+        filling = FILLING_ROLES[NeededRole(request.role_needed)]
+        fitting = [role for role in Role if role in helper.roles and role in filling]
+        roles = ", ".join(role_label(t, role) for role in fitting) or roles_label(t, helper)
+        who = t.gettext("{name}, {roles} ({where})").format(name=person(helper, t), roles=escape(roles), where=where)
+        lines.append(t.gettext("{who} can help on:").format(who=who))
+    lines.append(offered_slots(t, request, offer))
+    if helper is not None and helper.deleted_at is None and helper.phone and helper.share_phone:
+        lines.append(t.gettext("Phone: {phone}").format(phone=escape(helper.phone)))
+    text = "\n".join(lines)
     if offer.status != OfferStatus.PENDING or request.status != RequestStatus.OPEN:
         return text, None
     keyboard = InlineKeyboardMarkup(

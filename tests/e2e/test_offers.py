@@ -27,11 +27,17 @@ async def test_offer_accept_and_every_notice(bot: Harness) -> None:
     await bob.press(bob_copy, "Ik kan alles")
     assert "Dank je! Je aanbod is verstuurd" in (bob.callback_answers[-1].text or "")
     assert "Je hebt aangeboden te helpen" in bob.last().text and bob.last().buttons == []
+    # Carol shares her phone number: the card shows it (Bob's has none: he did not).
+    await carol.send("/profiel")
+    await carol.press(carol.last(), "Deel mijn telefoonnummer")
+    await carol.share_contact("+31612345678")
     await carol.press(carol_copy, "Ik kan alles")
     await bot.dispatch()
     offers = [m for m in anna.messages() if m.text.startswith(f"Aanbod voor hulpvraag #{request_id}")]
     assert len(offers) == 2
-    assert "Bob (Huisartsenpraktijk Malberg) kan helpen op:" in offers[0].text
+    # With the role that fills the request (it matters for "any assistant").
+    assert "Bob, doktersassistent (Huisartsenpraktijk Malberg) kan helpen op:" in offers[0].text
+    assert "Telefoon" not in offers[0].text and "Telefoon: +31612345678" in offers[1].text
     assert offers[0].button_texts == ["Accepteren", "Afslaan"]
 
     await anna.press(offers[0], "Accepteren")
