@@ -348,6 +348,10 @@ class ShortageRequest(Base):
     # The escalation ladder: the round running now (1-4) and when the next one is due, if any.
     round: Mapped[int] = mapped_column(Integer, default=1)
     next_round_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The requester's status message ("sent to N people, round 1 of 4", with "ask more widely now"), kept
+    # current as rounds start and the request fills, closes or is cancelled; and what it shows now.
+    status_message_id: Mapped[int | None] = mapped_column(Integer)
+    status_digest: Mapped[str | None] = mapped_column(String(64))
 
     practice: Mapped[Practice] = relationship()
     wijk: Mapped[Wijk] = relationship()

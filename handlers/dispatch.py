@@ -126,6 +126,7 @@ def _recorded(runtime: Runtime, row: Claimed, rendered: Rendered, message_id: in
             recipient_id=row.recipient_id,
             fingerprint=rendered.fingerprint,
             group_post_id=rendered.group_post_id,
+            status_request_id=rendered.status_request_id,
         )
 
     return Outcome(True, write, "sent")

@@ -76,6 +76,7 @@ async def run_due_escalations(runtime: Runtime) -> int:
                     request_id=request_id,
                     waits=waits,
                     expected_round=round_no,
+                    announce=True,
                 )
         except Exception as exc:  # one request that cannot climb must not hold back the others' rounds
             if database_unavailable(exc):

@@ -43,6 +43,27 @@ def widen_button(t: Translator, request: ShortageRequest) -> InlineKeyboardButto
     return InlineKeyboardButton(label, callback_data=encode(Action.WIDEN, request.id))
 
 
+STATUS_TEXTS: dict[RequestStatus, str] = {
+    RequestStatus.FILLED: N_("Request #{id} is filled. /mijnverzoeken shows who fills what."),
+    RequestStatus.CLOSED: N_("Request #{id} is closed: its time has passed."),
+    RequestStatus.CANCELLED: N_("Request #{id} is cancelled."),
+}
+
+
+def status_message(t: Translator, request: ShortageRequest, asked: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The requester's status message as the request stands now: as right after sending while it is open (the
+    round, when the next starts, "ask more widely" while a round is left), one line once it is over."""
+    if request.status == RequestStatus.OPEN:
+        return posted_message(t, request, asked)
+    return t.gettext(STATUS_TEXTS[request.status]).format(id=request.id), None
+
+
+def widened_text(t: Translator, request: ShortageRequest, round_no: int) -> str:
+    """To the requester when the ladder widens by itself."""
+    label = t.gettext(ROUND_LABELS[round_no]).format(wijk=escape(request.wijk.name))
+    return t.gettext("Request #{id} is still open: I now also ask {label}.").format(id=request.id, label=label)
+
+
 def posted_message(t: Translator, request: ShortageRequest, asked: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """What the requester reads right after sending."""
     if asked:

@@ -27,6 +27,7 @@ class Rendered:
     fingerprint: str | None = None  # for copies of a request: what the recipient's message will show
     document: tuple[str, bytes] | None = None  # (file name, content): sent with `text` as its caption
     group_post_id: int | None = None  # for a request posted in a wijk group
+    status_request_id: int | None = None  # for a requester's status message: its request records `fingerprint`
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,17 @@ from bot.services.notices import (
     RequestHandedOver,
     RequestNew,
     RequestRefresh,
+    RequestStatusEdit,
     RequestSuperseded,
+    RequestWidened,
 )
 from bot.services.offers import load_offer, open_slots, own_offer
-from bot.services.requests import CancelReason, load_request, load_request_slots
+from bot.services.requests import CancelReason, count_asked, load_request, load_request_slots
 from db.models import GroupPost, Offer, RequestRecipient, RequestStatus, ShortageRequest
 from handlers.callback_data import Action, encode
 from handlers.coordination import request_line
 from handlers.editing import digest
+from handlers.ladder_views import status_message, widened_text
 from handlers.rendered import Rendered, Renderers, ToGroup, ToMember, for_group, for_member
 from handlers.request_views import (
     REASON_LABELS,
@@ -109,6 +112,26 @@ async def render_group_post(reader: ToGroup, notice: RequestGroup) -> Rendered |
     if post.rendered_digest == fingerprint:
         return None
     return Rendered(text, markup, notice.message_id, fingerprint, group_post_id=post.id)
+
+
+async def render_status(reader: ToMember, notice: RequestStatusEdit) -> Rendered | None:
+    """The requester's status message, edited to where the request stands; skipped when it shows that already."""
+    request = await load_request_slots(reader.session, notice.request_id)
+    if request is None or request.status_message_id != notice.message_id:
+        return None  # gone, or handed over (the message is in another chat)
+    text, markup = status_message(reader.t, request, await count_asked(reader.session, request.id))
+    fingerprint = digest(text, markup)
+    if request.status_digest == fingerprint:
+        return None  # Telegram would refuse the edit
+    return Rendered(text, markup, notice.message_id, fingerprint, status_request_id=request.id)
+
+
+async def render_widened(reader: ToMember, notice: RequestWidened) -> Rendered | None:
+    """To the requester: the ladder asked more widely by itself; skipped once the request is no longer open."""
+    request = await load_request_slots(reader.session, notice.request_id)
+    if request is None or request.status != RequestStatus.OPEN:
+        return None
+    return Rendered(widened_text(reader.t, request, notice.round_no))
 
 
 async def render_alert(reader: ToMember, notice: RequestAlert) -> Rendered | None:
@@ -233,6 +256,8 @@ RENDERERS: Renderers = dict(
         for_member(RequestRefresh, render_refresh),
         for_member(RequestSuperseded, render_superseded),
         for_group(RequestGroup, render_group_post),
+        for_member(RequestStatusEdit, render_status),
+        for_member(RequestWidened, render_widened),
         for_member(RequestAlert, render_alert),
         for_member(RequestHandedOver, render_handed_over),
         for_member(RequestCancelled, render_cancelled),

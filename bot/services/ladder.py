@@ -20,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.permissions import may_act_for_request
 from bot.services import audit
 from bot.services.groups import post_to_groups
-from bot.services.notices import RequestAlert
+from bot.services.notices import RequestAlert, RequestWidened
 from bot.services.outbox import enqueue
 from bot.services.requests import (
     FILLING_ROLES,
     NeededRole,
     SlotInput,
     load_request,
+    refresh_status,
     save_request,
     send_copy,
 )
@@ -275,9 +276,17 @@ async def post_and_ask(
 
 
 async def escalate(
-    session: AsyncSession, *, now: datetime, zone: ZoneInfo, request_id: int, waits: Waits, expected_round: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    request_id: int,
+    waits: Waits,
+    expected_round: int,
+    announce: bool = False,
 ) -> int | None:
-    """Start the next round of an open request, if nobody else did; returns how many were asked."""
+    """Start the next round of an open request, if nobody else did; returns how many were asked. The requester's
+    status message follows; `announce` (the sweep's rounds, not a press of the requester's) also tells them."""
     moved = await session.execute(
         update(ShortageRequest)
         .where(
@@ -293,7 +302,17 @@ async def escalate(
         return None
     request = await load_request(session, request_id)
     assert request is not None
-    return await _climb(session, now=now, zone=zone, request=request, waits=waits)
+    asked = await _climb(session, now=now, zone=zone, request=request, waits=waits)
+    await refresh_status(session, now=now, request=request)
+    if announce and request.created_by is not None and request.created_by.deleted_at is None:
+        await enqueue(
+            session,
+            now=now,
+            notice=RequestWidened(request_id=request.id, round_no=request.round),
+            chat_id=request.created_by.telegram_user_id,
+            member_id=request.created_by.id,
+        )
+    return asked
 
 
 async def due_escalations(session: AsyncSession, *, now: datetime) -> list[tuple[int, int]]:

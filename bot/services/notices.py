@@ -146,6 +146,25 @@ class RequestGroup(Notice):
 
 
 @dataclass(frozen=True)
+class RequestStatusEdit(Notice):
+    """The requester's status message edited to where the request stands: its round, or filled, closed,
+    cancelled (and no "ask more widely" button any more)."""
+
+    kind = "request.status"
+    request_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
+class RequestWidened(Notice):
+    """To the requester: the ladder started a wider round by itself."""
+
+    kind = "request.widened"
+    request_id: int
+    round_no: int
+
+
+@dataclass(frozen=True)
 class RequestAlert(Notice):
     """To a coordinator: the request is still open after the last round."""
 
@@ -307,6 +326,8 @@ KINDS: dict[str, type[Notice]] = {
         RequestRefresh,
         RequestSuperseded,
         RequestGroup,
+        RequestStatusEdit,
+        RequestWidened,
         RequestAlert,
         RequestHandedOver,
         RequestCancelled,

@@ -198,6 +198,7 @@ async def delete_member(session: AsyncSession, *, now: datetime, member: Member)
         successor = await _successor(session, member, request.practice_id)
         if successor is not None:
             request.created_by_member_id = successor.id
+            request.status_message_id = None  # it is in the leaver's chat; the successor gets /mijnverzoeken
             await enqueue(
                 session,
                 now=now,
@@ -210,6 +211,7 @@ async def delete_member(session: AsyncSession, *, now: datetime, member: Member)
             # Cancelling would call off a helper who is booked (or at work): the request stays, the
             # practice's coordinator can still act on it, and it no longer points to the person.
             request.created_by_member_id = None
+            request.status_message_id = None
             report.booked.append(request.id)
         elif await cancel_request(session, now=now, member=member, request=request, reason=CancelReason.POSTER_LEFT):
             report.cancelled.append(request.id)

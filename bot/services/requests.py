@@ -8,14 +8,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from bot.services import audit
 from bot.services.dates import DateInputError, validate_request_date
 from bot.services.members import member_relations
-from bot.services.notices import RequestCancelled, RequestGroup, RequestNew, RequestRefresh, RequestSuperseded
+from bot.services.notices import (
+    RequestCancelled,
+    RequestGroup,
+    RequestNew,
+    RequestRefresh,
+    RequestStatusEdit,
+    RequestSuperseded,
+)
 from bot.services.outbox import enqueue
 from bot.services.privacy import PatientDataKind, find_patient_data
 from bot.services.text import clean_text, only_control_characters
@@ -296,6 +303,42 @@ async def refresh_recipients(session: AsyncSession, *, now: datetime, request: S
             member_id=recipient.member_id,
             recipient_id=recipient.id,
         )
+    await refresh_status(session, now=now, request=request)
+
+
+async def refresh_status(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:
+    """Have the requester's status message edited to where the request stands (the renderer skips it when it
+    already shows that). Not after a hand-over: the message is in the chat of the one who left."""
+    if request.status_message_id is None or request.created_by_member_id is None:
+        return
+    chat_id = await session.scalar(
+        select(Member.telegram_user_id).where(Member.id == request.created_by_member_id, Member.deleted_at.is_(None))
+    )
+    if chat_id is None:
+        return
+    await enqueue(
+        session,
+        now=now,
+        notice=RequestStatusEdit(request_id=request.id, message_id=request.status_message_id),
+        chat_id=chat_id,
+        member_id=request.created_by_member_id,
+    )
+
+
+async def record_status_message(session: AsyncSession, request_id: int, message_id: int, shown: str) -> None:
+    """The requester's status message of a new request, and what it shows (one UPDATE)."""
+    await session.execute(
+        update(ShortageRequest)
+        .where(ShortageRequest.id == request_id)
+        .values(status_message_id=message_id, status_digest=shown)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def count_asked(session: AsyncSession, request_id: int) -> int:
+    """How many people the request was sent to so far (counted in SQL)."""
+    asked = select(func.count()).select_from(RequestRecipient).where(RequestRecipient.request_id == request_id)
+    return int(await session.scalar(asked) or 0)
 
 
 class CancelReason(enum.StrEnum):

@@ -12,12 +12,12 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.i18n import N_, Translator
 from bot.permissions import may_act_for_request, practice_to_post_for
 from bot.services.ladder import post_and_ask
-from bot.services.requests import RequestError, add_slots, load_request
+from bot.services.requests import RequestError, add_slots, load_request, record_status_message
 from db.models import Daypart, RequestStatus, ShortageRequest, Urgency
 from handlers.callback_data import Action
 from handlers.context import BotContext, Turn
 from handlers.conversation import end_with_the_change, reply
-from handlers.editing import remove_buttons
+from handlers.editing import digest, remove_buttons
 from handlers.entry import Press, first_id, press
 from handlers.form_errors import error_text
 from handlers.ladder_views import posted_message, waits_of
@@ -170,7 +170,11 @@ async def _send(update: Update, context: BotContext, turn: Turn, draft: RequestD
     await turn.commit()
     await query.answer()
     await remove_buttons(query)
-    await reply(update, *posted_message(t, asked.request, asked.asked))
+    text, markup = posted_message(t, asked.request, asked.asked)
+    status = await reply(update, text, markup)
+    # Kept current from now on (rounds, filled, closed): remember the message and what it shows.
+    await record_status_message(turn.session, asked.request.id, status.message_id, digest(text, markup))
+    await turn.commit()
     return await stop(update, context, t, quiet=True)
 
 

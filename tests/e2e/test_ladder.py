@@ -173,3 +173,35 @@ async def test_quiet_hours_are_shown_and_can_be_switched_off(bot: Harness) -> No
     assert vera.last().text == "Stille uren: 20:00–07:30. Spoedvragen komen wel door."
     member = await bot.member(vera)
     assert member is not None and (member.quiet_start, member.quiet_end) == ("20:00", "07:30")
+
+
+async def test_the_requesters_status_message_follows_the_ladder_and_the_end(bot: Harness) -> None:
+    people = await centrum(bot)
+    rita = people["rita"]
+    await post(bot, rita, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    status = rita.last()
+    assert status.text.startswith("Hulpvraag #1 is verstuurd naar 2 mensen.")
+    assert status.button_texts == ["Nu breder vragen (#1)"]
+
+    bot.clock.advance(minutes=241)
+    assert await escalate(bot) == 1
+    assert "Ronde 2 van 4: iedereen in wijk Maastricht Centrum." in status.text, "edited in place"
+    assert status.text.startswith("Hulpvraag #1 is verstuurd naar 3 mensen.")
+    assert rita.last().text == "Hulpvraag #1 staat nog open: ik vraag nu ook iedereen in wijk Maastricht Centrum."
+
+    # "Nu breder vragen" to the last round: the button goes, since there is no wider round left.
+    await rita.press(status, "Nu breder vragen (#1)")
+    await rita.press(status, "Nu breder vragen (#1)")
+    await bot.dispatch()
+    assert "Ronde 4 van 4" in status.text and status.buttons == []
+    widened = [m for m in rita.messages() if "ik vraag nu ook" in m.text]
+    assert len(widened) == 1, "a press of her own is answered where she pressed, not announced"
+
+    # Filled: one line, no button.
+    await people["paul"].press(people["paul"].last(), "Ik kan alles")
+    await bot.dispatch()
+    offer = next(m for m in reversed(rita.messages()) if m.text.startswith("Aanbod voor hulpvraag #1"))
+    await rita.press(offer, "Accepteren")
+    await bot.dispatch()
+    assert status.text == "Hulpvraag #1 is ingevuld. /mijnverzoeken laat zien wie wat invult."
