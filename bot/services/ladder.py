@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.permissions import may_act_for_request
@@ -37,6 +37,8 @@ from db.models import (
     Daypart,
     Member,
     MemberRole,
+    Offer,
+    OfferStatus,
     Practice,
     Region,
     RequestRecipient,
@@ -130,6 +132,26 @@ def _not_off_every_day(request: ShortageRequest) -> ColumnElement[bool]:
     return off_days < len(days)
 
 
+def _not_booked_for_every_slot(request: ShortageRequest) -> ColumnElement[bool]:
+    """Not already booked (an accepted offer elsewhere) at the times of every slot the request asks for: someone
+    booked for all of them could offer for none (one index lookup per slot: a request has a handful)."""
+    booked = []
+    for slot in request.slots:
+        elsewhere = (
+            select(Offer.id)
+            .join(RequestSlot, RequestSlot.filled_offer_id == Offer.id)
+            .where(
+                Offer.member_id == Member.id,
+                Offer.status == OfferStatus.ACCEPTED,
+                RequestSlot.request_id != request.id,
+                RequestSlot.start_at < slot.end_at,
+                RequestSlot.end_at > slot.start_at,
+            )
+        )
+        booked.append(elsewhere.exists())
+    return ~and_(*booked) if booked else true()
+
+
 def _in_practices(practices: Select[int] | set[int]) -> ColumnElement[bool]:
     return Member.practice_id.in_(practices)
 
@@ -166,7 +188,7 @@ async def _round_members(
     session: AsyncSession, request: ShortageRequest, round_no: int, today: date, zone: ZoneInfo
 ) -> list[Member]:
     """Who this round adds, in one query: the round's scope, the role, not paused, not off on every day asked,
-    not the requester's own practice, and not asked before."""
+    not booked elsewhere at every time asked, not the requester's own practice, and not asked before."""
     asked_before = select(RequestRecipient.member_id).where(RequestRecipient.request_id == request.id)
     query = select(Member).where(
         Member.region_id == request.region_id,
@@ -175,6 +197,7 @@ async def _round_members(
         or_(Member.practice_id.is_(None), Member.practice_id != request.practice_id),
         or_(Member.paused_until.is_(None), Member.paused_until < today),
         _not_off_every_day(request),
+        _not_booked_for_every_slot(request),
         Member.id.not_in(asked_before),
     )
     return list(await session.scalars(query.order_by(Member.id)))

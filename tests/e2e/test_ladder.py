@@ -205,3 +205,31 @@ async def test_the_requesters_status_message_follows_the_ladder_and_the_end(bot:
     await rita.press(offer, "Accepteren")
     await bot.dispatch()
     assert status.text == "Hulpvraag #1 is ingevuld. /mijnverzoeken laat zien wie wat invult."
+
+
+async def test_someone_booked_at_every_time_asked_is_not_asked(bot: Harness) -> None:
+    people = await centrum(bot)
+    rita, paul, wim = people["rita"], people["paul"], people["wim"]
+    await post(bot, rita, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    await paul.press(paul.last(), "Ik kan alles")
+    await bot.dispatch()
+    await rita.press(next(m for m in reversed(rita.messages()) if "Aanbod voor" in m.text), "Accepteren")
+    # Another practice of the wijk asks for the same morning: Paul is booked then, Wim is free.
+    quinn = bot.server.user(first_name="Quinn", language_code="nl")
+    await bot.join(quinn, "ceramique", Role.PRAKTIJKMANAGER)
+    await post(bot, quinn, days=("Morgen",), dayparts=("Ochtend",))
+    status = next(m for m in reversed(quinn.messages()) if m.text.startswith("Hulpvraag #2"))
+    await quinn.press(status, "Nu breder vragen (#2)")  # round 2: everyone in the wijk, Paul's practice too
+    await bot.dispatch()
+
+    def second(user: SimUser) -> bool:
+        return any(m.text.startswith("Hulpvraag #2\n") for m in user.messages())
+
+    assert second(wim) and not second(paul)
+    # For a morning and an afternoon he is asked: the afternoon is free (the copy offers what he can take).
+    await post(bot, quinn, days=("Morgen",), dayparts=("Hele dag",))
+    status = next(m for m in reversed(quinn.messages()) if m.text.startswith("Hulpvraag #3"))
+    await quinn.press(status, "Nu breder vragen (#3)")
+    await bot.dispatch()
+    assert any(m.text.startswith("Hulpvraag #3\n") for m in paul.messages())
