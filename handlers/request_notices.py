@@ -207,7 +207,12 @@ async def render_filled_by_other(reader: ToMember, notice: OfferFilledByOther) -
     found = await _offer(reader, notice.request_id, notice.offer_id)
     if found is None:
         return None
-    line = reader.t.gettext("Someone else is already filling this. Thank you for offering!")
+    if notice.booked_elsewhere:
+        line = reader.t.gettext(
+            "Your offer lapsed: you are booked at that time for another request now. Thank you for offering!"
+        )
+    else:
+        line = reader.t.gettext("Someone else is already filling this. Thank you for offering!")
     return Rendered(_head(reader.t, found[0]) + "\n" + line)
 
 

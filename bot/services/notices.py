@@ -212,11 +212,13 @@ class OfferAccepted(Notice):
 
 @dataclass(frozen=True)
 class OfferFilledByOther(Notice):
-    """To a helper: someone else fills what they offered."""
+    """To a helper: someone else fills what they offered, or (`booked_elsewhere`) their offer lapsed because
+    they were booked at those times for another request meanwhile."""
 
     kind = "offer.filled_by_other"
     request_id: int
     offer_id: int
+    booked_elsewhere: bool = False
 
 
 @dataclass(frozen=True)

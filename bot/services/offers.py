@@ -251,7 +251,7 @@ async def _nothing_left(
         await enqueue(
             session,
             now=now,
-            notice=OfferFilledByOther(request_id=request.id, offer_id=offer.id),
+            notice=OfferFilledByOther(request_id=request.id, offer_id=offer.id, booked_elsewhere=double_booked),
             chat_id=helper.telegram_user_id,
             member_id=helper.id,
         )
