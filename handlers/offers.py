@@ -235,7 +235,8 @@ def decision_note(t: Translator, action: Action, outcome: Outcome, request: Shor
 
 @press(Action.WITHDRAW, checked_by=withdraw_offer, alert=False)
 async def on_withdraw_button(press: Press[None]) -> None:
-    """The helper withdraws their accepted offer (the service checks that it is theirs)."""
+    """The helper withdraws their offer, accepted or still pending (the service checks that it is theirs); from
+    their copy of the request, the copy shows the offer buttons again."""
     t, query = press.t, press.query
     offer_id = press.data.int_arg(0)
     if offer_id is None:
@@ -247,9 +248,14 @@ async def on_withdraw_button(press: Press[None]) -> None:
         await query.answer(outcome_text(t, result.outcome), show_alert=True)
         return
     await _answer(query, t, result, t.gettext("You have withdrawn; the practice is told."))
-    if result.outcome is Outcome.OK:
-        text = t.gettext("You withdrew from request #{id}.").format(id=result.offer.request_id)
-        await edit_if_changed(query, text)
+    if result.outcome is not Outcome.OK:
+        return
+    request_id = result.offer.request_id
+    copy = await recipient_of(press.session, request_id, press.member.id) if press.member else None
+    if copy is not None and query.message is not None and copy.message_id == query.message.message_id:
+        await _refresh_my_copy(query, press.turn, request_id)  # the copy offers the buttons again
+        return
+    await edit_if_changed(query, t.gettext("You withdrew from request #{id}.").format(id=request_id))
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:

@@ -105,7 +105,14 @@ def recipient_view(
     the reader's own offer (services.offers.own_offer); the other offers are not needed."""
     text = request_body(t, request)
     if mine is not None:
-        return text + "\n\n" + offer_state_line(t, mine), None
+        text += "\n\n" + offer_state_line(t, mine)
+        if mine.status == OfferStatus.PENDING and request.status == RequestStatus.OPEN:
+            # Changing one's mind before the practice decides: withdraw, and offer again from this copy.
+            label = t.gettext("Withdraw my offer")
+            return text, InlineKeyboardMarkup(
+                [[InlineKeyboardButton(label, callback_data=encode(Action.WITHDRAW, mine.id))]]
+            )
+        return text, None
     if request.status != RequestStatus.OPEN or not now_open:
         return text, None
     if declined:

@@ -26,7 +26,7 @@ async def test_offer_accept_and_every_notice(bot: Harness) -> None:
 
     await bob.press(bob_copy, "Ik kan alles")
     assert "Dank je! Je aanbod is verstuurd" in (bob.callback_answers[-1].text or "")
-    assert "Je hebt aangeboden te helpen" in bob.last().text and bob.last().buttons == []
+    assert "Je hebt aangeboden te helpen" in bob.last().text and bob.last().button_texts == ["Aanbod intrekken"]
     # Carol shares her phone number: the card shows it (Bob's has none: he did not).
     await carol.send("/profiel")
     await carol.press(carol.last(), "Deel mijn telefoonnummer")
@@ -156,3 +156,23 @@ async def test_forged_and_foreign_presses_change_nothing(bot: Harness) -> None:
     assert await slot_fillers(bot, request_id) == [None]
     await anna.press(offer_message, "Accepteren")
     assert await slot_fillers(bot, request_id) == [1]
+
+
+async def test_a_pending_offer_can_be_withdrawn_from_the_copy_and_made_again(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob = people.anna, people.bob
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Hele dag",))
+    await bot.dispatch()
+    copy = bob.last()
+    await bob.press(copy, "Ik kan alles")
+    await bot.dispatch()
+    await bob.press(copy, "Aanbod intrekken")
+    assert bob.callback_answers[-1].text == "Je hebt je teruggetrokken; de praktijk krijgt bericht."
+    assert "Ik kan alles" in copy.button_texts, "the copy offers the buttons again"
+    await bot.dispatch()
+    assert anna.last().text == f"Bob heeft het aanbod voor hulpvraag #{request_id} ingetrokken."
+    await bob.press(copy, "Ik kan alles")  # and offers again
+    assert "Dank je! Je aanbod is verstuurd" in (bob.callback_answers[-1].text or "")
+    async with bot.session() as session:
+        statuses = sorted(o.status.value for o in await session.scalars(select(Offer)))
+    assert statuses == ["pending", "withdrawn"]

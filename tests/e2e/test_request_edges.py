@@ -89,7 +89,9 @@ async def test_the_helper_whose_accept_came_too_late_is_told(bot: Harness) -> No
     assert "Deze persoon is op dat moment al ingeroosterd" in (manager.callback_answers[-1].text or "")
     await bot.dispatch()
     assert f"Hulpvraag #{second} van Praktijk Pottenberg" in bob.last().text
-    assert "al ingevuld door iemand anders" in bob.last().text
+    # Told what happened: booked elsewhere meanwhile, not that someone else fills it.
+    assert "Je aanbod is vervallen: je bent op dat moment nu ingeroosterd voor een andere hulpvraag" in bob.last().text
+    assert "iemand anders" not in bob.last().text
     assert first != second
 
 
