@@ -58,7 +58,9 @@ async def nudge_button(press: Press[None]) -> None:
     request_id = press.data.int_arg(0)
     nudged = None
     if request_id is not None:
-        nudged = await nudge(press.session, now=press.now, member=press.member, request_id=request_id)
+        nudged = await nudge(
+            press.session, now=press.now, zone=press.t.zone, member=press.member, request_id=request_id
+        )
     if nudged is None:
         await press.refuse(N_("You cannot do that (any more)."))
         return

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.permissions import is_coordinator_of
 from bot.services import audit
+from bot.services.ladder import in_quiet_hours
 from bot.services.members import member_relations
 from bot.services.notices import Digest
 from bot.services.outbox import enqueue
@@ -50,8 +51,12 @@ async def needs_attention(session: AsyncSession, *, region_id: int, now: datetim
     return [request for request in found if request is not None]
 
 
-async def nudge(session: AsyncSession, *, now: datetime, member: Member | None, request_id: int) -> int | None:
-    """Ask the wijk again: a fresh copy for everyone asked who has neither offered nor said no."""
+async def nudge(
+    session: AsyncSession, *, now: datetime, zone: ZoneInfo, member: Member | None, request_id: int
+) -> int | None:
+    """Ask the wijk again: a fresh copy for everyone asked who has neither offered nor said no, and whose copy
+    has reached them (a copy still waiting for someone's morning goes out then, once); normaal requests wait out
+    each person's quiet hours again."""
     request = await load_request(session, request_id)
     if (
         request is None
@@ -64,16 +69,20 @@ async def nudge(session: AsyncSession, *, now: datetime, member: Member | None, 
     answered = select(Offer.member_id).where(
         Offer.request_id == request.id, Offer.status != OfferStatus.WITHDRAWN, Offer.member_id.is_not(None)
     )
-    recipients = await session.scalars(
-        select(RequestRecipient).where(
+    rows = await session.execute(
+        select(RequestRecipient, Member)
+        .join(Member, Member.id == RequestRecipient.member_id)
+        .where(
             RequestRecipient.request_id == request.id,
             RequestRecipient.declined.is_(False),
+            RequestRecipient.message_id.is_not(None),
             RequestRecipient.member_id.not_in(answered),
         )
     )
     nudged = 0
-    for recipient in recipients:
-        await send_copy(session, now=now, recipient=recipient, again=True)
+    for recipient, asked in rows.tuples():
+        due = None if request.urgency == Urgency.SPOED else in_quiet_hours(asked, now, zone)
+        await send_copy(session, now=now, recipient=recipient, due_at=due, again=True)
         nudged += 1
     await audit.record(
         session,

@@ -203,10 +203,20 @@ async def _round_members(
     return list(await session.scalars(query.order_by(Member.id)))
 
 
-async def _ask(session: AsyncSession, *, now: datetime, zone: ZoneInfo, request: ShortageRequest) -> int:
+@dataclass(frozen=True)
+class RoundAsked:
+    """A round's new people: how many, and when the last of them has the request (a normaal request waits out
+    each person's quiet hours; the round's wait counts from then, so partners are never asked together with
+    the region at 07:30)."""
+
+    asked: int
+    reached_at: datetime
+
+
+async def _ask(session: AsyncSession, *, now: datetime, zone: ZoneInfo, request: ShortageRequest) -> RoundAsked:
     """Ask this round's new people; normaal requests wait out each person's quiet hours."""
     today = now.astimezone(zone).date()
-    asked = 0
+    asked, reached_at = 0, now
     for member in await _round_members(session, request, request.round, today, zone):
         recipient = RequestRecipient(
             request_id=request.id,
@@ -220,6 +230,7 @@ async def _ask(session: AsyncSession, *, now: datetime, zone: ZoneInfo, request:
         due = None if request.urgency == Urgency.SPOED else in_quiet_hours(member, now, zone)
         await send_copy(session, now=now, recipient=recipient, due_at=due)
         asked += 1
+        reached_at = max(reached_at, due or now)
     await audit.record(
         session,
         at=now,
@@ -230,12 +241,15 @@ async def _ask(session: AsyncSession, *, now: datetime, zone: ZoneInfo, request:
         details={"round": request.round, "asked": asked},
     )
     if request.round == LAST_ROUND:
-        await _alert_coordinators(session, now=now, request=request)
-    return asked
+        await _alert_coordinators(session, now=now, zone=zone, request=request)
+    return RoundAsked(asked, reached_at)
 
 
-async def _alert_coordinators(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:
-    """The last round has started and the request is still open: the region's coordinators are told."""
+async def _alert_coordinators(
+    session: AsyncSession, *, now: datetime, zone: ZoneInfo, request: ShortageRequest
+) -> None:
+    """The last round has started and the request is still open: the region's coordinators are told (for a
+    normaal request not in their quiet hours: it can wait for the morning, and so can they)."""
     coordinators = await session.scalars(
         select(Member).where(
             Member.region_id == request.region_id,
@@ -249,19 +263,22 @@ async def _alert_coordinators(session: AsyncSession, *, now: datetime, request: 
             notice=RequestAlert(request_id=request.id),
             chat_id=coordinator.telegram_user_id,
             member_id=coordinator.id,
+            due_at=None if request.urgency == Urgency.SPOED else in_quiet_hours(coordinator, now, zone),
         )
 
 
 async def _climb(
     session: AsyncSession, *, now: datetime, zone: ZoneInfo, request: ShortageRequest, waits: Waits
 ) -> int:
-    """Run the current round, and the next ones at once while a round reaches nobody new."""
-    asked = await _ask(session, now=now, zone=zone, request=request)
-    while asked == 0 and request.round < LAST_ROUND:
+    """Run the current round, and the next ones at once while a round reaches nobody new. The next round is due
+    a wait after the last of this round's people has the request."""
+    round_asked = await _ask(session, now=now, zone=zone, request=request)
+    while round_asked.asked == 0 and request.round < LAST_ROUND:
         request.round += 1
-        asked = await _ask(session, now=now, zone=zone, request=request)
-    request.next_round_at = now + waits.after(request.urgency) if request.round < LAST_ROUND else None
-    return asked
+        round_asked = await _ask(session, now=now, zone=zone, request=request)
+    wait = waits.after(request.urgency)
+    request.next_round_at = round_asked.reached_at + wait if request.round < LAST_ROUND else None
+    return round_asked.asked
 
 
 async def post_and_ask(

@@ -64,7 +64,7 @@ async def test_each_round_reaches_exactly_the_right_people_at_the_right_time(bot
     assert await escalate(bot) == 0
     bot.clock.advance(minutes=2)
     assert await escalate(bot) == 1
-    assert {name for name, user in people.items() if asked(user)} == {"paul", "vera", "wim"}
+    assert {name for name, user in people.items() if asked(user)} == {"paul", "vera", "wim"}, "then the wijk"
 
     bot.clock.advance(minutes=241)
     await escalate(bot)
@@ -73,10 +73,11 @@ async def test_each_round_reaches_exactly_the_right_people_at_the_right_time(bot
     bot.clock.advance(minutes=241)  # Monday 22:03: round 4 starts inside Zoe's quiet hours
     await escalate(bot)
     assert not asked(people["zoe"]), "normaal requests wait for the end of quiet hours"
-    assert "Na de laatste ronde nog open" in people["cor"].last().text
+    assert "Na de laatste ronde nog open" not in people["cor"].last().text, "no coordinator is woken for normaal"
     bot.clock.current = datetime(2026, 11, 24, 6, 31, tzinfo=UTC)  # Tuesday 07:31 in Amsterdam
     await bot.dispatch()
     assert asked(people["zoe"])
+    assert "Na de laatste ronde nog open" in people["cor"].last().text
     assert not asked(people["yara"]) and not asked(people["sam"])
     bot.clock.advance(hours=5)
     assert await escalate(bot) == 0, "there is no fifth round"
@@ -234,3 +235,23 @@ async def test_someone_booked_at_every_time_asked_is_not_asked(bot: Harness) -> 
     await bot.dispatch()
     assert any(m.text.startswith("Hulpvraag #3\n") for m in paul.messages())
 
+
+
+async def test_an_evening_request_keeps_partners_first_after_the_night(bot: Harness) -> None:
+    people = await centrum(bot)
+    bot.clock.current = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)  # Monday 21:00 in Amsterdam
+    await post(bot, people["rita"], days=("25-11",), dayparts=("Ochtend",))  # Wednesday morning, normaal
+    await bot.dispatch()
+    assert not any(asked(user) for user in people.values()), "everyone's quiet hours hold the copies"
+
+    bot.clock.advance(hours=4, minutes=5)  # 01:05: four hours, but nobody has had the request yet
+    assert await escalate(bot) == 0
+    bot.clock.current = datetime(2026, 11, 24, 6, 31, tzinfo=UTC)  # Tuesday 07:31
+    assert await escalate(bot) == 0
+    assert {name for name, user in people.items() if asked(user)} == {"paul"}, "round 1 (the partner) only"
+
+    bot.clock.current = datetime(2026, 11, 24, 10, 29, tzinfo=UTC)  # 11:29: round 1 has had it four hours at 11:30
+    assert await escalate(bot) == 0
+    bot.clock.advance(minutes=2)
+    assert await escalate(bot) == 1
+    assert {name for name, user in people.items() if asked(user)} == {"paul", "vera", "wim"}, "then the wijk"
