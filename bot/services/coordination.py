@@ -80,7 +80,7 @@ async def nudge(
         )
     )
     nudged = 0
-    for recipient, asked in rows.tuples():
+    for recipient, asked in rows:
         due = None if request.urgency == Urgency.SPOED else in_quiet_hours(asked, now, zone)
         await send_copy(session, now=now, recipient=recipient, due_at=due, again=True)
         nudged += 1

@@ -114,3 +114,23 @@ async def test_the_daily_digest_goes_once_and_only_with_something_to_say(bot: Ha
     digest = cor.last().text
     assert digest.startswith("Open hulpvragen vanochtend")
     assert "#2 Huisartsen Caberg <&> Oud-Caberg – doktersassistent – do 26 nov" in digest
+
+
+async def test_asking_again_at_night_waits_for_the_morning_for_a_normaal_request(bot: Harness) -> None:
+    people = await noordwest(bot)
+    cor = await coordinator(bot)
+    request_id = await post(bot, people.anna, days=("25-11",), dayparts=("Middag",))
+    await bot.dispatch()
+    status = next(m for m in reversed(people.anna.messages()) if m.text.startswith(f"Hulpvraag #{request_id}"))
+    for _ in range(3):  # to the last round: it shows in /open
+        if status.buttons:
+            await people.anna.press(status, f"Nu breder vragen (#{request_id})")
+    bob_copies = len(people.bob.messages())
+    bot.clock.current = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # Monday 23:00 in Amsterdam
+    await cor.send("/open")
+    await cor.press(cor.last(), f"Wijk opnieuw vragen (#{request_id})")
+    await bot.dispatch()
+    assert len(people.bob.messages()) == bob_copies, "not into Bob's night"
+    bot.clock.current = datetime(2026, 11, 24, 6, 31, tzinfo=UTC)  # Tuesday 07:31
+    await bot.dispatch()
+    assert people.bob.messages()[-2].text == f"Hulpvraag #{request_id} staat nog open; hij staat hieronder opnieuw."
