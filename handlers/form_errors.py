@@ -26,7 +26,10 @@ MESSAGES: dict[str, str] = {
         "The note seems to hold a phone number. Notes go to many people, so please leave it out: share your own "
         "number in /profiel instead, and whoever helps gets it."
     ),
-    "spoed_too_late": N_("Urgent is for today or tomorrow. Choose Normal, or change the days."),
+    "spoed_too_late": N_(
+        "Urgent is for today and tomorrow only, and this request has later days. Choose Normal, or ask for today "
+        "and tomorrow as urgent and for the later days in a second, normal request."
+    ),
     "no_slots": N_("Choose at least one day-part."),
     "too_many_slots": N_("At most 20 day-parts fit in one request; please split it in two."),
     "slot_past": N_("One of the day-parts has already ended. Change the days."),

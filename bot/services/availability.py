@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,6 +123,18 @@ QUIET_ON_WORDS = frozenset({"aan", "on"})
 def has_quiet_hours(member: Member) -> bool:
     """Whether normal requests wait for the end of the member's quiet hours (off: start and end are equal)."""
     return member.quiet_start != member.quiet_end
+
+
+def in_quiet_hours(member: Member, moment: datetime, zone: ZoneInfo) -> datetime | None:
+    """When the member's quiet hours end, if `moment` falls in them; None otherwise."""
+    local = moment.astimezone(zone)
+    start, end = time.fromisoformat(member.quiet_start), time.fromisoformat(member.quiet_end)
+    now = local.time()
+    quiet = (now >= start or now < end) if start > end else (start <= now < end)
+    if not quiet:
+        return None
+    day = local.date() if now < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, zone)
 
 
 def set_quiet_hours(member: Member, text: str) -> None:

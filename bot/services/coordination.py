@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.permissions import is_coordinator_of
 from bot.services import audit
-from bot.services.ladder import in_quiet_hours
+from bot.services.availability import in_quiet_hours
 from bot.services.members import member_relations
 from bot.services.notices import Digest
 from bot.services.outbox import enqueue

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.permissions import may_act_for_request
 from bot.services import audit
+from bot.services.availability import in_quiet_hours
 from bot.services.groups import post_to_groups
 from bot.services.notices import RequestAlert, RequestWidened
 from bot.services.outbox import enqueue
@@ -85,18 +86,6 @@ def slot_daypart(slot: RequestSlot, zone: ZoneInfo) -> Daypart:
     if slot.daypart != Daypart.TIME:
         return slot.daypart
     return Daypart.OCHTEND if slot.start_at.astimezone(zone).time() < time(13) else Daypart.MIDDAG
-
-
-def in_quiet_hours(member: Member, moment: datetime, zone: ZoneInfo) -> datetime | None:
-    """When the member's quiet hours end, if `moment` falls in them; None otherwise."""
-    local = moment.astimezone(zone)
-    start, end = time.fromisoformat(member.quiet_start), time.fromisoformat(member.quiet_end)
-    now = local.time()
-    quiet = (now >= start or now < end) if start > end else (start <= now < end)
-    if not quiet:
-        return None
-    day = local.date() if now < end else local.date() + timedelta(days=1)
-    return datetime.combine(day, end, zone)
 
 
 def _holds_role(roles: set[Role]) -> ColumnElement[bool]:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from bot.services import audit
+from bot.services.availability import in_quiet_hours
 from bot.services.dates import DateInputError, validate_request_date
 from bot.services.members import member_relations
 from bot.services.notices import (
@@ -117,8 +118,9 @@ def check_note(note: str | None, today: date) -> str | None:
 
 
 def check_urgency(urgency: Urgency, days: list[date], today: date) -> None:
-    """Spoed is for today or tomorrow."""
-    if urgency is Urgency.SPOED and min(days) > today + timedelta(days=1):
+    """Spoed is for today or tomorrow, every day of it: people are told at once, also at night, which later days
+    do not warrant (a request for both is two requests: a spoed one, and a normaal one for the later days)."""
+    if urgency is Urgency.SPOED and max(days) > today + timedelta(days=1):
         raise RequestError("spoed_too_late")
 
 
@@ -447,6 +449,7 @@ async def add_slots(
     if request.status not in (RequestStatus.OPEN, RequestStatus.FILLED) or request.ends_at <= now:
         raise RequestError("not_open")
     check_slots(slots, now=now, zone=zone)
+    check_urgency(request.urgency, [slot.day for slot in slots], now.astimezone(zone).date())
     if len(request.slots) + len(slots) > MAX_SLOTS:
         raise RequestError("too_many_slots")
     new = []
@@ -459,10 +462,17 @@ async def add_slots(
     request.ends_at = max(request.ends_at, *(row.end_at for row in new))
     request.status = RequestStatus.OPEN
     await session.flush()
-    recipients = list(await session.scalars(select(RequestRecipient).where(RequestRecipient.request_id == request.id)))
-    for recipient in recipients:
+    asked = await session.execute(
+        select(RequestRecipient, Member)
+        .join(Member, Member.id == RequestRecipient.member_id)
+        .where(RequestRecipient.request_id == request.id)
+    )
+    told = 0
+    for recipient, person in asked:
         recipient.declined = False
-        await send_copy(session, now=now, recipient=recipient)
+        due = None if request.urgency == Urgency.SPOED else in_quiet_hours(person, now, zone)
+        await send_copy(session, now=now, recipient=recipient, due_at=due)
+        told += 1
     await audit.record(
         session,
         at=now,
@@ -473,4 +483,4 @@ async def add_slots(
         subject_id=request.id,
         details={"slots": len(new)},
     )
-    return len(recipients)
+    return told

@@ -121,7 +121,7 @@ async def test_bad_input_at_every_other_step(bot: Harness) -> None:
         assert expected in manager.last().text
     await manager.press(dayparts, "Ochtend")
     await manager.press(manager.last(), "Spoed")
-    assert "Spoed is voor vandaag of morgen" in (manager.callback_answers[-1].text or "")
+    assert "Spoed is alleen voor vandaag en morgen" in (manager.callback_answers[-1].text or "")
     await manager.press(manager.last(), "Normaal")
     await manager.send("x" * 501)
     assert "langer dan 500 tekens" in manager.last().text

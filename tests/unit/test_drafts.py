@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,7 @@ import pytest
 from bot.services.dates import DateInputError
 from bot.services.meeting_times import DEFAULT_REMINDERS
 from bot.services.meetings import MeetingError
-from bot.services.requests import NeededRole, RequestError, SlotInput
+from bot.services.requests import NeededRole, RequestError, SlotInput, check_urgency
 from db.meetings import Audience
 from db.models import Daypart, Urgency
 from handlers.meeting_form import draft as meeting
@@ -52,7 +52,7 @@ def test_request_steps_come_in_order() -> None:
     draft.type_times("08:00-12:30")
     assert draft.next_day() is None
     assert draft.next_step() == request.URGENCY
-    draft.choose_urgency(Urgency.SPOED, TODAY)
+    draft.choose_urgency(Urgency.NORMAAL, TODAY)  # spoed: not with the day after tomorrow in it
     assert draft.next_step() == request.NOTE
     draft.skip_note()
     assert draft.next_step() == request.CONFIRM
@@ -279,3 +279,12 @@ def test_a_meeting_draft_with_missing_or_unreadable_keys_loads() -> None:
     odd = MeetingDraft.from_dict({"wijk_ids": [1, "2"], "date": "15 dec", "audience": "everyone", "repeat": "daily"})
     assert odd.wijk_ids == [1] and odd.day is None and odd.audience is None and odd.repeat is None
     assert odd.next_step() == meeting.TITLE
+
+
+def test_spoed_is_for_today_and_tomorrow_only_every_day_of_it() -> None:
+    tomorrow, later = TODAY + timedelta(days=1), TODAY + timedelta(days=2)
+    check_urgency(Urgency.SPOED, [TODAY, tomorrow], TODAY)
+    check_urgency(Urgency.NORMAAL, [TODAY, later], TODAY)
+    with pytest.raises(RequestError) as mixed:  # a spoed day and a later one: two requests, not one
+        check_urgency(Urgency.SPOED, [tomorrow, later], TODAY)
+    assert mixed.value.code == "spoed_too_late"
