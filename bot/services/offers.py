@@ -16,7 +16,7 @@ from bot.services import audit
 from bot.services.members import member_relations
 from bot.services.notices import OfferAccepted, OfferDeclined, OfferFilledByOther, OfferReceived, OfferWithdrawn
 from bot.services.outbox import enqueue
-from bot.services.requests import load_request, load_request_slots, refresh_recipients
+from bot.services.requests import load_request, load_request_slots, refresh_copy_of, refresh_recipients
 from db.models import (
     Member,
     Offer,
@@ -352,6 +352,8 @@ async def decline_offer(session: AsyncSession, *, now: datetime, member: Member 
             chat_id=helper.telegram_user_id,
             member_id=helper.id,
         )
+        # Their copy said "you offered to help": it now says the offer was declined.
+        await refresh_copy_of(session, now=now, request_id=request.id, member_id=helper.id)
     await audit.record(
         session,
         at=now,

@@ -308,6 +308,27 @@ async def refresh_recipients(session: AsyncSession, *, now: datetime, request: S
     await refresh_status(session, now=now, request=request)
 
 
+async def refresh_copy_of(session: AsyncSession, *, now: datetime, request_id: int, member_id: int) -> None:
+    """Have one person's delivered copy of the request edited to its current state (their offer was decided)."""
+    recipient = await session.scalar(
+        select(RequestRecipient).where(
+            RequestRecipient.request_id == request_id,
+            RequestRecipient.member_id == member_id,
+            RequestRecipient.message_id.is_not(None),
+        )
+    )
+    if recipient is None or recipient.message_id is None:
+        return
+    await enqueue(
+        session,
+        now=now,
+        notice=RequestRefresh(request_id=request_id, message_id=recipient.message_id),
+        chat_id=recipient.chat_id,
+        member_id=recipient.member_id,
+        recipient_id=recipient.id,
+    )
+
+
 async def refresh_status(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:
     """Have the requester's status message edited to where the request stands (the renderer skips it when it
     already shows that). Not after a hand-over: the message is in the chat of the one who left."""

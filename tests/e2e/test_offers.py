@@ -85,11 +85,14 @@ async def test_decline_withdraw_and_cant(bot: Harness) -> None:
     await bot.dispatch()
     await carol.press(carol.last(), "Kan niet")
     assert "Je gaf aan hier niet te kunnen helpen" in carol.last().text
-    await bob.press(bob.last(), "Ik kan alles")
+    bob_copy = bob.last()
+    await bob.press(bob_copy, "Ik kan alles")
     await bot.dispatch()
     await anna.press(anna.last(), "Afslaan")
     await bot.dispatch()
     assert "heeft je aanbod afgeslagen" in bob.last().text
+    # His copy follows: no "you offered" with a live withdraw button any more.
+    assert "Je aanbod is afgeslagen." in bob_copy.text and bob_copy.buttons == []
 
     gert = bot.server.user(first_name="Gijs")
     await bot.join(gert, "daalhof", Role.DOKTERSASSISTENT)
