@@ -48,7 +48,14 @@ async def show_open(said: Said) -> None:
     for request in requests[:MAX_LISTED]:
         lines.append(request_line(t, request) + "\n" + round_line(t, request))
         label = t.gettext("Ask wijk again (#{id})").format(id=request.id)
-        buttons.append([InlineKeyboardButton(label, callback_data=encode(Action.NUDGE, request.id))])
+        cancel = t.gettext("Cancel #{id}").format(id=request.id)
+        buttons.append(
+            [
+                InlineKeyboardButton(label, callback_data=encode(Action.NUDGE, request.id)),
+                # The practice is told who cancelled and why (the same reasons as in /mijnverzoeken).
+                InlineKeyboardButton(cancel, callback_data=encode(Action.CANCEL_REQUEST, request.id)),
+            ]
+        )
     await said.message.reply_html("\n\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
 
 

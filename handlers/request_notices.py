@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from bot.services.coordination import open_requests
+from bot.services.members import find_member_by_id
 from bot.services.notices import (
     Digest,
     OfferAccepted,
@@ -19,6 +20,7 @@ from bot.services.notices import (
     OfferWithdrawn,
     RequestAlert,
     RequestCancelled,
+    RequestCancelledBy,
     RequestGroup,
     RequestHandedOver,
     RequestNew,
@@ -174,6 +176,20 @@ async def render_cancelled(reader: ToMember, notice: RequestCancelled) -> Render
     return Rendered(_head(t, request) + "\n" + line)
 
 
+async def render_cancelled_by(reader: ToMember, notice: RequestCancelledBy) -> Rendered | None:
+    """To the requester: who else cancelled their request, and why."""
+    request = await load_request_slots(reader.session, notice.request_id)
+    actor = await find_member_by_id(reader.session, notice.actor_member_id)
+    if request is None:
+        return None
+    t = reader.t
+    reason = CancelReason(request.cancel_reason) if request.cancel_reason else CancelReason.NOT_NEEDED
+    text = t.gettext("{name} cancelled your request #{id}: {reason}.").format(
+        name=person(actor, t), id=request.id, reason=t.gettext(REASON_LABELS[reason])
+    )
+    return Rendered(text + "\n\n" + request_body(t, request))
+
+
 async def render_received(reader: ToMember, notice: OfferReceived) -> Rendered | None:
     """To the requester: a new offer, with buttons to accept or decline it."""
     found = await _offer(reader, notice.request_id, notice.offer_id)
@@ -266,6 +282,7 @@ RENDERERS: Renderers = dict(
         for_member(RequestAlert, render_alert),
         for_member(RequestHandedOver, render_handed_over),
         for_member(RequestCancelled, render_cancelled),
+        for_member(RequestCancelledBy, render_cancelled_by),
         for_member(OfferReceived, render_received),
         for_member(OfferAccepted, render_accepted),
         for_member(OfferFilledByOther, render_filled_by_other),

@@ -34,6 +34,11 @@ async def find_member(session: AsyncSession, telegram_user_id: int) -> Member | 
     return await session.scalar(statement)
 
 
+async def find_member_by_id(session: AsyncSession, member_id: int) -> Member | None:
+    """A member by their own id, with roles, region, practice and wijk loaded."""
+    return await session.scalar(select(Member).where(Member.id == member_id).options(*member_relations()))
+
+
 async def set_language(session: AsyncSession, member: Member, language: str) -> None:
     """Remember the member's language."""
     member.language = language

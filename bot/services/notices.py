@@ -189,6 +189,15 @@ class RequestCancelled(Notice):
     offer_id: int
 
 
+@dataclass(frozen=True)
+class RequestCancelledBy(Notice):
+    """To the requester: someone else who may act for the request (a coordinator, a colleague) cancelled it."""
+
+    kind = "request.cancelled_by"
+    request_id: int
+    actor_member_id: int
+
+
 # Offers: what the requester and the helpers hear.
 
 
@@ -333,6 +342,7 @@ KINDS: dict[str, type[Notice]] = {
         RequestAlert,
         RequestHandedOver,
         RequestCancelled,
+        RequestCancelledBy,
         OfferReceived,
         OfferAccepted,
         OfferFilledByOther,

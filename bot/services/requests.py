@@ -18,6 +18,7 @@ from bot.services.dates import DateInputError, validate_request_date
 from bot.services.members import member_relations
 from bot.services.notices import (
     RequestCancelled,
+    RequestCancelledBy,
     RequestGroup,
     RequestNew,
     RequestRefresh,
@@ -404,6 +405,15 @@ async def cancel_request(
             offer.status = OfferStatus.CANCELLED
             offer.decided_at = now
     await refresh_recipients(session, now=now, request=request)
+    requester = request.created_by
+    if requester is not None and requester.id != member.id and requester.deleted_at is None:
+        await enqueue(
+            session,
+            now=now,
+            notice=RequestCancelledBy(request_id=request.id, actor_member_id=member.id),
+            chat_id=requester.telegram_user_id,
+            member_id=requester.id,
+        )
     await audit.record(
         session,
         at=now,

@@ -134,3 +134,19 @@ async def test_asking_again_at_night_waits_for_the_morning_for_a_normaal_request
     bot.clock.current = datetime(2026, 11, 24, 6, 31, tzinfo=UTC)  # Tuesday 07:31
     await bot.dispatch()
     assert people.bob.messages()[-2].text == f"Hulpvraag #{request_id} staat nog open; hij staat hieronder opnieuw."
+
+
+async def test_a_coordinator_cancels_from_open_and_the_requester_hears_who_and_why(bot: Harness) -> None:
+    people = await noordwest(bot)
+    cor = await coordinator(bot)
+    request_id = await post(bot, people.anna, days=("Vandaag",), dayparts=("Middag",), urgency="Spoed")
+    await bot.dispatch()
+    status = next(m for m in reversed(people.anna.messages()) if m.text.startswith(f"Hulpvraag #{request_id}"))
+    bot.clock.advance(minutes=31)
+    await cor.send("/open")
+    await cor.press(cor.last(), f"Annuleer #{request_id}")
+    await cor.press(cor.last(), "niet meer nodig")
+    await bot.dispatch()
+    told = next(m for m in reversed(people.anna.messages()) if "geannuleerd" in m.text and m is not status)
+    assert told.text.startswith(f"Cor heeft je hulpvraag #{request_id} geannuleerd: niet meer nodig.")
+    assert status.text == f"Hulpvraag #{request_id} is geannuleerd." and status.buttons == []
