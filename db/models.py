@@ -390,6 +390,10 @@ class Offer(Base):
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
 
+    # The requester's card of this offer (Accept / Decline), edited when the offer is decided elsewhere, withdrawn
+    # or lapses, so that no card keeps a live Accept for an offer that is gone.
+    card_message_id: Mapped[int | None] = mapped_column(Integer)
+
     request: Mapped[ShortageRequest] = relationship(back_populates="offers")
     member: Mapped[Member | None] = relationship()
     slot_rows: Mapped[list[OfferSlot]] = relationship(back_populates="offer", cascade="all, delete-orphan")

@@ -68,6 +68,9 @@ class Callback:
         return int(self.args[index])
 
 
+FROM_LIST = "l"  # last argument of an accept/decline button in /mijnverzoeken (not on the offer's own card)
+
+
 def encode(action: Action, *args: str | int) -> str:
     """Build callback_data; refuses what would break the scheme or Telegram's limit."""
     parts = [str(arg) for arg in args]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, filters
@@ -20,12 +21,13 @@ from bot.services.requests import (
     practice_requests,
 )
 from db.models import OfferStatus, RequestStatus, ShortageRequest
-from handlers.callback_data import Action, encode
+from handlers.callback_data import FROM_LIST, Action, encode
 from handlers.context import BotContext
 from handlers.editing import edit_if_changed
 from handlers.entry import Press, Said, command, first_id, press
 from handlers.ladder_views import round_line, waits_of, widen_button
 from handlers.request_views import REASON_LABELS, offered_slots, person, request_body
+from handlers.texts import member_name
 
 MAX_TEXT = 3800  # below Telegram's 4096, leaving room for the closing line
 MAX_WAITING_SHOWN = 5
@@ -53,14 +55,20 @@ def summary(t: Translator, request: ShortageRequest) -> str:
     refusal=N_("Only practice managers and GPs of a practice have requests to show."),
 )
 async def list_requests(said: Said) -> None:
-    """Show the practice's requests, newest first, with a cancel button for each open one."""
-    t = said.t
+    """Show the practice's requests, newest first, with buttons for each open one and its waiting offers."""
     practice = practice_to_post_for(said.member)
     assert practice is not None  # may_post_request
-    requests = await practice_requests(said.session, practice_id=practice.id, now=said.now)
+    text, markup = await overview(said.t, said.session, practice.id, said.now)
+    await said.message.reply_html(text, reply_markup=markup)
+
+
+async def overview(
+    t: Translator, session: AsyncSession, practice_id: int, now: datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The practice's requests as /mijnverzoeken shows them (HTML), with their buttons."""
+    requests = await practice_requests(session, practice_id=practice_id, now=now)
     if not requests:
-        await said.message.reply_text(t.gettext("Your practice has no open or recent requests. /verzoek posts one."))
-        return
+        return escape(t.gettext("Your practice has no open or recent requests. /verzoek posts one.")), None
     parts: list[str] = []
     buttons: list[list[InlineKeyboardButton]] = []
     for request in requests:
@@ -69,8 +77,30 @@ async def list_requests(said: Said) -> None:
             parts.append(t.gettext("(older requests left out)"))
             break
         parts.append(part)
-        buttons += request_buttons(t, request, said.now)
-    await said.message.reply_html("\n\n".join(parts), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+        buttons += offer_buttons(t, request) + request_buttons(t, request, now)
+    return "\n\n".join(parts), InlineKeyboardMarkup(buttons) if buttons else None
+
+
+def offer_buttons(t: Translator, request: ShortageRequest) -> list[list[InlineKeyboardButton]]:
+    """Accept or decline each waiting offer shown, for anyone who may act for the practice's requests."""
+    if request.status != RequestStatus.OPEN:
+        return []
+    waiting = [o for o in request.offers if o.status == OfferStatus.PENDING][:MAX_WAITING_SHOWN]
+    rows = []
+    for offer in waiting:
+        name = member_name(t, offer.member) if offer.member else t.gettext("a former member")
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    t.gettext("✓ {name} (#{id})").format(name=name, id=request.id),
+                    callback_data=encode(Action.ACCEPT, offer.id, FROM_LIST),
+                ),
+                InlineKeyboardButton(
+                    t.gettext("Decline"), callback_data=encode(Action.DECLINE_OFFER, offer.id, FROM_LIST)
+                ),
+            ]
+        )
+    return rows
 
 
 def _still_on(request: ShortageRequest, now: datetime) -> bool:

@@ -25,14 +25,16 @@ from bot.services.offers import (
     open_slots,
     own_offer,
     recipient_of,
+    refresh_offer_card,
     withdraw_offer,
 )
 from bot.services.requests import load_request, load_request_slots, send_copy
 from db.models import Offer, RequestStatus, ShortageRequest
-from handlers.callback_data import Action, Callback
+from handlers.callback_data import FROM_LIST, Action, Callback
 from handlers.context import BotContext, Turn
 from handlers.editing import digest, edit_if_changed
 from handlers.entry import STALE, Press, first_id, press
+from handlers.my_requests import overview
 from handlers.request_views import contact_line, filled_slots, offer_for_requester, picker_markup, recipient_view
 
 OUTCOME_TEXTS: dict[Outcome, str] = {
@@ -208,7 +210,10 @@ async def on_offer_button(press: Press[None]) -> None:
     if offer_id is None:
         await press.refuse(STALE, alert=False)
         return
+    from_list = press.data.args[1:2] == (FROM_LIST,)
     result = await DECISIONS[action](press.session, now=press.now, member=press.member, offer_id=offer_id)
+    if from_list and result.outcome is Outcome.OK and result.offer is not None:
+        await _follow_on_card(press, result.offer.request_id, offer_id)
     await press.turn.commit()
     if result.outcome is Outcome.NOT_ALLOWED or result.offer is None:
         await query.answer(outcome_text(t, result.outcome), show_alert=True)
@@ -217,6 +222,10 @@ async def on_offer_button(press: Press[None]) -> None:
     assert request is not None
     offer = next(o for o in request.offers if o.id == offer_id)
     await _answer(query, t, result, t.gettext("Done."))
+    if from_list:  # the list shows the practice's requests as they are now
+        text, markup = await overview(t, press.session, request.practice_id, press.now)
+        await edit_if_changed(query, text, markup)
+        return
     if result.outcome is Outcome.STALE:
         return  # already decided: the message already says how
     text, markup = offer_for_requester(t, request, offer)
@@ -256,6 +265,17 @@ async def on_withdraw_button(press: Press[None]) -> None:
         await _refresh_my_copy(query, press.turn, request_id)  # the copy offers the buttons again
         return
     await edit_if_changed(query, t.gettext("You withdrew from request #{id}.").format(id=request_id))
+
+
+async def _follow_on_card(press: Press[None], request_id: int, offer_id: int) -> None:
+    """Decided in /mijnverzoeken: the requester's card of the offer says so, and who decided if not them."""
+    request = await load_request(press.session, request_id)
+    offer = next((o for o in request.offers if o.id == offer_id), None) if request else None
+    if request is None or offer is None:
+        return
+    member = press.member
+    decided_by = member if member is not None and member.id != request.created_by_member_id else None
+    await refresh_offer_card(press.session, now=press.now, request=request, offer=offer, decided_by=decided_by)
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:

@@ -28,6 +28,7 @@ class Rendered:
     document: tuple[str, bytes] | None = None  # (file name, content): sent with `text` as its caption
     group_post_id: int | None = None  # for a request posted in a wijk group
     status_request_id: int | None = None  # for a requester's status message: its request records `fingerprint`
+    offer_card_id: int | None = None  # for a requester's card of an offer: the offer records its message id
 
 
 @dataclass(frozen=True)

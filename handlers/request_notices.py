@@ -14,6 +14,7 @@ from bot.services.members import find_member_by_id
 from bot.services.notices import (
     Digest,
     OfferAccepted,
+    OfferCardEdit,
     OfferDeclined,
     OfferFilledByOther,
     OfferReceived,
@@ -39,6 +40,7 @@ from handlers.ladder_views import status_message, widened_text
 from handlers.rendered import Rendered, Renderers, ToGroup, ToMember, for_group, for_member
 from handlers.request_views import (
     REASON_LABELS,
+    card_note,
     contact_line,
     filled_slots,
     group_view,
@@ -196,7 +198,19 @@ async def render_received(reader: ToMember, notice: OfferReceived) -> Rendered |
     if found is None:
         return None
     text, markup = offer_for_requester(reader.t, *found)
-    return Rendered(text, markup)
+    return Rendered(text, markup, offer_card_id=found[1].id)
+
+
+async def render_offer_card(reader: ToMember, notice: OfferCardEdit) -> Rendered | None:
+    """The requester's card of an offer, edited to what became of the offer (decided elsewhere, withdrawn,
+    lapsed): no live Accept for an offer that is gone."""
+    found = await _offer(reader, notice.request_id, notice.offer_id)
+    if found is None:
+        return None
+    request, offer = found
+    decided_by = await find_member_by_id(reader.session, notice.decided_by) if notice.decided_by else None
+    text, markup = offer_for_requester(reader.t, request, offer)
+    return Rendered(text + card_note(reader.t, request, offer, decided_by), markup, notice.message_id)
 
 
 async def render_accepted(reader: ToMember, notice: OfferAccepted) -> Rendered | None:
@@ -284,6 +298,7 @@ RENDERERS: Renderers = dict(
         for_member(RequestCancelled, render_cancelled),
         for_member(RequestCancelledBy, render_cancelled_by),
         for_member(OfferReceived, render_received),
+        for_member(OfferCardEdit, render_offer_card),
         for_member(OfferAccepted, render_accepted),
         for_member(OfferFilledByOther, render_filled_by_other),
         for_member(OfferDeclined, render_declined),

@@ -220,6 +220,28 @@ def offer_for_requester(
     return text, keyboard
 
 
+CARD_NOTES: dict[OfferStatus, str] = {
+    OfferStatus.DECLINED: N_("Declined."),
+    OfferStatus.WITHDRAWN: N_("Withdrawn by the helper."),
+    OfferStatus.MOOT: N_("Lapsed: what it covered is filled, or the helper is booked elsewhere then."),
+    OfferStatus.CANCELLED: N_("The request was cancelled."),
+}
+
+
+def card_note(t: Translator, request: ShortageRequest, offer: Offer, decided_by: Member | None = None) -> str:
+    """Under the requester's card of an offer: what became of it (HTML), and who decided when someone else did."""
+    if offer.status == OfferStatus.ACCEPTED:
+        note = "\n\n<b>" + t.gettext("Accepted for:") + "</b>\n" + filled_slots(t, request, offer)
+        note += "\n" + contact_line(t, offer.member)
+    elif offer.status in CARD_NOTES:
+        note = "\n\n<i>" + t.gettext(CARD_NOTES[offer.status]) + "</i>"
+    else:
+        return ""
+    if decided_by is not None:
+        note += "\n" + t.gettext("Decided by {name}.").format(name=person(decided_by, t))
+    return note
+
+
 def contact_line(t: Translator, member: Member | None) -> str:
     """How to reach someone: their Telegram name, and their phone only if they chose to share it."""
     if member is None:

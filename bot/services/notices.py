@@ -220,6 +220,18 @@ class OfferAccepted(Notice):
 
 
 @dataclass(frozen=True)
+class OfferCardEdit(Notice):
+    """The requester's card of an offer edited to what became of the offer (no Accept once it is decided,
+    withdrawn or lapsed); `decided_by` names who decided when it was not the requester."""
+
+    kind = "offer.card"
+    request_id: int
+    offer_id: int
+    message_id: int
+    decided_by: int | None = None
+
+
+@dataclass(frozen=True)
 class OfferFilledByOther(Notice):
     """To a helper: someone else fills what they offered, or (`booked_elsewhere`) their offer lapsed because
     they were booked at those times for another request meanwhile."""
@@ -344,6 +356,7 @@ KINDS: dict[str, type[Notice]] = {
         RequestCancelled,
         RequestCancelledBy,
         OfferReceived,
+        OfferCardEdit,
         OfferAccepted,
         OfferFilledByOther,
         OfferDeclined,

@@ -14,7 +14,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.permissions import may_act_for_request
 from bot.services import audit
 from bot.services.members import member_relations
-from bot.services.notices import OfferAccepted, OfferDeclined, OfferFilledByOther, OfferReceived, OfferWithdrawn
+from bot.services.notices import (
+    OfferAccepted,
+    OfferCardEdit,
+    OfferDeclined,
+    OfferFilledByOther,
+    OfferReceived,
+    OfferWithdrawn,
+)
 from bot.services.outbox import enqueue
 from bot.services.requests import load_request, load_request_slots, refresh_copy_of, refresh_recipients
 from db.models import (
@@ -258,6 +265,27 @@ async def _nothing_left(
     return Result(Outcome.HELPER_BOOKED if double_booked else Outcome.ALREADY_FILLED, offer)
 
 
+async def refresh_offer_card(
+    session: AsyncSession, *, now: datetime, request: ShortageRequest, offer: Offer, decided_by: Member | None = None
+) -> None:
+    """Have the requester's card of the offer edited to what became of it (`decided_by`: someone other than the
+    requester decided, from /mijnverzoeken)."""
+    if offer.card_message_id is None or request.created_by_member_id is None:
+        return
+    chat_id = await session.scalar(
+        select(Member.telegram_user_id).where(Member.id == request.created_by_member_id, Member.deleted_at.is_(None))
+    )
+    if chat_id is None:
+        return
+    notice = OfferCardEdit(
+        request_id=request.id,
+        offer_id=offer.id,
+        message_id=offer.card_message_id,
+        decided_by=decided_by.id if decided_by is not None else None,
+    )
+    await enqueue(session, now=now, notice=notice, chat_id=chat_id, member_id=request.created_by_member_id)
+
+
 async def _offer_and_request(session: AsyncSession, offer_id: int) -> tuple[Offer, ShortageRequest] | None:
     """The offer and its request (as load_request loads it), or None if either is gone."""
     offer = await session.get(Offer, offer_id)
@@ -322,6 +350,7 @@ async def _tell_other_offerers(
         if {row.slot_id for row in other.slot_rows} <= filled:
             other.status = OfferStatus.MOOT
             other.decided_at = now
+            await refresh_offer_card(session, now=now, request=request, offer=other)
             await enqueue(
                 session,
                 now=now,
@@ -385,6 +414,7 @@ async def withdraw_offer(session: AsyncSession, *, now: datetime, member: Member
     was_accepted = offer.status == OfferStatus.ACCEPTED
     offer.status = OfferStatus.WITHDRAWN
     offer.decided_at = now
+    await refresh_offer_card(session, now=now, request=request, offer=offer)
     await _reopen(session, now=now, request=request, offer=offer, slots=mine, was_accepted=was_accepted)
     await audit.record(
         session,

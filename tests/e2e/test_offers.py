@@ -39,6 +39,8 @@ async def test_offer_accept_and_every_notice(bot: Harness) -> None:
     assert "Bob, doktersassistent (Huisartsenpraktijk Malberg) kan helpen op:" in offers[0].text
     assert "Telefoon" not in offers[0].text and "Telefoon: +31612345678" in offers[1].text
     assert offers[0].button_texts == ["Accepteren", "Afslaan"]
+    stale_accept = offers[1].buttons[0][0].callback_data
+    assert stale_accept is not None
 
     await anna.press(offers[0], "Accepteren")
     accepted = anna.messages()[-1] if anna.messages()[-1].message_id == offers[0].message_id else offers[0]
@@ -52,8 +54,10 @@ async def test_offer_accept_and_every_notice(bot: Harness) -> None:
     assert "ingevuld" in carol_view.text and carol_view.buttons == []
     assert await slot_fillers(bot, request_id) == [1, 1]
 
-    # The second offer is moot now: its buttons answer politely and change nothing.
-    await anna.press(offers[1], "Accepteren")
+    # The second offer is moot now: its card says so, without buttons; its old button answers politely and
+    # changes nothing.
+    assert offers[1].buttons == [] and "Vervallen" in offers[1].text
+    await anna.press_data(offers[1], stale_accept)
     assert "al behandeld" in (anna.callback_answers[-1].text or "")
     assert await slot_fillers(bot, request_id) == [1, 1]
 
@@ -174,8 +178,37 @@ async def test_a_pending_offer_can_be_withdrawn_from_the_copy_and_made_again(bot
     assert "Ik kan alles" in copy.button_texts, "the copy offers the buttons again"
     await bot.dispatch()
     assert anna.last().text == f"Bob heeft het aanbod voor hulpvraag #{request_id} ingetrokken."
+    card = next(m for m in anna.messages() if m.text.startswith(f"Aanbod voor hulpvraag #{request_id}"))
+    assert card.buttons == [] and "Ingetrokken door de helper." in card.text, "no live Accept for a withdrawn offer"
     await bob.press(copy, "Ik kan alles")  # and offers again
     assert "Dank je! Je aanbod is verstuurd" in (bob.callback_answers[-1].text or "")
     async with bot.session() as session:
         statuses = sorted(o.status.value for o in await session.scalars(select(Offer)))
     assert statuses == ["pending", "withdrawn"]
+
+
+async def test_a_colleague_decides_from_the_list_and_the_requesters_card_follows(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob, carol = people.anna, people.bob, people.carol
+    henk = bot.server.user(first_name="Henk")
+    await bot.join(henk, "caberg", Role.HUISARTS)  # a GP of Anna's practice may act for its requests
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Hele dag",))
+    await bot.dispatch()
+    await bob.press(bob.last(), "Ik kan alles")
+    await carol.press(carol.last(), "Ik kan alles")
+    await bot.dispatch()
+    cards = [m for m in anna.messages() if m.text.startswith(f"Aanbod voor hulpvraag #{request_id}")]
+    bob_card, carol_card = cards
+    assert bob_card.button_texts == ["Accepteren", "Afslaan"]
+
+    await henk.send("/mijnverzoeken")
+    listing = henk.last()
+    assert f"✓ Bob (#{request_id})" in listing.button_texts
+    await henk.press(listing, f"✓ Bob (#{request_id})")
+    assert henk.callback_answers[-1].text == "Gedaan."
+    assert f"✓ Bob (#{request_id})" not in listing.button_texts, "the list shows the request as it is now"
+    await bot.dispatch()
+    assert bob_card.buttons == [] and "Geaccepteerd voor:" in bob_card.text and "Besloten door Henk." in bob_card.text
+    assert "Je aanbod is geaccepteerd" in bob.last().text
+    # Carol's offer lapsed (Bob fills it all): her card on Anna's side has no live Accept either.
+    assert carol_card.buttons == [] and "Vervallen" in carol_card.text

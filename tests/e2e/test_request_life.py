@@ -35,6 +35,8 @@ async def test_my_requests_shows_status_offers_and_who_fills_what(bot: Harness) 
     assert "ochtend (08:00–12:30) — ingevuld door Bob" in overview.text
     assert "Aanbiedingen die op je antwoord wachten:\nCarol" in overview.text
     assert overview.button_texts == [
+        f"✓ Carol (#{first})",
+        "Afslaan",
         f"Nu breder vragen (#{first})",
         f"Dagen toevoegen aan #{first}",
         f"Annuleer #{first}",

@@ -56,7 +56,7 @@ def test_every_kind_has_a_renderer() -> None:
 
 
 def test_kinds_are_todays() -> None:
-    assert len(KINDS) == 24  # request.status, request.widened, request.cancelled_by: the requester hears
+    assert len(KINDS) == 25  # request.status, request.widened, request.cancelled_by, offer.card: what follows
     assert {"meeting.reminder", "action.reminder"} == notices.AT_MOST_ONCE_KINDS
 
 
