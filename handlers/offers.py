@@ -102,13 +102,24 @@ async def on_request_button(press: Press[ShortageRequest]) -> None:
         await _group_press(press.query, press.turn, data, request)
     elif data.action is Action.CANT:
         await _cant(press)
-    elif data.action in (Action.OFFER_PICK, Action.OFFER_SOME) and data.int_arg(2) != len(request.slots):
+    elif _days_changed(data, request):
         await press.refuse(N_("The days of this request have changed; please choose again."))
         await _refresh_my_copy(press.query, press.turn, request.id)
     elif data.action in (Action.OFFER_PICK, Action.OFFER_BACK):
         await _picker(press.query, press.turn, data, request.id)
     else:
         await _offer(press)
+
+
+def _days_changed(data: Callback, request: ShortageRequest) -> bool:
+    """The button was made for a request with another number of day-parts (days were added since): an offer
+    from it could commit the helper to days they never saw. The count is the last argument; an "all" button
+    from before it carried one has none."""
+    if data.action in (Action.OFFER_PICK, Action.OFFER_SOME):
+        return data.int_arg(2) != len(request.slots)
+    if data.action is Action.OFFER_ALL and len(data.args) > 1:
+        return data.int_arg(1) != len(request.slots)
+    return False
 
 
 async def _cant(press: Press[ShortageRequest]) -> None:
@@ -149,6 +160,11 @@ async def _group_press(query: CallbackQuery, turn: Turn, data: Callback, request
         return
     if request.status != RequestStatus.OPEN:
         await query.answer(outcome_text(t, Outcome.REQUEST_CLOSED), show_alert=True)
+        return
+    if _days_changed(data, request):  # the post is being edited to the new days: nobody offers for unseen ones
+        await query.answer(
+            t.gettext("The days of this request have changed; please look at it again."), show_alert=True
+        )
         return
     member = turn.member
     if member is None or not await may_offer_from_group(turn.session, member, request, turn.now.date()):

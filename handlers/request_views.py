@@ -120,7 +120,8 @@ def recipient_view(
     buttons = [
         [
             InlineKeyboardButton(
-                t.gettext("I can help with all of it"), callback_data=encode(Action.OFFER_ALL, request.id)
+                t.gettext("I can help with all of it"),
+                callback_data=encode(Action.OFFER_ALL, request.id, len(request.slots)),
             )
         ]
     ]
@@ -268,7 +269,8 @@ def group_view(
     buttons = [
         [
             InlineKeyboardButton(
-                t.gettext("I can help with all of it"), callback_data=encode(Action.OFFER_ALL, request.id)
+                t.gettext("I can help with all of it"),
+                callback_data=encode(Action.OFFER_ALL, request.id, len(request.slots)),
             )
         ]
     ]

@@ -281,16 +281,7 @@ async def load_request_slots(session: AsyncSession, request_id: int | None) -> S
 async def refresh_recipients(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:
     """Have every delivered copy of the request, and its posts in wijk groups, edited to its current state,
     so nobody offers in vain."""
-    posts = await session.scalars(
-        select(GroupPost).where(GroupPost.request_id == request.id, GroupPost.message_id.is_not(None))
-    )
-    for post in posts:
-        await enqueue(
-            session,
-            now=now,
-            notice=RequestGroup(request_id=request.id, group_post_id=post.id, message_id=post.message_id),
-            chat_id=post.chat_id,
-        )
+    await refresh_group_posts(session, now=now, request=request)
     recipients = await session.scalars(
         select(RequestRecipient).where(
             RequestRecipient.request_id == request.id, RequestRecipient.message_id.is_not(None)
@@ -307,6 +298,20 @@ async def refresh_recipients(session: AsyncSession, *, now: datetime, request: S
             recipient_id=recipient.id,
         )
     await refresh_status(session, now=now, request=request)
+
+
+async def refresh_group_posts(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:
+    """Have the request's posts in wijk groups edited to its current state (its days, what is filled)."""
+    posts = await session.scalars(
+        select(GroupPost).where(GroupPost.request_id == request.id, GroupPost.message_id.is_not(None))
+    )
+    for post in posts:
+        await enqueue(
+            session,
+            now=now,
+            notice=RequestGroup(request_id=request.id, group_post_id=post.id, message_id=post.message_id),
+            chat_id=post.chat_id,
+        )
 
 
 async def refresh_copy_of(session: AsyncSession, *, now: datetime, request_id: int, member_id: int) -> None:
@@ -504,6 +509,9 @@ async def add_slots(
         due = None if request.urgency == Urgency.SPOED else in_quiet_hours(person, now, zone)
         await send_copy(session, now=now, recipient=recipient, due_at=due)
         told += 1
+    # The fresh copies show the new days; so must the wijk groups' posts and the requester's status message.
+    await refresh_group_posts(session, now=now, request=request)
+    await refresh_status(session, now=now, request=request)
     await audit.record(
         session,
         at=now,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import func, select
+
+from db.models import Offer
 from handlers.jobs import run_digests
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness
@@ -150,3 +153,30 @@ async def test_a_coordinator_cancels_from_open_and_the_requester_hears_who_and_w
     told = next(m for m in reversed(people.anna.messages()) if "geannuleerd" in m.text and m is not status)
     assert told.text.startswith(f"Cor heeft je hulpvraag #{request_id} geannuleerd: niet meer nodig.")
     assert status.text == f"Hulpvraag #{request_id} is geannuleerd." and status.buttons == []
+
+
+async def test_days_added_reach_the_group_post_and_its_old_button_commits_nobody(bot: Harness) -> None:
+    people = await noordwest(bot)
+    cor = await coordinator(bot)
+    anna, bob = people.anna, people.bob
+    group = bot.server.group(title="Noordwest", members=[cor, bob])
+    await cor.send("/koppelgroep", chat=group)
+    await cor.press(group.last(), "Maastricht Noordwest")
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    group_post = group.last()
+    old_all = group_post.buttons[0][0].callback_data
+    assert old_all is not None and "woensdag 25 november" not in group_post.text
+
+    await anna.send("/mijnverzoeken")
+    await anna.press(anna.last(), f"Dagen toevoegen aan #{request_id}")
+    await anna.send("25-11")
+    await anna.press(anna.last(), "Verder ›")
+    await anna.press(anna.last(), "Middag")
+    await anna.press(anna.last(), "✅ Toevoegen")
+    await bot.dispatch()
+    assert "woensdag 25 november 2026, middag" in group_post.text, "the post follows the request"
+    await bob.press_data(group_post, old_all)  # a press from before the edit: for one day-part, not two
+    assert "De dagen van deze hulpvraag zijn veranderd" in (bob.callback_answers[-1].text or "")
+    async with bot.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Offer)) == 0
