@@ -48,9 +48,9 @@ async def ask_daypart(update: Update, context: BotContext, t: Translator, draft:
         ]
     )
     text = t.gettext(
-        "<b>{day}</b> (3/5)\nMorning (08:00–12:30), afternoon (13:00–17:30), the whole day, or type exact times "
+        "<b>{day}</b> {step}\nMorning (08:00–12:30), afternoon (13:00–17:30), the whole day, or type exact times "
         "such as <code>08:00-12:30</code>."
-    ).format(day=escape(label))
+    ).format(day=escape(label), step=draft.counter(3))
     await reply(update, text, markup)
     return DAYPARTS
 

@@ -51,6 +51,13 @@ class RequestDraft:
     def adding_days_to(cls, request_id: int) -> RequestDraft:
         return cls(adding_to=request_id)
 
+    def counter(self, step: int) -> str:
+        """Where a step stands in its form: "(2/5)" writing a request; adding days asks only the days and their
+        day-parts, "(1/2)" and "(2/2)" (steps 2 and 3 of the full form)."""
+        if self.adding_to is not None:
+            return f"({step - 1}/2)"
+        return f"({step}/5)"
+
     # --- which step is next ---------------------------------------------------------------------------
 
     def next_step(self) -> int:

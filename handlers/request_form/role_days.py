@@ -91,9 +91,9 @@ async def ask_days(update: Update, context: BotContext, t: Translator, draft: Re
     draft.drop_past_days(now)
     keep(context, draft)
     text = t.gettext(
-        "<b>Which days?</b> (2/5)\nTap the days, or type dates such as <code>3-12</code>, <code>03-12-2026</code> "
+        "<b>Which days?</b> {step}\nTap the days, or type dates such as <code>3-12</code>, <code>03-12-2026</code> "
         "or <code>di 3 dec</code> (several at once: separate with commas). Then tap Next."
-    )
+    ).format(step=draft.counter(2))
     await reply(update, text, days_markup(t, now, draft.days))
     return DAYS
 

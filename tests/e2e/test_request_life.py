@@ -112,8 +112,10 @@ async def test_add_days_to_a_running_request(bot: Harness) -> None:
 
     await anna.send("/mijnverzoeken")
     await anna.press(anna.last(), f"Dagen toevoegen aan #{request_id}")
+    assert anna.last().text.startswith("Welke dagen? (1/2)"), "adding days has two steps, not five"
     await anna.send("25-11")
     await anna.press(anna.last(), "Verder ›")
+    assert "(2/2)" in anna.last().text
     await anna.press(anna.last(), "Middag")
     await anna.press(anna.last(), "✅ Toevoegen")
     assert f"De dagen zijn toegevoegd aan hulpvraag #{request_id}; 2 mensen worden opnieuw gevraagd." in (
