@@ -106,6 +106,8 @@ def parse_date(text: str, today: date) -> date:
     cleaned = _normalise(text)
     if cleaned in _RELATIVE_DAYS:
         return today + timedelta(days=_RELATIVE_DAYS[cleaned])
+    if cleaned in WEEKDAYS:  # "maandag", "ma": the coming one, after today ("vandaag" is today)
+        return today + timedelta(days=(WEEKDAYS[cleaned] - today.weekday() - 1) % 7 + 1)
     weekday: int | None = None
     body = cleaned
     prefix = _WEEKDAY_PREFIX.match(cleaned)
@@ -117,6 +119,11 @@ def parse_date(text: str, today: date) -> date:
     if weekday is not None and day.weekday() != weekday:
         raise DateInputError("weekday_mismatch")
     return day
+
+
+def example_date(today: date) -> date:
+    """A date a week ahead, for the examples in a hint: always a real date, its weekday the right one."""
+    return today + timedelta(days=7)
 
 
 def validate_request_date(day: date, today: date, max_days_ahead: int = 90) -> None:

@@ -23,7 +23,7 @@ from handlers.request_form.base import END, NAME, keep, stop
 from handlers.request_form.dayparts import choose_daypart, type_times
 from handlers.request_form.draft import CONFIRM, DAYPARTS, DAYS, NOTE, ROLE, URGENCY, RequestDraft
 from handlers.request_form.preview import confirm, start_adding_days
-from handlers.request_form.role_days import ask_role, choose_role, toggle_day, type_days
+from handlers.request_form.role_days import ask_role, choose_role, toggle_day, type_days, type_role
 from handlers.request_form.urgency_note import choose_urgency, skip_note, type_note
 
 
@@ -55,7 +55,7 @@ def build() -> list[BaseHandler[Update, BotContext, Any]]:
         name=NAME,
         entry_points=[start.handler(filters=filters.ChatType.PRIVATE), start_adding_days.handler()],
         states={
-            ROLE: [choose_role.handler(), stay()],
+            ROLE: [choose_role.handler(), MessageHandler(TEXT, type_role)],
             DAYS: [toggle_day.handler(), MessageHandler(TEXT, type_days)],
             DAYPARTS: [choose_daypart.handler(), MessageHandler(TEXT, type_times)],
             URGENCY: [choose_urgency.handler(), stay()],

@@ -25,7 +25,7 @@ from handlers.request_form.base import (
     step_press,
     wrong_button,
 )
-from handlers.request_form.draft import DAYPART_CHOICES, DAYPARTS, RequestDraft
+from handlers.request_form.draft import DAYPART_CHOICES, DAYPART_WORDS, DAYPARTS, RequestDraft
 from handlers.request_views import DAYPART_LABELS
 
 
@@ -78,8 +78,12 @@ async def type_times(update: Update, context: BotContext) -> int:
         draft = load(context)
         if draft.next_day() is None:
             return await ask_next(update, context, turn.t, draft)
+        word = DAYPART_WORDS.get(" ".join(message.text.lower().replace("’", "'").split())[:40])
         try:
-            draft.type_times(message.text[:100])
+            if word is not None:  # "ochtend", "middag", "hele dag" typed instead of tapped
+                draft.choose_daypart(word)
+            else:
+                draft.type_times(message.text[:100])
         except DateInputError as exc:
             await reply(update, error_text(turn.t, exc.code))
             return DAYPARTS

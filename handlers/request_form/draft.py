@@ -29,6 +29,30 @@ DAYPART_CHOICES: dict[str, tuple[Daypart, ...]] = {
 }
 
 
+# What people type where the form offers buttons (Dutch and English, lower case, single spaces).
+ROLE_WORDS: dict[str, NeededRole] = {
+    **{role.value: role for role in NeededRole},
+    **dict.fromkeys(
+        ("huisarts", "waarneming", "waarnemer", "waarnemend huisarts", "gp", "doctor"), NeededRole.HUISARTS
+    ),
+    **dict.fromkeys(
+        ("doktersassistente", "da", "doctor's assistant", "doctors assistant"), NeededRole.DOKTERSASSISTENT
+    ),
+    **dict.fromkeys(("poh-s", "pohs", "poh s", "poh-somatiek", "poh somatiek"), NeededRole.POH_S),
+    **dict.fromkeys(("poh-ggz", "pohggz", "poh ggz"), NeededRole.POH_GGZ),
+    **dict.fromkeys(("triagist", "triagiste", "triage"), NeededRole.TRIAGIST),
+    **dict.fromkeys(
+        ("medisch student", "student", "geneeskundestudent", "medical student"), NeededRole.MEDISCH_STUDENT
+    ),
+    **dict.fromkeys(("assistent", "elke assistent", "any assistant", "assistant"), NeededRole.ANY_ASSISTANT),
+}
+DAYPART_WORDS: dict[str, str] = {
+    **dict.fromkeys(("ochtend", "'s ochtends", "morgens", "morning"), "ochtend"),
+    **dict.fromkeys(("middag", "'s middags", "afternoon"), "middag"),
+    **dict.fromkeys(("hele dag", "de hele dag", "heledag", "whole day", "all day", "the whole day"), "both"),
+}
+
+
 @dataclass
 class RequestDraft:
     """A request being written, or days being added to a running one (`adding_to`)."""

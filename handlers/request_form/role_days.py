@@ -9,7 +9,7 @@ from babel.dates import format_date
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.i18n import Translator
-from bot.services.dates import DateInputError, next_working_days
+from bot.services.dates import DateInputError, example_date, next_working_days
 from bot.services.requests import NeededRole
 from handlers.context import BotContext, open_turn
 from handlers.conversation import reply
@@ -28,7 +28,7 @@ from handlers.request_form.base import (
     wrong_button,
 )
 from handlers.request_form.dayparts import ask_daypart
-from handlers.request_form.draft import DAYS, ROLE, RequestDraft
+from handlers.request_form.draft import DAYS, ROLE, ROLE_WORDS, RequestDraft
 from handlers.request_views import NEEDED_LABELS
 
 QUICK_WORKING_DAYS = 3
@@ -43,6 +43,25 @@ async def ask_role(update: Update, context: BotContext, t: Translator, draft: Re
     rows = [[step_button(t.gettext(NEEDED_LABELS[role]), "role", role.value)] for role in NeededRole]
     await reply(update, t.gettext("<b>New request</b> (1/5)\nWhat do you need?"), InlineKeyboardMarkup(rows))
     return ROLE
+
+
+async def type_role(update: Update, context: BotContext) -> int:
+    """A role typed instead of tapped ("assistent", "POH-S", "huisarts"); anything else: use the buttons."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    role = ROLE_WORDS.get(" ".join(message.text.lower().replace("’", "'").split())[:40])
+    async with open_turn(update, context) as turn:
+        t = turn.t
+        if role is None:
+            await reply(
+                update, t.gettext("Please tap one of the roles above, or type it (such as assistent or POH-S).")
+            )
+            return ROLE
+        draft = load(context)
+        draft.role = role
+        keep(context, draft)
+        await reply(update, t.gettext("What: {role}").format(role=escape(t.gettext(NEEDED_LABELS[role]))))
+        return await ask_next(update, context, t, draft)
 
 
 @step_press
@@ -90,10 +109,16 @@ async def ask_days(update: Update, context: BotContext, t: Translator, draft: Re
     now = today(context, t)
     draft.drop_past_days(now)
     keep(context, draft)
+    example = example_date(now)
     text = t.gettext(
-        "<b>Which days?</b> {step}\nTap the days, or type dates such as <code>3-12</code>, <code>03-12-2026</code> "
-        "or <code>di 3 dec</code> (several at once: separate with commas). Then tap Next."
-    ).format(step=draft.counter(2))
+        "<b>Which days?</b> {step}\nTap the days, or type dates such as <code>{short}</code>, <code>{full}</code>, "
+        "<code>{named}</code> or a weekday (several at once: separate with commas). Then tap Next."
+    ).format(
+        step=draft.counter(2),
+        short=f"{example.day}-{example.month}",
+        full=example.strftime("%d-%m-%Y"),
+        named=format_date(example, "EEE d MMM", locale=t.language).replace(".", ""),
+    )
     await reply(update, text, days_markup(t, now, draft.days))
     return DAYS
 

@@ -104,7 +104,7 @@ async def test_bad_input_at_every_other_step(bot: Harness) -> None:
     await manager.send("/verzoek")
     roles = manager.last()
     await manager.send("een assistent graag")
-    assert "Gebruik de knoppen hierboven" in manager.last().text
+    assert "Tik een van de rollen hierboven aan, of typ hem" in manager.last().text
     await manager.press(roles, "doktersassistent")
     days = manager.last()
     await manager.press(days, "Verder ›")
@@ -178,3 +178,17 @@ async def test_a_restart_in_the_middle_of_the_form_loses_nothing(
     async with running_bot(tg_server, database_url, clock):
         await manager.press(manager.last(), "Verder ›")
         assert "vrijdag 27 november" in manager.last().text
+
+
+async def test_roles_day_parts_and_weekdays_can_be_typed(bot: Harness) -> None:
+    manager = bot.server.user(first_name="Mia")
+    await bot.join(manager, "caberg", Role.PRAKTIJKMANAGER)
+    await manager.send("/verzoek")
+    await manager.send("POH-S")
+    assert manager.messages()[-2].text == "Wat: POH-S"
+    assert manager.last().text.startswith("Welke dagen? (2/5)")
+    await manager.send("vrijdag")
+    assert any(label.startswith("✅ vr ") for label in manager.last().button_texts)
+    await manager.press(manager.last(), "Verder ›")
+    await manager.send("hele dag")
+    assert manager.last().text.startswith("Hoe dringend? (4/5)")

@@ -8,6 +8,7 @@ import pytest
 
 from bot.services.dates import (
     DateInputError,
+    example_date,
     next_working_days,
     parse_date,
     parse_dates,
@@ -356,7 +357,7 @@ def test_parse_dates(text: str, expected: list[date]) -> None:
         ("3-12, 31-11, 32-12", "31-11", "unreadable"),
         ("3-12; ma 4-12", "ma 4-12", "weekday_mismatch"),
         ("3 dec en volgende week", "volgende week", "unreadable"),
-        ("3-12, dinsdag", "dinsdag", "unreadable"),
+        ("3-12, dinsdagavond", "dinsdagavond", "unreadable"),
         ("", "", "unreadable"),
         (" , ; ", " , ; ", "unreadable"),
     ],
@@ -451,3 +452,18 @@ def test_next_working_days_are_weekdays_in_order() -> None:
     assert all(day.weekday() < 5 for day in days)
     assert days == sorted(set(days))
     assert date(2024, 2, 29) in days
+
+
+def test_a_weekday_alone_is_the_coming_one() -> None:
+    for text in ("dinsdag", "di", "Tuesday"):
+        day = parse_date(text, TODAY)
+        assert day.weekday() == 1 and TODAY < day <= TODAY + timedelta(days=7), text
+    assert parse_date(["ma", "di", "wo", "do", "vr", "za", "zo"][TODAY.weekday()], TODAY) == TODAY + timedelta(days=7)
+
+
+def test_the_hints_example_is_a_real_date_with_its_own_weekday() -> None:
+    for offset in range(14):
+        today = TODAY + timedelta(days=offset)
+        example = example_date(today)
+        named = f"{['ma', 'di', 'wo', 'do', 'vr', 'za', 'zo'][example.weekday()]} {example.day}-{example.month}"
+        assert parse_date(named, today) == example
