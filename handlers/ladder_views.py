@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -64,9 +65,19 @@ def widened_text(t: Translator, request: ShortageRequest, round_no: int) -> str:
     return t.gettext("Request #{id} is still open: I now also ask {label}.").format(id=request.id, label=label)
 
 
-def posted_message(t: Translator, request: ShortageRequest, asked: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    """What the requester reads right after sending."""
-    if asked:
+def posted_message(
+    t: Translator, request: ShortageRequest, asked: int, waiting: int = 0, until: datetime | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What the requester reads right after sending: how many have it now, and how many get it after their quiet
+    hours, at what time (`waiting` of the `asked`, the last at `until`)."""
+    if asked and waiting and until is not None:
+        text = t.ngettext(
+            "Request #{id} is ready for {count} person.", "Request #{id} is ready for {count} people.", asked
+        ).format(id=request.id, count=asked)
+        text += " " + t.gettext("Has it now: {now}. After their quiet hours, by {time}: {waiting}.").format(
+            now=asked - waiting, waiting=waiting, time=until.astimezone(t.zone).strftime("%H:%M")
+        )
+    elif asked:
         text = t.ngettext(
             "Request #{id} is sent to {count} person.", "Request #{id} is sent to {count} people.", asked
         ).format(id=request.id, count=asked)

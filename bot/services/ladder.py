@@ -74,11 +74,14 @@ class Waits:
 
 @dataclass(frozen=True)
 class Asked:
-    """A saved request, the round now running and how many people were asked in total."""
+    """A saved request, the round now running and how many people were asked in total; of them, how many get it
+    only after their quiet hours (`waiting`), the last at `reached_at`."""
 
     request: ShortageRequest
     round: int
     asked: int
+    waiting: int = 0
+    reached_at: datetime | None = None
 
 
 def slot_daypart(slot: RequestSlot, zone: ZoneInfo) -> Daypart:
@@ -200,12 +203,13 @@ class RoundAsked:
 
     asked: int
     reached_at: datetime
+    waiting: int = 0  # of them, how many get it only after their quiet hours
 
 
 async def _ask(session: AsyncSession, *, now: datetime, zone: ZoneInfo, request: ShortageRequest) -> RoundAsked:
     """Ask this round's new people; normaal requests wait out each person's quiet hours."""
     today = now.astimezone(zone).date()
-    asked, reached_at = 0, now
+    asked, waiting, reached_at = 0, 0, now
     for member in await _round_members(session, request, request.round, today, zone):
         recipient = RequestRecipient(
             request_id=request.id,
@@ -219,6 +223,7 @@ async def _ask(session: AsyncSession, *, now: datetime, zone: ZoneInfo, request:
         due = None if request.urgency == Urgency.SPOED else in_quiet_hours(member, now, zone)
         await send_copy(session, now=now, recipient=recipient, due_at=due)
         asked += 1
+        waiting += due is not None
         reached_at = max(reached_at, due or now)
     await audit.record(
         session,
@@ -231,7 +236,7 @@ async def _ask(session: AsyncSession, *, now: datetime, zone: ZoneInfo, request:
     )
     if request.round == LAST_ROUND:
         await _alert_coordinators(session, now=now, zone=zone, request=request)
-    return RoundAsked(asked, reached_at)
+    return RoundAsked(asked, reached_at, waiting)
 
 
 async def _alert_coordinators(
@@ -258,7 +263,7 @@ async def _alert_coordinators(
 
 async def _climb(
     session: AsyncSession, *, now: datetime, zone: ZoneInfo, request: ShortageRequest, waits: Waits
-) -> int:
+) -> RoundAsked:
     """Run the current round, and the next ones at once while a round reaches nobody new. The next round is due
     a wait after the last of this round's people has the request."""
     round_asked = await _ask(session, now=now, zone=zone, request=request)
@@ -267,7 +272,7 @@ async def _climb(
         round_asked = await _ask(session, now=now, zone=zone, request=request)
     wait = waits.after(request.urgency)
     request.next_round_at = round_asked.reached_at + wait if request.round < LAST_ROUND else None
-    return round_asked.asked
+    return round_asked
 
 
 async def post_and_ask(
@@ -301,7 +306,7 @@ async def post_and_ask(
     await session.flush()
     loaded = await load_request(session, request.id)
     assert loaded is not None
-    return Asked(loaded, loaded.round, asked)
+    return Asked(loaded, loaded.round, asked.asked, asked.waiting, asked.reached_at if asked.waiting else None)
 
 
 async def escalate(
@@ -331,7 +336,7 @@ async def escalate(
         return None
     request = await load_request(session, request_id)
     assert request is not None
-    asked = await _climb(session, now=now, zone=zone, request=request, waits=waits)
+    asked = (await _climb(session, now=now, zone=zone, request=request, waits=waits)).asked
     await refresh_status(session, now=now, request=request)
     if announce and request.created_by is not None and request.created_by.deleted_at is None:
         await enqueue(

@@ -170,7 +170,7 @@ async def _send(update: Update, context: BotContext, turn: Turn, draft: RequestD
     await turn.commit()
     await query.answer()
     await remove_buttons(query)
-    text, markup = posted_message(t, asked.request, asked.asked)
+    text, markup = posted_message(t, asked.request, asked.asked, asked.waiting, asked.reached_at)
     status = await reply(update, text, markup)
     # Kept current from now on (rounds, filled, closed): remember the message and what it shows.
     await record_status_message(turn.session, asked.request.id, status.message_id, digest(text, markup))
