@@ -506,9 +506,11 @@ async def add_slots(
     told = 0
     for recipient, person in asked:
         recipient.declined = False
+        told += 1
+        if recipient.message_id is None:
+            continue  # their copy is still waiting (quiet hours): it is rendered when it goes, new days and all
         due = None if request.urgency == Urgency.SPOED else in_quiet_hours(person, now, zone)
         await send_copy(session, now=now, recipient=recipient, due_at=due)
-        told += 1
     # The fresh copies show the new days; so must the wijk groups' posts and the requester's status message.
     await refresh_group_posts(session, now=now, request=request)
     await refresh_status(session, now=now, request=request)

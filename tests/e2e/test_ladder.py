@@ -258,3 +258,23 @@ async def test_an_evening_request_keeps_partners_first_after_the_night(bot: Harn
     bot.clock.advance(minutes=2)
     assert await escalate(bot) == 1
     assert {name for name, user in people.items() if asked(user)} == {"paul", "vera", "wim"}, "then the wijk"
+
+
+async def test_days_added_at_night_reach_a_waiting_copy_once(bot: Harness) -> None:
+    people = await centrum(bot)
+    rita, paul = people["rita"], people["paul"]
+    bot.clock.current = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)  # Monday 21:00 in Amsterdam
+    request_id = await post(bot, rita, days=("25-11",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    await rita.send("/mijnverzoeken")
+    await rita.press(rita.last(), f"Dagen toevoegen aan #{request_id}")
+    await rita.send("26-11")
+    await rita.press(rita.last(), "Verder ›")
+    await rita.press(rita.last(), "Ochtend")
+    await rita.press(rita.last(), "✅ Toevoegen")
+    await bot.dispatch()
+    assert not asked(paul), "still his night"
+    bot.clock.current = datetime(2026, 11, 24, 6, 31, tzinfo=UTC)  # Tuesday 07:31
+    await bot.dispatch()
+    assert copies(paul) == 1, "one copy, not one per version"
+    assert "woensdag 25 november" in paul.last().text and "donderdag 26 november" in paul.last().text
