@@ -301,11 +301,18 @@ TABLE: tuple[Row, ...] = (
         notes={Persona.OWN_MANAGER: OWN_PRACTICE},
         denied=NOT_ASKED,
     ),
-    button("ACCEPT", what="accept an offer", rule=P + "may_act_for_request", allowed=DECIDES),
-    button("DECLINE_OFFER", what="decline an offer", rule=P + "may_act_for_request", allowed=DECIDES),
+    button(
+        "ACCEPT", what="accept an offer (its card, or /mijnverzoeken)", rule=P + "may_act_for_request", allowed=DECIDES
+    ),
+    button(
+        "DECLINE_OFFER",
+        what="decline an offer (its card, or /mijnverzoeken)",
+        rule=P + "may_act_for_request",
+        allowed=DECIDES,
+    ),
     button(
         "WITHDRAW",
-        what="withdraw an accepted offer",
+        what="withdraw an offer, pending or accepted",
         rule="bot.services.offers.withdraw_offer",
         allowed=ASKED,
         notes={Persona.SAME_WIJK: "own offer only"},

@@ -450,7 +450,9 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(40))
     chat_id: Mapped[int] = mapped_column(BigInteger)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
-    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("request_recipient.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("request_recipient.id", ondelete="CASCADE"), index=True
+    )
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[OutboxStatus] = mapped_column(enum_type(OutboxStatus, 16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

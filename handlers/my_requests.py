@@ -31,6 +31,7 @@ from handlers.texts import member_name
 
 MAX_TEXT = 3800  # below Telegram's 4096, leaving room for the closing line
 MAX_WAITING_SHOWN = 5
+MAX_OFFER_ROWS = 20
 
 
 def summary(t: Translator, request: ShortageRequest) -> str:
@@ -71,13 +72,17 @@ async def overview(
         return escape(t.gettext("Your practice has no open or recent requests. /verzoek posts one.")), None
     parts: list[str] = []
     buttons: list[list[InlineKeyboardButton]] = []
+    offer_rows = 0
     for request in requests:
         part = summary(t, request)
         if parts and sum(len(p) for p in parts) + len(part) > MAX_TEXT:
             parts.append(t.gettext("(older requests left out)"))
             break
         parts.append(part)
-        buttons += offer_buttons(t, request) + request_buttons(t, request, now)
+        # Telegram shows at most about 100 buttons: the offers' rows stop at MAX_OFFER_ROWS (the text lists them).
+        offers = offer_buttons(t, request)[: max(0, MAX_OFFER_ROWS - offer_rows)]
+        offer_rows += len(offers)
+        buttons += offers + request_buttons(t, request, now)
     return "\n\n".join(parts), InlineKeyboardMarkup(buttons) if buttons else None
 
 

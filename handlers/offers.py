@@ -228,7 +228,8 @@ async def on_offer_button(press: Press[None]) -> None:
         return
     from_list = press.data.args[1:2] == (FROM_LIST,)
     result = await DECISIONS[action](press.session, now=press.now, member=press.member, offer_id=offer_id)
-    if from_list and result.outcome is Outcome.OK and result.offer is not None:
+    decided = (Outcome.OK, Outcome.HELPER_BOOKED, Outcome.ALREADY_FILLED)  # the offer changed: its card follows
+    if from_list and result.outcome in decided and result.offer is not None:
         await _follow_on_card(press, result.offer.request_id, offer_id)
     await press.turn.commit()
     if result.outcome is Outcome.NOT_ALLOWED or result.offer is None:

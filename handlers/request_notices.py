@@ -32,7 +32,7 @@ from bot.services.notices import (
 )
 from bot.services.offers import load_offer, open_slots, own_offer
 from bot.services.requests import CancelReason, count_asked, load_request, load_request_slots
-from db.models import GroupPost, Offer, RequestRecipient, RequestStatus, ShortageRequest
+from db.models import GroupPost, Offer, OfferStatus, RequestRecipient, RequestStatus, ShortageRequest
 from handlers.callback_data import Action, encode
 from handlers.coordination import request_line
 from handlers.editing import digest
@@ -141,8 +141,8 @@ async def render_widened(reader: ToMember, notice: RequestWidened) -> Rendered |
 async def render_alert(reader: ToMember, notice: RequestAlert) -> Rendered | None:
     """To a coordinator: the request is still open after the last round."""
     request = await load_request(reader.session, notice.request_id)
-    if request is None:
-        return None
+    if request is None or request.status != RequestStatus.OPEN:
+        return None  # filled or cancelled while the alert waited for the coordinator's morning
     text = reader.t.gettext("Still open after the last round; the whole region is asked now:")
     return Rendered(text + "\n\n" + request_body(reader.t, request))
 
@@ -197,6 +197,8 @@ async def render_received(reader: ToMember, notice: OfferReceived) -> Rendered |
     found = await _offer(reader, notice.request_id, notice.offer_id)
     if found is None:
         return None
+    if found[1].status == OfferStatus.WITHDRAWN:
+        return None  # withdrawn before its card went out: the requester hears that instead
     text, markup = offer_for_requester(reader.t, *found)
     return Rendered(text, markup, offer_card_id=found[1].id)
 

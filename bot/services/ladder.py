@@ -345,6 +345,7 @@ async def escalate(
             notice=RequestWidened(request_id=request.id, round_no=request.round),
             chat_id=request.created_by.telegram_user_id,
             member_id=request.created_by.id,
+            due_at=None if request.urgency == Urgency.SPOED else in_quiet_hours(request.created_by, now, zone),
         )
     return asked
 

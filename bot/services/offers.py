@@ -232,6 +232,22 @@ async def _fill_slots(
     return filled, double_booked
 
 
+async def _decide(session: AsyncSession, offer: Offer, *, was: OfferStatus, to: OfferStatus, now: datetime) -> bool:
+    """Move the offer from `was` to `to`, guarded: of two decisions at once (a colleague's decline in
+    /mijnverzoeken and the requester's accept, or the helper withdrawing meanwhile) only one goes through."""
+    moved = await session.execute(
+        update(Offer)
+        .where(Offer.id == offer.id, Offer.status == was)
+        .values(status=to, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(offer, "status", to)
+    set_committed_value(offer, "decided_at", now)
+    return True
+
+
 async def _claim_slot(session: AsyncSession, slot: RequestSlot, offer_id: int) -> bool:
     """The guarded update is the race's referee: only one accept fills a slot."""
     won = await session.execute(
@@ -270,12 +286,8 @@ async def refresh_offer_card(
 ) -> None:
     """Have the requester's card of the offer edited to what became of it (`decided_by`: someone other than the
     requester decided, from /mijnverzoeken)."""
-    if offer.card_message_id is None or request.created_by_member_id is None:
-        return
-    chat_id = await session.scalar(
-        select(Member.telegram_user_id).where(Member.id == request.created_by_member_id, Member.deleted_at.is_(None))
-    )
-    if chat_id is None:
+    requester = request.created_by  # loaded with the request (load_request): no query per offer
+    if offer.card_message_id is None or requester is None or requester.deleted_at is not None:
         return
     notice = OfferCardEdit(
         request_id=request.id,
@@ -283,7 +295,7 @@ async def refresh_offer_card(
         message_id=offer.card_message_id,
         decided_by=decided_by.id if decided_by is not None else None,
     )
-    await enqueue(session, now=now, notice=notice, chat_id=chat_id, member_id=request.created_by_member_id)
+    await enqueue(session, now=now, notice=notice, chat_id=requester.telegram_user_id, member_id=requester.id)
 
 
 async def _offer_and_request(session: AsyncSession, offer_id: int) -> tuple[Offer, ShortageRequest] | None:
@@ -308,11 +320,12 @@ async def accept_offer(session: AsyncSession, *, now: datetime, member: Member |
         return Result(Outcome.STALE, offer)
     if request.status != RequestStatus.OPEN:
         return Result(Outcome.REQUEST_CLOSED, offer)
-    filled, double_booked = await _fill_slots(session, now=now, request=request, offer=offer, helper_id=offer.member_id)
+    helper_id = offer.member_id
+    if not await _decide(session, offer, was=OfferStatus.PENDING, to=OfferStatus.ACCEPTED, now=now):
+        return Result(Outcome.STALE, offer)
+    filled, double_booked = await _fill_slots(session, now=now, request=request, offer=offer, helper_id=helper_id)
     if not filled:
         return await _nothing_left(session, now=now, request=request, offer=offer, double_booked=double_booked)
-    offer.status = OfferStatus.ACCEPTED
-    offer.decided_at = now
     if not open_slots(request, now):
         request.status = RequestStatus.FILLED
     helper = await session.get(Member, offer.member_id)
@@ -368,10 +381,8 @@ async def decline_offer(session: AsyncSession, *, now: datetime, member: Member 
     offer, request = found
     if not may_act_for_request(member, request):
         return Result(Outcome.NOT_ALLOWED)
-    if offer.status != OfferStatus.PENDING:
+    if not await _decide(session, offer, was=OfferStatus.PENDING, to=OfferStatus.DECLINED, now=now):
         return Result(Outcome.STALE, offer)
-    offer.status = OfferStatus.DECLINED
-    offer.decided_at = now
     helper = await session.get(Member, offer.member_id) if offer.member_id else None
     if helper is not None:
         await enqueue(
@@ -412,8 +423,8 @@ async def withdraw_offer(session: AsyncSession, *, now: datetime, member: Member
     if any(slot.start_at <= now for slot in mine):
         return Result(Outcome.TOO_LATE, offer)
     was_accepted = offer.status == OfferStatus.ACCEPTED
-    offer.status = OfferStatus.WITHDRAWN
-    offer.decided_at = now
+    if not await _decide(session, offer, was=offer.status, to=OfferStatus.WITHDRAWN, now=now):
+        return Result(Outcome.STALE, offer)
     await refresh_offer_card(session, now=now, request=request, offer=offer)
     await _reopen(session, now=now, request=request, offer=offer, slots=mine, was_accepted=was_accepted)
     await audit.record(

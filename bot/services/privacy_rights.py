@@ -198,7 +198,14 @@ async def delete_member(session: AsyncSession, *, now: datetime, member: Member)
         successor = await _successor(session, member, request.practice_id)
         if successor is not None:
             request.created_by_member_id = successor.id
-            request.status_message_id = None  # it is in the leaver's chat; the successor gets /mijnverzoeken
+            # The status message and the offer cards are in the leaver's chat; the successor has /mijnverzoeken.
+            request.status_message_id = None
+            await session.execute(
+                update(Offer)
+                .where(Offer.request_id == request.id)
+                .values(card_message_id=None)
+                .execution_options(synchronize_session=False)
+            )
             await enqueue(
                 session,
                 now=now,
@@ -211,7 +218,7 @@ async def delete_member(session: AsyncSession, *, now: datetime, member: Member)
             # Cancelling would call off a helper who is booked (or at work): the request stays, the
             # practice's coordinator can still act on it, and it no longer points to the person.
             request.created_by_member_id = None
-            request.status_message_id = None
+            request.status_message_id = None  # nobody's to edit (refresh_offer_card needs a requester too)
             report.booked.append(request.id)
         elif await cancel_request(session, now=now, member=member, request=request, reason=CancelReason.POSTER_LEFT):
             report.cancelled.append(request.id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
@@ -17,6 +17,7 @@ from bot.services.availability import in_quiet_hours
 from bot.services.dates import DateInputError, validate_request_date
 from bot.services.members import member_relations
 from bot.services.notices import (
+    OfferCardEdit,
     RequestCancelled,
     RequestCancelledBy,
     RequestGroup,
@@ -34,6 +35,8 @@ from db.models import (
     Member,
     Offer,
     OfferStatus,
+    OutboxMessage,
+    OutboxStatus,
     Practice,
     RequestRecipient,
     RequestSlot,
@@ -165,13 +168,24 @@ async def send_copy(
 ) -> None:
     """Queue a fresh copy of the request for one person asked; it is rendered when it is sent. An older copy
     is replaced by a pointer, so that only one copy keeps buttons and stays up to date."""
-    if recipient.message_id is not None:
+    # A copy still waiting to go out (quiet hours) is replaced, not joined by a second one; the delivered copy
+    # before it was pointed at that one already.
+    waiting = await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.recipient_id == recipient.id,
+            OutboxMessage.kind == RequestNew.kind,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+    )
+    replaced = bool(getattr(waiting, "rowcount", 0))
+    if recipient.message_id is not None and not replaced:
         await enqueue(
             session,
             now=now,
             notice=RequestSuperseded(request_id=recipient.request_id, message_id=recipient.message_id, again=again),
             chat_id=recipient.chat_id,
             member_id=recipient.member_id,
+            due_at=due_at,  # pointed to the new copy when that one arrives, not hours before
         )
     await enqueue(
         session,
@@ -409,6 +423,14 @@ async def cancel_request(
             )
             offer.status = OfferStatus.CANCELLED
             offer.decided_at = now
+            if offer.card_message_id is not None and request.created_by is not None:
+                await enqueue(  # the requester's card of it: no live Accept for a cancelled request
+                    session,
+                    now=now,
+                    notice=OfferCardEdit(request_id=request.id, offer_id=offer.id, message_id=offer.card_message_id),
+                    chat_id=request.created_by.telegram_user_id,
+                    member_id=request.created_by.id,
+                )
     await refresh_recipients(session, now=now, request=request)
     requester = request.created_by
     if requester is not None and requester.id != member.id and requester.deleted_at is None:

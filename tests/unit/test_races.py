@@ -16,10 +16,10 @@ from sqlalchemy import select
 from bot.services.ladder import Waits, post_and_ask
 from bot.services.members import find_member
 from bot.services.network import find_practice
-from bot.services.offers import Outcome, accept_offer, make_offer
+from bot.services.offers import Outcome, accept_offer, decline_offer, make_offer, withdraw_offer
 from bot.services.outbox import claim_due
 from bot.services.requests import NeededRole, SlotInput
-from db.models import Daypart, Member, MemberRole, OutboxMessage, RequestSlot, Role, Urgency
+from db.models import Daypart, Member, MemberRole, Offer, OfferStatus, OutboxMessage, RequestSlot, Role, Urgency
 from db.session import Database
 from tests.support import FakeClock
 
@@ -89,6 +89,39 @@ async def accept(db: Database, decider_id: int, offer_id: int) -> Outcome:
             session, now=FakeClock().now(), member=await find_member(session, decider_id), offer_id=offer_id
         )
         return result.outcome
+
+
+async def decide(db: Database, decider_id: int, offer_id: int, how: str) -> Outcome:
+    deciding = {"accept": accept_offer, "decline": decline_offer, "withdraw": withdraw_offer}[how]
+    async with db.session() as session, session.begin():
+        result = await deciding(
+            session, now=FakeClock().now(), member=await find_member(session, decider_id), offer_id=offer_id
+        )
+        return result.outcome
+
+
+async def test_a_colleagues_decline_and_an_accept_at_once_have_one_winner(database: Database) -> None:
+    await add_member(database, 1, "caberg", Role.PRAKTIJKMANAGER)
+    await add_member(database, 2, "caberg", Role.HUISARTS)
+    await add_member(database, 3, "malberg", Role.DOKTERSASSISTENT)
+    request_id = await post(database, 1, [SlotInput.for_daypart(TOMORROW, Daypart.OCHTEND)])
+    first = await offer(database, 3, request_id)
+    outcomes = await asyncio.gather(decide(database, 1, first, "accept"), decide(database, 2, first, "decline"))
+    assert sorted(outcomes) == sorted([Outcome.OK, Outcome.STALE])
+    async with database.session() as session:
+        status = await session.scalar(select(Offer.status).where(Offer.id == first))
+        filled = await session.scalar(select(RequestSlot.filled_offer_id))
+    assert (status, filled) in ((OfferStatus.ACCEPTED, first), (OfferStatus.DECLINED, None))
+    # The helper withdrawing while the practice accepts: booked and withdrawn at once is impossible.
+    second_request = await post(database, 1, [SlotInput.for_daypart(TOMORROW, Daypart.MIDDAG)])
+    second = await offer(database, 3, second_request)
+    outcomes = await asyncio.gather(decide(database, 1, second, "accept"), decide(database, 3, second, "withdraw"))
+    async with database.session() as session:
+        status = await session.scalar(select(Offer.status).where(Offer.id == second))
+        booked = await session.scalar(
+            select(RequestSlot.filled_offer_id).where(RequestSlot.request_id == second_request)
+        )
+    assert (status, booked) in ((OfferStatus.ACCEPTED, second), (OfferStatus.WITHDRAWN, None)), outcomes
 
 
 async def test_two_accepts_on_one_slot_exactly_one_wins(database: Database) -> None:
