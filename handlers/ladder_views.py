@@ -51,11 +51,14 @@ STATUS_TEXTS: dict[RequestStatus, str] = {
 }
 
 
-def status_message(t: Translator, request: ShortageRequest, asked: int) -> tuple[str, InlineKeyboardMarkup | None]:
+def status_message(
+    t: Translator, request: ShortageRequest, asked: int, waiting: int = 0, until: datetime | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
     """The requester's status message as the request stands now: as right after sending while it is open (the
-    round, when the next starts, "ask more widely" while a round is left), one line once it is over."""
+    round, how many have it and by when the rest do, "ask more widely" while a round is left), one line once it
+    is over."""
     if request.status == RequestStatus.OPEN:
-        return posted_message(t, request, asked)
+        return posted_message(t, request, asked, waiting, until)
     return t.gettext(STATUS_TEXTS[request.status]).format(id=request.id), None
 
 

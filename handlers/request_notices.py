@@ -31,7 +31,7 @@ from bot.services.notices import (
     RequestWidened,
 )
 from bot.services.offers import load_offer, open_slots, own_offer
-from bot.services.requests import CancelReason, count_asked, load_request, load_request_slots
+from bot.services.requests import CancelReason, count_asked, load_request, load_request_slots, waiting_copies
 from db.models import GroupPost, Offer, OfferStatus, RequestRecipient, RequestStatus, ShortageRequest
 from handlers.callback_data import Action, encode
 from handlers.coordination import request_line
@@ -123,7 +123,9 @@ async def render_status(reader: ToMember, notice: RequestStatusEdit) -> Rendered
     request = await load_request_slots(reader.session, notice.request_id)
     if request is None or request.status_message_id != notice.message_id:
         return None  # gone, or handed over (the message is in another chat)
-    text, markup = status_message(reader.t, request, await count_asked(reader.session, request.id))
+    waiting, until = await waiting_copies(reader.session, request.id, reader.now)
+    asked = await count_asked(reader.session, request.id)
+    text, markup = status_message(reader.t, request, asked, waiting, until)
     fingerprint = digest(text, markup)
     if request.status_digest == fingerprint:
         return None  # Telegram would refuse the edit

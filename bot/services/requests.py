@@ -378,6 +378,24 @@ async def record_status_message(session: AsyncSession, request_id: int, message_
     )
 
 
+async def waiting_copies(session: AsyncSession, request_id: int, now: datetime) -> tuple[int, datetime | None]:
+    """How many copies of the request wait for the end of someone's quiet hours, and when the last goes (SQL)."""
+    count, latest = (
+        await session.execute(
+            select(func.count(), func.max(OutboxMessage.next_attempt_at))
+            .select_from(OutboxMessage)
+            .join(RequestRecipient, RequestRecipient.id == OutboxMessage.recipient_id)
+            .where(
+                RequestRecipient.request_id == request_id,
+                OutboxMessage.kind == RequestNew.kind,
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at > now,
+            )
+        )
+    ).one()
+    return int(count or 0), latest
+
+
 async def count_asked(session: AsyncSession, request_id: int) -> int:
     """How many people the request was sent to so far (counted in SQL)."""
     asked = select(func.count()).select_from(RequestRecipient).where(RequestRecipient.request_id == request_id)

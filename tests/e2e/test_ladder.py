@@ -265,6 +265,7 @@ async def test_days_added_at_night_reach_a_waiting_copy_once(bot: Harness) -> No
     rita, paul = people["rita"], people["paul"]
     bot.clock.current = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)  # Monday 21:00 in Amsterdam
     request_id = await post(bot, rita, days=("25-11",), dayparts=("Ochtend",))
+    status = rita.last()
     await bot.dispatch()
     await rita.send("/mijnverzoeken")
     await rita.press(rita.last(), f"Dagen toevoegen aan #{request_id}")
@@ -274,6 +275,8 @@ async def test_days_added_at_night_reach_a_waiting_copy_once(bot: Harness) -> No
     await rita.press(rita.last(), "✅ Toevoegen")
     await bot.dispatch()
     assert not asked(paul), "still his night"
+    # The status message, edited for the new days, still says who has it and when the others get it.
+    assert "donderdag 26" not in status.text and "uiterlijk om 07:30: 1" in status.text
     bot.clock.current = datetime(2026, 11, 24, 6, 31, tzinfo=UTC)  # Tuesday 07:31
     await bot.dispatch()
     assert copies(paul) == 1, "one copy, not one per version"
