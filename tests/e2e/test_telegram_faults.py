@@ -155,7 +155,7 @@ async def test_the_notices_after_an_accept_survive_a_storm(bot: Harness) -> None
             await person.press(starting(person, f"Hulpvraag #{request_id}\n")[0], "Ik kan alles")
     await ride_out(bot, storm)
     offers = starting(people.anna, f"Aanbod voor hulpvraag #{request_id}")
-    names = [re.sub(r"\n.*", "", offer.text.split("\n", 1)[1]).split(" ")[0] for offer in offers]
+    names = [re.split(r"[ ,]", offer.text.split("\n", 1)[1])[0] for offer in offers]
     assert names == [person.first_name for person in offerers], "the requester reads the offers in order"
 
     winner, losers = offerers[0], offerers[1:]
