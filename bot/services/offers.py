@@ -248,6 +248,18 @@ async def _decide(session: AsyncSession, offer: Offer, *, was: OfferStatus, to: 
     return True
 
 
+async def _release(session: AsyncSession, offer: Offer, slots: list[RequestSlot]) -> None:
+    """Give back the slots this accept claimed for an offer that turned out to be decided already."""
+    await session.execute(
+        update(RequestSlot)
+        .where(RequestSlot.filled_offer_id == offer.id)
+        .values(filled_offer_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    for slot in slots:
+        set_committed_value(slot, "filled_offer_id", None)
+
+
 async def _claim_slot(session: AsyncSession, slot: RequestSlot, offer_id: int) -> bool:
     """The guarded update is the race's referee: only one accept fills a slot."""
     won = await session.execute(
@@ -266,9 +278,10 @@ async def _nothing_left(
     session: AsyncSession, *, now: datetime, request: ShortageRequest, offer: Offer, double_booked: bool
 ) -> Result:
     """Every slot of the offer was taken (or clashed): the offer is moot and the helper hears it too, instead of
-    waiting for an answer that never comes."""
-    offer.status = OfferStatus.MOOT
-    offer.decided_at = now
+    waiting for an answer that never comes (unless it was decided meanwhile: the accept that filled the slots made
+    it moot and told them already)."""
+    if not await _decide(session, offer, was=OfferStatus.PENDING, to=OfferStatus.MOOT, now=now):
+        return Result(Outcome.STALE, offer)
     helper = await session.get(Member, offer.member_id)
     if helper is not None:
         await enqueue(
@@ -320,12 +333,14 @@ async def accept_offer(session: AsyncSession, *, now: datetime, member: Member |
         return Result(Outcome.STALE, offer)
     if request.status != RequestStatus.OPEN:
         return Result(Outcome.REQUEST_CLOSED, offer)
-    helper_id = offer.member_id
-    if not await _decide(session, offer, was=OfferStatus.PENDING, to=OfferStatus.ACCEPTED, now=now):
-        return Result(Outcome.STALE, offer)
-    filled, double_booked = await _fill_slots(session, now=now, request=request, offer=offer, helper_id=helper_id)
+    # The slots first, then the offer (the order every accept takes its locks in, so two accepts never deadlock);
+    # a decline or withdrawal that got the offer first leaves it, and the slots go back.
+    filled, double_booked = await _fill_slots(session, now=now, request=request, offer=offer, helper_id=offer.member_id)
     if not filled:
         return await _nothing_left(session, now=now, request=request, offer=offer, double_booked=double_booked)
+    if not await _decide(session, offer, was=OfferStatus.PENDING, to=OfferStatus.ACCEPTED, now=now):
+        await _release(session, offer, filled)
+        return Result(Outcome.STALE, offer)
     if not open_slots(request, now):
         request.status = RequestStatus.FILLED
     helper = await session.get(Member, offer.member_id)
