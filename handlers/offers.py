@@ -25,10 +25,9 @@ from bot.services.offers import (
     open_slots,
     own_offer,
     recipient_of,
-    refresh_offer_card,
     withdraw_offer,
 )
-from bot.services.requests import load_request, load_request_slots, send_copy
+from bot.services.requests import load_request, load_request_slots, refresh_offer_card, send_copy
 from db.models import Offer, RequestStatus, ShortageRequest
 from handlers.callback_data import FROM_LIST, Action, Callback
 from handlers.context import BotContext, Turn

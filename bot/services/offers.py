@@ -16,14 +16,19 @@ from bot.services import audit
 from bot.services.members import member_relations
 from bot.services.notices import (
     OfferAccepted,
-    OfferCardEdit,
     OfferDeclined,
     OfferFilledByOther,
     OfferReceived,
     OfferWithdrawn,
 )
 from bot.services.outbox import enqueue
-from bot.services.requests import load_request, load_request_slots, refresh_copy_of, refresh_recipients
+from bot.services.requests import (
+    load_request,
+    load_request_slots,
+    refresh_copy_of,
+    refresh_offer_card,
+    refresh_recipients,
+)
 from db.models import (
     Member,
     Offer,
@@ -292,23 +297,6 @@ async def _nothing_left(
             member_id=helper.id,
         )
     return Result(Outcome.HELPER_BOOKED if double_booked else Outcome.ALREADY_FILLED, offer)
-
-
-async def refresh_offer_card(
-    session: AsyncSession, *, now: datetime, request: ShortageRequest, offer: Offer, decided_by: Member | None = None
-) -> None:
-    """Have the requester's card of the offer edited to what became of it (`decided_by`: someone other than the
-    requester decided, from /mijnverzoeken)."""
-    requester = request.created_by  # loaded with the request (load_request): no query per offer
-    if offer.card_message_id is None or requester is None or requester.deleted_at is not None:
-        return
-    notice = OfferCardEdit(
-        request_id=request.id,
-        offer_id=offer.id,
-        message_id=offer.card_message_id,
-        decided_by=decided_by.id if decided_by is not None else None,
-    )
-    await enqueue(session, now=now, notice=notice, chat_id=requester.telegram_user_id, member_id=requester.id)
 
 
 async def _offer_and_request(session: AsyncSession, offer_id: int) -> tuple[Offer, ShortageRequest] | None:

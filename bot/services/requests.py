@@ -349,6 +349,23 @@ async def refresh_copy_of(session: AsyncSession, *, now: datetime, request_id: i
     )
 
 
+async def refresh_offer_card(
+    session: AsyncSession, *, now: datetime, request: ShortageRequest, offer: Offer, decided_by: Member | None = None
+) -> None:
+    """Have the requester's card of the offer edited to what became of it (`decided_by`: someone other than the
+    requester decided, from /mijnverzoeken)."""
+    requester = request.created_by  # loaded with the request (load_request): no query per offer
+    if offer.card_message_id is None or requester is None or requester.deleted_at is not None:
+        return
+    notice = OfferCardEdit(
+        request_id=request.id,
+        offer_id=offer.id,
+        message_id=offer.card_message_id,
+        decided_by=decided_by.id if decided_by is not None else None,
+    )
+    await enqueue(session, now=now, notice=notice, chat_id=requester.telegram_user_id, member_id=requester.id)
+
+
 async def refresh_status(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:
     """Have the requester's status message edited to where the request stands (the renderer skips it when it
     already shows that). Not after a hand-over: the message is in the chat of the one who left."""
@@ -441,14 +458,7 @@ async def cancel_request(
             )
             offer.status = OfferStatus.CANCELLED
             offer.decided_at = now
-            if offer.card_message_id is not None and request.created_by is not None:
-                await enqueue(  # the requester's card of it: no live Accept for a cancelled request
-                    session,
-                    now=now,
-                    notice=OfferCardEdit(request_id=request.id, offer_id=offer.id, message_id=offer.card_message_id),
-                    chat_id=request.created_by.telegram_user_id,
-                    member_id=request.created_by.id,
-                )
+            await refresh_offer_card(session, now=now, request=request, offer=offer)  # no live Accept left
     await refresh_recipients(session, now=now, request=request)
     requester = request.created_by
     if requester is not None and requester.id != member.id and requester.deleted_at is None:
