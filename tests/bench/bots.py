@@ -460,18 +460,37 @@ class Wijkhulp(Target):
 
 
 class Bare(Target):
-    """The bare PTB bot; its messages with buttons are its answers to /help."""
+    """The bare PTB bot; its messages with buttons are its answers to /help.
+
+    With a database it is the floor: the least any bot built on SQLAlchemy's async ORM pays per update.
+    """
+
+    postgres_admin: str = ""
+    postgres_name: str = ""
 
     @classmethod
-    async def create(cls, workdir: Path, users: int, rate_limiter: bool = False) -> Bare:
-        """Server, people and the running bot."""
-        server = BenchServer("654321:BARE", "bare_bench_bot")
+    async def create(
+        cls, workdir: Path, users: int, rate_limiter: bool = False, database: bool = False, postgres_admin: str = ""
+    ) -> Bare:
+        """Server, people and the running bot (with a fresh database of its own when asked)."""
+        name = "PTB + database" if database else "bare PTB"
+        server = BenchServer("654322:FLOOR" if database else "654321:BARE", "bare_bench_bot")
         await server.start()
         env = base_environment()
         env.update(BENCH_TOKEN=server.token, BENCH_BASE_URL=server.base_url)
-        process = Process(server, env, workdir / "bare.log")
+        log = "floor" if database else "bare"
+        process = Process(server, env, workdir / f"{log}.log")
         process.script = [str(BARE_BOT), *(["--rate-limiter"] if rate_limiter else [])]
-        target = cls("bare PTB", server, process, workdir)
+        target = cls(name, server, process, workdir)
+        if database:
+            url = f"sqlite+aiosqlite:///{workdir / 'floor.sqlite3'}"
+            if postgres_admin:
+                target.postgres_admin = postgres_admin
+                target.postgres_name = f"wh_floor_{uuid.uuid4().hex[:10]}"
+                await admin_sql(postgres_admin, f'CREATE DATABASE "{target.postgres_name}"')
+                async_url = make_url(with_database(postgres_admin, target.postgres_name))
+                url = async_url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+            process.script += ["--database", url]
         target.users = [server.user(first_name=f"Kaal{i}", language_code="nl", started=True) for i in range(users)]
         try:
             await process.start()
@@ -482,9 +501,11 @@ class Bare(Target):
         return target
 
     async def close(self) -> None:
-        """Stop the bot and the server."""
+        """Stop the bot and the server; drop a PostgreSQL database made for the run."""
         await self.stop()
         await self.server.stop()
+        if self.postgres_name:
+            await admin_sql(self.postgres_admin, f'DROP DATABASE IF EXISTS "{self.postgres_name}" WITH (FORCE)')
 
     async def buttons(self, users: list[SimUser], within: float) -> list[ChatMessage]:
         """Each user's latest message with buttons; asks /help first (not measured) where there is none."""

@@ -43,6 +43,7 @@ class Options:
     rate: float = 20.0
     steady_seconds: float = 10.0
     bare_rate_limiter: bool = False
+    floor: bool = True
     report: str = ""
     workdir: str = ""
     fail_on_target: bool = False
@@ -102,14 +103,20 @@ def parse_args(argv: list[str] | None = None) -> Options:
     top.add_argument(
         "--reminders",
         type=int,
-        help="people whose meeting reminder falls due at once, measured once (10000, about 6 minutes; 0 leaves "
-        "it out)",
+        help="people whose meeting reminder falls due at once, measured once (10000, about 6 minutes; 0 leaves it out)",
     )
     top.add_argument("--quick", action="store_true", help="small sizes, one run: a check that it all works")
     top.add_argument(
         "--bare-rate-limiter",
         action="store_true",
         help="give the bare bot PTB's AIORateLimiter too, as Wijkhulp has (30 calls/s to chats)",
+    )
+    top.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        default=None,
+        help="leave out the third bot: the bare one with a database (SQLAlchemy, a read and a write per update)",
     )
     top.add_argument("--report", default="", help="write everything as JSON to this file")
     top.add_argument("--workdir", default="", help="where the database and the bots' logs go (a temp dir)")
@@ -176,25 +183,29 @@ def say(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-async def run_bare(bare: Bare, options: Options, figures: Figures, record: dict[str, object]) -> None:
-    """One run of every scenario on the bare bot."""
+async def run_bare(
+    bare: Bare, options: Options, figures: Figures, record: dict[str, object], side: str = "bare"
+) -> None:
+    """One run of every scenario on the bare bot (the floor, side "floor", skips the steady rate)."""
     users = bare.users
     result = await help_burst(bare, users[: options.help_n], options.within(options.help_n))
-    figures.burst("help", "bare", result)
+    figures.burst("help", side, result)
     record["help"] = asdict(result)
-    told("bare", "/help", result)
+    told(side, "/help", result)
     pressers = users[: options.rsvp_n]
     messages = await bare.buttons(pressers, options.within(len(pressers)))
     result = await press_burst(bare, pressers, messages, "Ja", options.within(len(pressers)))
-    figures.burst("rsvp", "bare", result)
+    figures.burst("rsvp", side, result)
     record["rsvp"] = asdict(result)
-    told("bare", "presses (answer + edit)", result)
+    told(side, "presses (answer + edit)", result)
     pressers = users[: options.offer_n]
     messages = await bare.buttons(pressers, options.within(len(pressers)))
     result = await press_burst(bare, pressers, messages, "Ik kan alles", options.within(len(pressers)))
-    figures.burst("offer", "bare", result)
+    figures.burst("offer", side, result)
     record["offer"] = asdict(result)
-    told("bare", "presses (+ a notice)", result)
+    told(side, "presses (+ a notice)", result)
+    if side != "bare":
+        return
     calm = await steady(bare, users, options.rate, options.steady_seconds, options.within(len(users)))
     figures.steady("bare", calm)
     record["steady"] = asdict(calm)
@@ -282,16 +293,24 @@ async def measure(options: Options) -> tuple[Figures, dict[str, object]]:
     postgres = os.environ.get("WIJKHULP_TEST_POSTGRES_URL", "")
     say(f"setting up in {folder} ({'PostgreSQL' if postgres else 'SQLite'}, {options.members} members)")
     bare = await Bare.create(folder, options.members, options.bare_rate_limiter)
+    floor = None
     try:
+        if options.floor:
+            floor = await Bare.create(
+                folder, options.members, options.bare_rate_limiter, database=True, postgres_admin=postgres
+            )
         bot = await Wijkhulp.create(folder, options.members, options.offer_n, postgres)
         try:
             for repeat in range(1, options.repeat + 1):
                 say(f"run {repeat} of {options.repeat}")
                 bare_record: dict[str, object] = {}
+                floor_record: dict[str, object] = {}
                 bot_record: dict[str, object] = {}
                 await run_bare(bare, options, figures, bare_record)
+                if floor is not None:
+                    await run_bare(floor, options, figures, floor_record, side="floor")
                 await run_wijkhulp(bot, options, figures, repeat, bot_record)
-                figures.runs.append({"run": repeat, "bare": bare_record, "wijkhulp": bot_record})
+                figures.runs.append({"run": repeat, "bare": bare_record, "floor": floor_record, "wijkhulp": bot_record})
             if min(options.scale_small, options.scale_large) > 0:
                 await run_scale(bot, options, figures)
             if options.reminders > 0:
@@ -304,6 +323,9 @@ async def measure(options: Options) -> tuple[Figures, dict[str, object]]:
     finally:
         problems.extend(f"the server refused the bare bot: {r}" for r in refusals(bare)[:10])
         await bare.close()
+        if floor is not None:
+            problems.extend(f"the server refused the floor bot: {r}" for r in refusals(floor)[:10])
+            await floor.close()
     if options.ladder_members > 0:
         say(f"ladder: seeding {options.ladder_members} members for one round in-process")
         timings = await ladder_round(
@@ -330,6 +352,8 @@ class Row:
     ratio: str
     target: str
     result: str  # PASS, FAIL, "" (information only) or "not measured yet"
+    floor: str = "-"  # the bare bot with a database (SQLAlchemy + the driver, a read and a write per update)
+    floor_ratio: str = "-"  # Wijkhulp against that floor
 
 
 def spread(values: list[float], digits: int = 1) -> str:
@@ -353,10 +377,14 @@ def rows(figures: Figures, options: Options) -> list[Row]:
 
     def compare(metric: str, work: str, factor: float, faster_is_higher: bool) -> None:
         bare, ours = v.get(metric, {}).get("bare", []), v.get(metric, {}).get("wijkhulp", [])
-        b, w = _median(bare), _median(ours)
+        floor = v.get(metric, {}).get("floor", [])
+        b, w, f = _median(bare), _median(ours), _median(floor)
         ratio = None
         if b and w:
             ratio = b / w if faster_is_higher else w / b
+        floor_ratio = None
+        if f and w:
+            floor_ratio = f / w if faster_is_higher else w / f
         table.append(
             Row(
                 work,
@@ -365,6 +393,8 @@ def rows(figures: Figures, options: Options) -> list[Row]:
                 f"{ratio:.1f}x" if ratio is not None else "-",
                 f"within {factor:g}x of bare",
                 "-" if ratio is None else ("PASS" if ratio <= factor else "FAIL"),
+                spread(floor),
+                f"{floor_ratio:.1f}x" if floor_ratio is not None else "-",
             )
         )
 
@@ -497,12 +527,16 @@ def _reminder_rows(v: dict[str, dict[str, list[float]]], options: Options) -> li
 
 def render(table: list[Row]) -> str:
     """A Markdown table (it reads well on a terminal too)."""
-    head = Row("work", "bare PTB", "Wijkhulp", "ratio", "target", "result")
+    head = Row("work", "bare PTB", "Wijkhulp", "ratio", "target", "result", "PTB + database", "Wijkhulp vs that")
     lines = [head, *table]
-    widths = [max(len(getattr(r, f)) for r in lines) for f in Row.__dataclass_fields__]
+    # The floor sits between the two bots; its ratio after the result, as information beside the target.
+    columns: tuple[str, ...] = ("work", "bare", "floor", "wijkhulp", "ratio", "target", "result", "floor_ratio")
+    if all(row.floor == "-" for row in table):
+        columns = columns[:2] + columns[3:-1]
+    widths = [max(len(getattr(r, f)) for r in lines) for f in columns]
     out = []
     for index, row in enumerate(lines):
-        cells = [getattr(row, f).ljust(w) for f, w in zip(Row.__dataclass_fields__, widths, strict=True)]
+        cells = [getattr(row, f).ljust(w) for f, w in zip(columns, widths, strict=True)]
         out.append("| " + " | ".join(cells) + " |")
         if index == 0:
             out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
