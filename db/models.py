@@ -374,6 +374,9 @@ class RequestSlot(Base):
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     filled_offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id", ondelete="SET NULL"), index=True)
+    # When the slot was added to a running request (None: posted with it): a helper who offered before may offer
+    # for the days added since, and only for those.
+    added_at: Mapped[datetime | None] = mapped_column(default=None)
 
     request: Mapped[ShortageRequest] = relationship(back_populates="slots")
 

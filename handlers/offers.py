@@ -22,8 +22,8 @@ from bot.services.offers import (
     decline_offer,
     decline_request,
     make_offer,
-    open_slots,
-    own_offer,
+    offerable_slots,
+    own_offers,
     recipient_of,
     withdraw_offer,
 )
@@ -64,12 +64,13 @@ async def _refresh_my_copy(query: CallbackQuery, turn: Turn, request_id: int) ->
     pressed = query.message.message_id if query.message else None
     if recipient is None or (recipient.message_id is not None and recipient.message_id != pressed):
         return  # a forged id for another request must not rewrite this message
+    mine = await own_offers(turn.session, request_id, turn.member.id)
     text, markup = recipient_view(
         turn.t,
         request,
-        await own_offer(turn.session, request_id, turn.member.id),
+        mine,
         declined=bool(recipient and recipient.declined),
-        now_open=open_slots(request, turn.now),
+        offerable=offerable_slots(request, mine, turn.now),
     )
     if await edit_if_changed(query, text, markup):
         recipient.rendered_digest = digest(text, markup)
@@ -200,7 +201,9 @@ async def _picker(query: CallbackQuery, turn: Turn, data: Callback, request_id: 
     mask = data.int_arg(1) or 0
     if mask >= (1 << len(request.slots)):
         mask = 0
-    markup: InlineKeyboardMarkup = picker_markup(t, request, mask, open_slots(request, turn.now))
+    assert turn.member is not None  # asked
+    mine = await own_offers(turn.session, request_id, turn.member.id)
+    markup: InlineKeyboardMarkup = picker_markup(t, request, mask, offerable_slots(request, mine, turn.now))
     await query.edit_message_reply_markup(markup)
 
 

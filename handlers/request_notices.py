@@ -30,7 +30,7 @@ from bot.services.notices import (
     RequestSuperseded,
     RequestWidened,
 )
-from bot.services.offers import load_offer, open_slots, own_offer
+from bot.services.offers import load_offer, offerable_slots, open_slots, own_offers
 from bot.services.requests import CancelReason, count_asked, load_request, load_request_slots, waiting_copies
 from db.models import GroupPost, Offer, OfferStatus, RequestRecipient, RequestStatus, ShortageRequest
 from handlers.callback_data import Action, encode
@@ -63,12 +63,13 @@ async def _copy(
 ) -> tuple[Rendered, RequestRecipient | None]:
     """The request as its copy for this reader shows it now, with the row's recipient (who may have declined)."""
     recipient = await reader.session.get(RequestRecipient, reader.recipient_id) if reader.recipient_id else None
+    mine = await own_offers(reader.session, request.id, reader.member.id)
     text, markup = recipient_view(
         reader.t,
         request,
-        await own_offer(reader.session, request.id, reader.member.id),
+        mine,
         declined=bool(recipient and recipient.declined),
-        now_open=open_slots(request, reader.now),
+        offerable=offerable_slots(request, mine, reader.now),
     )
     return Rendered(text, markup, edit, digest(text, markup)), recipient
 

@@ -99,43 +99,58 @@ def request_body(t: Translator, request: ShortageRequest, *, filled_by: bool = F
 
 
 def recipient_view(
-    t: Translator, request: ShortageRequest, mine: Offer | None, *, declined: bool, now_open: list[RequestSlot]
+    t: Translator,
+    request: ShortageRequest,
+    mine: list[Offer],
+    *,
+    declined: bool,
+    offerable: list[RequestSlot],
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """A recipient's copy: offer buttons while something is open that they have not answered yet. `mine` is
-    the reader's own offer (services.offers.own_offer); the other offers are not needed."""
+    """A recipient's copy: offer buttons while something is open that they have not answered yet. `mine` are
+    the reader's own offers (services.offers.own_offers), `offerable` what they may still offer for
+    (services.offers.offerable_slots); the other offers are not needed."""
     text = request_body(t, request)
-    if mine is not None:
-        text += "\n\n" + offer_state_line(t, mine)
-        if mine.status == OfferStatus.PENDING and request.status == RequestStatus.OPEN:
+    buttons: list[list[InlineKeyboardButton]] = []
+    running = request.status == RequestStatus.OPEN
+    for offer in mine:
+        text += "\n\n" + offer_state_line(t, offer)
+        if len(mine) > 1:
+            text += "\n" + offered_slots(t, request, offer)
+        if offer.status == OfferStatus.PENDING and running:
             # Changing one's mind before the practice decides: withdraw, and offer again from this copy.
-            label = t.gettext("Withdraw my offer")
-            return text, InlineKeyboardMarkup(
-                [[InlineKeyboardButton(label, callback_data=encode(Action.WITHDRAW, mine.id))]]
-            )
-        return text, None
-    if request.status != RequestStatus.OPEN or not now_open:
-        return text, None
+            label = t.gettext("Withdraw my offer") if len(mine) == 1 else t.gettext("Withdraw my offer for {days}")
+            label = label.format(days=_short_days(t, request, offer))
+            buttons.append([InlineKeyboardButton(label, callback_data=encode(Action.WITHDRAW, offer.id))])
+    if not running or not offerable:
+        return text, InlineKeyboardMarkup(buttons) if buttons else None
     if declined:
-        return text + "\n\n" + t.gettext("You said you cannot help with this one."), None
-    buttons = [
-        [
-            InlineKeyboardButton(
-                t.gettext("I can help with all of it"),
-                callback_data=encode(Action.OFFER_ALL, request.id, len(request.slots)),
-            )
-        ]
-    ]
-    if len(now_open) > 1:
-        buttons.append(
-            [
-                InlineKeyboardButton(
-                    t.gettext("Choose day-parts…"),
-                    callback_data=encode(Action.OFFER_PICK, request.id, 0, len(request.slots)),
-                )
-            ]
+        said = t.gettext("You said you cannot help on the added days.") if mine else None
+        text += "\n\n" + (said or t.gettext("You said you cannot help with this one."))
+        return text, InlineKeyboardMarkup(buttons) if buttons else None
+    count = len(request.slots)
+    if mine:  # days were added after their offer: they may offer for those too, and only those
+        text += "\n\n<b>" + t.gettext("Added since your offer:") + "</b>\n" + offered_slots(
+            t, request, mine[0], [slot.id for slot in offerable]
         )
-    buttons.append([InlineKeyboardButton(t.gettext("I can't"), callback_data=encode(Action.CANT, request.id))])
+        every = t.gettext("I can help on the added days too")
+        cannot = t.gettext("Not on the added days")
+    else:
+        every, cannot = t.gettext("I can help with all of it"), t.gettext("I can't")
+    buttons.append([InlineKeyboardButton(every, callback_data=encode(Action.OFFER_ALL, request.id, count))])
+    if len(offerable) > 1:
+        pick = t.gettext("Choose day-parts…")
+        buttons.append([InlineKeyboardButton(pick, callback_data=encode(Action.OFFER_PICK, request.id, 0, count))])
+    buttons.append([InlineKeyboardButton(cannot, callback_data=encode(Action.CANT, request.id))])
     return text, InlineKeyboardMarkup(buttons)
+
+
+def _short_days(t: Translator, request: ShortageRequest, offer: Offer) -> str:
+    """The day-parts of an offer in a few words, for a button."""
+    ids = {row.slot_id for row in offer.slot_rows}
+    labels = [slot_label(t, slot, short=True) for slot in request.slots if slot.id in ids]
+    return labels[0] if len(labels) == 1 else t.ngettext("{count} day-part", "{count} day-parts", len(labels)).format(
+        count=len(labels)
+    )
 
 
 def picker_markup(

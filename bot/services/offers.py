@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -23,6 +23,7 @@ from bot.services.notices import (
 )
 from bot.services.outbox import enqueue
 from bot.services.requests import (
+    MAX_SLOTS,
     load_request,
     load_request_slots,
     refresh_copy_of,
@@ -66,9 +67,27 @@ class Result:
     slots: list[RequestSlot] = field(default_factory=list)
 
 
+# Offers still standing: while a helper has one, they may offer only for days added to the request since.
+LIVE = (OfferStatus.PENDING, OfferStatus.ACCEPTED)
+# Offers whose slots the helper has answered (a withdrawn one frees them; a lapsed one was about filled slots).
+ANSWERED = (OfferStatus.PENDING, OfferStatus.ACCEPTED, OfferStatus.DECLINED)
+
+
 def open_slots(request: ShortageRequest, now: datetime) -> list[RequestSlot]:
     """Slots nobody fills yet that have not ended."""
     return [slot for slot in request.slots if slot.filled_offer_id is None and slot.end_at > now]
+
+
+def offerable_slots(request: ShortageRequest, mine: list[Offer], now: datetime) -> list[RequestSlot]:
+    """The slots this person may offer for now: every open one before their first offer; after it, the open
+    ones added to the request since, that no offer of theirs covers (so they see each day once)."""
+    still_open = open_slots(request, now)
+    if not mine:
+        return still_open
+    counted = [offer for offer in mine if offer.status in LIVE] or mine
+    first = min(offer.created_at for offer in counted)
+    covered = {row.slot_id for offer in counted if offer.status in ANSWERED for row in offer.slot_rows}
+    return [s for s in still_open if s.id not in covered and s.added_at is not None and s.added_at >= first]
 
 
 async def booked_spans(
@@ -89,37 +108,38 @@ def overlaps(slot: RequestSlot, spans: list[tuple[datetime, datetime]]) -> bool:
 
 
 async def _why_not_offer(
-    session: AsyncSession, request: ShortageRequest, member: Member, slot_ids: list[int] | None
-) -> Outcome | None:
-    """Why this member may not offer on this request now (None: they may)."""
+    session: AsyncSession, request: ShortageRequest, member: Member, slot_ids: list[int] | None, now: datetime
+) -> Outcome | list[int] | None:
+    """Why this member may not offer on this request now, or the slots they may offer for after an earlier
+    offer (only days added since), or None: any open slot."""
     if member.practice_id == request.practice_id:
         return Outcome.OWN_PRACTICE
     if await recipient_of(session, request.id, member.id) is None:
         return Outcome.NOT_ALLOWED
     if request.status != RequestStatus.OPEN:
         return Outcome.REQUEST_CLOSED
-    if await _has_live_offer(session, request.id, member.id):
-        return Outcome.ALREADY_OFFERED
     if slot_ids is not None and not set(slot_ids) <= {slot.id for slot in request.slots}:
         return Outcome.NOT_FOUND
-    return None
+    mine = await own_offers(session, request.id, member.id)
+    if not any(offer.status in LIVE for offer in mine):
+        return None  # nothing standing: they may offer again (after a decline, a lapse, a withdrawal)
+    allowed = [slot.id for slot in offerable_slots(request, mine, now)]
+    if not allowed or (slot_ids is not None and not set(slot_ids) <= set(allowed)):
+        return Outcome.ALREADY_OFFERED
+    return allowed if slot_ids is None else slot_ids
 
 
-async def _has_live_offer(session: AsyncSession, request_id: int, member_id: int) -> bool:
-    """Whether the member has an offer on the request that is pending or accepted (one EXISTS query)."""
-    live = (OfferStatus.PENDING, OfferStatus.ACCEPTED)
-    mine = select(Offer.id).where(Offer.request_id == request_id, Offer.member_id == member_id, Offer.status.in_(live))
-    return bool(await session.scalar(select(exists(mine))))
-
-
-async def own_offer(session: AsyncSession, request_id: int, member_id: int) -> Offer | None:
-    """The member's offer on the request that their copy shows (the first not withdrawn), if any."""
-    return await session.scalar(
+async def own_offers(session: AsyncSession, request_id: int, member_id: int) -> list[Offer]:
+    """The member's offers on the request that their copy shows (not withdrawn), oldest first, with their slot
+    rows: one for the first days and at most one per later addition of days."""
+    found = await session.scalars(
         select(Offer)
         .where(Offer.request_id == request_id, Offer.member_id == member_id, Offer.status != OfferStatus.WITHDRAWN)
+        .options(selectinload(Offer.slot_rows))
         .order_by(Offer.id)
-        .limit(1)
+        .limit(MAX_SLOTS)
     )
+    return list(found)
 
 
 async def load_offer(session: AsyncSession, request_id: int, offer_id: int) -> Offer | None:
@@ -153,9 +173,10 @@ async def make_offer(
     request = await load_request_slots(session, request_id)
     if request is None or member is None:
         return Result(Outcome.NOT_FOUND if request is None else Outcome.NOT_ALLOWED)
-    refused = await _why_not_offer(session, request, member, slot_ids)
-    if refused is not None:
+    refused = await _why_not_offer(session, request, member, slot_ids, now)
+    if isinstance(refused, Outcome):
         return Result(refused)
+    slot_ids = refused if refused is not None else slot_ids
     chosen = await _slots_to_offer(session, request, member, slot_ids, now)
     if isinstance(chosen, Outcome):
         return Result(chosen)

@@ -543,7 +543,7 @@ async def add_slots(
         start, end = slot_times(slot, zone)
         if any(start < old.end_at and old.start_at < end for old in request.slots):
             raise RequestError("slots_overlap")
-        new.append(RequestSlot(day=slot.day, daypart=slot.daypart, start_at=start, end_at=end))
+        new.append(RequestSlot(day=slot.day, daypart=slot.daypart, start_at=start, end_at=end, added_at=now))
     request.slots.extend(new)
     request.ends_at = max(request.ends_at, *(row.end_at for row in new))
     request.status = RequestStatus.OPEN

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from db.models import RequestStatus, ShortageRequest
+from db.models import Offer, OfferSlot, RequestSlot, RequestStatus, ShortageRequest
 from handlers.jobs import close_finished_requests
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness
@@ -129,3 +129,50 @@ async def test_add_days_to_a_running_request(bot: Harness) -> None:
     await bot.dispatch()
     offer = anna.last()
     assert "Carol" in offer.text and "woensdag 25 november" in offer.text and "dinsdag" not in offer.text
+
+
+async def test_a_helper_who_offered_may_offer_for_days_added_since_and_only_those(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob = people.anna, people.bob
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    first_copy = bob.last()
+    await bob.press(first_copy, "Ik kan alles")
+    await bot.dispatch()
+    await anna.send("/mijnverzoeken")
+    await anna.press(anna.last(), f"Dagen toevoegen aan #{request_id}")
+    await anna.send("25-11")
+    await anna.press(anna.last(), "Verder ›")
+    await anna.press(anna.last(), "Middag")
+    await anna.press(anna.last(), "✅ Toevoegen")
+    await bot.dispatch()
+
+    fresh = bob.last()
+    assert "Je hebt aangeboden te helpen" in fresh.text
+    assert "Toegevoegd na je aanbod:" in fresh.text and "woensdag 25 november 2026, middag" in fresh.text
+    assert fresh.button_texts == ["Aanbod intrekken", "Ik kan ook op de nieuwe dagen", "Niet op de nieuwe dagen"]
+    await bob.press(fresh, "Ik kan ook op de nieuwe dagen")
+    assert "Dank je!" in (bob.callback_answers[-1].text or "")
+    await bot.dispatch()
+    card = anna.last()
+    assert "Bob" in card.text and "woensdag 25 november" in card.text and "dinsdag 24 november" not in card.text
+    assert "Accepteren" in card.button_texts
+    async with bot.session() as session:
+        offers = list(await session.scalars(select(Offer).where(Offer.request_id == request_id).order_by(Offer.id)))
+        assert len(offers) == 2
+        slots = {s.id: s.day.isoformat() for s in await session.scalars(select(RequestSlot))}
+        second = await session.scalars(select(OfferSlot.slot_id).where(OfferSlot.offer_id == offers[1].id))
+        assert [slots[slot_id] for slot_id in second] == ["2026-11-25"], "only the added day, not the first again"
+
+    after = bob.last()
+    assert after.text.count("Je hebt aangeboden te helpen") == 2, "one line per offer, each with its days"
+    assert after.button_texts == [
+        "Mijn aanbod voor di 24 nov, ochtend intrekken",
+        "Mijn aanbod voor wo 25 nov, middag intrekken",
+    ]
+    await bob.press_data(first_copy, f"v1:oa:{request_id}:1")  # the first copy's old button, replayed
+    assert "zijn gewijzigd" in (bob.callback_answers[-1].text or "")
+    await bob.press_data(after, f"v1:oa:{request_id}:2")  # "all of it" for today's days, forged
+    assert "al aangeboden" in (bob.callback_answers[-1].text or "")
+    async with bot.session() as session:
+        assert await session.scalar(select(func.count(Offer.id))) == 2
