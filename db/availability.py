@@ -63,6 +63,20 @@ class GroupPost(Base):
     rendered_digest: Mapped[str | None] = mapped_column(String(64))
 
 
+class RequestAlertMessage(Base):
+    """A coordinator's alert that a request is still open after the last round, so that it can be edited when
+    the request fills, is cancelled or closes (and back, when it opens again)."""
+
+    __tablename__ = "request_alert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("shortage_request.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    rendered_digest: Mapped[str | None] = mapped_column(String(64))
+
+
 class DigestSent(Base):
     """One daily digest per region and day, so a restart never sends it twice."""
 

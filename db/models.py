@@ -28,7 +28,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 # Base and UTCDateTime live in db.base, below every model module; the availability models build on it alone.
 # Both are named here too, where the migrations, the services and the tests have always found them.
-from db.availability import Availability, AvailabilityException, Daypart, DigestSent, GroupPost, WijkGroup
+from db.availability import (
+    Availability,
+    AvailabilityException,
+    Daypart,
+    DigestSent,
+    GroupPost,
+    RequestAlertMessage,
+    WijkGroup,
+)
 from db.base import Base, UTCDateTime, enum_type
 
 # Named for the modules that import them from here (mypy --strict wants re-exports listed).
@@ -39,6 +47,7 @@ __all__ = [
     "Daypart",
     "DigestSent",
     "GroupPost",
+    "RequestAlertMessage",
     "UTCDateTime",
     "WijkGroup",
     "enum_type",

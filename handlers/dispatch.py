@@ -128,6 +128,7 @@ def _recorded(runtime: Runtime, row: Claimed, rendered: Rendered, message_id: in
             group_post_id=rendered.group_post_id,
             status_request_id=rendered.status_request_id,
             offer_card_id=rendered.offer_card_id,
+            alert_id=rendered.alert_id,
         )
 
     return Outcome(True, write, "sent")

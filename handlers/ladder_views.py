@@ -9,7 +9,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import Settings
 from bot.i18n import N_, Translator
-from bot.services.ladder import LAST_ROUND, Waits
+from bot.services.ladder import Waits
+from bot.services.requests import LAST_ROUND
 from db.models import RequestStatus, ShortageRequest
 from handlers.callback_data import Action, encode
 

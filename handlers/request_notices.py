@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.services.coordination import open_requests
 from bot.services.members import find_member_by_id
 from bot.services.notices import (
@@ -32,7 +32,15 @@ from bot.services.notices import (
 )
 from bot.services.offers import load_offer, offerable_slots, open_slots, own_offers
 from bot.services.requests import CancelReason, count_asked, load_request, load_request_slots, waiting_copies
-from db.models import GroupPost, Offer, OfferStatus, RequestRecipient, RequestStatus, ShortageRequest
+from db.models import (
+    GroupPost,
+    Offer,
+    OfferStatus,
+    RequestAlertMessage,
+    RequestRecipient,
+    RequestStatus,
+    ShortageRequest,
+)
 from handlers.callback_data import Action, encode
 from handlers.coordination import request_line
 from handlers.editing import digest
@@ -141,13 +149,29 @@ async def render_widened(reader: ToMember, notice: RequestWidened) -> Rendered |
     return Rendered(widened_text(reader.t, request, notice.round_no))
 
 
+ALERT_HEADS = {
+    RequestStatus.OPEN: N_("Still open after the last round; the whole region is asked now:"),
+    RequestStatus.FILLED: N_("Filled after all: nothing more to do for this request."),
+    RequestStatus.CANCELLED: N_("Cancelled: nothing more to do for this request."),
+    RequestStatus.CLOSED: N_("Closed: its last day-part has passed."),
+}
+
+
 async def render_alert(reader: ToMember, notice: RequestAlert) -> Rendered | None:
-    """To a coordinator: the request is still open after the last round."""
+    """To a coordinator: the request is still open after the last round; later, that alert edited to where the
+    request stands (skipped when it shows that already)."""
     request = await load_request(reader.session, notice.request_id)
-    if request is None or request.status != RequestStatus.OPEN:
+    if request is None:
+        return None
+    if notice.message_id is None and request.status != RequestStatus.OPEN:
         return None  # filled or cancelled while the alert waited for the coordinator's morning
-    text = reader.t.gettext("Still open after the last round; the whole region is asked now:")
-    return Rendered(text + "\n\n" + request_body(reader.t, request))
+    alert = await reader.session.get(RequestAlertMessage, notice.alert_id) if notice.alert_id else None
+    head = reader.t.gettext(ALERT_HEADS.get(request.status, ALERT_HEADS[RequestStatus.CLOSED]))
+    text = head + "\n\n" + request_body(reader.t, request)
+    fingerprint = digest(text, None)
+    if notice.message_id is not None and (alert is None or alert.rendered_digest == fingerprint):
+        return None  # Telegram would refuse the edit
+    return Rendered(text, None, notice.message_id, fingerprint, alert_id=alert.id if alert else None)
 
 
 async def render_handed_over(reader: ToMember, notice: RequestHandedOver) -> Rendered | None:

@@ -25,6 +25,7 @@ from bot.services.notices import RequestAlert, RequestWidened
 from bot.services.outbox import enqueue
 from bot.services.requests import (
     FILLING_ROLES,
+    LAST_ROUND,
     NeededRole,
     SlotInput,
     load_request,
@@ -42,6 +43,7 @@ from db.models import (
     OfferStatus,
     Practice,
     Region,
+    RequestAlertMessage,
     RequestRecipient,
     RequestSlot,
     RequestStatus,
@@ -51,8 +53,6 @@ from db.models import (
     practice_partner,
     wijk_adjacency,
 )
-
-LAST_ROUND = 4
 
 
 @dataclass(frozen=True)
@@ -251,10 +251,15 @@ async def _alert_coordinators(
         )
     )
     for coordinator in coordinators:
+        alert = RequestAlertMessage(
+            request_id=request.id, member_id=coordinator.id, chat_id=coordinator.telegram_user_id
+        )
+        session.add(alert)
+        await session.flush()
         await enqueue(
             session,
             now=now,
-            notice=RequestAlert(request_id=request.id),
+            notice=RequestAlert(request_id=request.id, alert_id=alert.id),
             chat_id=coordinator.telegram_user_id,
             member_id=coordinator.id,
             due_at=None if request.urgency == Urgency.SPOED else in_quiet_hours(coordinator, now, zone),

@@ -166,10 +166,13 @@ class RequestWidened(Notice):
 
 @dataclass(frozen=True)
 class RequestAlert(Notice):
-    """To a coordinator: the request is still open after the last round."""
+    """To a coordinator: the request is still open after the last round; or, with `message_id`, that alert
+    edited to where the request stands now (filled, cancelled, closed, or open again)."""
 
     kind = "request.alert"
     request_id: int
+    alert_id: int | None = None  # RequestAlertMessage (None in rows stored before alerts were followed)
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,15 @@ from sqlalchemy.orm import aliased
 
 from bot.services import notices
 from bot.services.notices import Notice, NoticeError
-from db.models import GroupPost, Offer, OutboxMessage, OutboxStatus, RequestRecipient, ShortageRequest
+from db.models import (
+    GroupPost,
+    Offer,
+    OutboxMessage,
+    OutboxStatus,
+    RequestAlertMessage,
+    RequestRecipient,
+    ShortageRequest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -262,12 +270,20 @@ async def record_delivery(
     group_post_id: int | None = None,
     status_request_id: int | None = None,
     offer_card_id: int | None = None,
+    alert_id: int | None = None,
 ) -> None:
     """Mark the row sent and remember, for a copy of a request (or the requester's status message), which message
     shows it and what it shows."""
     await mark_sent(session, row_id, now=now, message_id=message_id)
     if offer_card_id is not None and message_id is not None:
         await session.execute(update(Offer).where(Offer.id == offer_card_id).values(card_message_id=message_id))
+    if alert_id is not None:
+        alert_values: dict[str, object] = {"rendered_digest": fingerprint}
+        if message_id is not None:
+            alert_values["message_id"] = message_id
+        await session.execute(
+            update(RequestAlertMessage).where(RequestAlertMessage.id == alert_id).values(**alert_values)
+        )
     if status_request_id is not None and fingerprint is not None:
         await session.execute(
             update(ShortageRequest).where(ShortageRequest.id == status_request_id).values(status_digest=fingerprint)

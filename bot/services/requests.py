@@ -18,6 +18,7 @@ from bot.services.dates import DateInputError, validate_request_date
 from bot.services.members import member_relations
 from bot.services.notices import (
     OfferCardEdit,
+    RequestAlert,
     RequestCancelled,
     RequestCancelledBy,
     RequestGroup,
@@ -38,6 +39,7 @@ from db.models import (
     OutboxMessage,
     OutboxStatus,
     Practice,
+    RequestAlertMessage,
     RequestRecipient,
     RequestSlot,
     RequestStatus,
@@ -47,6 +49,7 @@ from db.models import (
 )
 
 MAX_NOTE = 500
+LAST_ROUND = 4  # the ladder's last round (the region): the coordinators are alerted when it starts
 MAX_SLOTS = 20
 MAX_DAYS_AHEAD = 90
 DAYPART_TIMES: dict[Daypart, tuple[time, time]] = {
@@ -312,6 +315,22 @@ async def refresh_recipients(session: AsyncSession, *, now: datetime, request: S
             recipient_id=recipient.id,
         )
     await refresh_status(session, now=now, request=request)
+    await refresh_alerts(session, now=now, request=request)
+
+
+async def refresh_alerts(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:
+    """Have the coordinators' alerts about the request edited to where it stands (only a request that reached
+    the last round has any: no query for the others)."""
+    if request.round < LAST_ROUND:
+        return
+    alerts = await session.scalars(
+        select(RequestAlertMessage).where(
+            RequestAlertMessage.request_id == request.id, RequestAlertMessage.message_id.is_not(None)
+        )
+    )
+    for alert in alerts:
+        notice = RequestAlert(request_id=request.id, alert_id=alert.id, message_id=alert.message_id)
+        await enqueue(session, now=now, notice=notice, chat_id=alert.chat_id, member_id=alert.member_id)
 
 
 async def refresh_group_posts(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:

@@ -281,3 +281,34 @@ async def test_days_added_at_night_reach_a_waiting_copy_once(bot: Harness) -> No
     await bot.dispatch()
     assert copies(paul) == 1, "one copy, not one per version"
     assert "woensdag 25 november" in paul.last().text and "donderdag 26 november" in paul.last().text
+
+
+async def test_the_coordinators_alert_follows_the_request_after_the_last_round(bot: Harness) -> None:
+    people = await centrum(bot)
+    rita, cor, zoe = people["rita"], people["cor"], people["zoe"]
+    await post(bot, rita, days=("Morgen",), dayparts=("Ochtend",), urgency="Spoed")
+    await bot.dispatch()
+    for _ in range(3):
+        bot.clock.advance(minutes=16)  # spoed climbs a round every 15 minutes
+        await escalate(bot)
+    await bot.dispatch()
+    alert = cor.last()
+    assert alert.text.startswith("Na de laatste ronde nog open")
+    await zoe.press(zoe.last(), "Ik kan alles")
+    await bot.dispatch()
+    await rita.press(rita.last(), "Accepteren")
+    await bot.dispatch()
+    assert alert.text.startswith("Alsnog ingevuld: er hoeft niets meer te gebeuren"), "edited, not a new message"
+    assert cor.last() is alert
+    edits = alert.edited
+    await bot.dispatch()
+    assert alert.edited == edits, "nothing changed, so nothing edited"
+
+    await zoe.press(zoe.last(), "Terugtrekken")  # the request opens again: so does the alert
+    await bot.dispatch()
+    assert alert.text.startswith("Na de laatste ronde nog open")
+    await rita.send("/mijnverzoeken")
+    await rita.press(rita.last(), "Annuleer #1")
+    await rita.press(rita.last(), "niet meer nodig")
+    await bot.dispatch()
+    assert alert.text.startswith("Geannuleerd: er hoeft niets meer te gebeuren")
