@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from telegram import CallbackQuery, InlineKeyboardButton, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
 from bot.i18n import N_, Translator
@@ -13,6 +15,7 @@ from bot.permissions import may_post_request
 from handlers.callback_data import Action, Callback, encode
 from handlers.context import BotContext
 from handlers.conversation import reply
+from handlers.editing import edit_if_changed
 from handlers.entry import press
 from handlers.request_form.draft import RequestDraft
 
@@ -67,6 +70,57 @@ async def wrong_button(query: CallbackQuery, t: Translator, state: int) -> int:
     """A button of another step (or of an older prompt): say so and stay."""
     await query.answer(t.gettext(OTHER_STEP))
     return state
+
+
+async def ask(
+    update: Update, context: BotContext, draft: RequestDraft, text: str, markup: InlineKeyboardMarkup
+) -> None:
+    """Send a step's question and remember it, so that its buttons can be collapsed (or, for the days, updated)
+    however the step is answered; the draft is kept."""
+    sent = await reply(update, text, markup)
+    draft.prompt_message_id = sent.message_id
+    keep(context, draft)
+
+
+async def collapse(
+    update: Update,
+    context: BotContext,
+    draft: RequestDraft,
+    summary: str,
+    query: CallbackQuery | None = None,
+) -> bool:
+    """The answered step's question becomes a one-line summary of the answer, without buttons: the pressed
+    message, or the remembered question when the answer was typed. A question that is gone (deleted, too old
+    to edit) is left as it is."""
+    if query is not None:
+        draft.prompt_message_id = None
+        await edit_if_changed(query, summary)
+        return True
+    message_id, chat = draft.prompt_message_id, update.effective_chat
+    draft.prompt_message_id = None
+    if message_id is None or chat is None:
+        return False
+    try:
+        await context.bot.edit_message_text(summary, chat_id=chat.id, message_id=message_id, parse_mode=ParseMode.HTML)
+    except BadRequest:
+        return False  # no longer editable (deleted, too old): nothing to collapse
+    return True
+
+
+async def retire_prompt(update: Update, context: BotContext, draft: RequestDraft) -> None:
+    """The remembered question is asked again below (typed days tick their buttons in a fresh day picker): the
+    one above goes, so that only one has live buttons; if it cannot be deleted, it loses its buttons."""
+    message_id, chat = draft.prompt_message_id, update.effective_chat
+    draft.prompt_message_id = None
+    if message_id is None or chat is None:
+        return
+    try:
+        await context.bot.delete_message(chat_id=chat.id, message_id=message_id)
+    except BadRequest:
+        try:
+            await context.bot.edit_message_reply_markup(chat_id=chat.id, message_id=message_id, reply_markup=None)
+        except BadRequest:
+            return  # gone already
 
 
 def question(step: int) -> Callable[[Question], Question]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
 
 from babel.dates import format_date
@@ -12,11 +13,12 @@ from bot.services.dates import DateInputError
 from db.models import Daypart
 from handlers.context import BotContext, open_turn
 from handlers.conversation import reply
-from handlers.editing import remove_buttons
 from handlers.entry import Press
 from handlers.form_errors import error_text
 from handlers.request_form.base import (
+    ask,
     ask_next,
+    collapse,
     keep,
     load,
     parse_step,
@@ -51,7 +53,7 @@ async def ask_daypart(update: Update, context: BotContext, t: Translator, draft:
         "<b>{day}</b> {step}\nMorning (08:00–12:30), afternoon (13:00–17:30), the whole day, or type exact times "
         "such as <code>08:00-12:30</code>."
     ).format(day=escape(label), step=draft.counter(3))
-    await reply(update, text, markup)
+    await ask(update, context, draft, text, markup)
     return DAYPARTS
 
 
@@ -65,8 +67,8 @@ async def choose_daypart(press: Press[None]) -> int:
     if step != "dp" or value not in DAYPART_CHOICES or day is None or for_day != day.strftime("%Y%m%d"):
         return await wrong_button(query, press.t, DAYPARTS)
     await query.answer()
-    await remove_buttons(query)
     draft.choose_daypart(value)
+    await collapse(press.update, press.context, draft, daypart_summary(press.t, draft, day), query)
     return await ask_daypart(press.update, press.context, press.t, draft)
 
 
@@ -87,4 +89,18 @@ async def type_times(update: Update, context: BotContext) -> int:
         except DateInputError as exc:
             await reply(update, error_text(turn.t, exc.code))
             return DAYPARTS
+        await collapse(update, context, draft, daypart_summary(turn.t, draft, draft.slots[-1].day))
         return await ask_daypart(update, context, turn.t, draft)
+
+
+def daypart_summary(t: Translator, draft: RequestDraft, day: date) -> str:
+    """A day's day-parts, answered, in one line: "dinsdag 24 november: ochtend, middag"."""
+    parts = [
+        t.gettext(DAYPART_LABELS[slot.daypart])
+        if slot.daypart in DAYPART_LABELS
+        else f"{slot.start:%H:%M}–{slot.end:%H:%M}"
+        for slot in draft.slots
+        if slot.day == day
+    ]
+    label = format_date(day, "EEEE d MMMM", locale=t.language)
+    return t.gettext("{day}: {parts}").format(day=escape(label), parts=escape(", ".join(parts)))

@@ -66,6 +66,7 @@ class RequestDraft:
     note: str | None = None
     note_given: bool = False  # "No note" is an answer too
     adding_to: int | None = None  # the request the days are for, when adding days
+    prompt_message_id: int | None = None  # the step's question with live buttons (collapsed once answered)
 
     @classmethod
     def for_practice(cls, practice_id: int, practice_name: str) -> RequestDraft:
@@ -178,6 +179,8 @@ class RequestDraft:
             data["urgency"] = self.urgency.value
         if self.note_given:
             data["note"] = self.note
+        if self.prompt_message_id is not None:
+            data["prompt_message_id"] = self.prompt_message_id
         return data
 
     @classmethod
@@ -195,6 +198,7 @@ class RequestDraft:
             note=_str(data.get("note")),
             note_given="note" in data,
             adding_to=_int(data.get("adding_to")),
+            prompt_message_id=_int(data.get("prompt_message_id")),
         )
 
 

@@ -13,15 +13,17 @@ from bot.services.dates import DateInputError, example_date, next_working_days
 from bot.services.requests import NeededRole
 from handlers.context import BotContext, open_turn
 from handlers.conversation import reply
-from handlers.editing import edit_if_changed, remove_buttons
 from handlers.entry import Press
 from handlers.form_errors import error_text
 from handlers.request_form.base import (
+    ask,
     ask_next,
+    collapse,
     keep,
     load,
     parse_step,
     question,
+    retire_prompt,
     step_button,
     step_press,
     today,
@@ -41,7 +43,8 @@ ROLE_VALUES = {role.value for role in NeededRole}
 async def ask_role(update: Update, context: BotContext, t: Translator, draft: RequestDraft) -> int:
     """Show the roles as buttons."""
     rows = [[step_button(t.gettext(NEEDED_LABELS[role]), "role", role.value)] for role in NeededRole]
-    await reply(update, t.gettext("<b>New request</b> (1/5)\nWhat do you need?"), InlineKeyboardMarkup(rows))
+    text = t.gettext("<b>New request</b> (1/5)\nWhat do you need?")
+    await ask(update, context, draft, text, InlineKeyboardMarkup(rows))
     return ROLE
 
 
@@ -59,8 +62,9 @@ async def type_role(update: Update, context: BotContext) -> int:
             return ROLE
         draft = load(context)
         draft.role = role
-        keep(context, draft)
-        await reply(update, t.gettext("What: {role}").format(role=escape(t.gettext(NEEDED_LABELS[role]))))
+        summary = t.gettext("What: {role}").format(role=escape(t.gettext(NEEDED_LABELS[role])))
+        if not await collapse(update, context, draft, summary):
+            await reply(update, summary)
         return await ask_next(update, context, t, draft)
 
 
@@ -74,9 +78,8 @@ async def choose_role(press: Press[None]) -> int:
     await query.answer()
     draft = load(context)
     draft.role = NeededRole(value)
-    keep(context, draft)
     label = escape(t.gettext(NEEDED_LABELS[draft.role]))
-    await edit_if_changed(query, t.gettext("What: {role}").format(role=label))
+    await collapse(press.update, context, draft, t.gettext("What: {role}").format(role=label), query)
     return await ask_next(press.update, context, t, draft)
 
 
@@ -119,7 +122,7 @@ async def ask_days(update: Update, context: BotContext, t: Translator, draft: Re
         full=example.strftime("%d-%m-%Y"),
         named=format_date(example, "EEE d MMM", locale=t.language).replace(".", ""),
     )
-    await reply(update, text, days_markup(t, now, draft.days))
+    await ask(update, context, draft, text, days_markup(t, now, draft.days))
     return DAYS
 
 
@@ -141,7 +144,7 @@ async def toggle_day(press: Press[None]) -> int:
             await query.answer(t.gettext("Choose at least one day first."), show_alert=True)
             return DAYS
         await query.answer()
-        await remove_buttons(query)
+        await collapse(press.update, context, draft, days_summary(t, draft.days), query)
         draft.restart_dayparts()
         return await ask_daypart(press.update, context, t, draft)
     if step != "day" or len(value) != 8 or not value.isdigit():
@@ -163,9 +166,17 @@ async def type_days(update: Update, context: BotContext) -> int:
     assert message is not None and message.text is not None
     async with open_turn(update, context) as turn:
         draft = load(context)
+        t, now = turn.t, turn.now.astimezone(turn.t.zone).date()
         try:
-            draft.add_typed_days(message.text[:200], turn.now.astimezone(turn.t.zone).date())
+            draft.add_typed_days(message.text[:200], now)
         except DateInputError as exc:
-            await reply(update, error_text(turn.t, exc.code, part=getattr(exc, "part", None)))
+            await reply(update, error_text(t, exc.code, part=getattr(exc, "part", None)))
             return DAYS
-        return await ask_days(update, context, turn.t, draft)
+        # One live day picker: the new one below, with the typed days ticked, replaces the one above.
+        await retire_prompt(update, context, draft)
+        return await ask_days(update, context, t, draft)
+
+
+def days_summary(t: Translator, days: list[date]) -> str:
+    """The days step, answered, in one line."""
+    return t.gettext("Days: {days}").format(days=", ".join(escape(day_label(t, day)) for day in days))

@@ -9,10 +9,19 @@ from bot.services.requests import RequestError
 from db.models import Urgency
 from handlers.context import BotContext, open_turn
 from handlers.conversation import reply
-from handlers.editing import remove_buttons
 from handlers.entry import Press
 from handlers.form_errors import error_text
-from handlers.request_form.base import ask_next, load, parse_step, question, step_button, step_press, wrong_button
+from handlers.request_form.base import (
+    ask,
+    ask_next,
+    collapse,
+    load,
+    parse_step,
+    question,
+    step_button,
+    step_press,
+    wrong_button,
+)
 from handlers.request_form.draft import NOTE, URGENCY, RequestDraft
 
 URGENCY_VALUES = {urgency.value for urgency in Urgency}
@@ -26,11 +35,10 @@ async def ask_urgency(update: Update, context: BotContext, t: Translator, draft:
     markup = InlineKeyboardMarkup(
         [[step_button(t.gettext("Urgent (spoed)"), "urg", "spoed"), step_button(t.gettext("Normal"), "urg", "normaal")]]
     )
-    await reply(
-        update,
-        t.gettext("<b>How urgent?</b> (4/5)\nUrgent is for today or tomorrow: people are told at once, also at night."),
-        markup,
+    text = t.gettext(
+        "<b>How urgent?</b> (4/5)\nUrgent is for today or tomorrow: people are told at once, also at night."
     )
+    await ask(update, context, draft, text, markup)
     return URGENCY
 
 
@@ -48,7 +56,8 @@ async def choose_urgency(press: Press[None]) -> int:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return URGENCY
     await query.answer()
-    await remove_buttons(query)
+    label = t.gettext("Urgent (spoed)") if draft.urgency is Urgency.SPOED else t.gettext("Normal")
+    await collapse(press.update, press.context, draft, t.gettext("How urgent: {urgency}").format(urgency=label), query)
     return await ask_next(press.update, press.context, t, draft)
 
 
@@ -59,14 +68,11 @@ async def choose_urgency(press: Press[None]) -> int:
 async def ask_note(update: Update, context: BotContext, t: Translator, draft: RequestDraft) -> int:
     """An optional note, for logistics only."""
     markup = InlineKeyboardMarkup([[step_button(t.gettext("No note"), "nonote")]])
-    await reply(
-        update,
-        t.gettext(
-            "<b>A note?</b> (5/5)\nFor logistics only, at most 500 characters: where to report, who to ask for. "
-            "<b>No patient data.</b> Type it, or tap No note."
-        ),
-        markup,
+    text = t.gettext(
+        "<b>A note?</b> (5/5)\nFor logistics only, at most 500 characters: where to report, who to ask for. "
+        "<b>No patient data.</b> Type it, or tap No note."
     )
+    await ask(update, context, draft, text, markup)
     return NOTE
 
 
@@ -81,6 +87,7 @@ async def type_note(update: Update, context: BotContext) -> int:
         except RequestError as exc:
             await reply(update, error_text(turn.t, exc.code))
             return NOTE
+        await collapse(update, context, draft, turn.t.gettext("Note: added."))
         return await ask_next(update, context, turn.t, draft)
 
 
@@ -91,7 +98,7 @@ async def skip_note(press: Press[None]) -> int:
     if parse_step(press.data)[0] != "nonote":
         return await wrong_button(query, press.t, NOTE)
     await query.answer()
-    await remove_buttons(query)
     draft = load(press.context)
     draft.skip_note()
+    await collapse(press.update, press.context, draft, press.t.gettext("Note: none."), query)
     return await ask_next(press.update, press.context, press.t, draft)

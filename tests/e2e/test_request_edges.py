@@ -44,9 +44,13 @@ async def test_a_daypart_button_of_an_earlier_day_does_not_fill_the_next_day(bot
     await manager.send("25-11, 26-11")
     await manager.press(manager.last(), "Verder ›")
     tuesday_prompt = manager.last()
+    afternoon = next(b.callback_data for row in tuesday_prompt.buttons for b in row if b.text == "Middag")
+    assert afternoon is not None
     await manager.send("09:00-12:00")
     assert "donderdag 26 november" in manager.last().text
-    await manager.press(tuesday_prompt, "Middag")
+    assert tuesday_prompt.text == "woensdag 25 november: 09:00–12:00", "the answered step is one line"
+    assert tuesday_prompt.button_texts == []
+    await manager.press_data(tuesday_prompt, afternoon)  # its old button, replayed
     assert "hoort bij een andere stap" in (manager.callback_answers[-1].text or "")
     await manager.press(manager.last(), "Ochtend")
     await manager.press(manager.last(), "Normaal")

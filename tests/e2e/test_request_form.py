@@ -192,3 +192,41 @@ async def test_roles_day_parts_and_weekdays_can_be_typed(bot: Harness) -> None:
     await manager.press(manager.last(), "Verder ›")
     await manager.send("hele dag")
     assert manager.last().text.startswith("Hoe dringend? (4/5)")
+
+
+async def test_one_live_day_picker_and_answered_steps_collapse_into_one_line(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna = people.anna
+    await anna.send("/verzoek")
+    role_prompt = anna.last()
+    await anna.press(role_prompt, "doktersassistent")
+    assert role_prompt.text == "Wat: doktersassistent" and role_prompt.button_texts == []
+    first_picker = anna.last()
+    await anna.press(first_picker, re.compile("^Morgen"))
+    await anna.send("26-11")
+    second_picker = anna.last()
+    assert first_picker.deleted, "typing a date does not leave a second live picker above"
+    assert "✅ do 26 nov" in second_picker.button_texts and "✅ Morgen (di 24 nov)" in second_picker.button_texts
+    await anna.send("vrijdag")
+    third_picker = anna.last()
+    assert second_picker.deleted and "✅ vr 27 nov" in third_picker.button_texts
+    live = [m for m in anna.messages(include_deleted=False) if "Verder ›" in m.button_texts]
+    assert live == [third_picker]
+    await anna.press(third_picker, "Verder ›")
+    assert third_picker.text == "Dagen: di 24 nov, do 26 nov, vr 27 nov" and third_picker.button_texts == []
+    tuesday = anna.last()
+    await anna.press(tuesday, "Ochtend")
+    assert tuesday.text == "dinsdag 24 november: ochtend"
+    thursday = anna.last()
+    await anna.press(thursday, "Hele dag")
+    assert thursday.text == "donderdag 26 november: ochtend, middag"
+    friday = anna.last()
+    await anna.send("middag")  # typed: its question collapses just the same
+    assert friday.text == "vrijdag 27 november: middag" and friday.button_texts == []
+    urgency = anna.last()
+    await anna.press(urgency, "Normaal")
+    assert urgency.text == "Urgentie: Normaal"
+    note = anna.last()
+    await anna.press(note, "Geen notitie")
+    assert note.text == "Notitie: geen."
+    assert "Versturen" in " ".join(anna.last().button_texts)
