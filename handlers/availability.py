@@ -42,7 +42,7 @@ MESSAGES = {
     "last_role": N_("At least one of your roles stays on."),
     "empty_range": N_("Quiet hours need a start and an end, such as 21:00-07:00."),
     "unreadable_time": N_(
-        "I can't read those times. Type them like 21:00-07:00, or /stilleuren uit to switch them off."
+        "I can't read those times. Type them like 21:00-07:00, or /quiethours off to switch them off."
     ),
 }
 OFF_WORDS = ("uit", "off", "stop", "nee", "no")
@@ -104,9 +104,9 @@ def _overview_text(t: Translator, member: Member, mine: Declared) -> str:
 def quiet_hours_line(t: Translator, member: Member) -> str:
     """The member's quiet hours, or that they are off, and how to change them."""
     if not has_quiet_hours(member):
-        return t.gettext("Quiet hours: off, every request reaches you at once (/stilleuren 21:00-07:00 to set them).")
+        return t.gettext("Quiet hours: off, every request reaches you at once (/quiethours 21:00-07:00 to set them).")
     return t.gettext(
-        "Quiet hours: {start}–{end} (/stilleuren 21:00-07:00, /stilleuren uit); urgent requests still come through."
+        "Quiet hours: {start}–{end} (/quiethours 21:00-07:00, /quiethours off); urgent requests still come through."
     ).format(start=member.quiet_start, end=member.quiet_end)
 
 
@@ -234,7 +234,7 @@ async def quiet_hours(said: Said) -> None:
     if not has_quiet_hours(member):
         await said.message.reply_text(
             t.gettext(
-                "Quiet hours are off: every request reaches you at once, also at night. /stilleuren aan undoes it."
+                "Quiet hours are off: every request reaches you at once, also at night. /quiethours on undoes it."
             )
         )
         return

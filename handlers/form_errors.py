@@ -30,6 +30,10 @@ MESSAGES: dict[str, str] = {
         "Urgent is for today and tomorrow only, and this request has later days. Choose Normal, or ask for today "
         "and tomorrow as urgent and for the later days in a second, normal request."
     ),
+    "spoed_days_added": N_(
+        "This request is urgent, and urgent is for today and tomorrow only. Add later days in a new, normal "
+        "request (/verzoek)."
+    ),
     "no_slots": N_("Choose at least one day-part."),
     "too_many_slots": N_("At most 20 day-parts fit in one request; please split it in two."),
     "slot_past": N_("One of the day-parts has already ended. Change the days."),

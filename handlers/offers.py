@@ -114,11 +114,13 @@ async def on_request_button(press: Press[ShortageRequest]) -> None:
 def _days_changed(data: Callback, request: ShortageRequest) -> bool:
     """The button was made for a request with another number of day-parts (days were added since): an offer
     from it could commit the helper to days they never saw. The count is the last argument; an "all" button
-    from before it carried one has none."""
+    from before it carried one has none, and counts as made before any days were added."""
     if data.action in (Action.OFFER_PICK, Action.OFFER_SOME):
         return data.int_arg(2) != len(request.slots)
     if data.action is Action.OFFER_ALL and len(data.args) > 1:
         return data.int_arg(1) != len(request.slots)
+    if data.action is Action.OFFER_ALL:
+        return any(slot.added_at is not None for slot in request.slots)
     return False
 
 

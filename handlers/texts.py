@@ -79,7 +79,7 @@ def _help_lines(t: Translator, member: Member | None) -> str:
     if member.has_role(*HELPING_ROLES):
         lines.append(t.gettext("Requests that fit your role reach you here; one tap offers your help."))
         lines.append(t.gettext("/beschikbaarheid – when and how far you can help; /afwezig 24-12 – a day off"))
-        lines.append(t.gettext("/pauze 15-12 – no requests until then; /stilleuren 21:00-07:00 – quiet hours"))
+        lines.append(t.gettext("/pause 15-12 – no requests until then; /quiethours 21:00-07:00 – quiet hours"))
     lines.append(t.gettext("/bijeenkomsten – your wijk meetings; answer yes, no or maybe"))
     lines.append(t.gettext("/actiepunten – open action points of your practice and wijk"))
     if may_schedule(member) and not member.has_role(Role.COORDINATOR):

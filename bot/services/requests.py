@@ -554,7 +554,10 @@ async def add_slots(
     if request.status not in (RequestStatus.OPEN, RequestStatus.FILLED) or request.ends_at <= now:
         raise RequestError("not_open")
     check_slots(slots, now=now, zone=zone)
-    check_urgency(request.urgency, [slot.day for slot in slots], now.astimezone(zone).date())
+    try:
+        check_urgency(request.urgency, [slot.day for slot in slots], now.astimezone(zone).date())
+    except RequestError:
+        raise RequestError("spoed_days_added") from None  # its urgency is not asked again: say what to do
     if len(request.slots) + len(slots) > MAX_SLOTS:
         raise RequestError("too_many_slots")
     new = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from db.models import Offer, OfferSlot, RequestSlot, RequestStatus, ShortageRequest
@@ -176,3 +178,33 @@ async def test_a_helper_who_offered_may_offer_for_days_added_since_and_only_thos
     assert "al aangeboden" in (bob.callback_answers[-1].text or "")
     async with bot.session() as session:
         assert await session.scalar(select(func.count(Offer.id))) == 2
+
+
+async def test_days_added_to_an_urgent_request_must_be_urgent_too_and_old_buttons_do_not_cover_them(
+    bot: Harness,
+) -> None:
+    people = await noordwest(bot)
+    anna, bob = people.anna, people.bob
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Ochtend",), urgency="Spoed")
+    await bot.dispatch()
+    copy = bob.last()
+    await anna.send("/mijnverzoeken")
+    await anna.press(anna.last(), f"Dagen toevoegen aan #{request_id}")
+    await anna.send("27-11")
+    await anna.press(anna.last(), "Verder ›")
+    await anna.press(anna.last(), "Ochtend")
+    await anna.press(anna.last(), "✅ Toevoegen")
+    refusal = anna.callback_answers[-1].text or ""
+    assert "Voeg latere dagen toe in een nieuwe, normale hulpvraag" in refusal and "Kies Normaal" not in refusal
+    await anna.press(anna.last(), "Annuleren")
+
+    await anna.send("/mijnverzoeken")
+    await anna.press(anna.last(), f"Dagen toevoegen aan #{request_id}")
+    await anna.press(anna.last(), re.compile("^Vandaag"))
+    await anna.press(anna.last(), "Verder ›")
+    await anna.press(anna.last(), "Middag")
+    await anna.press(anna.last(), "✅ Toevoegen")
+    await bob.press_data(copy, f"v1:oa:{request_id}")  # an "all" button from before buttons carried the count
+    assert "zijn gewijzigd" in (bob.callback_answers[-1].text or "")
+    async with bot.session() as session:
+        assert await session.scalar(select(func.count(Offer.id))) == 0
