@@ -19,6 +19,7 @@ from bot.services.offers import (
     Outcome,
     Result,
     accept_offer,
+    booked_slots,
     decline_offer,
     decline_request,
     make_offer,
@@ -65,12 +66,14 @@ async def _refresh_my_copy(query: CallbackQuery, turn: Turn, request_id: int) ->
     if recipient is None or (recipient.message_id is not None and recipient.message_id != pressed):
         return  # a forged id for another request must not rewrite this message
     mine = await own_offers(turn.session, request_id, turn.member.id)
+    booked = await booked_slots(turn.session, request, turn.member.id)
     text, markup = recipient_view(
         turn.t,
         request,
         mine,
         declined=bool(recipient and recipient.declined),
-        offerable=offerable_slots(request, mine, turn.now),
+        offerable=offerable_slots(request, mine, turn.now, booked),
+        booked=booked,
     )
     if await edit_if_changed(query, text, markup):
         recipient.rendered_digest = digest(text, markup)
@@ -205,7 +208,8 @@ async def _picker(query: CallbackQuery, turn: Turn, data: Callback, request_id: 
         mask = 0
     assert turn.member is not None  # asked
     mine = await own_offers(turn.session, request_id, turn.member.id)
-    markup: InlineKeyboardMarkup = picker_markup(t, request, mask, offerable_slots(request, mine, turn.now))
+    booked = await booked_slots(turn.session, request, turn.member.id)
+    markup: InlineKeyboardMarkup = picker_markup(t, request, mask, offerable_slots(request, mine, turn.now, booked))
     await query.edit_message_reply_markup(markup)
 
 

@@ -30,7 +30,7 @@ from bot.services.notices import (
     RequestSuperseded,
     RequestWidened,
 )
-from bot.services.offers import load_offer, offerable_slots, open_slots, own_offers
+from bot.services.offers import booked_slots, load_offer, offerable_slots, open_slots, own_offers
 from bot.services.requests import CancelReason, count_asked, load_request, load_request_slots, waiting_copies
 from db.models import (
     GroupPost,
@@ -72,12 +72,14 @@ async def _copy(
     """The request as its copy for this reader shows it now, with the row's recipient (who may have declined)."""
     recipient = await reader.session.get(RequestRecipient, reader.recipient_id) if reader.recipient_id else None
     mine = await own_offers(reader.session, request.id, reader.member.id)
+    booked = await booked_slots(reader.session, request, reader.member.id)
     text, markup = recipient_view(
         reader.t,
         request,
         mine,
         declined=bool(recipient and recipient.declined),
-        offerable=offerable_slots(request, mine, reader.now),
+        offerable=offerable_slots(request, mine, reader.now, booked),
+        booked=booked,
     )
     return Rendered(text, markup, edit, digest(text, markup)), recipient
 

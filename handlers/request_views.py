@@ -105,11 +105,20 @@ def recipient_view(
     *,
     declined: bool,
     offerable: list[RequestSlot],
+    booked: list[RequestSlot] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """A recipient's copy: offer buttons while something is open that they have not answered yet. `mine` are
     the reader's own offers (services.offers.own_offers), `offerable` what they may still offer for
-    (services.offers.offerable_slots); the other offers are not needed."""
+    (services.offers.offerable_slots), `booked` the open ones they are booked for elsewhere (not offered to them);
+    the other offers are not needed."""
     text = request_body(t, request)
+    if booked and request.status == RequestStatus.OPEN:
+        text += (
+            "\n\n<i>"
+            + t.gettext("You are booked elsewhere at the same time on:")
+            + "</i>\n"
+            + offered_slots(t, request, None, [slot.id for slot in booked])
+        )
     buttons: list[list[InlineKeyboardButton]] = []
     running = request.status == RequestStatus.OPEN
     for offer in mine:
@@ -129,8 +138,11 @@ def recipient_view(
         return text, InlineKeyboardMarkup(buttons) if buttons else None
     count = len(request.slots)
     if mine:  # days were added after their offer: they may offer for those too, and only those
-        text += "\n\n<b>" + t.gettext("Added since your offer:") + "</b>\n" + offered_slots(
-            t, request, mine[0], [slot.id for slot in offerable]
+        text += (
+            "\n\n<b>"
+            + t.gettext("Added since your offer:")
+            + "</b>\n"
+            + offered_slots(t, request, None, [slot.id for slot in offerable])
         )
         every = t.gettext("I can help on the added days too")
         cannot = t.gettext("Not on the added days")
@@ -148,8 +160,10 @@ def _short_days(t: Translator, request: ShortageRequest, offer: Offer) -> str:
     """The day-parts of an offer in a few words, for a button."""
     ids = {row.slot_id for row in offer.slot_rows}
     labels = [slot_label(t, slot, short=True) for slot in request.slots if slot.id in ids]
-    return labels[0] if len(labels) == 1 else t.ngettext("{count} day-part", "{count} day-parts", len(labels)).format(
-        count=len(labels)
+    return (
+        labels[0]
+        if len(labels) == 1
+        else t.ngettext("{count} day-part", "{count} day-parts", len(labels)).format(count=len(labels))
     )
 
 
@@ -197,9 +211,9 @@ def offer_state_line(t: Translator, offer: Offer) -> str:
     return "<i>" + t.gettext(labels[offer.status]) + "</i>"
 
 
-def offered_slots(t: Translator, request: ShortageRequest, offer: Offer, only: list[int] | None = None) -> str:
+def offered_slots(t: Translator, request: ShortageRequest, offer: Offer | None, only: list[int] | None = None) -> str:
     """The slots an offer covers (or just `only` of them), one per line."""
-    ids = {row.slot_id for row in offer.slot_rows} if only is None else set(only)
+    ids = {row.slot_id for row in offer.slot_rows} if offer is not None and only is None else set(only or [])
     return "\n".join("• " + escape(slot_label(t, slot)) for slot in request.slots if slot.id in ids)
 
 

@@ -78,10 +78,13 @@ def open_slots(request: ShortageRequest, now: datetime) -> list[RequestSlot]:
     return [slot for slot in request.slots if slot.filled_offer_id is None and slot.end_at > now]
 
 
-def offerable_slots(request: ShortageRequest, mine: list[Offer], now: datetime) -> list[RequestSlot]:
+def offerable_slots(
+    request: ShortageRequest, mine: list[Offer], now: datetime, booked: list[RequestSlot] | None = None
+) -> list[RequestSlot]:
     """The slots this person may offer for now: every open one before their first offer; after it, the open
-    ones added to the request since, that no offer of theirs covers (so they see each day once)."""
-    still_open = open_slots(request, now)
+    ones added to the request since, that no offer of theirs covers (so they see each day once). Never the
+    ones they are `booked` for elsewhere (booked_slots)."""
+    still_open = [slot for slot in open_slots(request, now) if slot not in (booked or [])]
     if not mine:
         return still_open
     counted = [offer for offer in mine if offer.status in LIVE] or mine
@@ -100,6 +103,12 @@ async def booked_spans(
         .where(Offer.member_id == member_id, Offer.status == OfferStatus.ACCEPTED, Offer.id != (exclude_offer or 0))
     )
     return [(start, end) for start, end in rows.all()]
+
+
+async def booked_slots(session: AsyncSession, request: ShortageRequest, member_id: int) -> list[RequestSlot]:
+    """The request's open slots this member is booked for elsewhere at the same time (one query)."""
+    spans = await booked_spans(session, member_id)
+    return [slot for slot in request.slots if slot.filled_offer_id is None and overlaps(slot, spans)]
 
 
 def overlaps(slot: RequestSlot, spans: list[tuple[datetime, datetime]]) -> bool:

@@ -212,3 +212,25 @@ async def test_a_colleague_decides_from_the_list_and_the_requesters_card_follows
     assert "Je aanbod is geaccepteerd" in bob.last().text
     # Carol's offer lapsed (Bob fills it all): her card on Anna's side has no live Accept either.
     assert carol_card.buttons == [] and "Vervallen" in carol_card.text
+
+
+async def test_a_helper_booked_for_some_of_the_days_is_told_and_offers_for_the_others(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, bob = people.anna, people.bob
+    manager = bot.server.user(first_name="Piet")
+    await bot.join(manager, "pottenberg", Role.PRAKTIJKMANAGER)
+    await post(bot, anna, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    await bob.press(bob.last(), "Ik kan alles")
+    await bot.dispatch()
+    await anna.press(anna.last(), "Accepteren")
+    await bot.dispatch()
+    second = await post(bot, manager, days=("Morgen", "25-11"), dayparts=("Ochtend", "Ochtend"))
+    await bot.dispatch()
+    copy = next(m for m in reversed(bob.messages()) if m.text.startswith(f"Hulpvraag #{second}"))
+    assert "Je bent op hetzelfde moment elders ingeroosterd op:\n• dinsdag 24 november 2026, ochtend" in copy.text
+    assert copy.button_texts == ["Ik kan alles", "Kan niet"], "one day left to offer for: no picker"
+    await bob.press(copy, "Ik kan alles")
+    await bot.dispatch()
+    card = manager.last()
+    assert "woensdag 25 november" in card.text and "dinsdag 24 november" not in card.text
