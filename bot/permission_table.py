@@ -371,6 +371,27 @@ TABLE: tuple[Row, ...] = (
         denied="organiser and coordinators only",
     ),
     button(
+        "MEETING_EDIT_MENU",
+        what="the menu to change a meeting's title, place, link or agenda",
+        rule=P + "may_manage_meeting",
+        allowed=COORDINATOR,
+        denied="organiser and coordinators only",
+    ),
+    button(
+        "MEETING_EDIT",
+        what="change a meeting's title, place, link or agenda (every date)",
+        rule=P + "may_manage_meeting",
+        allowed=COORDINATOR,
+        denied="organiser and coordinators only",
+    ),
+    button(
+        "MEETING_CANCEL_ALL",
+        what="cancel a meeting, every date of a series",
+        rule=P + "may_manage_meeting",
+        allowed=COORDINATOR,
+        denied="organiser and coordinators only",
+    ),
+    button(
         "ACTION_ADD",
         what="record an action point (meeting has begun)",
         rule=P + "may_manage_meeting",

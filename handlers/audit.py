@@ -47,6 +47,8 @@ ACTION_LABELS: Final[dict[str, str]] = {
     "meeting.created": N_("Meeting planned"),
     "meeting.moved": N_("Meeting date moved"),
     "meeting.cancelled": N_("Meeting date cancelled"),
+    "meeting.cancelled_all": N_("Meeting cancelled (every date)"),
+    "meeting.changed": N_("Meeting details changed"),
     "action.created": N_("Action point recorded"),
     "action.done": N_("Action point done"),
     "group.linked": N_("Group linked to wijk"),

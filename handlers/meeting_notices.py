@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from html import escape
 
+from bot.i18n import N_
 from bot.services.actions import load_action
 from bot.services.meetings import answer_of, load_occurrence_lean
 from bot.services.notices import (
@@ -94,9 +95,18 @@ async def render_moved(reader: ToMember, notice: MeetingMoved) -> Rendered | Non
     return await _changed(reader, notice.occurrence_id, reader.t.gettext("🔁 <b>Moved</b>"))
 
 
+CHANGED_HEADS = {
+    "title": N_("✏️ <b>Changed</b>: new title"),
+    "place": N_("✏️ <b>Changed</b>: new place"),
+    "link": N_("✏️ <b>Changed</b>: new online link"),
+    "agenda": N_("✏️ <b>Changed</b>: new agenda"),
+}
+
+
 async def render_updated(reader: ToMember, notice: MeetingUpdated) -> Rendered | None:
-    """A date's details changed."""
-    return await _changed(reader, notice.occurrence_id, reader.t.gettext("✏️ <b>Changed</b>"))
+    """A date's details changed: which one, when it was changed from the chat (the card below shows it)."""
+    head = CHANGED_HEADS.get(notice.changed or "", N_("✏️ <b>Changed</b>"))
+    return await _changed(reader, notice.occurrence_id, reader.t.gettext(head))
 
 
 async def render_reminder(reader: ToMember, notice: MeetingReminderDue) -> Rendered | None:

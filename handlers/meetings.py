@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, filters
 from bot.i18n import N_, Translator
 from bot.permissions import MyDate, is_member, may_see_meeting
 from bot.permissions import may_manage_meeting as may_manage
-from bot.services.meeting_changes import cancel_occurrence
+from bot.services.meeting_changes import cancel_meeting, cancel_occurrence
 from bot.services.meetings import (
     Counts,
     MeetingError,
@@ -114,6 +114,13 @@ def manage_markup(
                 ),
             ]
         )
+        change = [
+            InlineKeyboardButton(t.gettext("Change…"), callback_data=encode(Action.MEETING_EDIT_MENU, occurrence.id))
+        ]
+        if occurrence.meeting.rrule:
+            label = t.gettext("Cancel every date")
+            change.append(InlineKeyboardButton(label, callback_data=encode(Action.MEETING_CANCEL_ALL, occurrence.id)))
+        rows.append(change)
     return rows
 
 
@@ -237,6 +244,63 @@ async def cancel_date(press: Press[MeetingOccurrence]) -> None:
     await edit_if_changed(query, text.format(count=told))
 
 
+@press(Action.MEETING_EDIT_MENU, rule=may_manage, subject=first_id(load_occurrence), refusal=NOT_ALLOWED)
+async def change_menu(press: Press[MeetingOccurrence]) -> None:
+    """What to change of a meeting (every date of a series): its title, place, online link or agenda."""
+    t, occurrence, query = press.t, press.subject, press.query
+    if occurrence.meeting.cancelled_at is not None:
+        await press.refuse(MEETING_ERRORS["not_scheduled"])
+        return
+    await query.answer()
+    labels = (("title", N_("Title")), ("place", N_("Place")), ("link", N_("Online link")), ("agenda", N_("Agenda")))
+    buttons = [
+        InlineKeyboardButton(t.gettext(label), callback_data=encode(Action.MEETING_EDIT, occurrence.id, detail))
+        for detail, label in labels
+    ]
+    text = t.gettext("What of <b>{title}</b> do you want to change? It applies to every date still ahead.")
+    await query.get_bot().send_message(
+        query.from_user.id,
+        text.format(title=escape(occurrence.meeting.title)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup([buttons[:2], buttons[2:]]),
+    )
+
+
+@press(Action.MEETING_CANCEL_ALL, rule=may_manage, subject=first_id(load_occurrence), refusal=NOT_ALLOWED)
+async def cancel_all(press: Press[MeetingOccurrence]) -> None:
+    """Cancel a series, after a confirmation: every date still ahead, each invitee told per date they were
+    invited to (with a cancelling calendar file); no new dates are planned."""
+    t, occurrence, query = press.t, press.subject, press.query
+    meeting = occurrence.meeting
+    if meeting.cancelled_at is not None:
+        await press.refuse(MEETING_ERRORS["not_scheduled"])
+        return
+    if press.data.args[1:] != ("y",):
+        await query.answer()
+        label = t.gettext("Yes, cancel every date")
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, callback_data=encode(Action.MEETING_CANCEL_ALL, occurrence.id, "y"))]]
+        )
+        text = t.gettext("Cancel <b>{title}</b>, every date still ahead? Everyone invited is told.")
+        await query.get_bot().send_message(
+            query.from_user.id, text.format(title=escape(meeting.title)), parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+        return
+    try:
+        told = await cancel_meeting(press.session, now=press.now, actor=press.member, meeting=meeting)
+    except MeetingError as exc:
+        await query.answer(error_text(t, exc.code), show_alert=True)
+        return
+    await press.turn.commit()
+    await query.answer()
+    text = t.ngettext(
+        "Cancelled, every date. {count} invitation is withdrawn.",
+        "Cancelled, every date. {count} invitations are withdrawn.",
+        told,
+    )
+    await edit_if_changed(query, text.format(count=told))
+
+
 def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
@@ -244,4 +308,6 @@ def build() -> list[BaseHandler[Update, BotContext, None]]:
         show.handler(),
         answer.handler(),
         cancel_date.handler(),
+        change_menu.handler(),
+        cancel_all.handler(),
     ]

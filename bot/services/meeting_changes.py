@@ -6,6 +6,7 @@ Every change raises the occurrence's SEQUENCE (so calendars replace the entry), 
 
 from __future__ import annotations
 
+import enum
 import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from bot.services.meetings import (
     INVITE_AHEAD,
     MeetingError,
     MeetingSpec,
+    check_spec,
     invite_due,
     load_occurrence,
     notify,
@@ -231,3 +233,107 @@ async def _changed_details(session: AsyncSession, *, now: datetime, occurrence: 
         await _tell_invitees(
             session, now=now, occurrence=occurrence, notice=MeetingUpdated(occurrence_id=occurrence.id)
         )
+
+
+class Detail(enum.StrEnum):
+    """What of a meeting can be changed from the chat, one at a time (the times: move a date)."""
+
+    TITLE = "title"
+    PLACE = "place"
+    LINK = "link"
+    AGENDA = "agenda"
+
+
+_DETAIL_ATTRIBUTES = {Detail.TITLE: "title", Detail.PLACE: "location", Detail.LINK: "url", Detail.AGENDA: "agenda"}
+
+
+async def change_detail(
+    session: AsyncSession, *, now: datetime, actor: Member | None, meeting: Meeting, detail: Detail, value: str | None
+) -> int:
+    """Change the title, place, link or agenda of a meeting (every date of a series), checked as when planning;
+    every upcoming date's SEQUENCE goes up and everyone already invited is told what changed, with a new
+    calendar file. Returns how many messages of that kind were queued (one per invitee and date)."""
+    if meeting.cancelled_at is not None:
+        raise MeetingError("not_scheduled")
+    zone = ZoneInfo(meeting.timezone)
+    attribute = _DETAIL_ATTRIBUTES[detail]
+    spec = MeetingSpec(
+        title=meeting.title,
+        start_local=meeting.start_local,
+        duration_minutes=meeting.duration_minutes,
+        wijk_ids=[wijk.id for wijk in meeting.wijken],
+        whole_region=meeting.whole_region,
+        location=meeting.location,
+        url=meeting.url,
+        agenda=meeting.agenda,
+    )
+    setattr(spec, attribute, value)
+    checked = check_spec(spec, today=now.astimezone(zone).date())
+    new_value = getattr(checked, attribute)
+    if getattr(meeting, attribute) == new_value:
+        return 0
+    setattr(meeting, attribute, new_value)
+    await session.flush()
+    upcoming = await session.scalars(
+        select(MeetingOccurrence.id).where(
+            MeetingOccurrence.meeting_id == meeting.id,
+            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED,
+            MeetingOccurrence.ends_at > now,
+        )
+    )
+    told = 0
+    for occurrence_id in list(upcoming):
+        occurrence = await load_occurrence(session, occurrence_id)
+        assert occurrence is not None
+        occurrence.sequence += 1
+        if occurrence.invited_at is not None:
+            notice = MeetingUpdated(occurrence_id=occurrence.id, changed=detail.value)
+            told += await _tell_invitees(session, now=now, occurrence=occurrence, notice=notice)
+    await audit.record(
+        session,
+        at=now,
+        action="meeting.changed",
+        region_id=meeting.region_id,
+        actor_member_id=actor.id if actor else None,
+        subject_type="meeting",
+        subject_id=meeting.id,
+        details={"detail": detail.value, "told": told},
+    )
+    return told
+
+
+async def cancel_meeting(session: AsyncSession, *, now: datetime, actor: Member | None, meeting: Meeting) -> int:
+    """Cancel a meeting, every date of a series still ahead: no new dates are planned, each upcoming date is
+    cancelled as one date is (invitees told, with a cancelling calendar file). Returns how many were told."""
+    cancelled = await session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting.id, Meeting.cancelled_at.is_(None))
+        .values(cancelled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cancelled.rowcount != 1:  # type: ignore[attr-defined]
+        raise MeetingError("not_scheduled")
+    meeting.cancelled_at = now
+    upcoming = await session.scalars(
+        select(MeetingOccurrence.id).where(
+            MeetingOccurrence.meeting_id == meeting.id,
+            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED,
+            MeetingOccurrence.ends_at > now,
+        )
+    )
+    told = 0
+    for occurrence_id in list(upcoming):
+        occurrence = await load_occurrence(session, occurrence_id)
+        assert occurrence is not None
+        told += await cancel_occurrence(session, now=now, actor=actor, occurrence=occurrence)
+    await audit.record(
+        session,
+        at=now,
+        action="meeting.cancelled_all",
+        region_id=meeting.region_id,
+        actor_member_id=actor.id if actor else None,
+        subject_type="meeting",
+        subject_id=meeting.id,
+        details={"told": told},
+    )
+    return told

@@ -343,6 +343,13 @@ async def invite_new_member(session: AsyncSession, *, now: datetime, member_id: 
     return count
 
 
+async def load_meeting(session: AsyncSession, meeting_id: int | None) -> Meeting | None:
+    """A meeting with its wijken (what a change of its details checks against)."""
+    if meeting_id is None:
+        return None
+    return await session.scalar(select(Meeting).where(Meeting.id == meeting_id).options(selectinload(Meeting.wijken)))
+
+
 async def load_occurrence(session: AsyncSession, occurrence_id: int | None) -> MeetingOccurrence | None:
     """An occurrence with its meeting (wijken, organiser) and invitees (with their members), fresh."""
     if occurrence_id is None:

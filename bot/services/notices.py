@@ -102,7 +102,18 @@ def _moment(value: object) -> datetime | None:
         return None
 
 
-_READERS: dict[Any, Callable[[object], object | None]] = {int: _id, bool: _flag, tuple: _ids, datetime: _moment}
+def _word(value: object) -> str | None:
+    """A short word naming a choice (never free text: notices carry ids and names of choices only)."""
+    return value if isinstance(value, str) and len(value) <= 40 else None
+
+
+_READERS: dict[Any, Callable[[object], object | None]] = {
+    int: _id,
+    bool: _flag,
+    tuple: _ids,
+    datetime: _moment,
+    str: _word,
+}
 
 
 # Requests: copies for the people asked, posts in wijk groups, and what their makers hear.
@@ -302,10 +313,12 @@ class MeetingMoved(Notice):
 
 @dataclass(frozen=True)
 class MeetingUpdated(Notice):
-    """A date's details changed."""
+    """A date's details changed; `changed` names the one detail changed from the chat (services.meeting_changes
+    .Detail), None for a re-imported schedule (any of them)."""
 
     kind = "meeting.updated"
     occurrence_id: int
+    changed: str | None = None
 
 
 @dataclass(frozen=True)

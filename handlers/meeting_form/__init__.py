@@ -44,6 +44,8 @@ from handlers.meeting_form.when import ask_date, type_date, type_time
 from handlers.meeting_form.wijk_title import ask_title, ask_wijk, choose_wijk, plannable_wijken, type_title
 
 NO_PLANNING = N_("Only the regional coordinator can plan wijk meetings.")
+# The questions that change one detail of a planned meeting (the same as when planning it).
+DETAIL_QUESTIONS = {"title": ask_title, "place": place.ask_place, "link": place.ask_link, "agenda": place.ask_agenda}
 
 
 @command("bijeenkomst", "meeting", rule=may_schedule, refusal=NO_PLANNING, otherwise=END)
@@ -80,6 +82,28 @@ async def start_move(press: Press[MeetingOccurrence]) -> int:
     return await ask_date(press.update, t)
 
 
+@press(
+    Action.MEETING_EDIT,
+    rule=may_manage,
+    subject=first_id(load_occurrence),
+    refusal=ERRORS["not_allowed"],
+    otherwise=END,
+)
+async def start_change(press: Press[MeetingOccurrence]) -> int:
+    """From the change menu of a meeting: ask its new title, place, link or agenda (the same question as when
+    planning); the preview then applies it to every date."""
+    query, t, occurrence = press.query, press.t, press.subject
+    meeting = occurrence.meeting
+    detail = press.data.args[1] if len(press.data.args) > 1 else ""
+    if meeting.cancelled_at is not None or detail not in DETAIL_QUESTIONS:
+        await query.answer(error_text(t, "not_scheduled" if detail in DETAIL_QUESTIONS else "not_allowed"))
+        return END
+    await query.answer()
+    draft = MeetingDraft.changing(meeting.id, detail, meeting.title, meeting.location)
+    keep(press.context, draft)
+    return await DETAIL_QUESTIONS[detail](press.update, t)
+
+
 # The step buttons after the wijk, by the step the draft is at (buttons are tracked per chat, not per message:
 # a button of an earlier prompt belongs to another step).
 BUTTONS: dict[int, dict[str, Answer]] = {
@@ -89,7 +113,7 @@ BUTTONS: dict[int, dict[str, Answer]] = {
     AUDIENCE: {"aud": choices.choose_audience},
     REPEAT: {"rep": choices.choose_repeat},
     REMIND: {"rem": choices.choose_reminders},
-    CONFIRM: {"send": preview.send, "move": preview.move, "abort": preview.abort},
+    CONFIRM: {"send": preview.send, "move": preview.move, "apply": preview.apply, "abort": preview.abort},
 }
 
 
@@ -116,7 +140,7 @@ def build() -> list[BaseHandler[Update, BotContext, Any]]:
     buttons = choose.handler()
     conversation = persistent_conversation(
         name=NAME,
-        entry_points=[start.handler(filters=filters.ChatType.PRIVATE), start_move.handler()],
+        entry_points=[start.handler(filters=filters.ChatType.PRIVATE), start_move.handler(), start_change.handler()],
         states={
             WIJK: [choose_wijk.handler(), stay()],
             TITLE: [MessageHandler(TEXT, type_title)],

@@ -61,10 +61,30 @@ class MeetingDraft:
     repeat: str | None = None  # one of REPEATS
     reminders: list[int] | None = None  # minutes before; [] for none
     moving: int | None = None  # the occurrence being moved
+    editing: int | None = None  # the meeting one detail of which is being changed (then only that is asked)
+    editing_detail: str | None = None  # which: services.meeting_changes.Detail
 
     @classmethod
     def moving_date(cls, occurrence_id: int, title: str) -> MeetingDraft:
         return cls(moving=occurrence_id, title=title)
+
+    @classmethod
+    def changing(cls, meeting_id: int, detail: str, title: str, location: str | None) -> MeetingDraft:
+        """One detail of a planned meeting; the other answers stay unasked (the meeting keeps them). The title
+        names the meeting in the preview, the place lets "No link" be checked."""
+        draft = cls(editing=meeting_id, editing_detail=detail, location=location)
+        if detail != "title":  # when it is, the new title is the answer
+            draft.title = title
+        return draft
+
+    def detail_step(self) -> int:
+        """The step that asks the detail being changed."""
+        return {"title": TITLE, "place": PLACE, "link": LINK, "agenda": AGENDA}.get(self.editing_detail or "", CONFIRM)
+
+    def changed_value(self) -> str | None:
+        """The new value of the detail being changed (None: no place, link or agenda)."""
+        values = {"title": self.title, "place": self.location, "link": self.url, "agenda": self.agenda}
+        return values.get(self.editing_detail or "")
 
     # --- which step is next ---------------------------------------------------------------------------
 
@@ -74,6 +94,10 @@ class MeetingDraft:
         times_missing = self.start is None or self.end is None
         if self.moving is not None:
             return DATE if self.day is None else (TIME if times_missing else CONFIRM)
+        if self.editing is not None:
+            answered = {TITLE: self.title is not None, PLACE: self.place_given, LINK: self.link_given}
+            step = self.detail_step()
+            return CONFIRM if answered.get(step, self.agenda_given) else step
         missing = (
             (not self.wijk_ids and not self.whole_region, WIJK),
             (self.title is None, TITLE),
@@ -193,6 +217,8 @@ class MeetingDraft:
         data: dict[str, Any] = {"wijk_ids": list(self.wijk_ids), "whole_region": self.whole_region}
         answers: list[tuple[bool, str, object]] = [
             (self.moving is not None, "moving", self.moving),
+            (self.editing is not None, "editing", self.editing),
+            (self.editing_detail is not None, "editing_detail", self.editing_detail),
             (self.wijk_names is not None, "wijk_names", self.wijk_names),
             (self.title is not None, "title", self.title),
             (self.day is not None, "date", self.day.isoformat() if self.day else None),
@@ -231,6 +257,8 @@ class MeetingDraft:
             repeat=data["repeat"] if data.get("repeat") in REPEATS else None,
             reminders=_ints(data.get("reminders")),
             moving=data["moving"] if isinstance(data.get("moving"), int) else None,
+            editing=data["editing"] if isinstance(data.get("editing"), int) else None,
+            editing_detail=_str(data.get("editing_detail")),
         )
 
 

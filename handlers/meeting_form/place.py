@@ -13,6 +13,7 @@ from handlers.meeting_form.base import keep, load, pressed, step_button, today
 from handlers.meeting_form.choices import ask_audience
 from handlers.meeting_form.draft import AGENDA, LINK, PLACE, MeetingDraft
 from handlers.meeting_form.errors import error_text
+from handlers.meeting_form.preview import next_or_change
 
 # --- the place -----------------------------------------------------------------------------------------
 
@@ -34,7 +35,7 @@ async def type_place(update: Update, context: BotContext) -> int:
             await reply(update, error_text(turn.t, exc.code))
             return PLACE
         keep(context, draft)
-        return await ask_link(update, turn.t)
+        return await next_or_change(update, turn.t, draft, ask_link)
 
 
 async def no_place(update: Update, context: BotContext, turn: Turn, draft: MeetingDraft, value: str) -> int:
@@ -44,7 +45,7 @@ async def no_place(update: Update, context: BotContext, turn: Turn, draft: Meeti
     await remove_buttons(query)
     draft.skip_place()
     keep(context, draft)
-    return await ask_link(update, turn.t)
+    return await next_or_change(update, turn.t, draft, ask_link)
 
 
 # --- the online link -----------------------------------------------------------------------------------
@@ -67,7 +68,7 @@ async def type_link(update: Update, context: BotContext) -> int:
             await reply(update, error_text(turn.t, exc.code))
             return LINK
         keep(context, draft)
-        return await ask_agenda(update, turn.t)
+        return await next_or_change(update, turn.t, draft, ask_agenda)
 
 
 async def no_link(update: Update, context: BotContext, turn: Turn, draft: MeetingDraft, value: str) -> int:
@@ -81,7 +82,7 @@ async def no_link(update: Update, context: BotContext, turn: Turn, draft: Meetin
     await query.answer()
     await remove_buttons(query)
     keep(context, draft)
-    return await ask_agenda(update, turn.t)
+    return await next_or_change(update, turn.t, draft, ask_agenda)
 
 
 # --- the agenda ----------------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ async def type_agenda(update: Update, context: BotContext) -> int:
             await reply(update, error_text(turn.t, exc.code))
             return AGENDA
         keep(context, draft)
-        return await ask_audience(update, turn.t)
+        return await next_or_change(update, turn.t, draft, ask_audience)
 
 
 async def no_agenda(update: Update, context: BotContext, turn: Turn, draft: MeetingDraft, value: str) -> int:
@@ -114,4 +115,4 @@ async def no_agenda(update: Update, context: BotContext, turn: Turn, draft: Meet
     await remove_buttons(query)
     draft.skip_agenda()
     keep(context, draft)
-    return await ask_audience(update, turn.t)
+    return await next_or_change(update, turn.t, draft, ask_audience)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from html import escape
 
@@ -10,9 +11,15 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.i18n import Translator
 from bot.permissions import may_manage_meeting as may_manage
-from bot.services.meeting_changes import move_occurrence
+from bot.services.meeting_changes import Detail, change_detail, move_occurrence
 from bot.services.meeting_times import nth_weekday, offset_label
-from bot.services.meetings import MeetingError, create_meeting, load_occurrence, schedulable_wijk_ids
+from bot.services.meetings import (
+    MeetingError,
+    create_meeting,
+    load_meeting,
+    load_occurrence,
+    schedulable_wijk_ids,
+)
 from db.models import Region
 from handlers.context import BotContext, Turn
 from handlers.conversation import end_with_the_change, reply
@@ -92,6 +99,36 @@ async def show_move_preview(update: Update, t: Translator, draft: MeetingDraft) 
     return CONFIRM
 
 
+async def next_or_change(
+    update: Update, t: Translator, draft: MeetingDraft, ask: Callable[[Update, Translator], Awaitable[int]]
+) -> int:
+    """After an answer: the next question when planning; the preview of the change when changing one detail."""
+    if draft.editing is None:
+        return await ask(update, t)
+    return await show_change_preview(update, t, draft)
+
+
+async def show_change_preview(update: Update, t: Translator, draft: MeetingDraft) -> int:
+    """The detail as it will be, with Apply / Cancel: every invitee of an upcoming date is told."""
+    value = draft.changed_value()
+    labels = {
+        "title": t.gettext("New title: {value}"),
+        "place": t.gettext("New place: {value}"),
+        "link": t.gettext("New online link: {value}"),
+        "agenda": t.gettext("New agenda: {value}"),
+    }
+    shown = escape(value) if value else t.gettext("(none)")
+    text = labels.get(draft.editing_detail or "", "{value}").format(value=shown)
+    if draft.editing_detail != "title" and draft.title:
+        text = f"<b>{escape(draft.title)}</b>\n" + text
+    text += "\n" + t.gettext("Everyone invited to an upcoming date is told, with a new calendar file.")
+    markup = InlineKeyboardMarkup(
+        [[step_button(t.gettext("✅ Change"), "apply"), step_button(t.gettext("Cancel"), "abort")]]
+    )
+    await reply(update, text, markup)
+    return CONFIRM
+
+
 # --- its buttons ---------------------------------------------------------------------------------------
 
 
@@ -154,4 +191,32 @@ async def move(update: Update, context: BotContext, turn: Turn, draft: MeetingDr
     await remove_buttons(query)
     text = t.ngettext("Moved. {count} person invited is told.", "Moved. {count} people invited are told.", told)
     await reply(update, text.format(count=told))
+    return await stop(update, context, t, quiet=True)
+
+
+async def apply(update: Update, context: BotContext, turn: Turn, draft: MeetingDraft, value: str) -> int:
+    """Change the detail: checked as when planning, every invitee of an upcoming date told."""
+    query, t = pressed(update), turn.t
+    if draft.editing is None or draft.editing_detail not in {d.value for d in Detail}:
+        return await wrong_button(query, t, CONFIRM)
+    meeting = await load_meeting(turn.session, draft.editing)
+    if meeting is None or not may_manage(turn.member, meeting):
+        await query.answer(error_text(t, "not_allowed"), show_alert=True)
+        return await stop(update, context, t, quiet=True)
+    try:
+        told = await change_detail(
+            turn.session, now=turn.now, actor=turn.member, meeting=meeting, detail=Detail(draft.editing_detail),
+            value=draft.changed_value(),
+        )  # fmt: skip
+    except MeetingError as exc:
+        await query.answer(error_text(t, exc.code), show_alert=True)
+        return await stop(update, context, t, quiet=True)
+    await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
+    await turn.commit()
+    await query.answer()
+    await remove_buttons(query)
+    text = t.ngettext(
+        "Changed. {count} invitation is updated.", "Changed. {count} invitations are updated.", told
+    ).format(count=told)
+    await reply(update, text)
     return await stop(update, context, t, quiet=True)

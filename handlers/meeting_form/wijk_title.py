@@ -15,6 +15,7 @@ from handlers.entry import Press
 from handlers.meeting_form.base import keep, load, parse_step, step_button, step_press, today, wrong_button
 from handlers.meeting_form.draft import TITLE, WIJK
 from handlers.meeting_form.errors import error_text
+from handlers.meeting_form.preview import next_or_change
 from handlers.meeting_form.when import ask_date
 
 # --- the wijken ----------------------------------------------------------------------------------------
@@ -93,4 +94,4 @@ async def type_title(update: Update, context: BotContext) -> int:
             await reply(update, error_text(turn.t, exc.code))
             return TITLE
         keep(context, draft)
-        return await ask_date(update, turn.t)
+        return await next_or_change(update, turn.t, draft, ask_date)

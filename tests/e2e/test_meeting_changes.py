@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
+from db.meetings import Meeting, MeetingInvitee
 from tests.e2e.meetings_helpers import (
     NOORDWEST,
     calendars,
@@ -90,3 +93,53 @@ async def test_move_then_cancel_tells_everyone_and_moves_the_reminders(bot: Harn
     await sweep(bot)
     assert len(reminders(bob)) == 2
     assert bot.clock.now() - utc(2026, 12, 17) < timedelta(days=1)
+
+
+async def test_the_organiser_changes_the_place_and_cancels_a_series_from_the_chat(bot: Harness) -> None:
+    everyone = await cast(bot)
+    corrie, bob, frank = everyone.corrie, everyone.people.bob, everyone.people.frank
+    await plan(bot, corrie, day="di 1 dec", repeat="Elke week", title="Wekelijks overleg")
+    await bot.dispatch()
+    invited = [o for o in await occurrences(bot) if o.invited_at is not None]
+    assert len(invited) > 1, "a weekly series has several dates invited eight weeks ahead"
+    before = len(calendars(bob))
+
+    # Someone else's forged presses change nothing.
+    first = invited[0]
+    for forged in (f"v1:mh:{first.id}", f"v1:me:{first.id}:place", f"v1:mk:{first.id}:y"):
+        await frank.press_data(frank.messages()[-1], forged)
+    assert all(o.sequence == 0 and o.status.value == "scheduled" for o in await occurrences(bot))
+
+    await corrie.send("/bijeenkomsten")
+    await corrie.press(corrie.last(), "1 dec: Wekelijks overleg")
+    await corrie.press(corrie.last(), "Wijzigen…")
+    assert "Wat wil je wijzigen aan Wekelijks overleg?" in corrie.last().text
+    await corrie.press(corrie.last(), "Plaats")
+    assert "Waar?" in corrie.last().text
+    await corrie.send("Huisartsenpost, Prof. Debyelaan 25, Maastricht")
+    preview = corrie.last()
+    assert "Nieuwe plaats: Huisartsenpost, Prof. Debyelaan 25, Maastricht" in preview.text
+    await corrie.press(preview, "✅ Wijzigen")
+    async with bot.session() as session:
+        told = await session.scalar(select(func.count(MeetingInvitee.id)))
+    assert any(f"Gewijzigd. {told} uitnodigingen zijn bijgewerkt." in m.text for m in corrie.messages()[-3:])
+    await bot.dispatch()
+    changed = texts(bob, "✏️ Gewijzigd: nieuwe plaats")
+    assert len(changed) == len(invited) and all("Prof. Debyelaan 25" in m.text for m in changed)
+    files = calendars(bob)[before:]
+    assert len(files) == len(invited) and all(event(f).decoded("SEQUENCE") == 1 for f in files)
+    assert all("Debyelaan" in str(event(f)["LOCATION"]) for f in files)
+
+    await corrie.send("/bijeenkomsten")
+    await corrie.press(corrie.last(), "1 dec: Wekelijks overleg")
+    await corrie.press(corrie.last(), "Alle data annuleren")
+    await corrie.press(corrie.last(), "Ja, alle data annuleren")
+    assert f"Geannuleerd, elke datum. {told} uitnodigingen zijn ingetrokken." in corrie.last().text
+    await bot.dispatch()
+    assert len(texts(bob, "❌ Geannuleerd")) == len(invited)
+    assert all(o.status.value == "cancelled" for o in await occurrences(bot) if o.ends_at > bot.clock.now())
+    async with bot.session() as session:
+        meeting = await session.scalar(select(Meeting))
+        assert meeting is not None and meeting.cancelled_at is not None, "no new dates are planned for it"
+    await corrie.press_data(corrie.last(), f"v1:mk:{first.id}:y")  # a second tap
+    assert "is geannuleerd of voorbij" in (corrie.callback_answers[-1].text or "")

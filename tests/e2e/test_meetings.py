@@ -118,7 +118,7 @@ async def test_answer_and_change_of_mind_and_what_the_organiser_sees(bot: Harnes
     assert "Ja 0 · Nee 1 · Misschien 1 · nog niet beantwoord 5" in corrie.last().text
     await corrie.press(corrie.last(), "15 dec: Wijkoverleg Noordwest")
     assert "Nee (1): Bob" in corrie.last().text and "Misschien (1): Carol" in corrie.last().text
-    assert corrie.last().button_texts[-2:] == ["Verplaatsen", "Datum annuleren"]
+    assert corrie.last().button_texts[-3:] == ["Verplaatsen", "Datum annuleren", "Wijzigen…"]
     # A member who is not the organiser sees the card without the answers of others.
     await bob.press(bob.last(), "15 dec: Wijkoverleg Noordwest")
     assert "Antwoorden" not in bob.last().text and "Verplaatsen" not in bob.last().button_texts

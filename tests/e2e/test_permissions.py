@@ -24,7 +24,7 @@ from telegram.ext import CommandHandler, ConversationHandler
 
 from bot.permission_table import TABLE, Persona, Row, rows
 from bot.services.requests import CancelReason, load_request
-from db.meetings import MeetingInvitee, MeetingOccurrence
+from db.meetings import Meeting, MeetingInvitee, MeetingOccurrence
 from db.models import RequestStatus
 from handlers.callback_data import Action, encode
 from tests.e2e.permission_walk import Attempt, Scenario, walk
@@ -316,6 +316,30 @@ async def meeting_cancel(world: World, who: SimUser, persona: Persona) -> Attemp
             return found is not None and found.status == "cancelled"
 
     return Attempt(data=encode(Action.MEETING_CANCEL, occurrence, "y"), changes=True, worked=cancelled)
+
+
+@scenario("MEETING_EDIT_MENU")
+async def meeting_edit_menu(world: World, who: SimUser, persona: Persona) -> Attempt:
+    return Attempt(data=encode(Action.MEETING_EDIT_MENU, await world.thing(world.occurrence)))
+
+
+@scenario("MEETING_EDIT")
+async def meeting_edit(world: World, who: SimUser, persona: Persona) -> Attempt:
+    occurrence = await world.thing(world.occurrence)
+    return Attempt(data=encode(Action.MEETING_EDIT, occurrence, "title"), cleanup=("/annuleer",))
+
+
+@scenario("MEETING_CANCEL_ALL")
+async def meeting_cancel_all(world: World, who: SimUser, persona: Persona) -> Attempt:
+    occurrence = await world.thing(world.occurrence)
+
+    async def cancelled() -> bool:
+        async with world.bot.session() as session:
+            found = await session.get(MeetingOccurrence, occurrence)
+            meeting = await session.get(Meeting, found.meeting_id) if found is not None else None
+            return meeting is not None and meeting.cancelled_at is not None
+
+    return Attempt(data=encode(Action.MEETING_CANCEL_ALL, occurrence, "y"), changes=True, worked=cancelled)
 
 
 @scenario("ACTION_ADD")

@@ -31,6 +31,8 @@ def _sample(cls: type[Notice], *, all_fields: bool) -> Notice:
             values[field.name] = DUE
         elif any(typing.get_origin(t) is tuple for t in wanted):
             values[field.name] = (number, number + 1)
+        elif str in wanted:
+            values[field.name] = f"word{number}"
         else:
             values[field.name] = number
     return cls(**values)
