@@ -11,7 +11,7 @@ from html import escape
 
 from bot.i18n import N_
 from bot.services.actions import load_action
-from bot.services.meetings import answer_of, load_occurrence_lean
+from bot.services.meetings import answer_of, load_occurrence_lean, series_dates
 from bot.services.notices import (
     ActionAssigned,
     ActionDueSoon,
@@ -56,7 +56,8 @@ async def render_ics(reader: ToMember, notice: MeetingIcs) -> Rendered | None:
     occurrence = await load_occurrence_lean(reader.session, notice.occurrence_id)
     if occurrence is None:
         return None
-    name, content = calendar_for(occurrence, reader.now)
+    dates = await series_dates(reader.session, occurrence.meeting, reader.now) if occurrence.meeting.rrule else None
+    name, content = calendar_for(occurrence, reader.now, dates)
     caption = reader.t.gettext("Calendar file for {title}: open it to add it to your calendar, or update it.")
     return Rendered(caption.format(title=_title(occurrence)), document=(name, content))
 
@@ -66,6 +67,9 @@ async def render_cancelled(reader: ToMember, notice: MeetingCancelled) -> Render
     occurrence = await load_occurrence_lean(reader.session, notice.occurrence_id)
     if occurrence is None:
         return None
+    if occurrence.meeting.rrule and occurrence.meeting.cancelled_at is not None:
+        text = reader.t.gettext("❌ <b>Cancelled</b>: {title}, every date still ahead. The series does not go on.")
+        return Rendered(text.format(title=_title(occurrence)))
     text = reader.t.gettext("❌ <b>Cancelled</b>: {title} on {when} does not take place.")
     return Rendered(text.format(title=_title(occurrence), when=when_line(reader.t, occurrence)))
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import N_, Translator
-from bot.services.ics import CalendarEvent, calendar_file
-from bot.services.meeting_times import to_local
-from bot.services.meetings import Counts, Tally
+from bot.services.ics import CalendarEvent, SeriesCalendar, calendar_file, series_file
+from bot.services.meeting_times import nth_weekday, series, to_local
+from bot.services.meetings import Counts, SeriesDates, Tally
 from db.meetings import ActionPoint, Answer, Audience, Meeting, MeetingOccurrence, OccurrenceStatus
 from handlers.callback_data import Action, encode
 from handlers.texts import member_name
@@ -78,30 +79,122 @@ def rsvp_markup(t: Translator, occurrence: MeetingOccurrence, current: str | Non
     return InlineKeyboardMarkup([buttons])
 
 
+def repeat_label(t: Translator, value: str, day: date) -> str:
+    """A recurrence choice in words; the monthly one names the weekday, e.g. every 2nd Tuesday."""
+    if value == "w1":
+        return t.gettext("Every week")
+    if value in ("w2", "w4"):
+        return t.gettext("Every {count} weeks").format(count=value[1:])
+    if value == "month":
+        weekday = format_date(day, "EEEE", locale=t.language)
+        nth = nth_weekday(day)
+        if nth == 5:
+            return t.gettext("Monthly, on the last {weekday}").format(weekday=weekday)
+        return t.gettext("Monthly, on {weekday} number {nth} of the month").format(nth=nth, weekday=weekday)
+    return t.gettext("Once")
+
+
+# The repetitions the planning form offers, as the RRULE each becomes (bot.services.meeting_times).
+RULE_CHOICES = {"FREQ=WEEKLY;INTERVAL=1": "w1", "FREQ=WEEKLY;INTERVAL=2": "w2", "FREQ=WEEKLY;INTERVAL=4": "w4"}
+
+
+def rule_label(t: Translator, meeting: Meeting) -> str:
+    """How a meeting repeats, in words (a rule from an imported file that the form does not offer: in general)."""
+    rule = meeting.rrule or ""
+    if rule.startswith("FREQ=MONTHLY;BYDAY="):
+        return repeat_label(t, "month", meeting.start_local.date())
+    choice = RULE_CHOICES.get(rule)
+    return (
+        repeat_label(t, choice, meeting.start_local.date()) if choice else t.gettext("Repeats (see the calendar file)")
+    )
+
+
 def invitation(t: Translator, occurrence: MeetingOccurrence, answer: str | None) -> tuple[str, InlineKeyboardMarkup]:
     """The invitation, or the card as it is now, with the answer buttons (`answer`: the reader's, if any)."""
-    text = "\n".join([t.gettext("📅 <b>Invitation</b>"), card(t, occurrence), "", answer_line(t, answer)])
-    return text, rsvp_markup(t, occurrence, answer)
-
-
-def calendar_for(occurrence: MeetingOccurrence, stamp: datetime) -> tuple[str, bytes]:
-    """The occurrence's .ics file: its own UID, its SEQUENCE, REQUEST or CANCEL."""
     meeting = occurrence.meeting
-    zone = ZoneInfo(meeting.timezone)
-    event = CalendarEvent(
-        uid=f"occurrence-{occurrence.id}@wijkhulp",
-        sequence=occurrence.sequence,
-        start_local=to_local(occurrence.starts_at, zone),
-        end_local=to_local(occurrence.ends_at, zone),
+    if not meeting.rrule:
+        text = "\n".join([t.gettext("📅 <b>Invitation</b>"), card(t, occurrence), "", answer_line(t, answer)])
+        return text, rsvp_markup(t, occurrence, answer)
+    # A series: one invitation (and one calendar file with the rule) for all its dates; the answer buttons are
+    # for the first date, and each date's reminder asks again.
+    lines = [
+        t.gettext("📅 <b>Invitation to a series</b>: {repeats}").format(repeats=escape(rule_label(t, meeting))),
+        card(t, occurrence),
+        "",
+        t.gettext("Your answer for this first date: {answer}").format(answer=answer_label(t, answer)),
+        t.gettext("For the later dates you answer in /bijeenkomsten or in the reminder before each."),
+    ]
+    return "\n".join(lines), rsvp_markup(t, occurrence, answer)
+
+
+def _event(
+    meeting: Meeting, uid: str, sequence: int, start: datetime, end: datetime, cancelled: bool, stamp: datetime
+) -> CalendarEvent:
+    """One VEVENT's worth of a meeting (local times in its zone)."""
+    return CalendarEvent(
+        uid=uid,
+        sequence=sequence,
+        start_local=start,
+        end_local=end,
         timezone=meeting.timezone,
         summary=meeting.title,
         location=meeting.location,
         url=meeting.url,
         description=meeting.agenda,
-        cancelled=occurrence.status == OccurrenceStatus.CANCELLED,
+        cancelled=cancelled,
         stamp=stamp,
     )
+
+
+def calendar_for(occurrence: MeetingOccurrence, stamp: datetime, dates: SeriesDates | None = None) -> tuple[str, bytes]:
+    """The .ics file of a date: its own UID, its SEQUENCE, REQUEST or CANCEL. A date of a series (`dates` given)
+    gets the series' file instead: one entry with the rule, so that calendars hold one series, not one entry
+    per invitation."""
+    meeting = occurrence.meeting
+    zone = ZoneInfo(meeting.timezone)
+    if dates is not None and meeting.rrule:
+        return f"wijkbijeenkomst-reeks-{meeting.id}.ics", series_file(_series(meeting, dates, stamp))
+    event = _event(
+        meeting,
+        f"occurrence-{occurrence.id}@wijkhulp",
+        occurrence.sequence,
+        to_local(occurrence.starts_at, zone),
+        to_local(occurrence.ends_at, zone),
+        occurrence.status == OccurrenceStatus.CANCELLED,
+        stamp,
+    )
     return f"wijkbijeenkomst-{occurrence.id}.ics", calendar_file(event)
+
+
+def _series(meeting: Meeting, dates: SeriesDates, stamp: datetime) -> SeriesCalendar:
+    """The series as the rule makes it, with the dates cancelled or moved away from where the rule puts them."""
+    assert meeting.rrule is not None
+    zone = ZoneInfo(meeting.timezone)
+    length = timedelta(minutes=meeting.duration_minutes)
+    uid = f"meeting-{meeting.id}@wijkhulp"
+    last = max((d.position for d in dates.changed), default=0)
+    ruled = dict(enumerate(series(meeting.start_local, meeting.rrule, until_local=datetime.max, limit=last + 1)))
+    cancelled: list[datetime] = []
+    moved: list[tuple[datetime, CalendarEvent]] = []
+    for occurrence in dates.changed:
+        original = ruled.get(occurrence.position)
+        if original is None:
+            continue  # no longer a date of the rule: the rule does not make it, nothing to drop
+        start, end = to_local(occurrence.starts_at, zone), to_local(occurrence.ends_at, zone)
+        if occurrence.status == OccurrenceStatus.CANCELLED:
+            cancelled.append(original)
+        elif start != original or end - start != length:
+            moved.append((original, _event(meeting, uid, dates.sequence, start, end, False, stamp)))
+    master = _event(
+        meeting,
+        uid,
+        dates.sequence,
+        meeting.start_local,
+        meeting.start_local + length,
+        meeting.cancelled_at is not None,
+        stamp,
+    )
+    return SeriesCalendar(master=master, rrule=meeting.rrule, cancelled_local=cancelled, moved=moved)
 
 
 def answers_summary(t: Translator, tally: Tally) -> str:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
@@ -27,8 +28,9 @@ from bot.services.meetings import (
     plan_occurrences,
     reminder_rows,
 )
-from bot.services.notices import MeetingCancelled, MeetingMoved, MeetingUpdated, Notice
-from db.meetings import DueStatus, Meeting, MeetingOccurrence, MeetingReminder, OccurrenceStatus
+from bot.services.notices import MeetingCancelled, MeetingIcs, MeetingMoved, MeetingUpdated, Notice
+from bot.services.outbox import enqueue
+from db.meetings import DueStatus, Meeting, MeetingInvitee, MeetingOccurrence, MeetingReminder, OccurrenceStatus
 from db.models import Member, Wijk
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,26 @@ async def _tell_invitees(session: AsyncSession, *, now: datetime, occurrence: Me
     for invitee in loaded.invitees:
         await notify(session, now=now, notice=notice, invitee=invitee, chat_id=invitee.member.telegram_user_id)
     return len(loaded.invitees)
+
+
+async def _tell_series(
+    session: AsyncSession, *, now: datetime, meeting: Meeting, notice: Callable[[int], Notice]
+) -> int:
+    """Everyone invited to a date of the series still ahead is told once (about the first such date), followed by
+    the series' calendar file; returns how many (grouped in SQL: one row per person)."""
+    rows = await session.execute(
+        select(MeetingInvitee.member_id, func.min(MeetingInvitee.occurrence_id), Member.telegram_user_id)
+        .join(MeetingOccurrence, MeetingOccurrence.id == MeetingInvitee.occurrence_id)
+        .join(Member, Member.id == MeetingInvitee.member_id)
+        .where(MeetingOccurrence.meeting_id == meeting.id, MeetingOccurrence.ends_at > now)
+        .group_by(MeetingInvitee.member_id, Member.telegram_user_id)
+    )
+    told = 0
+    for member_id, first, chat_id in rows.all():
+        await enqueue(session, now=now, notice=notice(first), chat_id=chat_id, member_id=member_id)
+        await enqueue(session, now=now, notice=MeetingIcs(occurrence_id=first), chat_id=chat_id, member_id=member_id)
+        told += 1
+    return told
 
 
 async def _rearm_reminders(
@@ -109,9 +131,10 @@ async def move_occurrence(
 
 
 async def cancel_occurrence(
-    session: AsyncSession, *, now: datetime, actor: Member | None, occurrence: MeetingOccurrence
+    session: AsyncSession, *, now: datetime, actor: Member | None, occurrence: MeetingOccurrence, tell: bool = True
 ) -> int:
-    """Cancel one date (guarded, so twice is once); returns how many invitees are told (METHOD:CANCEL)."""
+    """Cancel one date (guarded, so twice is once); returns how many invitees are told (METHOD:CANCEL). Without
+    `tell` nobody is (a whole series is cancelled: its people are told once, by the caller)."""
     changed = await session.execute(
         update(MeetingOccurrence)
         .where(
@@ -130,7 +153,7 @@ async def cancel_occurrence(
         .values(status=DueStatus.CANCELLED, handled_at=now)
     )
     told = 0
-    if occurrence.invited_at is not None:
+    if occurrence.invited_at is not None and tell:
         told = await _tell_invitees(
             session, now=now, occurrence=occurrence, notice=MeetingCancelled(occurrence_id=occurrence.id)
         )
@@ -286,9 +309,17 @@ async def change_detail(
         occurrence = await load_occurrence(session, occurrence_id)
         assert occurrence is not None
         occurrence.sequence += 1
-        if occurrence.invited_at is not None:
+        if occurrence.invited_at is not None and not meeting.rrule:
             notice = MeetingUpdated(occurrence_id=occurrence.id, changed=detail.value)
             told += await _tell_invitees(session, now=now, occurrence=occurrence, notice=notice)
+    await session.flush()
+    if meeting.rrule:  # a series is one calendar entry: each person is told once, with the series' file
+        told = await _tell_series(
+            session,
+            now=now,
+            meeting=meeting,
+            notice=lambda first: MeetingUpdated(occurrence_id=first, changed=detail.value),
+        )
     await audit.record(
         session,
         at=now,
@@ -322,10 +353,15 @@ async def cancel_meeting(session: AsyncSession, *, now: datetime, actor: Member 
         )
     )
     told = 0
+    series_at_once = meeting.rrule is not None
     for occurrence_id in list(upcoming):
         occurrence = await load_occurrence(session, occurrence_id)
         assert occurrence is not None
-        told += await cancel_occurrence(session, now=now, actor=actor, occurrence=occurrence)
+        told += await cancel_occurrence(session, now=now, actor=actor, occurrence=occurrence, tell=not series_at_once)
+    if series_at_once:  # one message each, with the series' file cancelling the whole entry
+        told = await _tell_series(
+            session, now=now, meeting=meeting, notice=lambda first: MeetingCancelled(occurrence_id=first)
+        )
     await audit.record(
         session,
         at=now,

@@ -103,13 +103,15 @@ def check_rrule(rule: str, start_local: datetime) -> str:
     return cleaned
 
 
-def series(start_local: datetime, rule: str | None, *, until_local: datetime) -> list[datetime]:
-    """The local start of every occurrence up to `until_local` (at most MAX_OCCURRENCES), the first included."""
+def series(
+    start_local: datetime, rule: str | None, *, until_local: datetime, limit: int = MAX_OCCURRENCES
+) -> list[datetime]:
+    """The local start of every occurrence up to `until_local` (at most `limit`), the first included."""
     if not rule:
         return [start_local]
     found: list[datetime] = []
     for moment in rrulestr(rule, dtstart=start_local):
-        if moment > until_local or len(found) >= MAX_OCCURRENCES:
+        if moment > until_local or len(found) >= min(limit, MAX_OCCURRENCES):
             break
         found.append(moment)
     return found

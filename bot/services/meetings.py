@@ -277,6 +277,18 @@ async def invite_members(
     known = set(
         await session.scalars(select(MeetingInvitee.member_id).where(MeetingInvitee.occurrence_id == occurrence.id))
     )
+    in_series: set[int] = set()
+    if occurrence.meeting.rrule:
+        # Invited to another date of the series, they hold the whole series in their calendar already (its file
+        # has the rule): this date joins without a message of its own; its reminder asks for their answer.
+        in_series = set(
+            await session.scalars(
+                select(MeetingInvitee.member_id)
+                .join(MeetingOccurrence, MeetingOccurrence.id == MeetingInvitee.occurrence_id)
+                .where(MeetingOccurrence.meeting_id == occurrence.meeting_id, MeetingOccurrence.id != occurrence.id)
+                .distinct()
+            )
+        )
     count = 0
     for member in members:
         if member.id in known:
@@ -284,6 +296,9 @@ async def invite_members(
         invitee = MeetingInvitee(occurrence_id=occurrence.id, member_id=member.id, invited_at=now)
         session.add(invitee)
         await session.flush()
+        if member.id in in_series:
+            count += 1
+            continue
         invitation = MeetingInvite(occurrence_id=occurrence.id)
         await notify(session, now=now, notice=invitation, invitee=invitee, chat_id=member.telegram_user_id)
         count += 1
@@ -377,6 +392,40 @@ async def load_occurrence_lean(session: AsyncSession, occurrence_id: int | None)
         .where(MeetingOccurrence.id == occurrence_id)
         .options(joinedload(MeetingOccurrence.meeting).selectinload(Meeting.wijken))
     )
+
+
+# A series' calendar file names its dates that differ from the rule: at most this many, the nearest first.
+SERIES_FILE_DATES = 400
+
+
+@dataclass(frozen=True)
+class SeriesDates:
+    """What a series' calendar file needs beyond its meeting: the dates that differ from the rule (cancelled or
+    moved, from a month back on), and a SEQUENCE that rises with every change to any date."""
+
+    changed: list[MeetingOccurrence]
+    sequence: int
+
+
+async def series_dates(session: AsyncSession, meeting: Meeting, now: datetime) -> SeriesDates:
+    """Two queries, bounded: the changed dates still relevant, and the sum of every date's SEQUENCE (each change
+    raises one of them, and dates are never deleted while the series runs, so the sum only grows)."""
+    changed = await session.scalars(
+        select(MeetingOccurrence)
+        .where(
+            MeetingOccurrence.meeting_id == meeting.id,
+            MeetingOccurrence.sequence > 0,
+            MeetingOccurrence.ends_at > now - timedelta(days=31),
+        )
+        .order_by(MeetingOccurrence.starts_at)
+        .limit(SERIES_FILE_DATES)
+    )
+    total = await session.scalar(
+        select(func.coalesce(func.sum(MeetingOccurrence.sequence), 0)).where(
+            MeetingOccurrence.meeting_id == meeting.id
+        )
+    )
+    return SeriesDates(list(changed), int(total or 0))
 
 
 async def answer_of(session: AsyncSession, occurrence_id: int, member_id: int) -> Answer | None:

@@ -13,8 +13,8 @@ from handlers.editing import remove_buttons
 from handlers.meeting_form.base import keep, load, pressed, step_button, wrong_button
 from handlers.meeting_form.draft import AUDIENCE, REMIND, REMINDER_CHOICES, REPEAT, REPEATS, MeetingDraft
 from handlers.meeting_form.errors import error_text
-from handlers.meeting_form.preview import reminders_label, repeat_label, show_preview
-from handlers.meeting_views import AUDIENCE_LABELS
+from handlers.meeting_form.preview import reminders_label, show_preview
+from handlers.meeting_views import AUDIENCE_LABELS, repeat_label
 
 AUDIENCE_VALUES = {audience.value for audience in Audience}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 from html import escape
 
 from babel.dates import format_date
@@ -12,7 +11,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.i18n import Translator
 from bot.permissions import may_manage_meeting as may_manage
 from bot.services.meeting_changes import Detail, change_detail, move_occurrence
-from bot.services.meeting_times import nth_weekday, offset_label
+from bot.services.meeting_times import offset_label
 from bot.services.meetings import (
     MeetingError,
     create_meeting,
@@ -27,22 +26,7 @@ from handlers.editing import remove_buttons
 from handlers.meeting_form.base import DRAFT, NAME, pressed, step_button, stop, wrong_button
 from handlers.meeting_form.draft import CONFIRM, MeetingDraft
 from handlers.meeting_form.errors import error_text
-from handlers.meeting_views import AUDIENCE_LABELS
-
-
-def repeat_label(t: Translator, value: str, day: date) -> str:
-    """A recurrence choice in words; the monthly one names the weekday, e.g. every 2nd Tuesday."""
-    if value == "w1":
-        return t.gettext("Every week")
-    if value in ("w2", "w4"):
-        return t.gettext("Every {count} weeks").format(count=value[1:])
-    if value == "month":
-        weekday = format_date(day, "EEEE", locale=t.language)
-        nth = nth_weekday(day)
-        if nth == 5:
-            return t.gettext("Monthly, on the last {weekday}").format(weekday=weekday)
-        return t.gettext("Monthly, on {weekday} number {nth} of the month").format(nth=nth, weekday=weekday)
-    return t.gettext("Once")
+from handlers.meeting_views import AUDIENCE_LABELS, repeat_label
 
 
 def reminders_label(t: Translator, minutes: list[int]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -102,7 +103,8 @@ async def test_the_organiser_changes_the_place_and_cancels_a_series_from_the_cha
     await bot.dispatch()
     invited = [o for o in await occurrences(bot) if o.invited_at is not None]
     assert len(invited) > 1, "a weekly series has several dates invited eight weeks ahead"
-    before = len(calendars(bob))
+    assert len(calendars(bob)) == 1, "one calendar file for the series"
+    assert len(texts(bob, "📅 Uitnodiging voor een reeks: Elke week")) == 1
 
     # Someone else's forged presses change nothing.
     first = invited[0]
@@ -114,32 +116,70 @@ async def test_the_organiser_changes_the_place_and_cancels_a_series_from_the_cha
     await corrie.press(corrie.last(), "1 dec: Wekelijks overleg")
     await corrie.press(corrie.last(), "Wijzigen…")
     assert "Wat wil je wijzigen aan Wekelijks overleg?" in corrie.last().text
+    await corrie.press(corrie.last(), "Online link")
+    await corrie.send("ftp://example.org")
+    assert "https" in corrie.last().text, "checked as when planning"
+    await corrie.send("/annuleer")
+    await corrie.send("/bijeenkomsten")
+    await corrie.press(corrie.last(), "1 dec: Wekelijks overleg")
+    await corrie.press(corrie.last(), "Wijzigen…")
     await corrie.press(corrie.last(), "Plaats")
     assert "Waar?" in corrie.last().text
     await corrie.send("Huisartsenpost, Prof. Debyelaan 25, Maastricht")
     preview = corrie.last()
     assert "Nieuwe plaats: Huisartsenpost, Prof. Debyelaan 25, Maastricht" in preview.text
     await corrie.press(preview, "✅ Wijzigen")
-    async with bot.session() as session:
-        told = await session.scalar(select(func.count(MeetingInvitee.id)))
-    assert any(f"Gewijzigd. {told} uitnodigingen zijn bijgewerkt." in m.text for m in corrie.messages()[-3:])
+    async with bot.session() as session:  # the wijk's people, and Corrie, who is invited as a coordinator
+        people = await session.scalar(select(func.count(func.distinct(MeetingInvitee.member_id))))
+    assert any(f"Gewijzigd. {people} uitnodigingen zijn bijgewerkt." in m.text for m in corrie.messages()[-3:])
     await bot.dispatch()
-    changed = texts(bob, "✏️ Gewijzigd: nieuwe plaats")
-    assert len(changed) == len(invited) and all("Prof. Debyelaan 25" in m.text for m in changed)
-    files = calendars(bob)[before:]
-    assert len(files) == len(invited) and all(event(f).decoded("SEQUENCE") == 1 for f in files)
-    assert all("Debyelaan" in str(event(f)["LOCATION"]) for f in files)
+    [changed] = texts(bob, "✏️ Gewijzigd: nieuwe plaats")
+    assert "Prof. Debyelaan 25" in changed.text, "one message for the whole series, saying what changed"
+    series_file = calendars(bob)[-1]
+    assert len(calendars(bob)) == 2 and "Debyelaan" in str(event(series_file)["LOCATION"])
+    before, after = (event(f).decoded("SEQUENCE") for f in calendars(bob))
+    assert after > before, "a higher SEQUENCE: calendars replace the entry"
 
     await corrie.send("/bijeenkomsten")
     await corrie.press(corrie.last(), "1 dec: Wekelijks overleg")
     await corrie.press(corrie.last(), "Alle data annuleren")
     await corrie.press(corrie.last(), "Ja, alle data annuleren")
-    assert f"Geannuleerd, elke datum. {told} uitnodigingen zijn ingetrokken." in corrie.last().text
+    assert f"Geannuleerd, elke datum. {people} uitnodigingen zijn ingetrokken." in corrie.last().text
     await bot.dispatch()
-    assert len(texts(bob, "❌ Geannuleerd")) == len(invited)
+    [cancelled] = texts(bob, "❌ Geannuleerd")
+    assert "De reeks gaat niet door" in cancelled.text
+    assert calendars(bob)[-1]["METHOD"] == "CANCEL" and len(calendars(bob)) == 3
     assert all(o.status.value == "cancelled" for o in await occurrences(bot) if o.ends_at > bot.clock.now())
     async with bot.session() as session:
         meeting = await session.scalar(select(Meeting))
         assert meeting is not None and meeting.cancelled_at is not None, "no new dates are planned for it"
     await corrie.press_data(corrie.last(), f"v1:mk:{first.id}:y")  # a second tap
     assert "is geannuleerd of voorbij" in (corrie.callback_answers[-1].text or "")
+
+
+async def test_moving_one_date_of_a_series_updates_the_series_entry(bot: Harness) -> None:
+    everyone = await cast(bot)
+    corrie, bob = everyone.corrie, everyone.people.bob
+    await plan(bot, corrie, day="di 1 dec", repeat="Elke week", title="Wekelijks overleg")
+    await bot.dispatch()
+    await corrie.send("/bijeenkomsten")
+    await corrie.press(corrie.last(), "8 dec: Wekelijks overleg")
+    await corrie.press(corrie.last(), "Verplaatsen")
+    await corrie.send("wo 9 dec")
+    await corrie.send("20:00-22:00")
+    await corrie.press(corrie.last(), "✅ Verplaatsen")
+    await corrie.send("/bijeenkomsten")
+    await corrie.press(corrie.last(), "15 dec: Wekelijks overleg")
+    await corrie.press(corrie.last(), "Datum annuleren")
+    await corrie.press(corrie.last(), "Ja, annuleer deze datum")
+    await bot.dispatch()
+    series_file = calendars(bob)[-1]
+    events = list(series_file.walk("VEVENT"))
+    assert len({str(e["UID"]) for e in events}) == 1, "one entry: the series and its moved date share the UID"
+    master = next(e for e in events if "RRULE" in e)
+    moved = next(e for e in events if "RECURRENCE-ID" in e)
+    assert moved.decoded("RECURRENCE-ID").replace(tzinfo=None) == datetime(2026, 12, 8, 19, 0)
+    assert moved.decoded("DTSTART").replace(tzinfo=None) == datetime(2026, 12, 9, 20, 0)
+    exdate: Any = master["EXDATE"]
+    dropped = [d.dt.replace(tzinfo=None) for d in exdate.dts]
+    assert dropped == [datetime(2026, 12, 15, 19, 0)]
