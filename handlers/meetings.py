@@ -190,7 +190,7 @@ async def list_meetings(said: Said) -> None:
         offset = found
     page = await render_page(session, t, member, now, offset)
     if page is None:
-        await said.message.reply_text(t.gettext("You have no upcoming meetings."))
+        await said.message.reply_text(t.gettext(NO_UPCOMING))
         return
     await said.message.reply_html(page.text, reply_markup=page.markup)
 
@@ -209,33 +209,48 @@ def months_markup(t: Translator, months: dict[date, int], back: int) -> InlineKe
     return InlineKeyboardMarkup(rows)
 
 
+async def _show_months(press: Press[None], back: int) -> None:
+    """The month buttons in place of the page; `back` is the page they were opened from."""
+    t, member = press.t, press.actor
+    months = await overview_months(press.session, member=member, now=press.now, zone=t.zone)
+    if not months or back >= await overview_count(press.session, member=member, now=press.now):
+        await press.refuse(PAGE_GONE)
+        return
+    await press.query.answer()
+    await edit_if_changed(press.query, t.gettext("Which month?"), months_markup(t, months, back))
+
+
+async def _month_page(press: Press[None], code: str) -> int | None:
+    """Where a pressed month starts in my overview; None (the press answered) for a forged month or one
+    without dates of mine."""
+    t = press.t
+    month = read_month_code(code)
+    found = None if month is None else await month_offset(press.session, t, press.actor, press.now, month)
+    if month is None or found is None:
+        text = t.gettext(PAGE_GONE) if month is None else t.gettext(NO_MONTH).format(month=month_name(t, month))
+        await press.query.answer(text, show_alert=True)
+    return found
+
+
 @press(
     Action.MEETING_PAGE, rule=is_member, refusal=N_("Only members of the network have meetings. /help explains more.")
 )
 async def page_button(press: Press[None]) -> None:
-    """Another page, the month buttons, or a month's page. The data is input: an offset with no date there, a
-    month that is no month or has no date of mine, gets a short answer and the message stays as it is."""
-    t, member, session, now, args = press.t, press.actor, press.session, press.now, press.data.args
-    if len(args) == 2 and args[0] == CHOOSE and press.data.int_arg(1) is not None:
-        months = await overview_months(session, member=member, now=now, zone=t.zone)
-        if not months or (press.data.int_arg(1) or 0) >= await overview_count(session, member=member, now=now):
-            await press.refuse(PAGE_GONE)
-            return
-        await press.query.answer()
-        text = t.gettext("Which month?")
-        await edit_if_changed(press.query, text, months_markup(t, months, press.data.int_arg(1) or 0))
+    """Another page (`v1:mp:<offset>`), the month buttons (`v1:mp:k:<offset>`) or a month's page
+    (`v1:mp:m:<yyyymm>`). The data is input: an offset with no date of mine there, a month that is no month or
+    has no date of mine, gets a short answer and the message stays as it is."""
+    args = press.data.args
+    back = press.data.int_arg(1)
+    if len(args) == 2 and args[0] == CHOOSE and back is not None:
+        await _show_months(press, back)
         return
     if len(args) == 2 and args[0] == MONTH:
-        month = read_month_code(args[1])
-        found = None if month is None else await month_offset(session, t, member, now, month)
-        if month is None or found is None:
-            text = t.gettext(PAGE_GONE) if month is None else t.gettext(NO_MONTH).format(month=month_name(t, month))
-            await press.query.answer(text, show_alert=True)
+        offset = await _month_page(press, args[1])
+        if offset is None:
             return
-        offset: int | None = found
     else:
         offset = press.data.int_arg(0) if len(args) == 1 else None
-    page = None if offset is None else await render_page(session, t, member, now, offset)
+    page = None if offset is None else await render_page(press.session, press.t, press.actor, press.now, offset)
     if page is None:
         await press.refuse(NO_UPCOMING if offset == 0 else PAGE_GONE)
         return
