@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.file_modes import make_private, warn_if_exposed
 from bot.i18n import Translator
 from bot.services.invites import InviteError, create_invite
-from bot.services.meeting_import import import_meetings, parse_meetings, region_wijken
+from bot.services.meeting_import import MeetingImportReport, import_meetings, parse_meetings, region_wijken
 from bot.services.members import UnknownRegionError, add_coordinator, resolve_region
 from bot.services.network import NetworkFileError, find_practice, import_network, parse_network
 from db.migrate import upgrade_to_head
@@ -199,6 +199,42 @@ async def bot_username(settings: Settings) -> str:
         ) from None
 
 
+def print_import_report(t: Translator, path: Path, report: MeetingImportReport, *, cancel_missing: bool) -> None:
+    """The counts, each warning (file:line: what), and the imported meetings the file no longer has."""
+    for warning in report.warnings:
+        where = f"{path}:{warning.line}" if warning.line else str(path)
+        text = t.gettext(warning.message).format(**warning.params)
+        print(t.gettext("{where}: warning: {text}").format(where=where, text=text), file=sys.stderr)
+    print(
+        t.gettext("Imported meetings: {created} created, {updated} updated, {unchanged} unchanged.").format(
+            created=report.created, updated=report.updated, unchanged=report.unchanged
+        )
+    )
+    if not report.missing:
+        return
+    print(
+        t.gettext("Not in the file any more:")
+        if not cancel_missing
+        else t.gettext("Not in the file any more, cancelled:")
+    )
+    for gone in report.missing:
+        line = t.ngettext(
+            "  {key}: {title} ({count} date ahead, the first {day})",
+            "  {key}: {title} ({count} dates ahead, the first {day})",
+            gone.upcoming,
+        )
+        print(line.format(key=gone.key, title=gone.title, count=gone.upcoming, day=t.format_moment(gone.first)))
+    if cancel_missing:
+        told = t.ngettext(
+            "{dates} date cancelled; invitees told: {told}.",
+            "{dates} dates cancelled; invitees told: {told}.",
+            report.cancelled_dates,
+        )
+        print(told.format(dates=report.cancelled_dates, told=report.told))
+    else:
+        print(t.gettext("They are kept; to cancel them and tell the invitees, import again with --cancel-missing."))
+
+
 def cmd_import_meetings(settings: Settings, args: argparse.Namespace) -> int:
     """Validate the whole meetings file against the region's wijken, then import it in one transaction."""
     t = Translator(settings.default_language, settings.zone)
@@ -214,15 +250,18 @@ def cmd_import_meetings(settings: Settings, args: argparse.Namespace) -> int:
             region = await resolve_region(session, args.region)
             try:
                 meetings = parse_meetings(text, await region_wijken(session, region), now.astimezone(t.zone).date())
-            except NetworkFileError as exc:
+                report = await import_meetings(
+                    session,
+                    now=now,
+                    region=region,
+                    meetings=meetings,
+                    allow_past=args.allow_past,
+                    cancel_missing=args.cancel_missing,
+                )
+            except NetworkFileError as exc:  # raised before anything is written
                 print_problems(t, path, exc)
                 return 1
-            report = await import_meetings(session, now=now, region=region, meetings=meetings)
-        print(
-            t.gettext("Imported meetings: {created} created, {updated} updated, {unchanged} unchanged.").format(
-                created=report.created, updated=report.updated, unchanged=report.unchanged
-            )
-        )
+        print_import_report(t, path, report, cancel_missing=args.cancel_missing)
         return 0
 
     return asyncio.run(with_database(settings, work))
@@ -318,6 +357,15 @@ def parser(run_bot: RunBot, run_playground: RunPlayground | None = None) -> argp
     meet = sub.add_parser("import-meetings", help="import or re-import a schedule of wijk meetings (YAML)")
     meet.add_argument("file")
     meet.add_argument("--region", help="region code, if the database holds more than one")
+    meet.add_argument(
+        "--allow-past", action="store_true", help="import entries whose dates are all in the past (refused otherwise)"
+    )
+    meet.add_argument(
+        "--cancel-missing",
+        action="store_true",
+        help="cancel the upcoming dates of imported meetings no longer in the file, telling the invitees "
+        "(otherwise they are only listed)",
+    )
     meet.set_defaults(handler=cmd_import_meetings)
     inv = sub.add_parser("invite", help="print an invitation link for a practice and role")
     inv.add_argument("--practice", help="practice code (leave out for medisch-student)")

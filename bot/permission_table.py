@@ -357,6 +357,13 @@ TABLE: tuple[Row, ...] = (
         denied="not invited",
     ),
     button(
+        "MEETING_PAGE",
+        what="another page of /bijeenkomsten, or a month",
+        rule=P + "is_member",
+        allowed=MEMBERS,
+        notes={p: "own dates only" for p in MEMBERS},
+    ),
+    button(
         "MEETING_MOVE",
         what="move a meeting date",
         rule=P + "may_manage_meeting",

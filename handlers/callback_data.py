@@ -50,6 +50,7 @@ class Action(enum.StrEnum):
     MEETING_EDIT_MENU = "mh"
     MEETING_EDIT = "me"
     MEETING_CANCEL_ALL = "mk"
+    MEETING_PAGE = "mp"
     ACTION_ADD = "ma"
     ACTION_STEP = "mt"
     ACTION_DONE = "md"

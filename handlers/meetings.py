@@ -4,10 +4,12 @@ the organiser, the answers per person, cancelling a date. Every press is checked
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from html import escape
 
 from babel.dates import format_date
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, filters
@@ -15,8 +17,10 @@ from telegram.ext import BaseHandler, filters
 from bot.i18n import N_, Translator
 from bot.permissions import MyDate, is_member, may_see_meeting
 from bot.permissions import may_manage_meeting as may_manage
+from bot.services.dates import parse_month
 from bot.services.meeting_changes import cancel_meeting, cancel_occurrence
 from bot.services.meetings import (
+    PAGE_SIZE,
     Counts,
     MeetingError,
     answer_counts,
@@ -24,7 +28,11 @@ from bot.services.meetings import (
     load_my_card,
     load_my_date,
     load_occurrence,
+    month_start,
+    next_month,
     overview,
+    overview_count,
+    overview_months,
     set_answer,
 )
 from db.meetings import Answer, MeetingOccurrence, OccurrenceStatus
@@ -69,21 +77,49 @@ def summary(t: Translator, mine: MyDate, member: Member, counts: Counts | None) 
     return "\n".join(lines)
 
 
-@command(
-    "bijeenkomsten",
-    "meetings",
-    rule=is_member,
-    refusal=N_("Only members of the network have meetings. /help explains more."),
-)
-async def list_meetings(said: Said) -> None:
-    """My upcoming meetings (and, for organisers, recent ones), each with a button to open it."""
-    t, member = said.t, said.actor
-    dates = await overview(said.session, member=member, now=said.now)
+NO_UPCOMING = N_("You have no upcoming meetings.")
+PAGE_GONE = N_("This page of your meetings is not there (any more). Send /meetings for the first page.")
+NO_MONTH = N_("You have no meetings in {month}.")
+MONTH_USAGE = N_("I can't read that as a month. Send, for example, /meetings 2027-03 or /meetings march.")
+MONTHS_PER_ROW = 3
+MONTH = "m"  # callback argument: jump to a month (yyyymm)
+CHOOSE = "k"  # callback argument: show the month buttons (the page to go back to)
+
+
+def month_name(t: Translator, month: date) -> str:
+    """`maart 2027`."""
+    return format_date(month, "LLLL y", locale=t.language)
+
+
+def month_code(month: date) -> str:
+    """A month in callback_data: `202703`."""
+    return f"{month.year:04d}{month.month:02d}"
+
+
+def read_month_code(code: str) -> date | None:
+    """A month from callback_data, or None for anything forged."""
+    if len(code) != 6 or not code.isdigit() or not 1 <= int(code[4:]) <= 12 or not 2000 <= int(code[:4]) <= 2100:
+        return None
+    return date(int(code[:4]), int(code[4:]), 1)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of /bijeenkomsten: its text and buttons."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+
+async def render_page(session: AsyncSession, t: Translator, member: Member, now: datetime, offset: int) -> Page | None:
+    """The dates from `offset` on, as many as fit in one message, with ‹ / › and a month button when there is
+    more than one page; None if there is no date at `offset` (the page is gone, or was never there)."""
+    total = await overview_count(session, member=member, now=now)
+    dates = await overview(session, member=member, now=now, offset=offset) if offset < total else []
     if not dates:
-        await said.message.reply_text(t.gettext("You have no upcoming meetings."))
-        return
+        return None
     managed = [d.occurrence.id for d in dates if may_manage(member, d.occurrence.meeting)]
-    counts = await answer_counts(said.session, managed)
+    counts = await answer_counts(session, managed)
     parts: list[str] = []
     rows = []
     for mine in dates:
@@ -95,7 +131,131 @@ async def list_meetings(said: Said) -> None:
         day = format_date(occurrence.starts_at.astimezone(t.zone).date(), "d MMM", locale=t.language)
         label = f"{day}: {occurrence.meeting.title}"[:60]
         rows.append([InlineKeyboardButton(label, callback_data=encode(Action.MEETING_SHOW, occurrence.id))])
-    await said.message.reply_html("\n\n".join(parts), reply_markup=InlineKeyboardMarkup(rows))
+    shown = len(parts)
+    if shown < total:
+        header = t.gettext("Dates {first}–{last} of {total}").format(first=offset + 1, last=offset + shown, total=total)
+        parts.insert(0, f"<i>{header}</i>")
+        nav = []
+        if offset > 0:
+            nav.append(InlineKeyboardButton("‹", callback_data=encode(Action.MEETING_PAGE, max(0, offset - PAGE_SIZE))))
+        nav.append(
+            InlineKeyboardButton(t.gettext("📅 Month"), callback_data=encode(Action.MEETING_PAGE, CHOOSE, offset))
+        )
+        if offset + shown < total:
+            nav.append(InlineKeyboardButton("›", callback_data=encode(Action.MEETING_PAGE, offset + shown)))
+        rows.append(nav)
+    return Page("\n\n".join(parts), InlineKeyboardMarkup(rows))
+
+
+async def month_offset(session: AsyncSession, t: Translator, member: Member, now: datetime, month: date) -> int | None:
+    """Where a month's first date is in my overview, or None if the month has no date of mine."""
+    start, end = month_start(month, t.zone), month_start(next_month(month), t.zone)
+    before = await overview_count(session, member=member, now=now, before=start)
+    if await overview_count(session, member=member, now=now, before=end) == before:
+        return None
+    return before
+
+
+async def no_dates_in(session: AsyncSession, t: Translator, member: Member, now: datetime, month: date) -> str:
+    """`You have no meetings in maart 2027.`, with the months that have some."""
+    text = t.gettext(NO_MONTH).format(month=month_name(t, month))
+    months = await overview_months(session, member=member, now=now, zone=t.zone)
+    if months:
+        text += "\n" + t.gettext("Months with meetings: {months}").format(
+            months=", ".join(month_name(t, m) for m in months)
+        )
+    return text
+
+
+@command(
+    "bijeenkomsten",
+    "meetings",
+    rule=is_member,
+    refusal=N_("Only members of the network have meetings. /help explains more."),
+)
+async def list_meetings(said: Said) -> None:
+    """My upcoming meetings (and, for organisers, recent ones), a page at a time, each with a button to open it;
+    `/bijeenkomsten maart` or `/bijeenkomsten 2027-03` starts at that month."""
+    t, member, session, now = said.t, said.actor, said.session, said.now
+    offset = 0
+    if said.args:
+        month = parse_month(" ".join(said.args)[:40], now.astimezone(t.zone).date())
+        if month is None:
+            await said.message.reply_text(t.gettext(MONTH_USAGE))
+            return
+        found = await month_offset(session, t, member, now, month)
+        if found is None:
+            await said.message.reply_text(await no_dates_in(session, t, member, now, month))
+            return
+        offset = found
+    page = await render_page(session, t, member, now, offset)
+    if page is None:
+        await said.message.reply_text(t.gettext(NO_UPCOMING))
+        return
+    await said.message.reply_html(page.text, reply_markup=page.markup)
+
+
+def months_markup(t: Translator, months: dict[date, int], back: int) -> InlineKeyboardMarkup:
+    """A button per month that has dates (with how many), three a row, and one back to the page."""
+    buttons = [
+        InlineKeyboardButton(
+            f"{format_date(month, 'LLL y', locale=t.language)} ({count})",
+            callback_data=encode(Action.MEETING_PAGE, MONTH, month_code(month)),
+        )
+        for month, count in months.items()
+    ]
+    rows = [buttons[i : i + MONTHS_PER_ROW] for i in range(0, len(buttons), MONTHS_PER_ROW)]
+    rows.append([InlineKeyboardButton(t.gettext("‹ Back"), callback_data=encode(Action.MEETING_PAGE, back))])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _show_months(press: Press[None], back: int) -> None:
+    """The month buttons in place of the page; `back` is the page they were opened from."""
+    t, member = press.t, press.actor
+    months = await overview_months(press.session, member=member, now=press.now, zone=t.zone)
+    if not months or back >= await overview_count(press.session, member=member, now=press.now):
+        await press.refuse(PAGE_GONE)
+        return
+    await press.query.answer()
+    await edit_if_changed(press.query, t.gettext("Which month?"), months_markup(t, months, back))
+
+
+async def _month_page(press: Press[None], code: str) -> int | None:
+    """Where a pressed month starts in my overview; None (the press answered) for a forged month or one
+    without dates of mine."""
+    t = press.t
+    month = read_month_code(code)
+    found = None if month is None else await month_offset(press.session, t, press.actor, press.now, month)
+    if month is None or found is None:
+        text = t.gettext(PAGE_GONE) if month is None else t.gettext(NO_MONTH).format(month=month_name(t, month))
+        await press.query.answer(text, show_alert=True)
+    return found
+
+
+@press(
+    Action.MEETING_PAGE, rule=is_member, refusal=N_("Only members of the network have meetings. /help explains more.")
+)
+async def page_button(press: Press[None]) -> None:
+    """Another page (`v1:mp:<offset>`), the month buttons (`v1:mp:k:<offset>`) or a month's page
+    (`v1:mp:m:<yyyymm>`). The data is input: an offset with no date of mine there, a month that is no month or
+    has no date of mine, gets a short answer and the message stays as it is."""
+    args = press.data.args
+    back = press.data.int_arg(1)
+    if len(args) == 2 and args[0] == CHOOSE and back is not None:
+        await _show_months(press, back)
+        return
+    if len(args) == 2 and args[0] == MONTH:
+        offset = await _month_page(press, args[1])
+        if offset is None:
+            return
+    else:
+        offset = press.data.int_arg(0) if len(args) == 1 else None
+    page = None if offset is None else await render_page(press.session, press.t, press.actor, press.now, offset)
+    if page is None:
+        await press.refuse(NO_UPCOMING if offset == 0 else PAGE_GONE)
+        return
+    await press.query.answer()
+    await edit_if_changed(press.query, page.text, page.markup)
 
 
 def manage_markup(
@@ -305,6 +465,7 @@ def build() -> list[BaseHandler[Update, BotContext, None]]:
     """The handlers of this feature."""
     return [
         list_meetings.handler(filters=filters.ChatType.PRIVATE),
+        page_button.handler(),
         show.handler(),
         answer.handler(),
         cancel_date.handler(),

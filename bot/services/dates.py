@@ -40,6 +40,9 @@ _WEEKDAY_PREFIX = re.compile(r"([a-z]+)\.?\s+")
 _ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _NUMERIC = re.compile(r"([0-9]{1,2})([-/.])([0-9]{1,2})(?:\2([0-9]{4}|[0-9]{2}))?")
 _NAMED = re.compile(rf"([0-9]{{1,2}})(?:st|nd|rd|th|ste|de|e)?\s*({_MONTH_NAMES})\.?(?:\s+'?([0-9]{{4}}|[0-9]{{2}}))?")
+_YEAR_MONTH = re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})")
+_MONTH_YEAR = re.compile(r"([0-9]{1,2})[-/.]([0-9]{4})")
+_MONTH_NAME = re.compile(rf"({_MONTH_NAMES})\.?(?:\s+([0-9]{{4}}))?")
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _LIST_SEPARATOR = re.compile(r"[,;\r\n]|\s+(?:en|and)\s+", re.IGNORECASE)
 
@@ -119,6 +122,22 @@ def parse_date(text: str, today: date) -> date:
     if weekday is not None and day.weekday() != weekday:
         raise DateInputError("weekday_mismatch")
     return day
+
+
+def parse_month(text: str, today: date) -> date | None:
+    """A month as typed (`2027-03`, `3-2027`, `maart`, `mrt 2027`, `march`), as its first day; a name without a
+    year is the next such month from today's on. None if it is not a month."""
+    body = _normalise(text)
+    if match := _YEAR_MONTH.fullmatch(body):
+        year, month = int(match[1]), int(match[2])
+    elif match := _MONTH_YEAR.fullmatch(body):
+        year, month = int(match[2]), int(match[1])
+    elif match := _MONTH_NAME.fullmatch(body):
+        month = MONTHS[match[1]]
+        year = int(match[2]) if match[2] else today.year + (month < today.month)
+    else:
+        return None
+    return date(year, month, 1) if 1 <= month <= 12 and 2000 <= year <= 2100 else None
 
 
 def example_date(today: date) -> date:

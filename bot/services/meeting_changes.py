@@ -190,10 +190,20 @@ def _differences(meeting: Meeting, spec: MeetingSpec, wijken: list[Wijk]) -> tup
     return details, times
 
 
+async def _spec_wijken(session: AsyncSession, spec: MeetingSpec) -> list[Wijk]:
+    return [] if spec.whole_region else list(await session.scalars(select(Wijk).where(Wijk.id.in_(spec.wijk_ids))))
+
+
+async def meeting_differs(session: AsyncSession, meeting: Meeting, spec: MeetingSpec) -> bool:
+    """Whether re-importing `spec` would change the stored meeting (the check before any change is made)."""
+    await session.refresh(meeting, ["wijken"])
+    return any(_differences(meeting, spec, await _spec_wijken(session, spec)))
+
+
 async def update_meeting(session: AsyncSession, *, now: datetime, meeting: Meeting, spec: MeetingSpec) -> bool:
     """Bring an imported meeting in line with its file entry; False if nothing changed. Upcoming dates that
     moved are moved, dates no longer in the series are cancelled, new ones planned, and invitees told."""
-    wijken = [] if spec.whole_region else list(await session.scalars(select(Wijk).where(Wijk.id.in_(spec.wijk_ids))))
+    wijken = await _spec_wijken(session, spec)
     details, times = _differences(meeting, spec, wijken)
     if not details and not times:
         return False

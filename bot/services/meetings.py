@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -547,21 +547,32 @@ async def answer_tally(session: AsyncSession, occurrence_id: int, names: int) ->
     return Tally(counts, first)
 
 
-async def overview(session: AsyncSession, *, member: Member, now: datetime, limit: int = 12) -> list[MyDate]:
-    """My upcoming dates, plus, for the meetings I manage, those of the last 30 days (for action points); each
-    with its meeting and my own invitation, whatever the number invited."""
+PAGE_SIZE = 12  # dates per page of /bijeenkomsten; a weekly series alone has more than that
+MAX_MONTHS = 24  # months offered to jump to: a series is planned a year ahead, plus the last 30 days
+
+
+def _overview_where(member: Member, now: datetime) -> ColumnElement[bool]:
+    """My upcoming dates, plus, for the meetings I manage, those of the last 30 days (for action points)."""
     invited = select(MeetingInvitee.occurrence_id).where(MeetingInvitee.member_id == member.id)
     managed = select(Meeting.id).where(Meeting.region_id == member.region_id)
     if not is_coordinator(member, member.region_id):
         managed = managed.where(Meeting.created_by_member_id == member.id)
+    return (MeetingOccurrence.id.in_(invited) & (MeetingOccurrence.ends_at > now)) | (
+        MeetingOccurrence.meeting_id.in_(managed) & (MeetingOccurrence.ends_at > now - timedelta(days=30))
+    )
+
+
+async def overview(
+    session: AsyncSession, *, member: Member, now: datetime, offset: int = 0, limit: int = PAGE_SIZE
+) -> list[MyDate]:
+    """One page of my dates in time order (ties by id, so pages neither skip nor repeat one), each with its
+    meeting and my own invitation, whatever the number invited."""
     statement = (
         select(MeetingOccurrence)
-        .where(
-            (MeetingOccurrence.id.in_(invited) & (MeetingOccurrence.ends_at > now))
-            | (MeetingOccurrence.meeting_id.in_(managed) & (MeetingOccurrence.ends_at > now - timedelta(days=30)))
-        )
+        .where(_overview_where(member, now))
         .options(joinedload(MeetingOccurrence.meeting))
-        .order_by(MeetingOccurrence.starts_at)
+        .order_by(MeetingOccurrence.starts_at, MeetingOccurrence.id)
+        .offset(offset)
         .limit(limit)
         .execution_options(populate_existing=True)
     )
@@ -576,3 +587,56 @@ async def overview(session: AsyncSession, *, member: Member, now: datetime, limi
         )
     }
     return [MyDate(occurrence, mine.get(occurrence.id)) for occurrence in occurrences]
+
+
+async def overview_count(
+    session: AsyncSession, *, member: Member, now: datetime, before: datetime | None = None
+) -> int:
+    """How many dates the overview has (counted in SQL); with `before`, how many start before it: the offset
+    of the first date from then on."""
+    statement = select(func.count(MeetingOccurrence.id)).where(_overview_where(member, now))
+    if before is not None:
+        statement = statement.where(MeetingOccurrence.starts_at < before)
+    return int(await session.scalar(statement) or 0)
+
+
+def month_start(month: date, zone: ZoneInfo) -> datetime:
+    """The first moment of a local month, in UTC."""
+    return to_utc(datetime(month.year, month.month, 1), zone)
+
+
+def next_month(month: date) -> date:
+    """The first day of the following month."""
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+async def overview_months(session: AsyncSession, *, member: Member, now: datetime, zone: ZoneInfo) -> dict[date, int]:
+    """The local months that have dates in my overview (first day of each), with how many: two queries, the
+    second one sum per month, never a row per date."""
+    where = _overview_where(member, now)
+    first, last = (
+        await session.execute(
+            select(func.min(MeetingOccurrence.starts_at), func.max(MeetingOccurrence.starts_at)).where(where)
+        )
+    ).one()
+    if first is None or last is None:
+        return {}
+    months = [to_local(first, zone).date().replace(day=1)]
+    final = to_local(last, zone).date().replace(day=1)
+    while months[-1] < final and len(months) < MAX_MONTHS:
+        months.append(next_month(months[-1]))
+    columns = [
+        func.sum(
+            case(
+                (
+                    (MeetingOccurrence.starts_at >= month_start(month, zone))
+                    & (MeetingOccurrence.starts_at < month_start(next_month(month), zone)),
+                    1,
+                ),
+                else_=0,
+            )
+        )
+        for month in months
+    ]
+    counts = (await session.execute(select(*columns).where(where))).one()
+    return {month: int(count) for month, count in zip(months, counts, strict=True) if count}

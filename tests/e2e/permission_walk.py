@@ -48,6 +48,8 @@ REFUSALS_EN = (
     "This request no longer exists.",
     "Choose at least one day-part first.",
     "I don't know this invitation code.",
+    "This page of your meetings is not there (any more). Send /meetings for the first page.",
+    "You have no meetings in {month}.",
 )
 REFUSALS = tuple(NL.gettext(text).split("{")[0] for text in REFUSALS_EN)
 SHORT = 300  # characters: a refusal is a sentence or two, never a screenful

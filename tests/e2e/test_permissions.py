@@ -301,6 +301,12 @@ async def meeting_show(world: World, who: SimUser, persona: Persona) -> Attempt:
     return Attempt(data=encode(Action.MEETING_SHOW, await world.thing(world.occurrence)))
 
 
+@scenario("MEETING_PAGE")
+async def meeting_page(world: World, who: SimUser, persona: Persona) -> Attempt:
+    """The first page: a member without dates is told so (an answer, not a refusal)."""
+    return Attempt(data=encode(Action.MEETING_PAGE, 0))
+
+
 @scenario("MEETING_MOVE")
 async def meeting_move(world: World, who: SimUser, persona: Persona) -> Attempt:
     return Attempt(data=encode(Action.MEETING_MOVE, await world.thing(world.occurrence)), cleanup=("/annuleer",))

@@ -110,6 +110,12 @@ FORGED: dict[str, Forged] = {
     "a phone choice that is no choice": Forged(Persona.SAME_WIJK, fixed("v1:ph:steal")),
     "an availability reach that does not exist": Forged(Persona.SAME_WIJK, fixed("v1:av:r:galaxy")),
     "an availability day off that is no date": Forged(Persona.SAME_WIJK, fixed("v1:av:x:20261399")),
+    "a meetings page past the last": Forged(Persona.SAME_WIJK, fixed("v1:mp:500")),
+    "a meetings page that is no number": Forged(Persona.SAME_WIJK, fixed("v1:mp:x")),
+    "a meetings page with extra arguments": Forged(Persona.SAME_WIJK, fixed("v1:mp:0:1")),
+    "a month that is no month": Forged(Persona.SAME_WIJK, fixed("v1:mp:m:202713")),
+    "a month far away": Forged(Persona.SAME_WIJK, fixed("v1:mp:m:209901")),
+    "the month buttons for a page past the last": Forged(Persona.SAME_WIJK, fixed("v1:mp:k:500")),
     # Made-up, old and broken data.
     "a made-up action": Forged(Persona.OWN_MANAGER, fixed("v1:zz:1")),
     "an old version prefix": Forged(Persona.OWN_MANAGER, fixed("v0:ac:1")),

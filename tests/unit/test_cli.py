@@ -117,5 +117,33 @@ def test_import_meetings_command(database_url: str, tmp_path: Path) -> None:
     bad.write_text(schedule.read_text(encoding="utf-8") + "- key: x\n  wijk: nergens\n  title: X\n", encoding="utf-8")
     refused = run_cli("import-meetings", str(bad), env=env)
     assert refused.returncode == 1
-    assert f"{bad}:7: bijeenkomst 'x': onbekende wijk 'nergens'" in refused.stderr
+    assert f"{bad}:8: bijeenkomst 'x': onbekende wijk 'nergens'" in refused.stderr  # the line of `wijk:`
     assert run_cli("import-meetings", str(schedule), env=env).stdout.count("1 ongewijzigd") == 1
+
+
+def test_import_meetings_refuses_the_past_and_lists_what_the_file_left_out(database_url: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": database_url}
+    entry = (
+        "- key: {key}\n  wijk: noordwest\n  title: Overleg\n  start: {year}-03-12T19:00\n"
+        "  end: {year}-03-12T21:00\n  location: Caberg\n"
+    )
+    first = tmp_path / "first.yaml"
+    first.write_text(entry.format(key="a", year=2030) + entry.format(key="b", year=2030), encoding="utf-8")
+    assert run_cli("import-meetings", str(first), env=env).returncode == 0
+
+    past = tmp_path / "past.yaml"
+    past.write_text(entry.format(key="a", year=2030) + entry.format(key="oud", year=2020), encoding="utf-8")
+    refused = run_cli("import-meetings", str(past), env=env)
+    assert refused.returncode == 1
+    assert f"{past}:10: bijeenkomst 'oud': al zijn data liggen in het verleden" in refused.stderr
+    allowed = run_cli("import-meetings", "--allow-past", str(past), env=env)
+    assert allowed.returncode == 0, allowed.stderr
+    assert f"{past}:10: waarschuwing: bijeenkomst 'oud'" in allowed.stderr
+    assert "1 nieuw, 0 bijgewerkt, 1 ongewijzigd" in allowed.stdout
+    assert "Niet meer in het bestand:\n  b: Overleg (1 datum vooruit" in allowed.stdout
+    assert "--cancel-missing" in allowed.stdout
+
+    cancelled = run_cli("import-meetings", "--cancel-missing", str(past), env=env)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert "1 datum geannuleerd" in cancelled.stdout
+    assert "Niet meer in het bestand" not in run_cli("import-meetings", str(past), env=env).stdout

@@ -12,6 +12,7 @@ from bot.services.dates import (
     next_working_days,
     parse_date,
     parse_dates,
+    parse_month,
     parse_time_range,
     validate_request_date,
 )
@@ -467,3 +468,26 @@ def test_the_hints_example_is_a_real_date_with_its_own_weekday() -> None:
         example = example_date(today)
         named = f"{['ma', 'di', 'wo', 'do', 'vr', 'za', 'zo'][example.weekday()]} {example.day}-{example.month}"
         assert parse_date(named, today) == example
+
+
+@pytest.mark.parametrize(
+    ("typed", "month"),
+    [
+        ("2025-03", date(2025, 3, 1)),
+        ("2025/3", date(2025, 3, 1)),
+        ("3-2025", date(2025, 3, 1)),
+        ("maart", date(2025, 3, 1)),  # the next March
+        ("Mrt. 2026", date(2026, 3, 1)),
+        ("march", date(2025, 3, 1)),
+        ("november", date(2024, 11, 1)),  # this month counts as the next one
+        ("oktober", date(2025, 10, 1)),  # past this year: next year
+        ("  December  ", date(2024, 12, 1)),
+    ],
+)
+def test_a_month_as_typed(typed: str, month: date) -> None:
+    assert parse_month(typed, TODAY) == month
+
+
+@pytest.mark.parametrize("typed", ["2025-13", "0-2025", "13-2025", "1999-05", "volgende week", "15 maart", "", "mrtx"])
+def test_what_is_not_a_month(typed: str) -> None:
+    assert parse_month(typed, TODAY) is None
