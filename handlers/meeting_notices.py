@@ -29,6 +29,7 @@ from handlers.meeting_views import (
     card,
     done_markup,
     invitation,
+    late_note,
     rsvp_markup,
     when_line,
 )
@@ -113,8 +114,7 @@ async def render_reminder(reader: ToMember, notice: MeetingReminderDue) -> Rende
     t = reader.t
     lines = [t.gettext("⏰ <b>Reminder</b>")]
     if notice.late:
-        late = t.gettext("(Late: the bot could not send this at {time}. Sorry.)")
-        lines.append(late.format(time=t.format_moment(reminder.due_at)))
+        lines.append(late_note(t, reminder.due_at, reader.now))
     answer = await answer_of(reader.session, occurrence.id, reader.member.id)
     lines += [card(t, occurrence), "", answer_line(t, answer)]
     return Rendered("\n".join(lines), rsvp_markup(t, occurrence, answer))

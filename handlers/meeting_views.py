@@ -31,6 +31,15 @@ def when_line(t: Translator, occurrence: MeetingOccurrence) -> str:
     return f"{t.format_day(occurrence.starts_at)}, {start:%H:%M}–{end:%H:%M}"
 
 
+def late_note(t: Translator, due_at: datetime, now: datetime) -> str:
+    """Why a reminder comes late: the time it was due, only the clock time when that was today."""
+    if due_at.astimezone(t.zone).date() == now.astimezone(t.zone).date():
+        note = t.gettext("(Late: the bot could not send this at {time} today. Sorry.)")
+        return note.format(time=f"{due_at.astimezone(t.zone):%H:%M}")
+    note = t.gettext("(Late: the bot could not send this at {time}. Sorry.)")
+    return note.format(time=t.format_moment(due_at))
+
+
 def where_lines(t: Translator, meeting: Meeting) -> list[str]:
     """Place, link, or both (hybrid)."""
     lines = []

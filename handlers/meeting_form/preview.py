@@ -8,10 +8,10 @@ from html import escape
 from babel.dates import format_date
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.permissions import may_manage_meeting as may_manage
 from bot.services.meeting_changes import move_occurrence
-from bot.services.meeting_times import nth_weekday, offset_label
+from bot.services.meeting_times import nth_weekday
 from bot.services.meetings import MeetingError, create_meeting, load_occurrence, schedulable_wijk_ids
 from db.models import Region
 from handlers.context import BotContext, Turn
@@ -22,9 +22,12 @@ from handlers.meeting_form.draft import CONFIRM, MeetingDraft
 from handlers.meeting_form.errors import error_text
 from handlers.meeting_views import AUDIENCE_LABELS
 
+# The n-th weekday of a month as each language writes it (`2nd`, `2e`); a fifth is said as "the last".
+ORDINALS: dict[int, str] = {1: N_("1st"), 2: N_("2nd"), 3: N_("3rd"), 4: N_("4th")}
+
 
 def repeat_label(t: Translator, value: str, day: date) -> str:
-    """A recurrence choice in words; the monthly one names the weekday, e.g. every 2nd Tuesday."""
+    """A recurrence choice in words; the monthly one names the weekday, e.g. every 2nd Tuesday of the month."""
     if value == "w1":
         return t.gettext("Every week")
     if value in ("w2", "w4"):
@@ -33,16 +36,27 @@ def repeat_label(t: Translator, value: str, day: date) -> str:
         weekday = format_date(day, "EEEE", locale=t.language)
         nth = nth_weekday(day)
         if nth == 5:
-            return t.gettext("Monthly, on the last {weekday}").format(weekday=weekday)
-        return t.gettext("Monthly, on {weekday} number {nth} of the month").format(nth=nth, weekday=weekday)
+            return t.gettext("Every last {weekday} of the month").format(weekday=weekday)
+        ordinal = t.gettext(ORDINALS[nth])
+        return t.gettext("Every {nth} {weekday} of the month").format(nth=ordinal, weekday=weekday)
     return t.gettext("Once")
 
 
+def offset_words(t: Translator, minutes: int) -> str:
+    """One reminder offset as the reader's language abbreviates it: `2 h` in English, `2 u` in Dutch."""
+    days, rest = divmod(minutes, 24 * 60)
+    if days and not rest:
+        return t.gettext("{count} d").format(count=days)
+    if minutes % 60 == 0:
+        return t.gettext("{count} h").format(count=minutes // 60)
+    return t.gettext("{count} min").format(count=minutes)
+
+
 def reminders_label(t: Translator, minutes: list[int]) -> str:
-    """`7d, 1d, 2h before`, or no reminders."""
+    """`7 d, 1 d, 2 h before` (Dutch: `7 d, 1 d, 2 u van tevoren`), or no reminders."""
     if not minutes:
         return t.gettext("no reminders")
-    return t.gettext("{list} before").format(list=", ".join(offset_label(m) for m in minutes))
+    return t.gettext("{list} before").format(list=", ".join(offset_words(t, m) for m in minutes))
 
 
 def _when(t: Translator, draft: MeetingDraft) -> str:
