@@ -149,7 +149,7 @@ def action_text(t: Translator, point: ActionPoint) -> str:
         t.gettext("From: {meeting}").format(meeting=escape(point.occurrence.meeting.title)),
     ]
     if point.done_at is not None:
-        lines.append(t.gettext("Done."))
+        lines.append(t.gettext("✅ Done on {day}").format(day=t.format_day(point.done_at)))
     return "\n".join(lines)
 
 
