@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -24,6 +24,8 @@ from db.models import BotRun
 log = logging.getLogger(__name__)
 
 SINGLE_WORKER = "bot"  # the one process of a bot without MULTI_WORKER
+# An ended run's claims were free the moment it ended; a week on, its row says nothing any claim still needs.
+KEEP_ENDED = timedelta(days=7)
 
 
 def new_run_id() -> str:
@@ -63,3 +65,9 @@ async def end_run(session: AsyncSession, *, run_id: str, now: datetime) -> None:
 def ended_runs() -> ColumnElement[bool]:
     """Ids of runs known to have ended, for `claimed_by.in_(...)`."""
     return select(BotRun.id).where(BotRun.ended_at.is_not(None)).scalar_subquery()
+
+
+async def forget_ended(session: AsyncSession, *, now: datetime) -> int:
+    """Drop runs that ended more than KEEP_ENDED ago (one row per start would otherwise pile up)."""
+    result = await session.execute(delete(BotRun).where(BotRun.ended_at < now - KEEP_ENDED))
+    return int(getattr(result, "rowcount", 0) or 0)

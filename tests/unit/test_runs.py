@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.runs import SINGLE_WORKER, end_run, start_run, worker_name
+from bot.services.runs import SINGLE_WORKER, end_run, forget_ended, start_run, worker_name
 from db.models import BotRun
 from db.session import Database
 
@@ -42,3 +42,14 @@ async def test_a_start_ends_only_the_earlier_runs_of_its_own_worker(session: Asy
     await session.flush()
     ended = {run.id: run.ended_at for run in await session.scalars(select(BotRun))}
     assert ended == {"a1": NOW, "a2": None, "b1": NOW}
+
+
+async def test_ended_runs_are_forgotten_after_a_week_open_ones_never(session: AsyncSession) -> None:
+    await start_run(session, run_id="old", worker="web-1", now=NOW)
+    await start_run(session, run_id="live", worker="web-2", now=NOW)
+    await session.flush()
+    await end_run(session, run_id="old", now=NOW)
+    await session.flush()
+    assert await forget_ended(session, now=NOW + timedelta(days=6)) == 0
+    assert await forget_ended(session, now=NOW + timedelta(days=8)) == 1
+    assert list(await session.scalars(select(BotRun.id))) == ["live"]
