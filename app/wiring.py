@@ -84,7 +84,8 @@ def build_application(
         puller = application.bot_data.get(workers.PULLER_KEY)
         if isinstance(puller, workers.InboxPuller):  # every update in hand is handled now: let the claims go
             await puller.stop()
-        await end_run_quietly(runtime)
+        dispatcher = application.bot_data.get(DISPATCHER_KEY)
+        await end_run_quietly(runtime, dispatcher if isinstance(dispatcher, Dispatcher) else None)
         await runtime.database.dispose()
 
     # Updates of different people side by side, each chat's in order, kept in the inbox until handled; after

@@ -10,6 +10,7 @@ Rendering happens at send time, so a message that waited out a 429 shows the req
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -197,10 +198,14 @@ async def begin_run(runtime: Runtime) -> None:
         await start_run(session, run_id=runtime.run_id, worker=worker, now=runtime.clock.now())
 
 
-async def end_run_quietly(runtime: Runtime) -> None:
+async def end_run_quietly(runtime: Runtime, dispatcher: Dispatcher | None = None) -> None:
     """At a clean stop: this run's claims are free for the other workers at once. A database away then costs
-    only that: they wait for the claim timeout."""
+    only that: they wait for the claim timeout. Outcomes not yet recorded are written first; if they cannot be,
+    the run is not ended, as a row Telegram has would otherwise be free to be sent again at once."""
     try:
+        if dispatcher is not None and not await dispatcher.save_unsaved():
+            log.warning("run.not_ended_unsaved_outcomes run=%s", runtime.run_id)
+            return
         async with runtime.database.session() as session, session.begin():
             await end_run(session, run_id=runtime.run_id, now=runtime.clock.now())
     except Exception as exc:
@@ -324,6 +329,12 @@ class Dispatcher:
         async with self._lock:
             pass
         return await self.run()
+
+    async def save_unsaved(self) -> bool:
+        """At a stop: write the outcomes the database could not take; True when none is left."""
+        with contextlib.suppress(Exception):
+            await self._save_unsaved()
+        return not self._unsaved
 
     async def _save_unsaved(self) -> None:
         """Write the outcomes the database could not take earlier, oldest first."""

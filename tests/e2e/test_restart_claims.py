@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import app.wiring
 from bot.services import outbox
 from db.models import BotRun, OutboxMessage, OutboxStatus
 from handlers.context import DISPATCHER_KEY, RUNTIME_KEY
+from handlers.dispatch import Dispatcher, end_run_quietly
 from tests.e2e.requests_helpers import Noordwest, noordwest, post
 from tests.harness import Harness, running_bot
 from tests.support import FakeClock
@@ -59,7 +61,7 @@ async def test_killed_after_claiming_its_rows_go_out_at_once_after_the_restart(
     caplog: pytest.LogCaptureFixture,
     worker: str,
 ) -> None:
-    async def killed(_runtime: Any) -> None:
+    async def killed(*_args: Any) -> None:
         """SIGKILL: no clean stop is recorded."""
 
     monkeypatch.setattr(app.wiring, "end_run_quietly", killed)
@@ -109,3 +111,24 @@ async def test_a_live_other_workers_claims_are_not_taken(
         await second.dispatch()
         for person in reached(people):
             assert copies(person, request_id) == 1, person
+
+
+async def test_a_stop_with_outcomes_not_recorded_does_not_end_its_run(bot: Harness) -> None:
+    """Telegram has a message the database could not record yet: its row must not be free to be sent again at
+    once, so the run is not ended (the claim timeout applies), unless the outcome is written at the stop."""
+    runtime, dispatcher = bot.app.bot_data[RUNTIME_KEY], bot.app.bot_data[DISPATCHER_KEY]
+    assert isinstance(dispatcher, Dispatcher)
+
+    async def still_away(_session: AsyncSession) -> None:
+        raise OSError("database away")
+
+    dispatcher._unsaved.append(still_away)
+    await end_run_quietly(runtime, dispatcher)
+    async with bot.session() as session:
+        run = await session.get(BotRun, runtime.run_id)
+        assert run is not None and run.ended_at is None
+    dispatcher._unsaved.clear()
+    await end_run_quietly(runtime, dispatcher)
+    async with bot.session() as session:
+        run = await session.get(BotRun, runtime.run_id)
+        assert run is not None and run.ended_at is not None
