@@ -45,7 +45,7 @@ from handlers import (
 )
 from handlers.commands import command_menu
 from handlers.context import DISPATCHER_KEY, RUNTIME_KEY, BotApplication, BotContext, commit_before_telegram
-from handlers.dispatch import Dispatcher
+from handlers.dispatch import Dispatcher, begin_run, end_run_quietly
 from handlers.errors import on_error
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ def build_application(
 
     async def post_init(application: BotApplication) -> None:
         runtime.bot_username = application.bot.username
+        await begin_run(runtime)  # before the first pass: it may take over what the last run left claimed
         dispatcher = Dispatcher(runtime, application.bot)
         application.bot_data[DISPATCHER_KEY] = dispatcher
         await set_command_menus(application, settings)
@@ -83,6 +84,8 @@ def build_application(
         puller = application.bot_data.get(workers.PULLER_KEY)
         if isinstance(puller, workers.InboxPuller):  # every update in hand is handled now: let the claims go
             await puller.stop()
+        dispatcher = application.bot_data.get(DISPATCHER_KEY)
+        await end_run_quietly(runtime, dispatcher if isinstance(dispatcher, Dispatcher) else None)
         await runtime.database.dispose()
 
     # Updates of different people side by side, each chat's in order, kept in the inbox until handled; after

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Several worker processes share the database (PostgreSQL, webhook mode, each behind the same proxy): updates
     # are taken from the inbox by claim, one chat's in order, and conversation state is read per update.
     multi_worker: bool = False
+    # The name this process runs as (bot/services/runs.py): with MULTI_WORKER give each worker its own stable name
+    # (its replica's), so that after a restart what it had claimed goes out at once; without, the claim timeout.
+    worker_name: str = Field(default="", max_length=100, pattern=r"^[A-Za-z0-9._-]*$")
     # The playground (`python -m bot playground`, `./dev run` without a token): its page and API, loopback only
     # unless told otherwise, and its own database file, started afresh every time.
     playground_host: str = "127.0.0.1"

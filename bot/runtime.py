@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.runs import new_run_id
 from db.session import Database
 
 
@@ -17,3 +18,4 @@ class Runtime:
     database: Database
     clock: Clock
     bot_username: str = ""
+    run_id: str = field(default_factory=new_run_id)  # this start of the process: outbox claims carry it

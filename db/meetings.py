@@ -45,6 +45,7 @@ class DueStatus(enum.StrEnum):
     PENDING = "pending"
     DONE = "done"  # the messages are in the outbox
     SKIPPED = "skipped"  # past before it could be of use (the meeting began, or was planned after it)
+    MERGED = "merged"  # held up with a later reminder of the same date: that one message stood for both
     CANCELLED = "cancelled"  # the occurrence was cancelled or moved
 
 

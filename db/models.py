@@ -298,6 +298,19 @@ class ReceivedUpdate(Base):
     __table_args__ = (Index("ix_received_update_chat_key_update_id", "chat_key", "update_id"),)
 
 
+class BotRun(Base):
+    """One start of a bot process: a random id made at startup, the worker it runs as, and when it ended. A run is
+    known to have ended when it stopped cleanly, or when its worker started again (one worker name runs once at a
+    time): its outbox claims are then free at once (bot/services/runs.py)."""
+
+    __tablename__ = "bot_run"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(100), index=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
 class ConversationState(Base):
     """python-telegram-bot's persisted state (conversations, user and chat data) as JSON, so a restart
     in the middle of a guided conversation loses nothing."""
@@ -471,6 +484,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime] = mapped_column(index=True)
     claimed_at: Mapped[datetime | None]
+    # The run (BotRun) that claimed it: a claim of a run known to have ended is free at once, not after the timeout.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(String(80))

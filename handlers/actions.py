@@ -1,5 +1,6 @@
 """Action points: recording them after a meeting (a short conversation: what, which practice, whom, by when),
-`/actiepunten` (open ones for my practice and wijk; the coordinator's per wijk), and marking one done.
+`/actiepunten` (open ones for my practice and wijk, then those done lately, marked done; the coordinator's per
+wijk), and marking one done.
 """
 
 from __future__ import annotations
@@ -219,9 +220,10 @@ async def cancel(update: Update, context: BotContext) -> int:
     refusal=N_("Only members of the network have action points. /help explains more."),
 )
 async def list_actions(said: Said) -> None:
-    """Open action points: mine, my practice's and my wijk's; a coordinator sees all of them per wijk."""
+    """Open action points, then those done lately (marked done): mine, my practice's and my wijk's; a coordinator
+    sees all of them per wijk."""
     t, member = said.t, said.actor
-    points = await open_actions(said.session, member)
+    points = await open_actions(said.session, member, now=said.now)
     if not points:
         await said.message.reply_text(t.gettext("There are no open action points."))
         return
@@ -234,7 +236,7 @@ async def list_actions(said: Said) -> None:
         if sum(len(p) for p in parts) + len(part) > MAX_TEXT:
             break
         parts.append(part)
-        if may_close(member, point):
+        if point.done_at is None and may_close(member, point):
             label = t.gettext("Done: {text}").format(text=point.text[:40])
             rows.append([InlineKeyboardButton(label, callback_data=encode(Action.ACTION_DONE, point.id))])
     await said.message.reply_html("\n\n".join(parts), reply_markup=InlineKeyboardMarkup(rows) if rows else None)
@@ -244,7 +246,7 @@ def _with_headings(member: Member, points: Sequence[ActionPoint]) -> list[tuple[
     """The points by wijk, due date and id; for a coordinator, the wijk's name before its first point."""
     listed: list[tuple[str | None, ActionPoint]] = []
     heading = None
-    for point in sorted(points, key=lambda p: (p.wijk.name if p.wijk else "", p.due_on, p.id)):
+    for point in sorted(points, key=lambda p: (p.wijk.name if p.wijk else "", p.done_at is not None, p.due_on, p.id)):
         if member.has_role(Role.COORDINATOR) and point.wijk is not None and point.wijk.name != heading:
             heading = point.wijk.name
             listed.append((heading, point))

@@ -10,6 +10,7 @@ Rendering happens at send time, so a message that waited out a 429 shows the req
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from bot.rate_limiter import BACKGROUND, ON_TURN, retry_delay
 from bot.runtime import Runtime
 from bot.services import outbox
 from bot.services.outbox import Claimed
+from bot.services.runs import end_run, start_run, worker_name
 from db.models import Member
 from handlers import meeting_notices, request_notices
 from handlers.job_guard import database_unavailable
@@ -187,6 +189,31 @@ async def handle_row(runtime: Runtime, bot: Bot, row: Claimed) -> Outcome:
     return _recorded(runtime, row, rendered, message_id)
 
 
+async def begin_run(runtime: Runtime) -> None:
+    """At start, before anything is sent: record this run; the earlier runs of this worker have ended, so what they
+    had claimed and not sent goes out at once rather than after the claim timeout."""
+    settings = runtime.settings
+    worker = worker_name(settings.worker_name, multi_worker=settings.multi_worker, run_id=runtime.run_id)
+    async with runtime.database.session() as session, session.begin():
+        await start_run(session, run_id=runtime.run_id, worker=worker, now=runtime.clock.now())
+
+
+async def end_run_quietly(runtime: Runtime, dispatcher: Dispatcher | None = None) -> None:
+    """At a clean stop: this run's claims are free for the other workers at once. A database away then costs
+    only that: they wait for the claim timeout. Outcomes not yet recorded are written first; if they cannot be,
+    the run is not ended, as a row Telegram has would otherwise be free to be sent again at once."""
+    try:
+        if dispatcher is not None and not await dispatcher.save_unsaved():
+            log.warning("run.not_ended_unsaved_outcomes run=%s", runtime.run_id)
+            return
+        async with runtime.database.session() as session, session.begin():
+            await end_run(session, run_id=runtime.run_id, now=runtime.clock.now())
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        log.warning("run.end_not_recorded error=%s", type(exc).__name__)
+
+
 class NotMarked(Exception):
     """The database did not take that an at-most-once row is on its way: it is not sent now."""
 
@@ -294,6 +321,7 @@ class Dispatcher:
                 limit=limit,
                 claim_timeout=timedelta(seconds=self.runtime.settings.outbox_claim_timeout_seconds),
                 in_hand=in_hand,
+                run_id=self.runtime.run_id,
             )
 
     async def settle(self) -> int:
@@ -301,6 +329,12 @@ class Dispatcher:
         async with self._lock:
             pass
         return await self.run()
+
+    async def save_unsaved(self) -> bool:
+        """At a stop: write the outcomes the database could not take; True when none is left."""
+        with contextlib.suppress(Exception):
+            await self._save_unsaved()
+        return not self._unsaved
 
     async def _save_unsaved(self) -> None:
         """Write the outcomes the database could not take earlier, oldest first."""

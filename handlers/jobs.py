@@ -12,6 +12,7 @@ from bot.services.handled_updates import forget_old as forget_old_updates
 from bot.services.ladder import due_escalations, escalate
 from bot.services.requests import close_past_requests, load_request, refresh_recipients
 from bot.services.retention import BATCH, Erased, erase_batch
+from bot.services.runs import forget_ended as forget_ended_runs
 from handlers import meeting_jobs
 from handlers.context import DISPATCHER_KEY, BotApplication, BotContext
 from handlers.job_guard import database_unavailable, guarded
@@ -110,6 +111,7 @@ async def run_retention(runtime: Runtime, *, batch: int = BATCH) -> Erased:
         log.info("retention.erased notes=%s agendas=%s actions=%s", total.notes, total.agendas, total.actions)
     async with runtime.database.session() as session, session.begin():
         await forget_old_updates(session, now=runtime.clock.now())
+        await forget_ended_runs(session, now=runtime.clock.now())
     return total
 
 

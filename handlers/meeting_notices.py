@@ -14,6 +14,7 @@ from bot.services.actions import load_action
 from bot.services.meetings import answer_of, load_occurrence_lean, series_dates
 from bot.services.notices import (
     ActionAssigned,
+    ActionDone,
     ActionDueSoon,
     MeetingCancelled,
     MeetingIcs,
@@ -23,6 +24,7 @@ from bot.services.notices import (
     MeetingUpdated,
 )
 from db.meetings import DueStatus, MeetingOccurrence, MeetingReminder, OccurrenceStatus
+from db.models import Member
 from handlers.meeting_views import (
     action_text,
     answer_line,
@@ -30,10 +32,12 @@ from handlers.meeting_views import (
     card,
     done_markup,
     invitation,
+    late_note,
     rsvp_markup,
     when_line,
 )
 from handlers.rendered import Rendered, Renderers, ToMember, for_member
+from handlers.texts import member_name
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +131,7 @@ async def render_reminder(reader: ToMember, notice: MeetingReminderDue) -> Rende
     t = reader.t
     lines = [t.gettext("⏰ <b>Reminder</b>")]
     if notice.late:
-        late = t.gettext("(Late: the bot could not send this at {time}. Sorry.)")
-        lines.append(late.format(time=t.format_moment(reminder.due_at)))
+        lines.append(late_note(t, reminder.due_at, reader.now))
     answer = await answer_of(reader.session, occurrence.id, reader.member.id)
     lines += [card(t, occurrence), "", answer_line(t, answer)]
     return Rendered("\n".join(lines), rsvp_markup(t, occurrence, answer))
@@ -154,6 +157,19 @@ async def render_action_due(reader: ToMember, notice: ActionDueSoon) -> Rendered
     return await _action(reader, notice.action_id, reader.t.gettext("⏰ <b>Action point due soon</b>"))
 
 
+async def render_action_done(reader: ToMember, notice: ActionDone) -> Rendered | None:
+    """To whoever recorded the action point, and its meeting's organiser: it is done, and by whom."""
+    point = await load_action(reader.session, notice.action_id)
+    if point is None or point.done_at is None:
+        return None
+    marker = await reader.session.get(Member, point.done_by_member_id) if point.done_by_member_id else None
+    t = reader.t
+    head = t.gettext("✅ <b>Action point done</b>")
+    if marker is not None and marker.deleted_at is None:
+        head = t.gettext("✅ <b>Action point done</b>, marked by {name}").format(name=escape(member_name(t, marker)))
+    return Rendered(head + "\n" + action_text(t, point))
+
+
 RENDERERS: Renderers = dict(
     [
         for_member(MeetingInvite, render_invite),
@@ -164,5 +180,6 @@ RENDERERS: Renderers = dict(
         for_member(MeetingReminderDue, render_reminder),
         for_member(ActionAssigned, render_action_assigned),
         for_member(ActionDueSoon, render_action_due),
+        for_member(ActionDone, render_action_done),
     ]
 )

@@ -32,6 +32,15 @@ def when_line(t: Translator, occurrence: MeetingOccurrence) -> str:
     return f"{t.format_day(occurrence.starts_at)}, {start:%H:%M}–{end:%H:%M}"
 
 
+def late_note(t: Translator, due_at: datetime, now: datetime) -> str:
+    """Why a reminder comes late: the time it was due, only the clock time when that was today."""
+    if due_at.astimezone(t.zone).date() == now.astimezone(t.zone).date():
+        note = t.gettext("(Late: the bot could not send this at {time} today. Sorry.)")
+        return note.format(time=f"{due_at.astimezone(t.zone):%H:%M}")
+    note = t.gettext("(Late: the bot could not send this at {time}. Sorry.)")
+    return note.format(time=t.format_moment(due_at))
+
+
 def where_lines(t: Translator, meeting: Meeting) -> list[str]:
     """Place, link, or both (hybrid)."""
     lines = []
@@ -79,8 +88,12 @@ def rsvp_markup(t: Translator, occurrence: MeetingOccurrence, current: str | Non
     return InlineKeyboardMarkup([buttons])
 
 
+# The n-th weekday of a month as each language writes it (`2nd`, `2e`); a fifth is said as "the last".
+ORDINALS: dict[int, str] = {1: N_("1st"), 2: N_("2nd"), 3: N_("3rd"), 4: N_("4th")}
+
+
 def repeat_label(t: Translator, value: str, day: date) -> str:
-    """A recurrence choice in words; the monthly one names the weekday, e.g. every 2nd Tuesday."""
+    """A recurrence choice in words; the monthly one names the weekday, e.g. every 2nd Tuesday of the month."""
     if value == "w1":
         return t.gettext("Every week")
     if value in ("w2", "w4"):
@@ -89,8 +102,9 @@ def repeat_label(t: Translator, value: str, day: date) -> str:
         weekday = format_date(day, "EEEE", locale=t.language)
         nth = nth_weekday(day)
         if nth == 5:
-            return t.gettext("Monthly, on the last {weekday}").format(weekday=weekday)
-        return t.gettext("Monthly, on {weekday} number {nth} of the month").format(nth=nth, weekday=weekday)
+            return t.gettext("Every last {weekday} of the month").format(weekday=weekday)
+        ordinal = t.gettext(ORDINALS[nth])
+        return t.gettext("Every {nth} {weekday} of the month").format(nth=ordinal, weekday=weekday)
     return t.gettext("Once")
 
 
@@ -233,7 +247,7 @@ def action_text(t: Translator, point: ActionPoint) -> str:
         t.gettext("From: {meeting}").format(meeting=escape(point.occurrence.meeting.title)),
     ]
     if point.done_at is not None:
-        lines.append(t.gettext("Done."))
+        lines.append(t.gettext("✅ Done on {day}").format(day=t.format_day(point.done_at)))
     return "\n".join(lines)
 
 

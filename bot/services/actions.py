@@ -1,4 +1,5 @@
-"""Action points (actiepunten): recorded after a meeting, owned by a practice or a person, reminded once."""
+"""Action points (actiepunten): recorded after a meeting, owned by a practice or a person, reminded once (three
+days before, or the day before for one due sooner), and whoever recorded it hears when it is done."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ import logging
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.permissions import OWNER_ROLES
 from bot.services import audit
 from bot.services.members import member_relations
-from bot.services.notices import ActionAssigned, ActionDueSoon
+from bot.services.notices import ActionAssigned, ActionDone, ActionDueSoon
 from bot.services.outbox import enqueue
 from bot.services.privacy import PatientDataKind, find_patient_data
 from bot.services.text import clean_text, only_control_characters
@@ -26,6 +27,7 @@ MAX_TEXT = 500
 REMIND_DAYS_BEFORE = 3
 REMIND_AT = time(9, 0)  # local: a reminder at night helps nobody
 MAX_DUE_DAYS = 366
+RECENTLY_DONE = timedelta(days=30)  # how long a done action point stays in the list, marked done
 
 
 class ActionError(ValueError):
@@ -60,6 +62,17 @@ def check_due(due_on: date, today: date) -> date:
     if due_on > today + timedelta(days=MAX_DUE_DAYS):
         raise ActionError("too_far")
     return due_on
+
+
+def remind_moment(due_on: date, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """When the owners are reminded: three days before at 09:00; for a point due sooner, the day before at 09:00.
+    Never on the day it is recorded (they were just told) and never at night; None when no such day is left."""
+    today = now.astimezone(zone).date()
+    for days in (REMIND_DAYS_BEFORE, 1):
+        day = due_on - timedelta(days=days)
+        if day > today:
+            return datetime.combine(day, REMIND_AT, zone)
+    return None
 
 
 async def owner_practices(session: AsyncSession, meeting: Meeting) -> list[Practice]:
@@ -121,7 +134,7 @@ async def add_action_point(
         raise ActionError("bad_owner")
     if member_id is not None and member_id not in {m.id for m in await practice_people(session, practice_id)}:
         raise ActionError("bad_owner")
-    remind = datetime.combine(due_on - timedelta(days=REMIND_DAYS_BEFORE), REMIND_AT, zone)
+    remind = remind_moment(due_on, now, zone)
     point = ActionPoint(
         occurrence_id=occurrence.id,
         region_id=occurrence.meeting.region_id,
@@ -130,8 +143,8 @@ async def add_action_point(
         owner_practice_id=practice.id,
         owner_member_id=member_id,
         due_on=check_due(due_on, today),
-        remind_at=remind,
-        reminder_status=DueStatus.PENDING if remind > now else DueStatus.SKIPPED,
+        remind_at=remind or datetime.combine(due_on, REMIND_AT, zone),
+        reminder_status=DueStatus.PENDING if remind is not None else DueStatus.SKIPPED,
         created_by_member_id=actor.id,
         created_at=now,
     )
@@ -192,19 +205,41 @@ async def mark_done(session: AsyncSession, *, now: datetime, actor: Member, poin
         subject_type="action_point",
         subject_id=point.id,
     )
+    for member_id in await organisers(session, point):
+        if member_id != actor.id:  # who marked it knows
+            member = await session.get(Member, member_id)
+            if member is not None and member.deleted_at is None:
+                notice = ActionDone(action_id=point.id)
+                await enqueue(session, now=now, notice=notice, chat_id=member.telegram_user_id, member_id=member.id)
     return True
 
 
-async def open_actions(session: AsyncSession, member: Member) -> list[ActionPoint]:
-    """Open action points: a coordinator's whole region; otherwise those of my practice, my wijk, or mine."""
-    statement = select(ActionPoint.id).where(ActionPoint.done_at.is_(None), ActionPoint.region_id == member.region_id)
+async def organisers(session: AsyncSession, point: ActionPoint) -> list[int]:
+    """Whoever recorded the action point and the organiser of its meeting, once each."""
+    meeting_organiser = await session.scalar(
+        select(Meeting.created_by_member_id)
+        .join(MeetingOccurrence, MeetingOccurrence.meeting_id == Meeting.id)
+        .where(MeetingOccurrence.id == point.occurrence_id)
+    )
+    found = [point.created_by_member_id, meeting_organiser]
+    return list(dict.fromkeys(member_id for member_id in found if member_id is not None))
+
+
+async def open_actions(session: AsyncSession, member: Member, *, now: datetime | None = None) -> list[ActionPoint]:
+    """Open action points (and, given `now`, those done in the last RECENTLY_DONE, to be shown as done): a
+    coordinator's whole region; otherwise those of my practice, my wijk, or mine."""
+    shown: ColumnElement[bool] = ActionPoint.done_at.is_(None)
+    if now is not None:
+        shown = or_(shown, ActionPoint.done_at > now - RECENTLY_DONE)
+    statement = select(ActionPoint.id).where(shown, ActionPoint.region_id == member.region_id)
     if not member.has_role(Role.COORDINATOR):
         mine = ActionPoint.owner_member_id == member.id
         if member.practice is not None:
             mine = mine | (ActionPoint.owner_practice_id == member.practice_id)
             mine = mine | (ActionPoint.wijk_id == member.practice.wijk_id)
         statement = statement.where(mine)
-    ids = list(await session.scalars(statement.order_by(ActionPoint.due_on, ActionPoint.id).limit(50)))
+    order = (ActionPoint.done_at.is_not(None), ActionPoint.due_on, ActionPoint.id)  # the open ones first
+    ids = list(await session.scalars(statement.order_by(*order).limit(50)))
     found = [await load_action(session, action_id) for action_id in ids]
     return [point for point in found if point is not None]
 

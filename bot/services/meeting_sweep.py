@@ -2,7 +2,8 @@
 
 A due reminder is claimed with a guarded update (pending -> done) in the same transaction that writes its outbox
 rows, so a crash either leaves it pending (sent after the restart) or done with its messages queued: never both,
-never neither. A reminder found after its meeting began is skipped; one found late is sent marked as late.
+never neither. A reminder found after its meeting began is skipped; one found late is sent marked as late, and
+reminders of one date held up together (or a late one and the next, due within the hour) go out as one message.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 # A reminder handled this long after its due time was held up (the bot was down): it says so.
 LATE_AFTER = timedelta(minutes=10)
+# A late reminder stands for the next one of its date when that is due this soon: two reminders of one date within
+# the hour read as a glitch, not as help.
+MERGE_AHEAD = timedelta(hours=1)
 
 
 @dataclass
@@ -72,8 +76,44 @@ async def _recipients(session: AsyncSession, occurrence_id: int) -> list[Meeting
     )
 
 
+async def _claim(session: AsyncSession, reminder_id: int, status: DueStatus, now: datetime) -> bool:
+    """Move one pending reminder to `status`, guarded: False when another sweep handled it first."""
+    claimed = await session.execute(
+        update(MeetingReminder)
+        .where(MeetingReminder.id == reminder_id, MeetingReminder.status == DueStatus.PENDING)
+        .values(status=status, handled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def _next_soon(session: AsyncSession, occurrence_id: int, now: datetime) -> list[MeetingReminder]:
+    """The date's pending reminders due within MERGE_AHEAD: a late message now stands for them too."""
+    return list(
+        await session.scalars(
+            select(MeetingReminder)
+            .where(
+                MeetingReminder.occurrence_id == occurrence_id,
+                MeetingReminder.status == DueStatus.PENDING,
+                MeetingReminder.due_at <= now + MERGE_AHEAD,
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def _by_date(due: list[MeetingReminder]) -> dict[int, list[MeetingReminder]]:
+    """The due reminders per date, each date's in due order (the query's)."""
+    grouped: dict[int, list[MeetingReminder]] = {}
+    for reminder in due:
+        grouped.setdefault(reminder.occurrence_id, []).append(reminder)
+    return grouped
+
+
 async def remind_due(session: AsyncSession, *, now: datetime, limit: int = 100) -> tuple[int, int]:
-    """Queue each due reminder's messages once; returns (reminders sent, reminders skipped)."""
+    """Queue each due reminder's messages once; returns (reminders sent, reminders skipped). Several reminders of
+    one date due at once (the bot was down) go out as one message, the latest of them; a late one also stands
+    for the next reminder of its date when that is due within MERGE_AHEAD: one reminder, not two in a row."""
     due = list(
         await session.scalars(
             select(MeetingReminder)
@@ -84,30 +124,26 @@ async def remind_due(session: AsyncSession, *, now: datetime, limit: int = 100) 
         )
     )
     sent = skipped = 0
-    for reminder in due:
-        occurrence = await session.get(MeetingOccurrence, reminder.occurrence_id)
+    for occurrence_id, group in _by_date(due).items():
+        occurrence = await session.get(MeetingOccurrence, occurrence_id)
         assert occurrence is not None
-        useless = occurrence.status != OccurrenceStatus.SCHEDULED or occurrence.starts_at <= now
-        status = DueStatus.SKIPPED if useless else DueStatus.DONE
-        claimed = await session.execute(
-            update(MeetingReminder)
-            .where(MeetingReminder.id == reminder.id, MeetingReminder.status == DueStatus.PENDING)
-            .values(status=status, handled_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if occurrence.status != OccurrenceStatus.SCHEDULED or occurrence.starts_at <= now:
+            for reminder in group:
+                if await _claim(session, reminder.id, DueStatus.SKIPPED, now):
+                    log.info("meeting.reminder_skipped id=%s occurrence=%s (meeting began)", reminder.id, occurrence_id)
+                    skipped += 1
             continue
-        if useless:
-            log.info("meeting.reminder_skipped id=%s occurrence=%s (meeting began)", reminder.id, occurrence.id)
-            skipped += 1
-            continue
-        late = now - reminder.due_at > LATE_AFTER
+        *earlier, latest = group
+        if not await _claim(session, latest.id, DueStatus.DONE, now):
+            continue  # another sweep has this date's reminders
+        late = now - latest.due_at > LATE_AFTER
+        for reminder in earlier + (await _next_soon(session, occurrence_id, now) if late else []):
+            if await _claim(session, reminder.id, DueStatus.MERGED, now):
+                log.info("meeting.reminder_merged id=%s into=%s", reminder.id, latest.id)
         if late:
-            log.warning("meeting.reminder_late id=%s due=%s", reminder.id, reminder.due_at.isoformat())
-        notice = MeetingReminderDue(
-            occurrence_id=occurrence.id, reminder_id=reminder.id, due_at=reminder.due_at, late=late
-        )
-        for invitee in await _recipients(session, occurrence.id):
+            log.warning("meeting.reminder_late id=%s due=%s", latest.id, latest.due_at.isoformat())
+        notice = MeetingReminderDue(occurrence_id=occurrence_id, reminder_id=latest.id, due_at=latest.due_at, late=late)
+        for invitee in await _recipients(session, occurrence_id):
             await enqueue(
                 session,
                 now=now,

@@ -358,6 +358,14 @@ class ActionDueSoon(Notice):
     action_id: int
 
 
+@dataclass(frozen=True)
+class ActionDone(Notice):
+    """To whoever recorded an action point, and to its meeting's organiser: it was marked done."""
+
+    kind = "action.done"
+    action_id: int
+
+
 KINDS: dict[str, type[Notice]] = {
     cls.kind: cls
     for cls in (
@@ -386,6 +394,7 @@ KINDS: dict[str, type[Notice]] = {
         MeetingReminderDue,
         ActionAssigned,
         ActionDueSoon,
+        ActionDone,
     )
 }
 

@@ -3,7 +3,8 @@
 A dispatcher claims due rows (pending -> sending, guarded so that only one worker wins a row), sends them
 outside any transaction, then marks them sent with Telegram's message id. A worker that dies after Telegram
 accepted a message but before the commit leaves the row in `sending`; after `CLAIM_TIMEOUT` it is sent again
-(logged as `outbox.resend_unknown_fate`). We prefer a rare duplicate to a lost request: a request that
+(logged as `outbox.resend_unknown_fate`), or at once when the run that claimed it is known to have ended (the bot
+restarted: bot/services/runs.py). We prefer a rare duplicate to a lost request: a request that
 never reaches the people who could help is the failure this bot exists to prevent.
 
 What a row says is a notice (bot/services/notices.py): `enqueue` stores one as its kind and params, `claim_due`
@@ -30,6 +31,7 @@ from sqlalchemy.orm import aliased
 
 from bot.services import notices
 from bot.services.notices import Notice, NoticeError
+from bot.services.runs import ended_runs
 from db.models import (
     GroupPost,
     Offer,
@@ -115,20 +117,23 @@ async def claim_due(
     limit: int = 50,
     claim_timeout: timedelta = CLAIM_TIMEOUT,
     in_hand: Collection[int] = (),
+    run_id: str | None = None,
 ) -> list[Claimed]:
     """Claim up to `limit` due rows, oldest first; rows another worker claimed are left alone until they are
     `claim_timeout` old (OUTBOX_CLAIM_TIMEOUT_SECONDS), and rows behind an older one to the same chat that is
     not through yet wait. `in_hand`: rows this worker is still sending, never taken back, however old their claim
-    (a worker claims more while earlier rows are on their way)."""
+    (a worker claims more while earlier rows are on their way). A claim of a run known to have ended is taken at
+    once; `run_id` (this run) is recorded with each claim."""
     stale = now - claim_timeout
+    abandoned = (OutboxMessage.claimed_at <= stale) | OutboxMessage.claimed_by.in_(ended_runs())
     candidates = list(
         await session.scalars(
             select(OutboxMessage)
             .where(
                 or_(
                     (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
-                    (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_at <= stale),
-                    (OutboxMessage.status == OutboxStatus.IN_FLIGHT) & (OutboxMessage.claimed_at <= stale),
+                    (OutboxMessage.status == OutboxStatus.SENDING) & abandoned,
+                    (OutboxMessage.status == OutboxStatus.IN_FLIGHT) & abandoned,
                 ),
                 ~_held_back(),
                 OutboxMessage.id.not_in(list(in_hand)) if in_hand else true(),
@@ -161,7 +166,7 @@ async def claim_due(
                 if row.claimed_at is None
                 else OutboxMessage.claimed_at == row.claimed_at,
             )
-            .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .values(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=run_id, attempts=OutboxMessage.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
@@ -229,7 +234,7 @@ async def release(session: AsyncSession, row_ids: list[int]) -> None:
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.SENDING)
-        .values(status=OutboxStatus.PENDING, claimed_at=None, attempts=OutboxMessage.attempts - 1)
+        .values(status=OutboxStatus.PENDING, claimed_at=None, claimed_by=None, attempts=OutboxMessage.attempts - 1)
     )
 
 
@@ -253,6 +258,7 @@ async def mark_retry(
             status=OutboxStatus.PENDING,
             next_attempt_at=at,
             claimed_at=None,
+            claimed_by=None,
             last_error=error[:80],
             attempts=OutboxMessage.attempts if counts else OutboxMessage.attempts - 1,
         )

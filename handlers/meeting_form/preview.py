@@ -11,7 +11,6 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.i18n import Translator
 from bot.permissions import may_manage_meeting as may_manage
 from bot.services.meeting_changes import Detail, change_detail, move_occurrence
-from bot.services.meeting_times import offset_label
 from bot.services.meetings import (
     MeetingError,
     create_meeting,
@@ -29,11 +28,21 @@ from handlers.meeting_form.errors import error_text
 from handlers.meeting_views import AUDIENCE_LABELS, repeat_label
 
 
+def offset_words(t: Translator, minutes: int) -> str:
+    """One reminder offset as the reader's language abbreviates it: `2 h` in English, `2 u` in Dutch."""
+    days, rest = divmod(minutes, 24 * 60)
+    if days and not rest:
+        return t.gettext("{count} d").format(count=days)
+    if minutes % 60 == 0:
+        return t.gettext("{count} h").format(count=minutes // 60)
+    return t.gettext("{count} min").format(count=minutes)
+
+
 def reminders_label(t: Translator, minutes: list[int]) -> str:
-    """`7d, 1d, 2h before`, or no reminders."""
+    """`7 d, 1 d, 2 h before` (Dutch: `7 d, 1 d, 2 u van tevoren`), or no reminders."""
     if not minutes:
         return t.gettext("no reminders")
-    return t.gettext("{list} before").format(list=", ".join(offset_label(m) for m in minutes))
+    return t.gettext("{list} before").format(list=", ".join(offset_words(t, m) for m in minutes))
 
 
 def _when(t: Translator, draft: MeetingDraft) -> str:

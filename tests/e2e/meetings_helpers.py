@@ -54,7 +54,7 @@ async def plan(
     agenda: str | None = "1. Waarneming rond de feestdagen\n2. Griepprik & logistiek",
     audience: str = "iedereen in de wijk",
     repeat: str | re.Pattern[str] = "Eenmalig",
-    reminders: str = "7d, 1d, 2h van tevoren",
+    reminders: str = "7 d, 1 d, 2 u van tevoren",
 ) -> None:
     """Go through /bijeenkomst the way a coordinator does."""
     await organiser.send("/bijeenkomst")

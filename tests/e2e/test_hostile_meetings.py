@@ -105,7 +105,7 @@ async def test_meeting_steps(bot: Harness, people: Cast, field: str, text: str) 
                 assert await count(bot, Meeting) == meetings_before
                 return
         else:
-            await corrie.press(corrie.last(), "7d, 1d, 2h van tevoren")
+            await corrie.press(corrie.last(), "7 d, 1 d, 2 u van tevoren")
         await corrie.press(corrie.last(), "✅ Plannen en uitnodigen")
         await bot.dispatch()
         watch.check(bot.server, ("plan", field, text))

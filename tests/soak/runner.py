@@ -211,6 +211,8 @@ class Soak:
                 "WEBHOOK_SECRET": "soak-webhook-secret-0123456789",
                 "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
                 "MULTI_WORKER": "true",
+                # Its own name, kept across its restarts: what a killed worker had claimed goes out when it is back.
+                "WORKER_NAME": f"soak-{index}",
             }
             processes.append(BotProcess(self.server, env, self.workdir / f"bot-{index}.log"))
             targets.append(f"http://127.0.0.1:{port}/telegram")

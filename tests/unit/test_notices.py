@@ -58,7 +58,8 @@ def test_every_kind_has_a_renderer() -> None:
 
 
 def test_kinds_are_todays() -> None:
-    assert len(KINDS) == 25  # request.status, request.widened, request.cancelled_by, offer.card: what follows
+    # request.status, request.widened, request.cancelled_by, offer.card, action.done: what follows
+    assert len(KINDS) == 26
     assert {"meeting.reminder", "action.reminder"} == notices.AT_MOST_ONCE_KINDS
 
 
