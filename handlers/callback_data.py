@@ -47,6 +47,7 @@ class Action(enum.StrEnum):
     MEETING_SHOW = "mv"
     MEETING_MOVE = "mm"
     MEETING_CANCEL = "mc"
+    MEETING_NUDGE = "mn"
     ACTION_ADD = "ma"
     ACTION_STEP = "mt"
     ACTION_DONE = "md"

@@ -49,14 +49,25 @@ def wijken_label(t: Translator, meeting: Meeting) -> str:
 
 
 def card(t: Translator, occurrence: MeetingOccurrence, *, agenda: bool = True) -> str:
-    """Title, time, place or link, wijken, and the agenda (HTML, every user text escaped)."""
+    """Title, time, place or link, wijken, the organiser, and the agenda (HTML, every user text escaped); the
+    occurrence's meeting must come with its organiser loaded (`load_occurrence_lean`, `load_my_card`)."""
     meeting = occurrence.meeting
     lines = [f"<b>{escape(meeting.title)}</b>", t.gettext("When: {when}").format(when=when_line(t, occurrence))]
     lines += where_lines(t, meeting)
     lines.append(t.gettext("For: {who}").format(who=wijken_label(t, meeting)))
+    lines.append(organiser_line(t, meeting))
     if agenda and meeting.agenda:
         lines.append(t.gettext("Agenda:") + "\n" + escape(meeting.agenda))
     return "\n".join(lines)
+
+
+def organiser_line(t: Translator, meeting: Meeting) -> str:
+    """Who planned it and so whom to ask; the regional coordinator for an imported schedule (or an organiser
+    who has left)."""
+    organiser = meeting.created_by
+    if organiser is None or organiser.deleted_at is not None:
+        return t.gettext("Questions: ask your regional coordinator.")
+    return t.gettext("Organiser: {name}, for your questions").format(name=escape(member_name(t, organiser)))
 
 
 def answer_label(t: Translator, answer: str | None) -> str:
@@ -78,9 +89,35 @@ def rsvp_markup(t: Translator, occurrence: MeetingOccurrence, current: str | Non
     return InlineKeyboardMarkup([buttons])
 
 
-def invitation(t: Translator, occurrence: MeetingOccurrence, answer: str | None) -> tuple[str, InlineKeyboardMarkup]:
-    """The invitation, or the card as it is now, with the answer buttons (`answer`: the reader's, if any)."""
-    text = "\n".join([t.gettext("📅 <b>Invitation</b>"), card(t, occurrence), "", answer_line(t, answer)])
+# The counts line of an invitee's card starts with this, in every language: an answer edits the pressed message's
+# line in place, whatever message it is (an invitation, a reminder, the card).
+COUNTS_MARK = "👥 "
+
+
+def invitee_counts_line(t: Translator, counts: Counts) -> str:
+    """For invitees: `👥 Ja 3 · Nee 1 · Misschien 0` (not who: names are for the organiser)."""
+    shown = " · ".join(f"{answer_label(t, key)} {counts.get(key, 0)}" for key in Answer)
+    return COUNTS_MARK + shown
+
+
+def with_counts(html_text: str, line: str, mine: str) -> str:
+    """The message with its counts line replaced by `line`, or put right above the reader's answer (`mine`) in a
+    message sent before counts were shown."""
+    lines = html_text.split("\n")
+    found = [i for i, existing in enumerate(lines) if existing.startswith(COUNTS_MARK)]
+    if found:
+        lines[found[-1]] = line
+    elif mine in lines:
+        lines.insert(lines.index(mine), line)
+    return "\n".join(lines)
+
+
+def invitation(
+    t: Translator, occurrence: MeetingOccurrence, answer: str | None, counts: Counts
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The invitation with the counts so far and the answer buttons (`answer`: the reader's, if any)."""
+    lines = [t.gettext("📅 <b>Invitation</b>"), card(t, occurrence), "", invitee_counts_line(t, counts)]
+    text = "\n".join([*lines, answer_line(t, answer)])
     return text, rsvp_markup(t, occurrence, answer)
 
 

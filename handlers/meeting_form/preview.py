@@ -121,13 +121,20 @@ async def send(update: Update, context: BotContext, turn: Turn, draft: MeetingDr
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return CONFIRM
+    # The outbox is kicked after the confirmation, not at the commit: the organiser's own calendar file then
+    # follows the end of the form instead of landing before it.
+    queued = turn.session.info.pop("outbox_written", False)
     await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
     await turn.commit()
-    await query.answer()
-    await remove_buttons(query)
-    text = t.gettext("Planned: <b>{title}</b>. The invitations go out eight weeks before each date (at once if it is "
-                     "sooner). /bijeenkomsten shows the answers.")  # fmt: skip
-    await reply(update, text.format(title=escape(meeting.title)))
+    try:
+        await query.answer()
+        await remove_buttons(query)
+        text = t.gettext("Planned: <b>{title}</b>. The invitations go out eight weeks before each date (at once if "
+                         "it is sooner). You are down as coming; /bijeenkomsten shows the answers.")  # fmt: skip
+        await reply(update, text.format(title=escape(meeting.title)))
+    finally:
+        if queued:
+            turn.kick_outbox()
     return await stop(update, context, t, quiet=True)
 
 
