@@ -106,6 +106,8 @@ async def nudge_due(session: AsyncSession, *, now: datetime) -> int:
         zone = ZoneInfo(occurrence.meeting.timezone)
         assert occurrence.invited_at is not None
         due = nudge_time(occurrence.starts_at, occurrence.invited_at, zone)
+        if not occurrence.meeting.reminder_minutes:
+            continue  # planned with "no reminders": the organiser's button still asks, nothing asks by itself
         if due is None or due > now or not is_daytime(now, zone):
             continue
         claimed = await session.execute(

@@ -127,7 +127,9 @@ async def sweep(session: AsyncSession, *, now: datetime) -> SweepReport:
     report = SweepReport()
     report.planned = await plan_series(session, now=now)
     report.invited = await invite_due(session, now=now)
+    # Asking those who have not answered comes before the reminders: when both fall due in one pass (the bot was
+    # down, or the playground's clock jumped), the reminder, with its agenda, is the last message in the chat.
+    report.nudged = await nudge_due(session, now=now)
     report.reminders, report.skipped = await remind_due(session, now=now)
     report.actions = await remind_actions_due(session, now=now)
-    report.nudged = await nudge_due(session, now=now)
     return report
