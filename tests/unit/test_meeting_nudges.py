@@ -11,8 +11,8 @@ from bot.services.meeting_nudges import is_daytime, next_daytime, nudge_time
 AMS = ZoneInfo("Europe/Amsterdam")
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_three_days_before_at_ten_in_winter_and_in_summer() -> None:
