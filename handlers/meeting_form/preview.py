@@ -121,9 +121,7 @@ async def send(update: Update, context: BotContext, turn: Turn, draft: MeetingDr
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return CONFIRM
-    # The outbox is kicked after the confirmation, not at the commit: the organiser's own calendar file then
-    # follows the end of the form instead of landing before it.
-    queued = turn.session.info.pop("outbox_written", False)
+    queued = _hold_outbox(turn)
     await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
     await turn.commit()
     try:
@@ -136,6 +134,13 @@ async def send(update: Update, context: BotContext, turn: Turn, draft: MeetingDr
         if queued:
             turn.kick_outbox()
     return await stop(update, context, t, quiet=True)
+
+
+def _hold_outbox(turn: Turn) -> bool:
+    """Take the outbox kick off the coming commit (True if there is something to send): the caller kicks it after
+    its confirmation, so the organiser's own calendar file or notice follows the end of the form instead of
+    landing before it."""
+    return bool(turn.session.info.pop("outbox_written", False))
 
 
 async def move(update: Update, context: BotContext, turn: Turn, draft: MeetingDraft, value: str) -> int:
@@ -155,10 +160,15 @@ async def move(update: Update, context: BotContext, turn: Turn, draft: MeetingDr
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return await stop(update, context, t, quiet=True)
+    queued = _hold_outbox(turn)
     await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
     await turn.commit()
-    await query.answer()
-    await remove_buttons(query)
-    text = t.ngettext("Moved. {count} person invited is told.", "Moved. {count} people invited are told.", told)
-    await reply(update, text.format(count=told))
+    try:
+        await query.answer()
+        await remove_buttons(query)
+        text = t.ngettext("Moved. {count} person invited is told.", "Moved. {count} people invited are told.", told)
+        await reply(update, text.format(count=told))
+    finally:
+        if queued:
+            turn.kick_outbox()
     return await stop(update, context, t, quiet=True)

@@ -73,6 +73,23 @@ async def test_the_organiser_is_down_as_coming_not_among_those_who_have_not_answ
     assert "Jouw antwoord: Nee" in shown(corrie, card).text
 
 
+async def test_the_organisers_own_messages_follow_the_end_of_their_form(bot: Harness) -> None:
+    everyone = await cast(bot)
+    corrie = everyone.corrie
+    await plan(bot, corrie)
+    await bot.dispatch()
+    assert corrie.messages()[-2].text.startswith("Gepland:") and corrie.messages()[-1].document is not None
+    card = await open_card(corrie)
+    await corrie.press(card, "Verplaatsen")
+    await corrie.send("do 17 dec")
+    await corrie.send("20:00-22:00")
+    await corrie.press(corrie.last(), "✅ Verplaatsen")
+    await bot.dispatch()
+    after = [m.text.split("\n")[0] for m in corrie.messages()[-3:]]
+    assert after[0].startswith("Verplaatst. 7 genodigden") and after[1] == "🔁 Verplaatst", after
+    assert corrie.messages()[-1].document is not None
+
+
 def nudge_counts(everyone: Cast) -> dict[str, int]:
     return {name: len(nudges(everyone.get(name))) for name in (*NOORDWEST, "frank", "stien", "corrie")}
 
