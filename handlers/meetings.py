@@ -238,11 +238,18 @@ async def nudge(press: Press[MeetingOccurrence]) -> None:
         await press.refuse(NUDGE_OUTCOMES[done.outcome])
         return
     await press.turn.commit()
-    text = t.ngettext(
-        "Reminder sent to {count} person who has not answered.",
-        "Reminder sent to {count} people who have not answered.",
-        done.count,
-    )
+    if done.morning:
+        text = t.ngettext(
+            "Reminder to {count} person who has not answered: it goes out at 08:00, not at night.",
+            "Reminder to {count} people who have not answered: it goes out at 08:00, not at night.",
+            done.count,
+        )
+    else:
+        text = t.ngettext(
+            "Reminder sent to {count} person who has not answered.",
+            "Reminder sent to {count} people who have not answered.",
+            done.count,
+        )
     await press.query.answer(text.format(count=done.count), show_alert=True)
 
 

@@ -130,11 +130,12 @@ async def nudge_due(session: AsyncSession, *, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class Nudged:
-    """What the organiser's button did: "ok" (with how many are asked), "nobody" (everyone answered),
-    "already_today", or "not_scheduled" (cancelled, begun)."""
+    """What the organiser's button did: "ok" (with how many are asked, and whether only in the morning),
+    "nobody" (everyone answered), "already_today", or "not_scheduled" (cancelled, begun)."""
 
     outcome: str
     count: int = 0
+    morning: bool = False  # asked at night: the messages wait for 08:00
 
 
 async def nudge_now(session: AsyncSession, *, now: datetime, member: Member, occurrence: MeetingOccurrence) -> Nudged:
@@ -160,4 +161,4 @@ async def nudge_now(session: AsyncSession, *, now: datetime, member: Member, occ
         return Nudged("already_today")  # a double tap, handled side by side
     count = await _queue(session, now=now, occurrence=occurrence, by=member, zone=zone)
     log.info("meeting.nudged occurrence=%s count=%s by=%s", occurrence.id, count, member.id)
-    return Nudged("ok", count)
+    return Nudged("ok", count, morning=not is_daytime(now, zone))

@@ -196,6 +196,23 @@ async def test_the_organisers_button_reminds_once_a_day(bot: Harness) -> None:
     assert len(nudges(anna)) == 1 and len(nudges(everyone.people.carol)) == 2
 
 
+async def test_the_organisers_button_at_night_waits_for_the_morning(bot: Harness) -> None:
+    everyone = await cast(bot)
+    corrie, anna = everyone.corrie, everyone.people.anna
+    await plan(bot, corrie)
+    await bot.dispatch()
+    bot.clock.current = utc(2026, 12, 1, 22, 0)  # 23:00 in Amsterdam
+    await corrie.press(await open_card(corrie), "Herinner wie nog niet antwoordde")
+    assert corrie.callback_answers[-1].text == (
+        "Herinnering aan 6 mensen die nog niet antwoordden: die gaat om 08:00 weg, niet 's nachts."
+    )
+    await bot.dispatch()
+    assert nudges(anna) == []
+    bot.clock.current = utc(2026, 12, 2, 7, 0)
+    await bot.dispatch()
+    assert len(nudges(anna)) == 1
+
+
 async def linked_group(bot: Harness, everyone: Cast) -> SimGroup:
     corrie, people = everyone.corrie, everyone.people
     group = bot.server.group(title="Wijk Noordwest", members=[corrie, people.anna, people.bob, people.carol])
