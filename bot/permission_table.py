@@ -399,6 +399,14 @@ TABLE: tuple[Row, ...] = (
         denied="organiser and coordinators only",
     ),
     button(
+        "MEETING_NUDGE",
+        what="remind those who have not answered a meeting date",
+        rule=P + "may_manage_meeting",
+        allowed=COORDINATOR,
+        notes={Persona.COORDINATOR: "once a day per date"},
+        denied="organiser and coordinators only",
+    ),
+    button(
         "ACTION_ADD",
         what="record an action point (meeting has begun)",
         rule=P + "may_manage_meeting",

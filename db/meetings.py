@@ -10,7 +10,19 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, enum_type
@@ -108,6 +120,10 @@ class MeetingOccurrence(Base):
     # When the invitations go out (a series is not sent a year ahead), and whether they did.
     invite_at: Mapped[datetime] = mapped_column(index=True)
     invited_at: Mapped[datetime | None]
+    # The one automatic reminder to those who have not answered (handled once: set in the transaction that queues
+    # it), and the local day the organiser last asked for one (their button works once a day).
+    nudged_at: Mapped[datetime | None]
+    nudged_on: Mapped[date | None] = mapped_column(Date)
 
     meeting: Mapped[Meeting] = relationship(back_populates="occurrences")
     invitees: Mapped[list[MeetingInvitee]] = relationship(back_populates="occurrence", order_by="MeetingInvitee.id")
@@ -143,6 +159,22 @@ class MeetingReminder(Base):
     due_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[DueStatus] = mapped_column(enum_type(DueStatus, 16), default=DueStatus.PENDING, index=True)
     handled_at: Mapped[datetime | None]
+
+
+class MeetingGroupPost(Base):
+    """A meeting date as posted in a linked wijk group, with the counts, so the post can be edited as answers come
+    in; `edit_row_id` is the outbox row of the edit still waiting, which later answers join instead of queueing
+    another (a group takes about 20 messages a minute)."""
+
+    __tablename__ = "meeting_group_post"
+    __table_args__ = (UniqueConstraint("occurrence_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("meeting_occurrence.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    rendered_digest: Mapped[str | None] = mapped_column(String(64))
+    edit_row_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ActionPoint(Base):

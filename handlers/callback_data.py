@@ -51,6 +51,7 @@ class Action(enum.StrEnum):
     MEETING_EDIT = "me"
     MEETING_CANCEL_ALL = "mk"
     MEETING_PAGE = "mp"
+    MEETING_NUDGE = "mn"
     ACTION_ADD = "ma"
     ACTION_STEP = "mt"
     ACTION_DONE = "md"

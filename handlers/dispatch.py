@@ -131,6 +131,7 @@ def _recorded(runtime: Runtime, row: Claimed, rendered: Rendered, message_id: in
             status_request_id=rendered.status_request_id,
             offer_card_id=rendered.offer_card_id,
             alert_id=rendered.alert_id,
+            meeting_post_id=rendered.meeting_post_id,
         )
 
     return Outcome(True, write, "sent")

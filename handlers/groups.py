@@ -47,8 +47,8 @@ async def choose_wijk(press: Press[None]) -> None:
     await edit_if_changed(
         press.query,
         press.t.gettext(
-            "This group is linked to wijk {wijk}: new requests of the wijk appear here. Only members who can fill "
-            "a request can offer; the bot only reads commands and buttons here."
+            "This group is linked to wijk {wijk}: new requests and meeting dates of the wijk appear here. Only "
+            "members who can fill a request can offer; the bot only reads commands and buttons here."
         ).format(wijk=escape(wijk.name)),
     )
 

@@ -9,22 +9,25 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.services.actions import load_action
-from bot.services.meetings import answer_of, load_occurrence_lean, series_dates
+from bot.services.meetings import Counts, answer_counts, answer_of, load_occurrence_lean, series_dates
 from bot.services.notices import (
     ActionAssigned,
     ActionDone,
     ActionDueSoon,
     MeetingCancelled,
+    MeetingGroup,
     MeetingIcs,
     MeetingInvite,
     MeetingMoved,
+    MeetingNudge,
     MeetingReminderDue,
     MeetingUpdated,
 )
-from db.meetings import DueStatus, MeetingOccurrence, MeetingReminder, OccurrenceStatus
+from db.meetings import DueStatus, MeetingGroupPost, MeetingOccurrence, MeetingReminder, OccurrenceStatus
 from db.models import Member
+from handlers.editing import digest
 from handlers.meeting_views import (
     action_text,
     answer_line,
@@ -32,11 +35,12 @@ from handlers.meeting_views import (
     card,
     done_markup,
     invitation,
+    invitee_counts_line,
     late_note,
     rsvp_markup,
     when_line,
 )
-from handlers.rendered import Rendered, Renderers, ToMember, for_member
+from handlers.rendered import Rendered, Renderers, ToGroup, ToMember, for_group, for_member
 from handlers.texts import member_name
 
 log = logging.getLogger(__name__)
@@ -84,8 +88,21 @@ async def render_invite(reader: ToMember, notice: MeetingInvite) -> Rendered | N
     if occurrence is None:
         return None
     answer = await answer_of(reader.session, occurrence.id, reader.member.id)
-    text, markup = invitation(reader.t, occurrence, answer)
+    text, markup = invitation(reader.t, occurrence, answer, await _counts(reader, occurrence.id))
     return Rendered(text, markup)
+
+
+async def _counts(reader: ToGroup, occurrence_id: int) -> Counts:
+    """How many said yes, no, maybe so far: one GROUP BY, whatever the number invited."""
+    return (await answer_counts(reader.session, [occurrence_id])).get(occurrence_id, {})
+
+
+async def _answerable(reader: ToMember, occurrence: MeetingOccurrence, lines: list[str]) -> Rendered:
+    """`lines` followed by the counts, the reader's answer and the buttons to give or change it."""
+    answer = await answer_of(reader.session, occurrence.id, reader.member.id)
+    counts = invitee_counts_line(reader.t, await _counts(reader, occurrence.id))
+    text = "\n".join([*lines, "", counts, answer_line(reader.t, answer)])
+    return Rendered(text, rsvp_markup(reader.t, occurrence, answer))
 
 
 async def _changed(reader: ToMember, occurrence_id: int, head: str) -> Rendered | None:
@@ -93,9 +110,7 @@ async def _changed(reader: ToMember, occurrence_id: int, head: str) -> Rendered 
     occurrence = await _upcoming(reader, occurrence_id)
     if occurrence is None:
         return None
-    answer = await answer_of(reader.session, occurrence.id, reader.member.id)
-    text = "\n".join([head, card(reader.t, occurrence), "", answer_line(reader.t, answer)])
-    return Rendered(text, rsvp_markup(reader.t, occurrence, answer))
+    return await _answerable(reader, occurrence, [head, card(reader.t, occurrence)])
 
 
 async def render_moved(reader: ToMember, notice: MeetingMoved) -> Rendered | None:
@@ -132,9 +147,52 @@ async def render_reminder(reader: ToMember, notice: MeetingReminderDue) -> Rende
     lines = [t.gettext("⏰ <b>Reminder</b>")]
     if notice.late:
         lines.append(late_note(t, reminder.due_at, reader.now))
-    answer = await answer_of(reader.session, occurrence.id, reader.member.id)
-    lines += [card(t, occurrence), "", answer_line(t, answer)]
-    return Rendered("\n".join(lines), rsvp_markup(t, occurrence, answer))
+    return await _answerable(reader, occurrence, [*lines, card(t, occurrence)])
+
+
+async def render_nudge(reader: ToMember, notice: MeetingNudge) -> Rendered | None:
+    """Will you come? Skipped for someone who answered since it was queued, or a date no longer ahead."""
+    occurrence = await _upcoming(reader, notice.occurrence_id)
+    if occurrence is None or occurrence.starts_at <= reader.now:
+        return None
+    if await answer_of(reader.session, occurrence.id, reader.member.id) is not None:
+        return None
+    t = reader.t
+    by = await reader.session.get(Member, notice.by_member_id) if notice.by_member_id else None
+    if by is not None and by.deleted_at is None:
+        head = t.gettext("❓ <b>Will you come?</b> {name} asks those who have not answered yet.")
+        head = head.format(name=escape(member_name(t, by)))
+    else:
+        head = t.gettext("❓ <b>Will you come?</b> You have not answered yet.")
+    return await _answerable(reader, occurrence, [head, card(t, occurrence, agenda=False)])
+
+
+def group_text(t: Translator, occurrence: MeetingOccurrence, counts: Counts) -> str:
+    """A date as its wijk group sees it: the card, the counts, and where to answer (in the private chat)."""
+    if occurrence.status == OccurrenceStatus.CANCELLED:
+        head = t.gettext("❌ <b>Cancelled</b>")
+    else:
+        head = t.gettext("📅 <b>Wijk meeting</b>")
+    lines = [head, card(t, occurrence, agenda=False), "", invitee_counts_line(t, counts)]
+    if occurrence.status == OccurrenceStatus.SCHEDULED:
+        lines.append(t.gettext("Invited? Answer in your private chat with me: /bijeenkomsten"))
+    return "\n".join(lines)
+
+
+async def render_group(reader: ToGroup, notice: MeetingGroup) -> Rendered | None:
+    """A date posted in a wijk group, or its post edited to the counts as they are now; skipped when the post
+    shows that already (Telegram would refuse the edit, and a group takes few messages a minute)."""
+    post = await reader.session.get(MeetingGroupPost, notice.group_post_id)
+    occurrence = await load_occurrence_lean(reader.session, notice.occurrence_id)
+    if post is None or occurrence is None:
+        return None
+    if notice.message_id is None and occurrence.status != OccurrenceStatus.SCHEDULED:
+        return None  # cancelled before its post went out
+    text = group_text(reader.t, occurrence, await _counts(reader, occurrence.id))
+    fingerprint = digest(text, None)
+    if post.rendered_digest == fingerprint:
+        return None
+    return Rendered(text, None, notice.message_id, fingerprint, meeting_post_id=post.id)
 
 
 async def _action(reader: ToMember, action_id: int, head: str) -> Rendered | None:
@@ -178,6 +236,8 @@ RENDERERS: Renderers = dict(
         for_member(MeetingUpdated, render_updated),
         for_member(MeetingCancelled, render_cancelled),
         for_member(MeetingReminderDue, render_reminder),
+        for_member(MeetingNudge, render_nudge),
+        for_group(MeetingGroup, render_group),
         for_member(ActionAssigned, render_action_assigned),
         for_member(ActionDueSoon, render_action_due),
         for_member(ActionDone, render_action_done),

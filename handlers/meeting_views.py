@@ -59,14 +59,25 @@ def wijken_label(t: Translator, meeting: Meeting) -> str:
 
 
 def card(t: Translator, occurrence: MeetingOccurrence, *, agenda: bool = True) -> str:
-    """Title, time, place or link, wijken, and the agenda (HTML, every user text escaped)."""
+    """Title, time, place or link, wijken, the organiser, and the agenda (HTML, every user text escaped); the
+    occurrence's meeting must come with its organiser loaded (`load_occurrence_lean`, `load_my_card`)."""
     meeting = occurrence.meeting
     lines = [f"<b>{escape(meeting.title)}</b>", t.gettext("When: {when}").format(when=when_line(t, occurrence))]
     lines += where_lines(t, meeting)
     lines.append(t.gettext("For: {who}").format(who=wijken_label(t, meeting)))
+    lines.append(organiser_line(t, meeting))
     if agenda and meeting.agenda:
         lines.append(t.gettext("Agenda:") + "\n" + escape(meeting.agenda))
     return "\n".join(lines)
+
+
+def organiser_line(t: Translator, meeting: Meeting) -> str:
+    """Who planned it and so whom to ask; the regional coordinator for an imported schedule (or an organiser
+    who has left)."""
+    organiser = meeting.created_by
+    if organiser is None or organiser.deleted_at is not None:
+        return t.gettext("Questions: ask your regional coordinator.")
+    return t.gettext("Organiser: {name}, for your questions").format(name=escape(member_name(t, organiser)))
 
 
 def answer_label(t: Translator, answer: str | None) -> str:
@@ -123,21 +134,47 @@ def rule_label(t: Translator, meeting: Meeting) -> str:
     )
 
 
-def invitation(t: Translator, occurrence: MeetingOccurrence, answer: str | None) -> tuple[str, InlineKeyboardMarkup]:
-    """The invitation, or the card as it is now, with the answer buttons (`answer`: the reader's, if any)."""
+# The counts line of an invitee's card starts with this, in every language: an answer edits the pressed message's
+# line in place, whatever message it is (an invitation, a reminder, the card).
+COUNTS_MARK = "👥 "
+
+
+def invitee_counts_line(t: Translator, counts: Counts) -> str:
+    """For invitees: `👥 Ja 3 · Nee 1 · Misschien 0` (not who: names are for the organiser)."""
+    shown = " · ".join(f"{answer_label(t, key)} {counts.get(key, 0)}" for key in Answer)
+    return COUNTS_MARK + shown
+
+
+def with_counts(html_text: str, line: str, mine: str) -> str:
+    """The message with its counts line replaced by `line`, or put right above the reader's answer (`mine`) in a
+    message sent before counts were shown."""
+    lines = html_text.split("\n")
+    found = [i for i, existing in enumerate(lines) if existing.startswith(COUNTS_MARK)]
+    if found:
+        lines[found[-1]] = line
+    elif mine in lines:
+        lines.insert(lines.index(mine), line)
+    return "\n".join(lines)
+
+
+def invitation(
+    t: Translator, occurrence: MeetingOccurrence, answer: str | None, counts: Counts
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The invitation with the counts so far and the answer buttons (`answer`: the reader's, if any). A series
+    gets one invitation for all its dates (and one calendar file with the rule): its buttons answer the first
+    date, and each date's reminder asks again."""
     meeting = occurrence.meeting
-    if not meeting.rrule:
-        text = "\n".join([t.gettext("📅 <b>Invitation</b>"), card(t, occurrence), "", answer_line(t, answer)])
-        return text, rsvp_markup(t, occurrence, answer)
-    # A series: one invitation (and one calendar file with the rule) for all its dates; the answer buttons are
-    # for the first date, and each date's reminder asks again.
-    lines = [
-        t.gettext("📅 <b>Invitation to a series</b>: {repeats}").format(repeats=escape(rule_label(t, meeting))),
-        card(t, occurrence),
-        "",
-        t.gettext("Your answer for this first date: {answer}").format(answer=answer_label(t, answer)),
-        t.gettext("For the later dates you answer in /bijeenkomsten or in the reminder before each."),
-    ]
+    head = t.gettext("📅 <b>Invitation</b>")
+    if meeting.rrule:
+        head = t.gettext("📅 <b>Invitation to a series</b>: {repeats}").format(repeats=escape(rule_label(t, meeting)))
+    lines = [head, card(t, occurrence), "", invitee_counts_line(t, counts), answer_line(t, answer)]
+    if meeting.rrule:
+        lines.append(
+            t.gettext(
+                "Your answer is for this first date; for the later ones you answer in /bijeenkomsten or in the "
+                "reminder before each."
+            )
+        )
     return "\n".join(lines), rsvp_markup(t, occurrence, answer)
 
 

@@ -19,6 +19,7 @@ from bot.permissions import MyDate, is_member, may_see_meeting
 from bot.permissions import may_manage_meeting as may_manage
 from bot.services.dates import parse_month
 from bot.services.meeting_changes import cancel_meeting, cancel_occurrence
+from bot.services.meeting_nudges import nudge_now
 from bot.services.meetings import (
     PAGE_SIZE,
     Counts,
@@ -28,6 +29,7 @@ from bot.services.meetings import (
     load_my_card,
     load_my_date,
     load_occurrence,
+    load_occurrence_lean,
     month_start,
     next_month,
     overview,
@@ -50,8 +52,10 @@ from handlers.meeting_views import (
     answers_summary,
     card,
     counts_line,
+    invitee_counts_line,
     rsvp_markup,
     when_line,
+    with_counts,
 )
 
 MAX_TEXT = 3800
@@ -301,13 +305,14 @@ async def show(press: Press[MyDate]) -> None:
         lines.append(t.gettext("Cancelled."))
     if mine.invitee is not None:
         answer = mine.invitee.answer
-        lines += ["", answer_line(t, answer)]
+        counts = (await answer_counts(press.session, [occurrence.id])).get(occurrence.id, {})
+        lines += ["", invitee_counts_line(t, counts), answer_line(t, answer)]
         if scheduled and occurrence.ends_at > now:
             rows += [list(row) for row in rsvp_markup(t, occurrence, answer).inline_keyboard]
     if may_manage(member, occurrence.meeting):
         tally = await answer_tally(press.session, occurrence.id, MAX_NAMES)
         lines += ["", "<b>" + t.gettext("Answers") + "</b>", answers_summary(t, tally)]
-        rows += organiser_rows(t, occurrence, member, now)
+        rows += organiser_rows(t, occurrence, member, now, waiting=tally.counts.get(None, 0))
     await press.query.get_bot().send_message(
         press.query.from_user.id,
         fit_message("\n".join(lines)),
@@ -317,11 +322,16 @@ async def show(press: Press[MyDate]) -> None:
 
 
 def organiser_rows(
-    t: Translator, occurrence: MeetingOccurrence, member: Member, now: datetime
+    t: Translator, occurrence: MeetingOccurrence, member: Member, now: datetime, *, waiting: int = 0
 ) -> list[list[InlineKeyboardButton]]:
-    """Move and cancel before the meeting; once it has begun, recording an action point."""
+    """Before the meeting: remind those who have not answered (`waiting` of them), move, cancel; once it has
+    begun, recording an action point."""
     begun = occurrence.starts_at <= now
-    rows = manage_markup(t, occurrence, member, begun)
+    rows: list[list[InlineKeyboardButton]] = []
+    if waiting and not begun and occurrence.status == OccurrenceStatus.SCHEDULED:
+        label = t.gettext("Remind those who have not answered")
+        rows.append([InlineKeyboardButton(label, callback_data=encode(Action.MEETING_NUDGE, occurrence.id))])
+    rows += manage_markup(t, occurrence, member, begun)
     if begun and occurrence.status == OccurrenceStatus.SCHEDULED:
         label = t.gettext("Add action point")
         rows.append([InlineKeyboardButton(label, callback_data=encode(Action.ACTION_ADD, occurrence.id))])
@@ -358,21 +368,56 @@ async def answer(press: Press[MyDate]) -> None:
         return
     await press.turn.commit()
     await press.query.answer(t.gettext("Saved: {answer}").format(answer=answer_label(t, value)))
-    if before != value:
-        await _show_answer(press.query, t, occurrence, before, value)
+    # Only the presser's own message shows the counts anew: editing every invitee's would cost a message each.
+    counts = (await answer_counts(press.session, [occurrence.id])).get(occurrence.id, {})
+    await _show_answer(press.query, t, occurrence, before, value, counts)
 
 
 async def _show_answer(
-    query: CallbackQuery, t: Translator, occurrence: MeetingOccurrence, before: str | None, value: str
+    query: CallbackQuery, t: Translator, occurrence: MeetingOccurrence, before: str | None, value: str, counts: Counts
 ) -> None:
-    """The pressed message with the new answer and its buttons."""
+    """The pressed message with the new answer, the counts as they are now, and its buttons (left alone when it
+    shows all that already)."""
     pressed = query.message
     markup = rsvp_markup(t, occurrence, value)
     if isinstance(pressed, Message) and pressed.text:
-        html = pressed.text_html.replace(answer_line(t, before), answer_line(t, value))
-        await edit_if_changed(query, html, markup)
-    else:
+        mine = answer_line(t, value)
+        html = pressed.text_html.replace(answer_line(t, before), mine)
+        await edit_if_changed(query, with_counts(html, invitee_counts_line(t, counts), mine), markup)
+    elif before != value:
         await query.edit_message_reply_markup(markup)
+
+
+NUDGE_OUTCOMES = {
+    "already_today": N_("You already sent a reminder for this date today. You can send another tomorrow."),
+    "nobody": N_("Everyone invited has answered."),
+    "not_scheduled": MEETING_ERRORS["not_scheduled"],
+}
+
+
+@press(Action.MEETING_NUDGE, rule=may_manage, subject=first_id(load_occurrence_lean), refusal=NOT_ALLOWED)
+async def nudge(press: Press[MeetingOccurrence]) -> None:
+    """Remind those who have not answered, once a day per date; a second press that day is refused, saying so."""
+    t, member = press.t, press.member
+    assert member is not None  # the rule lets only the organiser and the coordinators through
+    done = await nudge_now(press.session, now=press.now, member=member, occurrence=press.subject)
+    if done.outcome != "ok":
+        await press.refuse(NUDGE_OUTCOMES[done.outcome])
+        return
+    await press.turn.commit()
+    if done.morning:
+        text = t.ngettext(
+            "Reminder to {count} person who has not answered: it goes out at 08:00, not at night.",
+            "Reminder to {count} people who have not answered: it goes out at 08:00, not at night.",
+            done.count,
+        )
+    else:
+        text = t.ngettext(
+            "Reminder sent to {count} person who has not answered.",
+            "Reminder sent to {count} people who have not answered.",
+            done.count,
+        )
+    await press.query.answer(text.format(count=done.count), show_alert=True)
 
 
 @press(Action.MEETING_CANCEL, rule=may_manage, subject=first_id(load_occurrence), refusal=NOT_ALLOWED)
@@ -468,6 +513,7 @@ def build() -> list[BaseHandler[Update, BotContext, None]]:
         page_button.handler(),
         show.handler(),
         answer.handler(),
+        nudge.handler(),
         cancel_date.handler(),
         change_menu.handler(),
         cancel_all.handler(),

@@ -30,6 +30,7 @@ class Rendered:
     status_request_id: int | None = None  # for a requester's status message: its request records `fingerprint`
     offer_card_id: int | None = None  # for a requester's card of an offer: the offer records its message id
     alert_id: int | None = None  # for a coordinator's alert: it records its message id and `fingerprint`
+    meeting_post_id: int | None = None  # for a meeting date in a wijk group: records its message id and `fingerprint`
 
 
 @dataclass(frozen=True)

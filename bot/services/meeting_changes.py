@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
+from bot.services.meeting_groups import refresh_group_posts
 from bot.services.meeting_times import HORIZON, series, to_utc
 from bot.services.meetings import (
     INVITE_AHEAD,
@@ -42,6 +43,7 @@ async def _tell_invitees(session: AsyncSession, *, now: datetime, occurrence: Me
     assert loaded is not None
     for invitee in loaded.invitees:
         await notify(session, now=now, notice=notice, invitee=invitee, chat_id=invitee.member.telegram_user_id)
+    await refresh_group_posts(session, now=now, occurrence_id=occurrence.id, delay=timedelta(0))
     return len(loaded.invitees)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.services.actions import remind_actions_due
+from bot.services.meeting_nudges import nudge_due
 from bot.services.meetings import invite_due, plan_occurrences
 from bot.services.notices import MeetingReminderDue
 from bot.services.outbox import enqueue
@@ -48,11 +49,12 @@ class SweepReport:
     reminders: int = 0
     skipped: int = 0
     actions: int = 0
+    nudged: int = 0
 
     @property
     def wrote(self) -> bool:
         """Whether anything went into the outbox."""
-        return bool(self.invited or self.reminders or self.actions)
+        return bool(self.invited or self.reminders or self.actions or self.nudged)
 
 
 async def plan_series(session: AsyncSession, *, now: datetime) -> int:
@@ -156,10 +158,14 @@ async def remind_due(session: AsyncSession, *, now: datetime, limit: int = 100) 
 
 
 async def sweep(session: AsyncSession, *, now: datetime) -> SweepReport:
-    """Everything due now, in the caller's transaction: plan ahead, invite, remind, remind of action points."""
+    """Everything due now, in the caller's transaction: plan ahead, invite, remind, remind of action points, ask
+    those who have not answered."""
     report = SweepReport()
     report.planned = await plan_series(session, now=now)
     report.invited = await invite_due(session, now=now)
+    # Asking those who have not answered comes before the reminders: when both fall due in one pass (the bot was
+    # down, or the playground's clock jumped), the reminder, with its agenda, is the last message in the chat.
+    report.nudged = await nudge_due(session, now=now)
     report.reminders, report.skipped = await remind_due(session, now=now)
     report.actions = await remind_actions_due(session, now=now)
     return report

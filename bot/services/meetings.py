@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from bot.permissions import MyDate
 from bot.permissions import is_coordinator_of as is_coordinator
 from bot.services import audit
+from bot.services.meeting_groups import post_to_groups, refresh_group_posts
 from bot.services.meeting_times import DEFAULT_REMINDERS, HORIZON, series, to_local, to_utc
 from bot.services.members import member_relations
 from bot.services.notices import MeetingIcs, MeetingInvite, Notice
@@ -273,7 +274,11 @@ async def notify(
 async def invite_members(
     session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence, members: list[Member]
 ) -> int:
-    """Invite each member once (the unique key keeps it once); returns how many were new."""
+    """Invite each member once (the unique key keeps it once); returns how many were new.
+
+    The organiser is recorded as coming ("ja", which they can change) and gets only the calendar file: they
+    planned it, so an invitation asking them whether they come would be noise, and it would count them among
+    those who have not answered."""
     known = set(
         await session.scalars(select(MeetingInvitee.member_id).where(MeetingInvitee.occurrence_id == occurrence.id))
     )
@@ -289,18 +294,25 @@ async def invite_members(
                 .distinct()
             )
         )
+    organiser_id = occurrence.meeting.created_by_member_id
     count = 0
     for member in members:
         if member.id in known:
             continue
         invitee = MeetingInvitee(occurrence_id=occurrence.id, member_id=member.id, invited_at=now)
+        if member.id == organiser_id:
+            invitee.answer, invitee.answered_at = Answer.YES, now
         session.add(invitee)
         await session.flush()
         if member.id in in_series:
             count += 1
             continue
-        invitation = MeetingInvite(occurrence_id=occurrence.id)
-        await notify(session, now=now, notice=invitation, invitee=invitee, chat_id=member.telegram_user_id)
+        if member.id == organiser_id:
+            calendar = MeetingIcs(occurrence_id=occurrence.id)
+            await enqueue(session, now=now, notice=calendar, chat_id=member.telegram_user_id, member_id=member.id)
+        else:
+            invitation = MeetingInvite(occurrence_id=occurrence.id)
+            await notify(session, now=now, notice=invitation, invitee=invitee, chat_id=member.telegram_user_id)
         count += 1
     return count
 
@@ -333,6 +345,7 @@ async def invite_due(session: AsyncSession, *, now: datetime, meeting_id: int | 
             continue
         members = await audience(session, occurrence.meeting)
         invited += await invite_members(session, now=now, occurrence=occurrence, members=members)
+        await post_to_groups(session, now=now, occurrence=occurrence)
         log.info("meeting.invited occurrence=%s count=%s", occurrence.id, len(members))
     return invited
 
@@ -390,7 +403,10 @@ async def load_occurrence_lean(session: AsyncSession, occurrence_id: int | None)
     return await session.scalar(
         select(MeetingOccurrence)
         .where(MeetingOccurrence.id == occurrence_id)
-        .options(joinedload(MeetingOccurrence.meeting).selectinload(Meeting.wijken))
+        .options(
+            joinedload(MeetingOccurrence.meeting).selectinload(Meeting.wijken),
+            joinedload(MeetingOccurrence.meeting).joinedload(Meeting.created_by),
+        )
     )
 
 
@@ -443,10 +459,13 @@ async def _my_date(
     if occurrence_id is None:
         return None
     meeting = joinedload(MeetingOccurrence.meeting)
+    # The organiser may be the presser, whose roles populate_existing would otherwise unload.
+    organiser = joinedload(MeetingOccurrence.meeting).joinedload(Meeting.created_by).options(*member_relations())
+    card = (meeting.selectinload(Meeting.wijken), organiser)
     occurrence = await session.scalar(
         select(MeetingOccurrence)
         .where(MeetingOccurrence.id == occurrence_id)
-        .options(meeting.selectinload(Meeting.wijken) if wijken else meeting)
+        .options(*(card if wijken else (meeting,)))
         .execution_options(populate_existing=True)
     )
     if occurrence is None:
@@ -468,7 +487,7 @@ async def load_my_date(session: AsyncSession, occurrence_id: int | None, member:
 
 
 async def load_my_card(session: AsyncSession, occurrence_id: int | None, member: Member | None) -> MyDate | None:
-    """As `load_my_date`, with the meeting's wijken, for the date's card."""
+    """As `load_my_date`, with the meeting's wijken and organiser, for the date's card."""
     return await _my_date(session, occurrence_id, member, wijken=True)
 
 
@@ -488,6 +507,8 @@ async def set_answer(session: AsyncSession, *, now: datetime, member: Member, mi
         .values(answer=answer, answered_at=now)
         .execution_options(synchronize_session=False)
     )
+    if invitee.answer != answer:
+        await refresh_group_posts(session, now=now, occurrence_id=occurrence.id)
     return "ok"
 
 

@@ -342,6 +342,28 @@ class MeetingReminderDue(Notice):
 
 
 @dataclass(frozen=True)
+class MeetingNudge(Notice):
+    """To an invitee who has not answered: will you come? Sent once automatically before the date, or when the
+    organiser (`by_member_id`) asks for it; a duplicate nags, so it is sent at most once."""
+
+    kind = "meeting.nudge"
+    at_most_once = True
+    occurrence_id: int
+    by_member_id: int | None = None
+
+
+@dataclass(frozen=True)
+class MeetingGroup(Notice):
+    """A meeting date posted in a linked wijk group with the counts, or its post edited (`message_id`) to the
+    counts as they are now."""
+
+    kind = "meeting.group"
+    occurrence_id: int
+    group_post_id: int
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
 class ActionAssigned(Notice):
     """A new action point for the reader or their practice."""
 
@@ -392,6 +414,8 @@ KINDS: dict[str, type[Notice]] = {
         MeetingUpdated,
         MeetingCancelled,
         MeetingReminderDue,
+        MeetingNudge,
+        MeetingGroup,
         ActionAssigned,
         ActionDueSoon,
         ActionDone,

@@ -32,6 +32,7 @@ from sqlalchemy.orm import aliased
 from bot.services import notices
 from bot.services.notices import Notice, NoticeError
 from bot.services.runs import ended_runs
+from db.meetings import MeetingGroupPost
 from db.models import (
     GroupPost,
     Offer,
@@ -277,6 +278,7 @@ async def record_delivery(
     status_request_id: int | None = None,
     offer_card_id: int | None = None,
     alert_id: int | None = None,
+    meeting_post_id: int | None = None,
 ) -> None:
     """Mark the row sent and remember, for a copy of a request (or the requester's status message), which message
     shows it and what it shows."""
@@ -293,6 +295,13 @@ async def record_delivery(
     if status_request_id is not None and fingerprint is not None:
         await session.execute(
             update(ShortageRequest).where(ShortageRequest.id == status_request_id).values(status_digest=fingerprint)
+        )
+    if meeting_post_id is not None and fingerprint is not None:
+        post_values: dict[str, object] = {"rendered_digest": fingerprint}
+        if message_id is not None:
+            post_values["message_id"] = message_id
+        await session.execute(
+            update(MeetingGroupPost).where(MeetingGroupPost.id == meeting_post_id).values(**post_values)
         )
     if group_post_id is not None and fingerprint is not None:
         group_values: dict[str, object] = {"rendered_digest": fingerprint}

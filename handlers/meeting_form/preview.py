@@ -151,14 +151,26 @@ async def send(update: Update, context: BotContext, turn: Turn, draft: MeetingDr
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return CONFIRM
+    queued = _hold_outbox(turn)
     await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
     await turn.commit()
-    await query.answer()
-    await remove_buttons(query)
-    text = t.gettext("Planned: <b>{title}</b>. The invitations go out eight weeks before each date (at once if it is "
-                     "sooner). /bijeenkomsten shows the answers.")  # fmt: skip
-    await reply(update, text.format(title=escape(meeting.title)))
+    try:
+        await query.answer()
+        await remove_buttons(query)
+        text = t.gettext("Planned: <b>{title}</b>. The invitations go out eight weeks before each date (at once if "
+                         "it is sooner). You are down as coming; /bijeenkomsten shows the answers.")  # fmt: skip
+        await reply(update, text.format(title=escape(meeting.title)))
+    finally:
+        if queued:
+            turn.kick_outbox()
     return await stop(update, context, t, quiet=True)
+
+
+def _hold_outbox(turn: Turn) -> bool:
+    """Take the outbox kick off the coming commit (True if there is something to send): the caller kicks it after
+    its confirmation, so the organiser's own calendar file or notice follows the end of the form instead of
+    landing before it."""
+    return bool(turn.session.info.pop("outbox_written", False))
 
 
 async def move(update: Update, context: BotContext, turn: Turn, draft: MeetingDraft, value: str) -> int:
@@ -178,12 +190,17 @@ async def move(update: Update, context: BotContext, turn: Turn, draft: MeetingDr
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return await stop(update, context, t, quiet=True)
+    queued = _hold_outbox(turn)
     await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
     await turn.commit()
-    await query.answer()
-    await remove_buttons(query)
-    text = t.ngettext("Moved. {count} person invited is told.", "Moved. {count} people invited are told.", told)
-    await reply(update, text.format(count=told))
+    try:
+        await query.answer()
+        await remove_buttons(query)
+        text = t.ngettext("Moved. {count} person invited is told.", "Moved. {count} people invited are told.", told)
+        await reply(update, text.format(count=told))
+    finally:
+        if queued:
+            turn.kick_outbox()
     return await stop(update, context, t, quiet=True)
 
 

@@ -51,8 +51,16 @@ async def test_plan_in_chat_invites_the_wijk_with_a_calendar_file(bot: Harness) 
     assert len(uids) == 1, "one occurrence, one UID for everyone"
     for name in ELSEWHERE:
         assert invitations(everyone.get(name)) == []
-    # The organiser is a coordinator without a practice, and is invited to what she organises.
-    assert len(invitations(everyone.corrie)) == 1
+    # The organiser is a coordinator without a practice: she is down as coming to what she organises, and gets
+    # its calendar file after the confirmation that ends her form, not an invitation asking whether she comes.
+    assert invitations(everyone.corrie) == []
+    assert len(calendars(everyone.corrie)) == 1
+    planned = next(i for i, m in enumerate(everyone.corrie.messages()) if m.text.startswith("Gepland:"))
+    assert everyone.corrie.messages()[-1].document is not None and planned == len(everyone.corrie.messages()) - 2
+    assert "Jij staat erbij als aanwezig" in everyone.corrie.messages()[planned].text
+    [invite] = invitations(everyone.people.bob)
+    assert "Organisator: Corrie, voor je vragen" in invite.text
+    assert "👥 Ja 1 · Nee 0 · Misschien 0\nJouw antwoord: nog niet beantwoord" in invite.text
 
 
 async def test_wrong_input_is_explained_and_keeps_the_step(bot: Harness) -> None:
@@ -115,7 +123,7 @@ async def test_answer_and_change_of_mind_and_what_the_organiser_sees(bot: Harnes
     await bob.send("/bijeenkomsten")
     assert "Jouw antwoord: Nee" in bob.last().text and "Nog niet" not in bob.last().text
     await corrie.send("/bijeenkomsten")
-    assert "Ja 0 · Nee 1 · Misschien 1 · nog niet beantwoord 5" in corrie.last().text
+    assert "Ja 1 · Nee 1 · Misschien 1 · nog niet beantwoord 4" in corrie.last().text
     await corrie.press(corrie.last(), "15 dec: Wijkoverleg Noordwest")
     assert "Nee (1): Bob" in corrie.last().text and "Misschien (1): Carol" in corrie.last().text
     assert corrie.last().button_texts[-3:] == ["Verplaatsen", "Datum annuleren", "Wijzigen…"]
@@ -149,7 +157,8 @@ async def test_managers_only_and_practice_managers_planning_when_the_region_allo
     await plan(bot, anna, wijken=(), audience="praktijkhouders en praktijkmanagers", place=None)
     await bot.dispatch()
     invited = {name for name in NOORDWEST if invitations(everyone.get(name))}
-    assert invited == {"anna", "gert"}, "the practice manager and the GP; not the assistants"
+    assert invited == {"gert"}, "the GP; not the assistants, and Anna organises it (down as coming)"
+    assert len(calendars(anna)) == 1
     assert invitations(everyone.corrie) == []
     await anna.send("/help")
     assert "/bijeenkomst – plan een bijeenkomst van je wijk" in anna.last().text

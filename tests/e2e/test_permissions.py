@@ -348,6 +348,18 @@ async def meeting_cancel_all(world: World, who: SimUser, persona: Persona) -> At
     return Attempt(data=encode(Action.MEETING_CANCEL_ALL, occurrence, "y"), changes=True, worked=cancelled)
 
 
+@scenario("MEETING_NUDGE")
+async def meeting_nudge(world: World, who: SimUser, persona: Persona) -> Attempt:
+    occurrence = await world.thing(world.occurrence)
+
+    async def nudged() -> bool:
+        async with world.bot.session() as session:
+            found = await session.get(MeetingOccurrence, occurrence)
+            return found is not None and found.nudged_on is not None
+
+    return Attempt(data=encode(Action.MEETING_NUDGE, occurrence), changes=True, worked=nudged)
+
+
 @scenario("ACTION_ADD")
 async def action_add(world: World, who: SimUser, persona: Persona) -> Attempt:
     occurrence = await world.thing(lambda: world.occurrence(begun=True), "begun")

@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from bot.services import notices
-from bot.services.notices import KINDS, MeetingReminderDue, Notice, NoticeError, OfferWithdrawn, RequestGroup
+from bot.services.notices import (
+    KINDS,
+    MeetingGroup,
+    MeetingReminderDue,
+    Notice,
+    NoticeError,
+    OfferWithdrawn,
+    RequestGroup,
+)
 from handlers.dispatch import RENDERERS
 
 DUE = datetime(2026, 3, 2, 7, 45, 0, 123456, tzinfo=UTC)
@@ -54,13 +62,14 @@ def test_every_kind_round_trips(kind: str, all_fields: bool) -> None:
 
 def test_every_kind_has_a_renderer() -> None:
     assert set(RENDERERS) == set(KINDS.values())
-    assert [cls for cls in KINDS.values() if RENDERERS[cls].to_group] == [RequestGroup]
+    assert [cls for cls in KINDS.values() if RENDERERS[cls].to_group] == [RequestGroup, MeetingGroup]
 
 
 def test_kinds_are_todays() -> None:
-    # request.status, request.widened, request.cancelled_by, offer.card, action.done: what follows
-    assert len(KINDS) == 26
-    assert {"meeting.reminder", "action.reminder"} == notices.AT_MOST_ONCE_KINDS
+    # request.status, request.widened, request.cancelled_by, offer.card, action.done, meeting.nudge, meeting.group:
+    # what follows
+    assert len(KINDS) == 28
+    assert {"meeting.reminder", "meeting.nudge", "action.reminder"} == notices.AT_MOST_ONCE_KINDS
 
 
 def test_stored_form_is_todays() -> None:
