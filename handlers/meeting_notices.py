@@ -10,6 +10,7 @@ import logging
 from html import escape
 
 from bot.services.actions import load_action
+from bot.services.calendars import event_of
 from bot.services.meetings import answer_of, load_occurrence_lean
 from bot.services.notices import (
     ActionAssigned,
@@ -55,7 +56,7 @@ async def render_ics(reader: ToMember, notice: MeetingIcs) -> Rendered | None:
     occurrence = await load_occurrence_lean(reader.session, notice.occurrence_id)
     if occurrence is None:
         return None
-    name, content = calendar_for(occurrence, reader.now)
+    name, content = calendar_for(await event_of(reader.session, occurrence, reader.now), occurrence.id)
     caption = reader.t.gettext("Calendar file for {title}: open it to add it to your calendar, or update it.")
     return Rendered(caption.format(title=_title(occurrence)), document=(name, content))
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import N_, Translator
-from bot.services.ics import CalendarEvent, calendar_file
-from bot.services.meeting_times import to_local
+from bot.services.calendars import calendar_event
+from bot.services.ics import CalendarEvent, calendar_file, google_calendar_url, outlook_calendar_url
 from bot.services.meetings import Counts, Tally
 from db.meetings import ActionPoint, Answer, Audience, Meeting, MeetingOccurrence, OccurrenceStatus
 from handlers.callback_data import Action, encode
@@ -69,13 +68,26 @@ def answer_line(t: Translator, answer: str | None) -> str:
     return t.gettext("Your answer: {answer}").format(answer=answer_label(t, answer))
 
 
+def calendar_row(t: Translator, occurrence: MeetingOccurrence) -> list[InlineKeyboardButton]:
+    """Add the date to Google Calendar or Outlook in the browser: Android's Google Calendar cannot open an .ics
+    from Telegram, and a button is the easiest thing to tap on a phone. None for a cancelled date."""
+    if occurrence.status != OccurrenceStatus.SCHEDULED:
+        return []
+    event = calendar_event(occurrence, uid="", stamp=occurrence.starts_at)  # the links carry no UID
+    return [
+        InlineKeyboardButton(t.gettext("➕ Google Calendar"), url=google_calendar_url(event)),
+        InlineKeyboardButton(t.gettext("➕ Outlook"), url=outlook_calendar_url(event)),
+    ]
+
+
 def rsvp_markup(t: Translator, occurrence: MeetingOccurrence, current: str | None) -> InlineKeyboardMarkup:
-    """Ja / Nee / Misschien, the current answer ticked; pressing another changes it."""
+    """Ja / Nee / Misschien, the current answer ticked (pressing another changes it), and the calendar links."""
     buttons = []
     for answer, label in ANSWER_LABELS.items():
         text = ("✅ " if current == answer else "") + t.gettext(label)
         buttons.append(InlineKeyboardButton(text, callback_data=encode(Action.MEETING_RSVP, occurrence.id, answer)))
-    return InlineKeyboardMarkup([buttons])
+    links = calendar_row(t, occurrence)
+    return InlineKeyboardMarkup([buttons, links] if links else [buttons])
 
 
 def invitation(t: Translator, occurrence: MeetingOccurrence, answer: str | None) -> tuple[str, InlineKeyboardMarkup]:
@@ -84,24 +96,9 @@ def invitation(t: Translator, occurrence: MeetingOccurrence, answer: str | None)
     return text, rsvp_markup(t, occurrence, answer)
 
 
-def calendar_for(occurrence: MeetingOccurrence, stamp: datetime) -> tuple[str, bytes]:
-    """The occurrence's .ics file: its own UID, its SEQUENCE, REQUEST or CANCEL."""
-    meeting = occurrence.meeting
-    zone = ZoneInfo(meeting.timezone)
-    event = CalendarEvent(
-        uid=f"occurrence-{occurrence.id}@wijkhulp",
-        sequence=occurrence.sequence,
-        start_local=to_local(occurrence.starts_at, zone),
-        end_local=to_local(occurrence.ends_at, zone),
-        timezone=meeting.timezone,
-        summary=meeting.title,
-        location=meeting.location,
-        url=meeting.url,
-        description=meeting.agenda,
-        cancelled=occurrence.status == OccurrenceStatus.CANCELLED,
-        stamp=stamp,
-    )
-    return f"wijkbijeenkomst-{occurrence.id}.ics", calendar_file(event)
+def calendar_for(event: CalendarEvent, occurrence_id: int) -> tuple[str, bytes]:
+    """The occurrence's .ics file: its UID, its SEQUENCE, REQUEST or CANCEL."""
+    return f"wijkbijeenkomst-{occurrence_id}.ics", calendar_file(event)
 
 
 def answers_summary(t: Translator, tally: Tally) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 PRODID = "-//Wijkhulp//Wijkbijeenkomsten//NL"
@@ -101,20 +102,18 @@ def vtimezone(name: str, year: int) -> list[str]:
     ]
 
 
-def calendar_file(event: CalendarEvent) -> bytes:
-    """The .ics file's bytes (CRLF line ends, folded, UTF-8)."""
-    stamp = event.stamp.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+def _stamp(moment: datetime) -> str:
+    """A UTC DATE-TIME, `20261215T180000Z`."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def event_lines(event: CalendarEvent) -> list[str]:
+    """One VEVENT, unfolded."""
     lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        f"METHOD:{'CANCEL' if event.cancelled else 'REQUEST'}",
-        *vtimezone(event.timezone, event.start_local.year),
         "BEGIN:VEVENT",
         f"UID:{event.uid}",
         f"SEQUENCE:{event.sequence}",
-        f"DTSTAMP:{stamp}",
+        f"DTSTAMP:{_stamp(event.stamp)}",
         f"DTSTART;TZID={event.timezone}:{event.start_local:%Y%m%dT%H%M%S}",
         f"DTEND;TZID={event.timezone}:{event.end_local:%Y%m%dT%H%M%S}",
         f"SUMMARY:{escape_text(event.summary)}",
@@ -130,5 +129,101 @@ def calendar_file(event: CalendarEvent) -> bytes:
     description = "\n\n".join(part for part in (event.description, event.url) if part)
     if description:
         lines.append(f"DESCRIPTION:{escape_text(description)}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return [*lines, "END:VEVENT"]
+
+
+def _calendar(head: list[str], events: list[CalendarEvent], fallback_zone: str, year: int) -> bytes:
+    """A VCALENDAR around the events, with one VTIMEZONE per zone they use; CRLF, folded, UTF-8."""
+    zones = sorted({event.timezone for event in events} or {fallback_zone})
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", *head]
+    for zone in zones:
+        lines += vtimezone(zone, year)
+    for event in events:
+        lines += event_lines(event)
+    lines.append("END:VCALENDAR")
     return ("\r\n".join(fold(line) for line in lines) + "\r\n").encode()
+
+
+def calendar_file(event: CalendarEvent) -> bytes:
+    """The .ics file's bytes for one occurrence: METHOD:REQUEST, or CANCEL once it is cancelled."""
+    method = f"METHOD:{'CANCEL' if event.cancelled else 'REQUEST'}"
+    return _calendar([method], [event], event.timezone, event.start_local.year)
+
+
+def feed_file(events: list[CalendarEvent], *, timezone: str, name: str) -> bytes:
+    """A subscription feed: METHOD:PUBLISH, every event with its own UID and SEQUENCE (cancelled ones as
+    STATUS:CANCELLED, so subscribed calendars drop them), and a hint to look again every hour."""
+    head = [
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(name)}",
+        f"X-WR-TIMEZONE:{timezone}",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+        "X-PUBLISHED-TTL:PT1H",
+    ]
+    year = min((event.start_local.year for event in events), default=datetime.now(UTC).year)
+    return _calendar(head, events, timezone, year)
+
+
+# Telegram documents no limit for a button's URL; browsers and both calendar sites handle 2000 characters safely.
+MAX_LINK = 2000
+GOOGLE = "https://calendar.google.com/calendar/render?action=TEMPLATE"
+OUTLOOK = "https://outlook.live.com/calendar/0/deeplink/compose?path=/calendar/action/compose&rru=addevent"
+
+
+def _utc(local: datetime, timezone: str) -> datetime:
+    """A naive local wall time in `timezone` as an aware UTC moment."""
+    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def _details(event: CalendarEvent) -> str:
+    """The link first (it must survive shortening), then the agenda."""
+    return "\n\n".join(part for part in (event.url, event.description) if part)
+
+
+def _query(params: list[tuple[str, str]]) -> str:
+    """`&key=value` pairs, every value percent-encoded as UTF-8 (spaces as %20, which both sites read)."""
+    return "".join(f"&{key}={quote(value, safe='')}" for key, value in params)
+
+
+def _fitted(base: str, params: list[tuple[str, str]], shorten: tuple[str, ...], limit: int) -> str:
+    """The URL, with the `shorten` fields cut (in that order, ending in "…") until it is within `limit`."""
+    values = dict(params)
+    for key in shorten:
+        if len(base + _query(list(values.items()))) <= limit:
+            break
+        text = values[key]
+        low, high = 0, len(text)  # the longest prefix that fits
+        while low < high:
+            middle = (low + high + 1) // 2
+            values[key] = text[:middle].rstrip() + "…"
+            if len(base + _query(list(values.items()))) <= limit:
+                low = middle
+            else:
+                high = middle - 1
+        values[key] = text[:low].rstrip() + "…" if low else ""
+    return base + _query([(key, value) for key, value in values.items() if value])
+
+
+def google_calendar_url(event: CalendarEvent, limit: int = MAX_LINK) -> str:
+    """Google Calendar's "add event" page, times in UTC (`20261215T180000Z/20261215T200000Z`)."""
+    start, end = _utc(event.start_local, event.timezone), _utc(event.end_local, event.timezone)
+    params = [
+        ("text", event.summary),
+        ("dates", f"{_stamp(start)}/{_stamp(end)}"),
+        ("details", _details(event)),
+        ("location", event.location or event.url or ""),
+    ]
+    return _fitted(GOOGLE, params, ("details", "location", "text"), limit)
+
+
+def outlook_calendar_url(event: CalendarEvent, limit: int = MAX_LINK) -> str:
+    """Outlook on the web's "new event" page, times as ISO 8601 in UTC (`2026-12-15T18:00:00Z`)."""
+    start, end = _utc(event.start_local, event.timezone), _utc(event.end_local, event.timezone)
+    params = [
+        ("subject", event.summary),
+        ("startdt", start.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("enddt", end.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("body", _details(event)),
+        ("location", event.location or event.url or ""),
+    ]
+    return _fitted(OUTLOOK, params, ("body", "location", "subject"), limit)
