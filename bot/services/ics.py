@@ -185,23 +185,35 @@ def _query(params: list[tuple[str, str]]) -> str:
     return "".join(f"&{key}={quote(value, safe='')}" for key, value in params)
 
 
-def _fitted(base: str, params: list[tuple[str, str]], shorten: tuple[str, ...], limit: int) -> str:
-    """The URL, with the `shorten` fields cut (in that order, ending in "…") until it is within `limit`."""
+def _fitted(base: str, params: list[tuple[str, str]], steps: list[tuple[str, int]], limit: int) -> str:
+    """The URL within `limit`: each step cuts one field (ending in "…") to no shorter than its floor, in order,
+    until it fits; empty fields are left out."""
     values = dict(params)
-    for key in shorten:
-        if len(base + _query(list(values.items()))) <= limit:
+
+    def url() -> str:
+        return base + _query([(key, value) for key, value in values.items() if value])
+
+    for key, floor in steps:
+        if len(url()) <= limit:
             break
         text = values[key]
-        low, high = 0, len(text)  # the longest prefix that fits
+        low, high = min(floor, len(text)), len(text)  # the longest prefix that fits, not below the floor
         while low < high:
             middle = (low + high + 1) // 2
             values[key] = text[:middle].rstrip() + "…"
-            if len(base + _query(list(values.items()))) <= limit:
+            if len(url()) <= limit:
                 low = middle
             else:
                 high = middle - 1
-        values[key] = text[:low].rstrip() + "…" if low else ""
-    return base + _query([(key, value) for key, value in values.items() if value])
+        values[key] = (text[:low].rstrip() + "…" if low < len(text) else text) if low else ""
+    return url()
+
+
+def _steps(body: str, title: str, event: CalendarEvent) -> list[tuple[str, int]]:
+    """What gives way to Telegram's button: the agenda (not the online link before it), the place, most of the
+    title, then the link, then the rest of the title; the times never."""
+    link = len(event.url or "")
+    return [(body, link), ("location", 0), (title, 40), (body, 0), (title, 0)]
 
 
 def google_calendar_url(event: CalendarEvent, limit: int = MAX_LINK) -> str:
@@ -213,7 +225,7 @@ def google_calendar_url(event: CalendarEvent, limit: int = MAX_LINK) -> str:
         ("details", _details(event)),
         ("location", event.location or event.url or ""),
     ]
-    return _fitted(GOOGLE, params, ("details", "location", "text"), limit)
+    return _fitted(GOOGLE, params, _steps("details", "text", event), limit)
 
 
 def outlook_calendar_url(event: CalendarEvent, limit: int = MAX_LINK) -> str:
@@ -226,4 +238,4 @@ def outlook_calendar_url(event: CalendarEvent, limit: int = MAX_LINK) -> str:
         ("body", _details(event)),
         ("location", event.location or event.url or ""),
     ]
-    return _fitted(OUTLOOK, params, ("body", "location", "subject"), limit)
+    return _fitted(OUTLOOK, params, _steps("body", "subject", event), limit)
