@@ -1,4 +1,5 @@
-"""Webhook mode: one aiohttp server for Telegram's webhook, `GET /healthz` and `GET /metrics`.
+"""Webhook mode: one aiohttp server for Telegram's webhook, `GET /healthz`, `GET /metrics` and the members'
+calendar feeds (`GET /calendar/<token>.ics`, app/calendar_feed.py).
 
 An update is answered 200 once it is in the inbox (`received_update`), the same promise polling keeps: a crash
 after that hands it to the next start from the inbox, and a crash before it makes Telegram send it again. A
@@ -22,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select
 from telegram import Update
 
+from app import calendar_feed
 from bot import metrics
 from bot.runtime import Runtime
 from bot.services.handled_updates import keep_if_new
@@ -48,11 +50,12 @@ class WebhookServer:
         self.puller: InboxPuller | None = application.bot_data.get(PULLER_KEY)
 
     def web_app(self) -> web.Application:
-        """The aiohttp application with the three routes."""
+        """The aiohttp application with its four routes."""
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post(self.path, self.receive)
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/metrics", self.metrics)
+        app.router.add_get(calendar_feed.ROUTE, self.calendar)
         return app
 
     def _refuse(self, status: int, reason: str) -> web.Response:
@@ -111,6 +114,12 @@ class WebhookServer:
             "sweeps": {job: at.isoformat() for job, at in sorted(metrics.last_sweeps.items())},
         }
         return web.json_response(body, status=200 if reachable else 503)
+
+    async def calendar(self, request: web.Request) -> web.Response:
+        """A member's calendar feed, or 404."""
+        token, settings = request.match_info["token"], self.runtime.settings
+        now = self.runtime.clock.now()
+        return await calendar_feed.feed_response(self.runtime.database, token, now=now, timezone=settings.timezone)
 
     async def metrics(self, request: web.Request) -> web.Response:
         """Prometheus text format; the outbox figures are counted in SQL at each scrape."""

@@ -108,6 +108,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             "TELEGRAM_BOT_TOKEN is needed: create a bot with @BotFather in Telegram and put its token "
             "in the environment or in .env"
         )
+    if settings.public_base_url and not settings.webhook_url:
+        raise CliError(
+            "PUBLIC_BASE_URL needs webhook mode (WEBHOOK_URL): with polling no web server runs to serve the "
+            "calendar feeds its links would point at"
+        )
     asyncio.run(with_database(settings, lambda _db: _ok()))
     warn_if_exposed(parse_database_url(settings.database_url))
     asyncio.run(check_telegram(settings))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("nl", "en")
+# https anywhere; plain http only on loopback (the playground, tests), where nothing travels over a network.
+PUBLIC_BASE_URL = r"(https://[^\s/?#]+|http://(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?)(/[^\s?#]*)?"
 
 
 class Settings(BaseSettings):
@@ -60,6 +63,9 @@ class Settings(BaseSettings):
     # The name this process runs as (bot/services/runs.py): with MULTI_WORKER give each worker its own stable name
     # (its replica's), so that after a restart what it had claimed goes out at once; without, the claim timeout.
     worker_name: str = Field(default="", max_length=100, pattern=r"^[A-Za-z0-9._-]*$")
+    # The public https address of the bot's web server, for the personal calendar feeds (/profiel); empty: the
+    # origin of WEBHOOK_URL, and in polling mode without either there is no feed (nothing would serve it).
+    public_base_url: str = ""
     # The playground (`python -m bot playground`, `./dev run` without a token): its page and API, loopback only
     # unless told otherwise, and its own database file, started afresh every time.
     playground_host: str = "127.0.0.1"
@@ -78,9 +84,25 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "webhook_secret is required with webhook_url: 16-256 characters of A-Z, a-z, 0-9, _ and -"
                 )
+        if self.public_base_url and not re.fullmatch(PUBLIC_BASE_URL, self.public_base_url):
+            raise ValueError(
+                "public_base_url must be an https:// address without query or fragment "
+                "(http:// only on this computer: 127.0.0.1, localhost)"
+            )
         if self.multi_worker and not (self.webhook_url and self.database_url.startswith("postgres")):
             raise ValueError("multi_worker needs webhook mode (webhook_url) and PostgreSQL (database_url)")
         return self
+
+    @property
+    def calendar_base_url(self) -> str:
+        """Where the calendar feeds are reachable from outside: PUBLIC_BASE_URL, else WEBHOOK_URL's origin, else
+        "" (no web server: no feed)."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        if self.webhook_url:
+            parts = urlsplit(self.webhook_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return ""
 
     @property
     def webhook_host_port(self) -> tuple[str, int]:

@@ -251,6 +251,7 @@ TABLE: tuple[Row, ...] = (
     button("INVITE_ROLE", what="invitation: pick a role, make the link", rule=P + "may_invite_to", allowed=COORDINATOR),
     button("INVITE_BACK", what="invitation: back to the wijken", rule=P + "is_coordinator", allowed=COORDINATOR),
     button("PHONE", what="share or delete your own phone number", rule=P + "is_member", allowed=MEMBERS),
+    button("CALENDAR_FEED", what="show, renew or stop your own calendar feed", rule=P + "is_member", allowed=MEMBERS),
     button(
         "REQUEST_STEP",
         what="a step of /verzoek",

@@ -201,3 +201,15 @@ class ActionPoint(Base):
     wijk: Mapped[Wijk | None] = relationship()
     owner_practice: Mapped[Practice | None] = relationship()
     owner_member: Mapped[Member | None] = relationship(foreign_keys=[owner_member_id])
+
+
+class CalendarFeed(Base):
+    """A member's personal calendar feed: only the sha256 of its secret token is kept, so the database cannot
+    show the URL again; a new token replaces the row's hash, and the old URL then finds nothing."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]

@@ -489,3 +489,16 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(String(80))
+
+
+class Installation(Base):
+    """The one row that names this installation: its id goes into every calendar UID, so that two installations
+    (or a test copy beside production) never share one; made once, by migration 0016."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    uid_id: Mapped[str] = mapped_column(String(32))
+    # Occurrences below this id were sent with the UID of before (no installation id) and keep it, so that
+    # calendars that hold them update the same event instead of adding a second one.
+    legacy_uid_below: Mapped[int] = mapped_column(Integer, default=0)

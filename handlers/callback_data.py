@@ -27,6 +27,7 @@ class Action(enum.StrEnum):
     INVITE_ROLE = "ir"
     INVITE_BACK = "ib"
     PHONE = "ph"
+    CALENDAR_FEED = "cf"
     REQUEST_STEP = "rq"
     OFFER_ALL = "oa"
     OFFER_PICK = "op"

@@ -11,7 +11,8 @@ from html import escape
 
 from bot.i18n import N_, Translator
 from bot.services.actions import load_action
-from bot.services.meetings import Counts, answer_counts, answer_of, load_occurrence_lean, series_dates
+from bot.services.calendars import event_of, series_file_of
+from bot.services.meetings import Counts, answer_counts, answer_of, load_occurrence_lean
 from bot.services.notices import (
     ActionAssigned,
     ActionDone,
@@ -64,8 +65,10 @@ async def render_ics(reader: ToMember, notice: MeetingIcs) -> Rendered | None:
     occurrence = await load_occurrence_lean(reader.session, notice.occurrence_id)
     if occurrence is None:
         return None
-    dates = await series_dates(reader.session, occurrence.meeting, reader.now) if occurrence.meeting.rrule else None
-    name, content = calendar_for(occurrence, reader.now, dates)
+    if occurrence.meeting.rrule:  # a series is one calendar entry: its file, as it is now
+        name, content = await series_file_of(reader.session, occurrence.meeting, reader.now)
+    else:
+        name, content = calendar_for(await event_of(reader.session, occurrence, reader.now), occurrence.id)
     caption = reader.t.gettext("Calendar file for {title}: open it to add it to your calendar, or update it.")
     return Rendered(caption.format(title=_title(occurrence)), document=(name, content))
 

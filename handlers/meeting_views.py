@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import N_, Translator
-from bot.services.ics import CalendarEvent, SeriesCalendar, calendar_file, series_file
-from bot.services.meeting_times import nth_weekday, series, to_local
-from bot.services.meetings import Counts, SeriesDates, Tally
+from bot.services.calendars import calendar_event
+from bot.services.ics import CalendarEvent, calendar_file, google_calendar_url, outlook_calendar_url
+from bot.services.meeting_times import nth_weekday
+from bot.services.meetings import Counts, Tally
 from db.meetings import ActionPoint, Answer, Audience, Meeting, MeetingOccurrence, OccurrenceStatus
 from handlers.callback_data import Action, encode
 from handlers.texts import member_name
@@ -90,13 +90,26 @@ def answer_line(t: Translator, answer: str | None) -> str:
     return t.gettext("Your answer: {answer}").format(answer=answer_label(t, answer))
 
 
+def calendar_row(t: Translator, occurrence: MeetingOccurrence) -> list[InlineKeyboardButton]:
+    """Add the date to Google Calendar or Outlook in the browser: Android's Google Calendar cannot open an .ics
+    from Telegram, and a button is the easiest thing to tap on a phone. None for a cancelled date."""
+    if occurrence.status != OccurrenceStatus.SCHEDULED:
+        return []
+    event = calendar_event(occurrence, uid="", stamp=occurrence.starts_at)  # the links carry no UID
+    return [
+        InlineKeyboardButton(t.gettext("➕ Google Calendar"), url=google_calendar_url(event)),
+        InlineKeyboardButton(t.gettext("➕ Outlook"), url=outlook_calendar_url(event)),
+    ]
+
+
 def rsvp_markup(t: Translator, occurrence: MeetingOccurrence, current: str | None) -> InlineKeyboardMarkup:
-    """Ja / Nee / Misschien, the current answer ticked; pressing another changes it."""
+    """Ja / Nee / Misschien, the current answer ticked (pressing another changes it), and the calendar links."""
     buttons = []
     for answer, label in ANSWER_LABELS.items():
         text = ("✅ " if current == answer else "") + t.gettext(label)
         buttons.append(InlineKeyboardButton(text, callback_data=encode(Action.MEETING_RSVP, occurrence.id, answer)))
-    return InlineKeyboardMarkup([buttons])
+    links = calendar_row(t, occurrence)
+    return InlineKeyboardMarkup([buttons, links] if links else [buttons])
 
 
 # The n-th weekday of a month as each language writes it (`2nd`, `2e`); a fifth is said as "the last".
@@ -178,74 +191,9 @@ def invitation(
     return "\n".join(lines), rsvp_markup(t, occurrence, answer)
 
 
-def _event(
-    meeting: Meeting, uid: str, sequence: int, start: datetime, end: datetime, cancelled: bool, stamp: datetime
-) -> CalendarEvent:
-    """One VEVENT's worth of a meeting (local times in its zone)."""
-    return CalendarEvent(
-        uid=uid,
-        sequence=sequence,
-        start_local=start,
-        end_local=end,
-        timezone=meeting.timezone,
-        summary=meeting.title,
-        location=meeting.location,
-        url=meeting.url,
-        description=meeting.agenda,
-        cancelled=cancelled,
-        stamp=stamp,
-    )
-
-
-def calendar_for(occurrence: MeetingOccurrence, stamp: datetime, dates: SeriesDates | None = None) -> tuple[str, bytes]:
-    """The .ics file of a date: its own UID, its SEQUENCE, REQUEST or CANCEL. A date of a series (`dates` given)
-    gets the series' file instead: one entry with the rule, so that calendars hold one series, not one entry
-    per invitation."""
-    meeting = occurrence.meeting
-    zone = ZoneInfo(meeting.timezone)
-    if dates is not None and meeting.rrule:
-        return f"wijkbijeenkomst-reeks-{meeting.id}.ics", series_file(_series(meeting, dates, stamp))
-    event = _event(
-        meeting,
-        f"occurrence-{occurrence.id}@wijkhulp",
-        occurrence.sequence,
-        to_local(occurrence.starts_at, zone),
-        to_local(occurrence.ends_at, zone),
-        occurrence.status == OccurrenceStatus.CANCELLED,
-        stamp,
-    )
-    return f"wijkbijeenkomst-{occurrence.id}.ics", calendar_file(event)
-
-
-def _series(meeting: Meeting, dates: SeriesDates, stamp: datetime) -> SeriesCalendar:
-    """The series as the rule makes it, with the dates cancelled or moved away from where the rule puts them."""
-    assert meeting.rrule is not None
-    zone = ZoneInfo(meeting.timezone)
-    length = timedelta(minutes=meeting.duration_minutes)
-    uid = f"meeting-{meeting.id}@wijkhulp"
-    last = max((d.position for d in dates.changed), default=0)
-    ruled = dict(enumerate(series(meeting.start_local, meeting.rrule, until_local=datetime.max, limit=last + 1)))
-    cancelled: list[datetime] = []
-    moved: list[tuple[datetime, CalendarEvent]] = []
-    for occurrence in dates.changed:
-        original = ruled.get(occurrence.position)
-        if original is None:
-            continue  # no longer a date of the rule: the rule does not make it, nothing to drop
-        start, end = to_local(occurrence.starts_at, zone), to_local(occurrence.ends_at, zone)
-        if occurrence.status == OccurrenceStatus.CANCELLED:
-            cancelled.append(original)
-        elif start != original or end - start != length:
-            moved.append((original, _event(meeting, uid, dates.sequence, start, end, False, stamp)))
-    master = _event(
-        meeting,
-        uid,
-        dates.sequence,
-        meeting.start_local,
-        meeting.start_local + length,
-        meeting.cancelled_at is not None,
-        stamp,
-    )
-    return SeriesCalendar(master=master, rrule=meeting.rrule, cancelled_local=cancelled, moved=moved)
+def calendar_for(event: CalendarEvent, occurrence_id: int) -> tuple[str, bytes]:
+    """The occurrence's .ics file: its UID, its SEQUENCE, REQUEST or CANCEL."""
+    return f"wijkbijeenkomst-{occurrence_id}.ics", calendar_file(event)
 
 
 def answers_summary(t: Translator, tally: Tally) -> str:

@@ -13,11 +13,13 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.config import SUPPORTED_LANGUAGES
 from bot.i18n import N_, Translator
 from bot.permissions import is_member
+from bot.services.calendars import feed_created_at, new_feed, revoke_feed
 from bot.services.members import set_language, share_phone, stop_sharing_phone
 from db.models import Member
 from handlers.callback_data import Action, encode
@@ -44,16 +46,112 @@ async def show_profile(said: Said) -> None:
         if member.phone and member.share_phone
         else t.gettext("Phone number: not shared"),
     ]
-    await said.message.reply_html("\n".join(lines), reply_markup=phone_button(t, member))
+    await said.message.reply_html("\n".join(lines), reply_markup=profile_buttons(t, member))
 
 
-def phone_button(t: Translator, member: Member) -> InlineKeyboardMarkup:
-    """Share or stop sharing the phone number: always the member's own choice."""
+def profile_buttons(t: Translator, member: Member) -> InlineKeyboardMarkup:
+    """Share or stop sharing the phone number (always the member's own choice), and the calendar feed."""
     if member.phone and member.share_phone:
         label, choice = t.gettext("Stop sharing my phone number"), "stop"
     else:
         label, choice = t.gettext("Share my phone number"), "share"
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=encode(Action.PHONE, choice))]])
+    feed = t.gettext("📆 My calendar feed")
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=encode(Action.PHONE, choice))],
+            [InlineKeyboardButton(feed, callback_data=encode(Action.CALENDAR_FEED, "show"))],
+        ]
+    )
+
+
+FEED_CHOICES = ("show", "new", "stop")
+
+
+def feed_url(base: str, token: str) -> str:
+    """The feed's address on the bot's web server."""
+    return f"{base}/calendar/{token}.ics"
+
+
+def feed_buttons(t: Translator) -> InlineKeyboardMarkup:
+    """Make a new link (the old one stops working) or stop the feed."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.gettext("New link (the old one stops)"), callback_data=encode(Action.CALENDAR_FEED, "new")
+                )
+            ],
+            [InlineKeyboardButton(t.gettext("Stop the feed"), callback_data=encode(Action.CALENDAR_FEED, "stop"))],
+        ]
+    )
+
+
+def feed_text(t: Translator, url: str) -> str:
+    """The new link, once: the bot keeps only its hash."""
+    return "\n".join(
+        [
+            t.gettext("<b>Your calendar feed</b>"),
+            f"<code>{escape(url)}</code>",
+            "",
+            t.gettext(
+                "Subscribe to this address in your calendar (Google Calendar on a computer: Other calendars, "
+                "From URL; Outlook: Add calendar, Subscribe from web; iPhone: Settings, Calendar, Accounts, Add "
+                "Subscribed Calendar). It shows your meetings of the coming year; moved and cancelled dates follow "
+                "by themselves."
+            ),
+            t.gettext(
+                "Keep it to yourself: anyone with the link sees your meetings. The bot shows it only now; if you "
+                "lose it, make a new one."
+            ),
+        ]
+    )
+
+
+@press(Action.CALENDAR_FEED, rule=is_member, alert=False)
+async def calendar_feed(press: Press[None]) -> None:
+    """Show a new feed link (made on first use), say when the current one was made, renew it or stop it."""
+    t, member, query, turn = press.t, press.actor, press.query, press.turn
+    choice = press.data.args[0] if press.data.args else ""
+    if choice not in FEED_CHOICES:
+        await press.refuse(N_("This button no longer works."), alert=False)
+        return
+    base = turn.runtime.settings.calendar_base_url
+    send = query.get_bot().send_message
+    if choice == "stop":
+        stopped = await revoke_feed(turn.session, member=member)
+        await turn.commit()
+        await query.answer()
+        text = t.gettext("Your calendar feed is stopped: its link no longer works.")
+        await send(member.telegram_user_id, text if stopped else t.gettext("You have no calendar feed."))
+        return
+    if not base:
+        await query.answer()
+        await send(
+            member.telegram_user_id,
+            t.gettext(
+                "The calendar feed needs the bot's web server, and this bot runs without one. Ask your "
+                "coordinator; until then, use the calendar file or the buttons under each invitation."
+            ),
+        )
+        return
+    made = await feed_created_at(turn.session, member) if choice == "show" else None
+    if made is not None:
+        await query.answer()
+        text = t.gettext(
+            "You made your calendar feed link on {day}. The bot keeps no copy of it, so it cannot show it again: "
+            "find it higher up in this chat, or make a new one (the old one then stops working)."
+        ).format(day=t.format_day(made))
+        await send(member.telegram_user_id, text, reply_markup=feed_buttons(t))
+        return
+    token = await new_feed(turn.session, now=turn.now, member=member)
+    await turn.commit()
+    await query.answer()
+    await send(
+        member.telegram_user_id,
+        feed_text(t, feed_url(base, token)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=feed_buttons(t),
+    )
 
 
 @press(Action.PHONE, rule=is_member, alert=False)
@@ -156,5 +254,6 @@ def build() -> list[BaseHandler[Update, BotContext, None]]:
         ask_language.handler(),
         choose_language.handler(),
         phone_choice.handler(),
+        calendar_feed.handler(),
         MessageHandler(filters.CONTACT & filters.ChatType.PRIVATE, receive_contact),
     ]

@@ -41,7 +41,9 @@ def _hosts(host: str, port: int) -> frozenset[str]:
 async def _serve(options: PlaygroundOptions) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per sweep every few seconds drowns the rest
     options.database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    playground = Playground(options.database)
+    # The feeds' links point at this server; one exposed on purpose has no https address to give them.
+    base_url = f"http://{_url_host(options.host)}:{options.port}" if options.host in LOOPBACK else ""
+    playground = Playground(options.database, base_url=base_url)
     web_app = build_web(playground, _hosts(options.host, options.port))
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()

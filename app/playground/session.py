@@ -97,8 +97,9 @@ class Cast:
 class Playground:
     """Everything one run needs; `start` builds and seeds it, `stop` takes it down (reset = stop + start)."""
 
-    def __init__(self, database_path: Path, *, zone: str = "Europe/Amsterdam") -> None:
+    def __init__(self, database_path: Path, *, zone: str = "Europe/Amsterdam", base_url: str = "") -> None:
         self.database_path = database_path
+        self.base_url = base_url  # where the page is served: the calendar feeds' links point there
         self.zone = ZoneInfo(zone)
         self.clock = MovableClock()
         self.server: TelegramServer | None = None
@@ -175,6 +176,7 @@ class Playground:
             default_language="nl",
             # A visitor clicks fast, and so do the seeds: no flood guard between persona actions.
             flood_burst=10_000,
+            public_base_url=self.base_url,
         )
 
     def _clear_database(self) -> None:

@@ -19,6 +19,8 @@ from typing import Any
 from aiohttp import web
 from babel.dates import format_datetime
 
+from app.calendar_feed import ROUTE as CALENDAR_ROUTE
+from app.calendar_feed import feed_response
 from app.playground.chat_view import Names, message_view
 from app.playground.personas import GROUP_ID, GROUP_MEMBERS, GROUP_TITLE, PERSONAS, Persona, by_id, subtitle
 from app.playground.session import Playground
@@ -402,6 +404,13 @@ async def file(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def calendar(request: web.Request) -> web.Response:
+    """A persona's calendar feed (from /profiel), as the bot's web server serves it in webhook mode."""
+    playground = _playground(request)
+    token, now = request.match_info["token"], playground.clock.now()
+    return await feed_response(playground.database(), token, now=now, timezone=str(playground.zone))
+
+
 async def page(_request: web.Request) -> web.FileResponse:
     """The playground page."""
     return web.FileResponse(STATIC / "index.html")
@@ -426,4 +435,5 @@ def build_web(playground: Playground, hosts: frozenset[str] = frozenset()) -> we
     app.router.add_post("/api/clock", acting(clock))
     app.router.add_post("/api/reset", reset)
     app.router.add_get("/api/files/{file_id}", file)
+    app.router.add_get(CALENDAR_ROUTE, calendar)
     return app

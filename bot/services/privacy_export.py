@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from bot.services import audit
 from bot.services.availability import has_quiet_hours
 from bot.services.members import member_relations
-from db.meetings import ActionPoint, Meeting, MeetingInvitee, MeetingOccurrence
+from db.meetings import ActionPoint, CalendarFeed, Meeting, MeetingInvitee, MeetingOccurrence
 from db.models import (
     AuditEntry,
     Availability,
@@ -136,6 +136,8 @@ async def _activity(session: AsyncSession, member: Member) -> dict[str, Any]:
         .options(selectinload(MeetingInvitee.occurrence).selectinload(MeetingOccurrence.meeting))
         .order_by(MeetingInvitee.id)
     )
+    # The feed's token is not kept (only its hash, which says nothing): that there is one, and since when.
+    feed_made = await session.scalar(select(CalendarFeed.created_at).where(CalendarFeed.member_id == mid))
     organised = await session.scalars(select(Meeting).where(Meeting.created_by_member_id == mid).order_by(Meeting.id))
     points = await session.scalars(
         select(ActionPoint)
@@ -206,6 +208,7 @@ async def _activity(session: AsyncSession, member: Member) -> dict[str, Any]:
             }
             for i in invitations
         ],
+        "calendar_feed": {"made_at": feed_made} if feed_made is not None else None,
         "meetings_organised": [{"id": m.id, "title": m.title, "created_at": m.created_at} for m in organised],
         "action_points": [
             {

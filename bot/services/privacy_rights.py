@@ -22,7 +22,7 @@ from bot.services.offers import Outcome, release_slots_ahead, withdraw_offer
 from bot.services.outbox import enqueue
 from bot.services.privacy_export import conversation_rows
 from bot.services.requests import CancelReason, cancel_request, load_request
-from db.meetings import ActionPoint, Meeting, MeetingInvitee, MeetingOccurrence
+from db.meetings import ActionPoint, CalendarFeed, Meeting, MeetingInvitee, MeetingOccurrence
 from db.models import (
     Availability,
     AvailabilityException,
@@ -261,6 +261,7 @@ async def _erase(session: AsyncSession, member: Member, telegram_user_id: int) -
         delete(OutboxMessage).where(OutboxMessage.member_id == mid),
         delete(RequestRecipient).where(RequestRecipient.member_id == mid),
         delete(MemberRole).where(MemberRole.member_id == mid),
+        delete(CalendarFeed).where(CalendarFeed.member_id == mid),  # its link must stop at once
     ):
         await session.execute(statement.execution_options(synchronize_session=False))
     for row in await conversation_rows(session, telegram_user_id):

@@ -110,7 +110,7 @@ async def test_one_reminder_to_those_who_have_not_answered_three_days_before_at_
     assert nudge_counts(everyone) == dict.fromkeys(waiting, 1) | {"bob": 0, "corrie": 0, "frank": 0, "stien": 0}
     [asked] = nudges(everyone.people.carol)
     assert "Je hebt nog niet geantwoord" in asked.text and "👥 Ja 1 · Nee 1 · Misschien 0" in asked.text
-    assert asked.button_texts == ["Ja", "Nee", "Misschien"]
+    assert asked.button_texts == ["Ja", "Nee", "Misschien", "➕ Google Agenda", "➕ Outlook"]
     await everyone.people.carol.press(asked, "Ja")
     assert "Jouw antwoord: Ja" in shown(everyone.people.carol, asked).text
     bot.clock.current = NUDGE_DUE + timedelta(days=1)
@@ -174,7 +174,7 @@ async def test_the_organisers_button_reminds_once_a_day(bot: Harness) -> None:
     await bot.dispatch()
     await bob.press(invitations(bob)[0], "Ja")
     card = await open_card(corrie)
-    assert card.button_texts[3:] == ["Herinner wie nog niet antwoordde", "Verplaatsen", "Datum annuleren", "Wijzigen…"]
+    assert card.button_texts[5:] == ["Herinner wie nog niet antwoordde", "Verplaatsen", "Datum annuleren", "Wijzigen…"]
     await corrie.press(card, "Herinner wie nog niet antwoordde")
     assert corrie.callback_answers[-1].text == "Herinnering gestuurd naar 5 mensen die nog niet antwoordden."
     await bot.dispatch()

@@ -35,7 +35,7 @@ async def test_plan_in_chat_invites_the_wijk_with_a_calendar_file(bot: Harness) 
         assert "Waar: Gezondheidscentrum Caberg, Caberg 12, Maastricht" in invite.text
         assert "Online: https://meet.example.org/noordwest" in invite.text
         assert "2. Griepprik & logistiek" in invite.text
-        assert invite.button_texts == ["Ja", "Nee", "Misschien"]
+        assert invite.button_texts == ["Ja", "Nee", "Misschien", "➕ Google Agenda", "➕ Outlook"]
         [calendar] = calendars(person)
         assert calendar["METHOD"] == "REQUEST"
         vevent = event(calendar)
@@ -108,10 +108,10 @@ async def test_answer_and_change_of_mind_and_what_the_organiser_sees(bot: Harnes
     await bob.press(invite, "Ja")
     assert bob.callback_answers[-1].text == "Opgeslagen: Ja"
     shown = next(m for m in bob.messages() if m.message_id == invite.message_id)
-    assert "Jouw antwoord: Ja" in shown.text and shown.button_texts == ["✅ Ja", "Nee", "Misschien"]
+    assert "Jouw antwoord: Ja" in shown.text and shown.button_texts[:3] == ["✅ Ja", "Nee", "Misschien"]
     await bob.press(shown, "Nee")
     shown = next(m for m in bob.messages() if m.message_id == invite.message_id)
-    assert "Jouw antwoord: Nee" in shown.text and shown.button_texts == ["Ja", "✅ Nee", "Misschien"]
+    assert "Jouw antwoord: Nee" in shown.text and shown.button_texts[:3] == ["Ja", "✅ Nee", "Misschien"]
     await carol.press(invitations(carol)[0], "Misschien")
 
     # Someone from another wijk replays the button: answered, nothing changes.

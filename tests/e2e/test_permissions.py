@@ -167,6 +167,11 @@ async def phone(world: World, who: SimUser, persona: Persona) -> Attempt:
     return Attempt(data=encode(Action.PHONE, "stop"))
 
 
+@scenario("CALENDAR_FEED")
+async def calendar_feed(world: World, who: SimUser, persona: Persona) -> Attempt:
+    return Attempt(data=encode(Action.CALENDAR_FEED, "stop"))
+
+
 @scenario("AVAILABILITY")
 async def availability(world: World, who: SimUser, persona: Persona) -> Attempt:
     return Attempt(data=encode(Action.AVAILABILITY, "t", 4, "middag"), changes=True)

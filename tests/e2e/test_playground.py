@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import icalendar
 import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
@@ -67,9 +68,7 @@ async def last(api: TestClient[Any, Any], persona: str, containing: str = "") ->
 
 
 async def press(api: TestClient[Any, Any], persona: str, message: JSON, label: str, **extra: str) -> JSON:
-    return await post(
-        api, f"/api/personas/{persona}/press", {"message_id": message["id"], "button": label, **extra}
-    )
+    return await post(api, f"/api/personas/{persona}/press", {"message_id": message["id"], "button": label, **extra})
 
 
 def text_of(message: JSON) -> str:
@@ -269,3 +268,26 @@ async def test_a_database_file_it_did_not_make_is_never_erased(tmp_path: Path) -
     with pytest.raises(NotAPlaygroundDatabase):
         await Playground(precious).start()
     assert precious.read_bytes() == b"SQLite format 3\x00 someone's data"
+
+
+async def test_the_playground_serves_the_calendar_feeds_it_hands_out(tmp_path: Path) -> None:
+    playground = Playground(tmp_path / "playground.sqlite3", base_url="http://127.0.0.1:8080")
+    await playground.start()
+    api: TestClient[Any, Any] = TestClient(TestServer(build_web(playground)))
+    await api.start_server()
+    try:
+        await post(api, "/api/personas/dewi/send", {"text": "/profiel"})
+        await press(api, "dewi", await last(api, "dewi", "profiel"), "📆 Mijn agenda-feed")
+        found = re.search(r"http://127\.0\.0\.1:8080(/calendar/[A-Za-z0-9_-]+\.ics)", text_of(await last(api, "dewi")))
+        assert found is not None
+        response = await api.get(found.group(1))
+        assert response.status == 200 and response.content_type == "text/calendar"
+        feed = icalendar.Calendar.from_ical(await response.read())
+        ics = next(m for m in await messages(api, "dewi") if m["document"])
+        single = icalendar.Calendar.from_ical(await (await api.get(ics["document"]["url"])).read())
+        uids = {str(e["UID"]) for e in feed.walk("VEVENT")}
+        assert str(single.walk("VEVENT")[0]["UID"]) in uids, "the demo's meeting, under the .ics file's UID"
+        assert (await api.get("/calendar/" + "x" * 43 + ".ics")).status == 404
+    finally:
+        await api.close()
+        await playground.stop()

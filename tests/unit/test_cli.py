@@ -41,6 +41,21 @@ def test_run_without_token_is_one_line(tmp_path: Path) -> None:
     ]
 
 
+def test_run_refuses_feed_links_that_nothing_would_serve(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "PUBLIC_BASE_URL": "https://wijkhulp.example.org",
+        "PYTHONPATH": str(ROOT),  # this checkout's bot, whatever the interpreter has installed
+    }
+    result = run_cli("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: PUBLIC_BASE_URL needs webhook mode (WEBHOOK_URL): with polling no web server runs to serve the "
+        "calendar feeds its links would point at"
+    ]
+
+
 def test_the_playground_never_takes_the_production_database(tmp_path: Path) -> None:
     production = tmp_path / "wijkhulp.sqlite3"
     result = run_cli(

@@ -4,6 +4,7 @@ data they change usable."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import db.availability
 import db.meetings  # noqa: F401 - every model module, so that Base.metadata is whole
+from bot.services.calendars import installation, occurrence_uid
 from bot.services.invites import InviteStatus, check_invite, code_hash
 from db.migrate import alembic_config, upgrade_to_head
 from db.models import Base
@@ -69,6 +71,46 @@ async def test_links_handed_out_before_codes_were_hashed_still_work(tmp_path: Pa
         async with AsyncSession(engine) as session:
             check = await check_invite(session, "old-link-code", now)
         assert check.status is InviteStatus.VALID
+    finally:
+        await engine.dispose()
+
+
+async def test_dates_sent_before_0018_keep_their_uid_and_new_ones_name_the_installation(tmp_path: Path) -> None:
+    """0018 makes the installation's id once; calendars already hold the old UIDs of existing dates, so those
+    keep them, and every later date's UID carries the id."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'uids.sqlite3'}")
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: command.upgrade(alembic_config(c), "0017"))
+            await connection.execute(
+                text(
+                    "INSERT INTO region (id, code, name, timezone, locale, student_roles) "
+                    "VALUES (1, 'mh', 'Maas', 'Europe/Amsterdam', 'nl', '[]')"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO meeting (id, region_id, whole_region, title, audience, timezone, start_local, "
+                    "duration_minutes, reminder_minutes, created_at) "
+                    "VALUES (1, 1, 1, 'Overleg', 'all', 'Europe/Amsterdam', '2026-12-15 19:00:00', 60, '[]', :now)"
+                ),
+                {"now": now},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO meeting_occurrence (id, meeting_id, position, start_local, starts_at, ends_at, "
+                    "status, sequence, invite_at) VALUES (5, 1, 0, '2026-12-15 19:00:00', :now, :now, "
+                    "'scheduled', 0, :now)"
+                ),
+                {"now": now},
+            )
+            await connection.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+        async with AsyncSession(engine) as session:
+            found = await installation(session)
+            assert re.fullmatch(r"[0-9a-f]{32}", found.uid_id) and found.legacy_uid_below == 6
+            assert occurrence_uid(found, 5) == "occurrence-5@wijkhulp"
+            assert occurrence_uid(found, 6) == f"occurrence-6-{found.uid_id}@wijkhulp"
     finally:
         await engine.dispose()
 
