@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -126,6 +127,7 @@ async def test_the_feed_over_http_same_uids_cancelled_dates_and_revoked_links(ho
     everyone = await cast(bot)
     corrie, bob = everyone.corrie, everyone.people.bob
     await plan(bot, corrie)
+    await bot.dispatch()  # her own calendar file goes out after the confirmation; let it, before the next form
     await plan(bot, corrie, title="Griepoverleg", day="do 17 dec", times="12:30-13:30", agenda=None)
     await bot.dispatch()
 
@@ -185,3 +187,33 @@ async def test_the_feed_over_http_same_uids_cancelled_dates_and_revoked_links(ho
 
     assert "gestopt" in await tap_and_read(bob, "Feed stoppen")
     assert (await fetch(port, renewed))[0] == 404
+
+
+async def test_the_feed_holds_a_series_as_one_entry_like_its_file(hooked: Running) -> None:
+    bot, _pusher, port = hooked
+    everyone = await cast(bot)
+    corrie, bob = everyone.corrie, everyone.people.bob
+    await plan(bot, corrie, day="di 1 dec", repeat="Elke week", title="Wekelijks overleg")
+    await bot.dispatch()
+    await corrie.send("/bijeenkomsten")
+    await tap(corrie, "8 dec: Wekelijks overleg")
+    await tap(corrie, "Datum annuleren")
+    await tap(corrie, "Ja, annuleer deze datum")
+    await bot.dispatch()
+
+    await bob.send("/profiel")
+    path = feed_link(await tap_and_read(bob, "📆 Mijn agenda-feed"))
+    status, _type, body = await fetch(port, path)
+    assert status == 200
+    entries = list(icalendar.Calendar.from_ical(body).walk("VEVENT"))
+    assert len(entries) == 1, "one entry for the series, not one per date"
+    [entry] = entries
+    file_entry = event(calendars(bob)[-1])
+    assert str(entry["UID"]) == str(file_entry["UID"]) and re.fullmatch(
+        r"meeting-\d+-[0-9a-f]{32}@wijkhulp", str(entry["UID"])
+    )
+    rule: Any = entry["RRULE"]
+    assert "FREQ=WEEKLY" in rule.to_ical().decode()
+    exdate: Any = entry["EXDATE"]
+    assert [d.dt.replace(tzinfo=None) for d in exdate.dts] == [datetime(2026, 12, 8, 19, 0)]
+    assert entry.decoded("SEQUENCE") == file_entry.decoded("SEQUENCE") == 1
