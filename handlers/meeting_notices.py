@@ -7,6 +7,7 @@ begun, the action point is done) renders to None and is skipped rather than sent
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from html import escape
 
 from bot.i18n import N_, Translator
@@ -24,12 +25,14 @@ from bot.services.notices import (
     MeetingMoved,
     MeetingNudge,
     MeetingReminderDue,
+    MeetingUninvited,
     MeetingUpdated,
 )
 from db.meetings import DueStatus, MeetingGroupPost, MeetingOccurrence, MeetingReminder, OccurrenceStatus
 from db.models import Member
 from handlers.editing import digest
 from handlers.meeting_views import (
+    AUDIENCE_LABELS,
     action_text,
     answer_line,
     calendar_for,
@@ -66,11 +69,26 @@ async def render_ics(reader: ToMember, notice: MeetingIcs) -> Rendered | None:
     if occurrence is None:
         return None
     if occurrence.meeting.rrule:  # a series is one calendar entry: its file, as it is now
-        name, content = await series_file_of(reader.session, occurrence.meeting, reader.now)
+        name, content = await series_file_of(
+            reader.session, occurrence.meeting, reader.now, withdrawn=notice.withdrawn
+        )
     else:
-        name, content = calendar_for(await event_of(reader.session, occurrence, reader.now), occurrence.id)
+        event = await event_of(reader.session, occurrence, reader.now)
+        name, content = calendar_for(replace(event, cancelled=True) if notice.withdrawn else event, occurrence.id)
     caption = reader.t.gettext("Calendar file for {title}: open it to add it to your calendar, or update it.")
     return Rendered(caption.format(title=_title(occurrence)), document=(name, content))
+
+
+async def render_uninvited(reader: ToMember, notice: MeetingUninvited) -> Rendered | None:
+    """The meeting is no longer for the reader: who it is for changed."""
+    occurrence = await load_occurrence_lean(reader.session, notice.occurrence_id)
+    if occurrence is None:
+        return None
+    text = reader.t.gettext(
+        "Not for you any more: <b>{title}</b> is now for {who}. The calendar file below takes it out of your calendar."
+    )
+    who = reader.t.gettext(AUDIENCE_LABELS[occurrence.meeting.audience])
+    return Rendered(text.format(title=_title(occurrence), who=who))
 
 
 async def render_cancelled(reader: ToMember, notice: MeetingCancelled) -> Rendered | None:
@@ -237,6 +255,7 @@ RENDERERS: Renderers = dict(
         for_member(MeetingIcs, render_ics),
         for_member(MeetingMoved, render_moved),
         for_member(MeetingUpdated, render_updated),
+        for_member(MeetingUninvited, render_uninvited),
         for_member(MeetingCancelled, render_cancelled),
         for_member(MeetingReminderDue, render_reminder),
         for_member(MeetingNudge, render_nudge),

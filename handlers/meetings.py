@@ -457,7 +457,13 @@ async def change_menu(press: Press[MeetingOccurrence]) -> None:
         await press.refuse(MEETING_ERRORS["not_scheduled"])
         return
     await query.answer()
-    labels = (("title", N_("Title")), ("place", N_("Place")), ("link", N_("Online link")), ("agenda", N_("Agenda")))
+    labels = (
+        ("title", N_("Title")),
+        ("place", N_("Place")),
+        ("link", N_("Online link")),
+        ("agenda", N_("Agenda")),
+        ("audience", N_("Who is invited")),
+    )
     buttons = [
         InlineKeyboardButton(t.gettext(label), callback_data=encode(Action.MEETING_EDIT, occurrence.id, detail))
         for detail, label in labels
@@ -467,7 +473,7 @@ async def change_menu(press: Press[MeetingOccurrence]) -> None:
         query.from_user.id,
         text.format(title=escape(occurrence.meeting.title)),
         parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup([buttons[:2], buttons[2:]]),
+        reply_markup=InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]]),
     )
 
 

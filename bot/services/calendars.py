@@ -209,7 +209,11 @@ def _meeting_event(
     )
 
 
-async def series_file_of(session: AsyncSession, meeting: Meeting, now: datetime) -> tuple[str, bytes]:
-    """A series' .ics file as it is now, and its name."""
+async def series_file_of(
+    session: AsyncSession, meeting: Meeting, now: datetime, *, withdrawn: bool = False
+) -> tuple[str, bytes]:
+    """A series' .ics file as it is now (`withdrawn`: cancelled, for a reader no longer invited), and its name."""
     master, moved = series_events(meeting, await series_dates(session, meeting, now), await installation(session), now)
+    if withdrawn:
+        master = replace(master, cancelled=True)
     return f"wijkbijeenkomst-reeks-{meeting.id}.ics", series_file(master, moved)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
@@ -24,14 +24,24 @@ from bot.services.meetings import (
     MeetingSpec,
     check_spec,
     invite_due,
+    invite_members,
     load_occurrence,
     notify,
     plan_occurrences,
     reminder_rows,
 )
-from bot.services.notices import MeetingCancelled, MeetingIcs, MeetingMoved, MeetingUpdated, Notice
+from bot.services.meetings import audience as audience_of
+from bot.services.notices import MeetingCancelled, MeetingIcs, MeetingMoved, MeetingUninvited, MeetingUpdated, Notice
 from bot.services.outbox import enqueue
-from db.meetings import DueStatus, Meeting, MeetingInvitee, MeetingOccurrence, MeetingReminder, OccurrenceStatus
+from db.meetings import (
+    Audience,
+    DueStatus,
+    Meeting,
+    MeetingInvitee,
+    MeetingOccurrence,
+    MeetingReminder,
+    OccurrenceStatus,
+)
 from db.models import Member, Wijk
 
 log = logging.getLogger(__name__)
@@ -385,3 +395,65 @@ async def cancel_meeting(session: AsyncSession, *, now: datetime, actor: Member 
         details={"told": told},
     )
     return told
+
+
+async def change_audience(
+    session: AsyncSession, *, now: datetime, actor: Member | None, meeting: Meeting, audience: Audience
+) -> tuple[int, int]:
+    """Who a meeting is for: everyone in its wijken, or the practice holders and managers. On every date still
+    ahead whose invitations went out, people who are in it now are invited (a series: once, as always) and people
+    who are not any more are told so, once each, with a calendar file that takes it out. Returns (invited, told
+    it is not for them any more)."""
+    if meeting.cancelled_at is not None:
+        raise MeetingError("not_scheduled")
+    if meeting.audience == audience:
+        return 0, 0
+    meeting.audience = audience
+    await session.flush()
+    members = await audience_of(session, meeting)
+    wanted = {member.id for member in members}
+    upcoming = list(
+        await session.scalars(
+            select(MeetingOccurrence)
+            .where(
+                MeetingOccurrence.meeting_id == meeting.id,
+                MeetingOccurrence.status == OccurrenceStatus.SCHEDULED,
+                MeetingOccurrence.ends_at > now,
+                MeetingOccurrence.invited_at.is_not(None),
+            )
+            .order_by(MeetingOccurrence.starts_at)
+        )
+    )
+    invited = 0
+    gone: dict[int, tuple[int, int]] = {}  # member -> (their first date, chat)
+    for occurrence in upcoming:
+        occurrence.meeting = meeting
+        invited += await invite_members(session, now=now, occurrence=occurrence, members=members)
+        rows = await session.execute(
+            select(MeetingInvitee.id, MeetingInvitee.member_id, Member.telegram_user_id)
+            .join(Member, Member.id == MeetingInvitee.member_id)
+            .where(MeetingInvitee.occurrence_id == occurrence.id, MeetingInvitee.member_id.not_in(wanted))
+        )
+        dropped = []
+        for invitee_id, member_id, chat_id in rows.all():
+            gone.setdefault(member_id, (occurrence.id, chat_id))
+            dropped.append(invitee_id)
+        if dropped:
+            await session.execute(delete(MeetingInvitee).where(MeetingInvitee.id.in_(dropped)))
+    for member_id, (first, chat_id) in gone.items():
+        await enqueue(
+            session, now=now, notice=MeetingUninvited(occurrence_id=first), chat_id=chat_id, member_id=member_id
+        )
+        calendar = MeetingIcs(occurrence_id=first, withdrawn=True)
+        await enqueue(session, now=now, notice=calendar, chat_id=chat_id, member_id=member_id)
+    await audit.record(
+        session,
+        at=now,
+        action="meeting.changed",
+        region_id=meeting.region_id,
+        actor_member_id=actor.id if actor else None,
+        subject_type="meeting",
+        subject_id=meeting.id,
+        details={"detail": "audience", "invited": invited, "uninvited": len(gone)},
+    )
+    return invited, len(gone)

@@ -297,9 +297,19 @@ class MeetingInvite(Notice):
 
 @dataclass(frozen=True)
 class MeetingIcs(Notice):
-    """The calendar file of one date, as it is now."""
+    """The calendar file of one date (or of its series), as it is now; `withdrawn`: cancelling it for a reader
+    who is no longer invited (the audience changed)."""
 
     kind = "meeting.ics"
+    occurrence_id: int
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True)
+class MeetingUninvited(Notice):
+    """To someone the meeting (or series) is no longer for: its audience changed."""
+
+    kind = "meeting.uninvited"
     occurrence_id: int
 
 
@@ -411,6 +421,7 @@ KINDS: dict[str, type[Notice]] = {
         MeetingInvite,
         MeetingIcs,
         MeetingMoved,
+        MeetingUninvited,
         MeetingUpdated,
         MeetingCancelled,
         MeetingReminderDue,

@@ -45,7 +45,13 @@ from handlers.meeting_form.wijk_title import ask_title, ask_wijk, choose_wijk, p
 
 NO_PLANNING = N_("Only the regional coordinator can plan wijk meetings.")
 # The questions that change one detail of a planned meeting (the same as when planning it).
-DETAIL_QUESTIONS = {"title": ask_title, "place": place.ask_place, "link": place.ask_link, "agenda": place.ask_agenda}
+DETAIL_QUESTIONS = {
+    "title": ask_title,
+    "place": place.ask_place,
+    "link": place.ask_link,
+    "agenda": place.ask_agenda,
+    "audience": choices.ask_audience,
+}
 
 
 @command("bijeenkomst", "meeting", rule=may_schedule, refusal=NO_PLANNING, otherwise=END)

@@ -13,7 +13,7 @@ from handlers.editing import remove_buttons
 from handlers.meeting_form.base import keep, load, pressed, step_button, wrong_button
 from handlers.meeting_form.draft import AUDIENCE, REMIND, REMINDER_CHOICES, REPEAT, REPEATS, MeetingDraft
 from handlers.meeting_form.errors import error_text
-from handlers.meeting_form.preview import reminders_label, show_preview
+from handlers.meeting_form.preview import reminders_label, show_change_preview, show_preview
 from handlers.meeting_views import AUDIENCE_LABELS, repeat_label
 
 AUDIENCE_VALUES = {audience.value for audience in Audience}
@@ -35,6 +35,8 @@ async def choose_audience(update: Update, context: BotContext, turn: Turn, draft
     await remove_buttons(query)
     draft.audience = Audience(value)
     keep(context, draft)
+    if draft.editing is not None:
+        return await show_change_preview(update, turn.t, draft)
     return await ask_repeat(update, turn.t, draft)
 
 

@@ -79,11 +79,19 @@ class MeetingDraft:
 
     def detail_step(self) -> int:
         """The step that asks the detail being changed."""
-        return {"title": TITLE, "place": PLACE, "link": LINK, "agenda": AGENDA}.get(self.editing_detail or "", CONFIRM)
+        steps = {"title": TITLE, "place": PLACE, "link": LINK, "agenda": AGENDA, "audience": AUDIENCE}
+        return steps.get(self.editing_detail or "", CONFIRM)
 
     def changed_value(self) -> str | None:
         """The new value of the detail being changed (None: no place, link or agenda)."""
-        values = {"title": self.title, "place": self.location, "link": self.url, "agenda": self.agenda}
+        audience = self.audience.value if self.audience else None
+        values = {
+            "title": self.title,
+            "place": self.location,
+            "link": self.url,
+            "agenda": self.agenda,
+            "audience": audience,
+        }
         return values.get(self.editing_detail or "")
 
     # --- which step is next ---------------------------------------------------------------------------
@@ -95,7 +103,12 @@ class MeetingDraft:
         if self.moving is not None:
             return DATE if self.day is None else (TIME if times_missing else CONFIRM)
         if self.editing is not None:
-            answered = {TITLE: self.title is not None, PLACE: self.place_given, LINK: self.link_given}
+            answered = {
+                TITLE: self.title is not None,
+                PLACE: self.place_given,
+                LINK: self.link_given,
+                AUDIENCE: self.audience is not None,
+            }
             step = self.detail_step()
             return CONFIRM if answered.get(step, self.agenda_given) else step
         missing = (

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.i18n import Translator
 from bot.permissions import may_manage_meeting as may_manage
-from bot.services.meeting_changes import Detail, change_detail, move_occurrence
+from bot.services.meeting_changes import Detail, change_audience, change_detail, move_occurrence
 from bot.services.meetings import (
     MeetingError,
     create_meeting,
@@ -109,12 +109,21 @@ async def show_change_preview(update: Update, t: Translator, draft: MeetingDraft
         "place": t.gettext("New place: {value}"),
         "link": t.gettext("New online link: {value}"),
         "agenda": t.gettext("New agenda: {value}"),
+        "audience": t.gettext("Now for: {value}"),
     }
+    if draft.editing_detail == "audience" and draft.audience is not None:
+        value = t.gettext(AUDIENCE_LABELS[draft.audience])
     shown = escape(value) if value else t.gettext("(none)")
     text = labels.get(draft.editing_detail or "", "{value}").format(value=shown)
     if draft.editing_detail != "title" and draft.title:
         text = f"<b>{escape(draft.title)}</b>\n" + text
-    text += "\n" + t.gettext("Everyone invited to an upcoming date is told, with a new calendar file.")
+    if draft.editing_detail == "audience":
+        text += "\n" + t.gettext(
+            "Whoever is in it now is invited to the dates whose invitations went out; whoever is not any more is "
+            "told so, with a calendar file that takes it out."
+        )
+    else:
+        text += "\n" + t.gettext("Everyone invited to an upcoming date is told, with a new calendar file.")
     markup = InlineKeyboardMarkup(
         [[step_button(t.gettext("✅ Change"), "apply"), step_button(t.gettext("Cancel"), "abort")]]
     )
@@ -207,17 +216,28 @@ async def move(update: Update, context: BotContext, turn: Turn, draft: MeetingDr
 async def apply(update: Update, context: BotContext, turn: Turn, draft: MeetingDraft, value: str) -> int:
     """Change the detail: checked as when planning, every invitee of an upcoming date told."""
     query, t = pressed(update), turn.t
-    if draft.editing is None or draft.editing_detail not in {d.value for d in Detail}:
+    if draft.editing is None or draft.editing_detail not in {*(d.value for d in Detail), "audience"}:
         return await wrong_button(query, t, CONFIRM)
     meeting = await load_meeting(turn.session, draft.editing)
     if meeting is None or not may_manage(turn.member, meeting):
         await query.answer(error_text(t, "not_allowed"), show_alert=True)
         return await stop(update, context, t, quiet=True)
     try:
-        told = await change_detail(
-            turn.session, now=turn.now, actor=turn.member, meeting=meeting, detail=Detail(draft.editing_detail),
-            value=draft.changed_value(),
-        )  # fmt: skip
+        if draft.editing_detail == "audience" and draft.audience is not None:
+            invited, uninvited = await change_audience(
+                turn.session, now=turn.now, actor=turn.member, meeting=meeting, audience=draft.audience
+            )
+            text = t.gettext("Changed: {invited} invited, {uninvited} told it is not for them any more.").format(
+                invited=invited, uninvited=uninvited
+            )
+        else:
+            told = await change_detail(
+                turn.session, now=turn.now, actor=turn.member, meeting=meeting, detail=Detail(draft.editing_detail),
+                value=draft.changed_value(),
+            )  # fmt: skip
+            text = t.ngettext(
+                "Changed. {count} invitation is updated.", "Changed. {count} invitations are updated.", told
+            ).format(count=told)
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return await stop(update, context, t, quiet=True)
@@ -225,8 +245,5 @@ async def apply(update: Update, context: BotContext, turn: Turn, draft: MeetingD
     await turn.commit()
     await query.answer()
     await remove_buttons(query)
-    text = t.ngettext(
-        "Changed. {count} invitation is updated.", "Changed. {count} invitations are updated.", told
-    ).format(count=told)
     await reply(update, text)
     return await stop(update, context, t, quiet=True)

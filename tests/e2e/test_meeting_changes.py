@@ -183,3 +183,44 @@ async def test_moving_one_date_of_a_series_updates_the_series_entry(bot: Harness
     exdate: Any = master["EXDATE"]
     dropped = [d.dt.replace(tzinfo=None) for d in exdate.dts]
     assert dropped == [datetime(2026, 12, 15, 19, 0)]
+
+
+async def test_the_audience_of_a_series_changes_from_the_chat(bot: Harness) -> None:
+    everyone = await cast(bot)
+    corrie, anna, bob = everyone.corrie, everyone.people.anna, everyone.people.bob
+    await plan(bot, corrie, day="di 1 dec", repeat="Elke week", title="Wekelijks overleg")
+    await bot.dispatch()
+    files_before = len(calendars(bob))
+
+    await corrie.send("/bijeenkomsten")
+    await corrie.press(corrie.last(), "1 dec: Wekelijks overleg")
+    await corrie.press(corrie.last(), "Wijzigen…")
+    await corrie.press(corrie.last(), "Wie is uitgenodigd")
+    await corrie.press(corrie.last(), "praktijkhouders en praktijkmanagers")
+    assert "Nu voor: praktijkhouders en praktijkmanagers" in corrie.last().text
+    await corrie.press(corrie.last(), "✅ Wijzigen")
+    assert any(
+        "Gewijzigd: 0 uitgenodigd, 4 gehoord dat het niet meer voor hen is." in m.text for m in corrie.messages()[-3:]
+    )
+    await bot.dispatch()
+    [gone] = texts(bob, "Niet meer voor jou: Wekelijks overleg")
+    assert "praktijkhouders en praktijkmanagers" in gone.text
+    withdrawn = calendars(bob)[-1]
+    assert len(calendars(bob)) == files_before + 1 and withdrawn["METHOD"] == "CANCEL"
+    assert texts(anna, "Niet meer voor jou") == [], "the practice manager stays invited"
+    async with bot.session() as session:
+        bob_member = await bot.member(bob)
+        assert bob_member is not None
+        left = await session.scalar(
+            select(func.count(MeetingInvitee.id)).where(MeetingInvitee.member_id == bob_member.id)
+        )
+    assert left == 0
+
+    await corrie.send("/bijeenkomsten")
+    await corrie.press(corrie.last(), "1 dec: Wekelijks overleg")
+    await corrie.press(corrie.last(), "Wijzigen…")
+    await corrie.press(corrie.last(), "Wie is uitgenodigd")
+    await corrie.press(corrie.last(), "iedereen in de wijk")
+    await corrie.press(corrie.last(), "✅ Wijzigen")
+    await bot.dispatch()
+    assert len(texts(bob, "📅 Uitnodiging voor een reeks")) == 2, "invited again: one invitation for the series"
