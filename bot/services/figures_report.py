@@ -1,0 +1,182 @@
+"""The figures as a table: one row per unit (the region, each wijk, each practice), written as CSV for Excel."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import N_
+from bot.services.figures import Figures, Level, Period, figures
+from bot.services.requests import CancelReason
+from db.models import Practice, Region, Wijk
+
+Translate = Callable[[str], str]
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True)
+class ExcelStyle:
+    """How a spreadsheet in a locale opens CSV: the field separator and the decimal mark."""
+
+    delimiter: str
+    decimal: str
+
+
+# Dutch Excel reads a semicolon-separated file with decimal commas; English Excel commas and points.
+EXCEL_STYLES = {"nl": ExcelStyle(";", ","), "en": ExcelStyle(",", ".")}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A row's subject: a region, wijk or practice, by its code and name."""
+
+    level: Level
+    code: str
+    name: str
+
+
+LEVEL_NAMES = {Level.REGION: N_("region"), Level.WIJK: N_("wijk"), Level.PRACTICE: N_("practice")}
+
+# The columns, in order: the key a row holds and the header (translated). README "Monitoring" documents them.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("first_day", N_("from")),
+    ("last_day", N_("to")),
+    ("level", N_("level")),
+    ("code", N_("code")),
+    ("name", N_("name")),
+    ("practices", N_("practices")),
+    ("requests", N_("requests")),
+    ("dayparts_asked", N_("day-parts asked")),
+    ("dayparts_filled", N_("day-parts filled")),
+    ("dayparts_unfilled", N_("day-parts unfilled")),
+    ("dayparts_cancelled", N_("day-parts called off")),
+    ("fill_rate", N_("fill rate (%)")),
+    ("first_offer_median", N_("first offer, median (min)")),
+    ("first_offer_p90", N_("first offer, p90 (min)")),
+    ("fill_median", N_("filled, median (min)")),
+    ("fill_p90", N_("filled, p90 (min)")),
+    ("cancelled", N_("requests cancelled")),
+    ("cancelled_solved", N_("cancelled: solved internally")),
+    ("cancelled_not_needed", N_("cancelled: no longer needed")),
+    ("cancelled_other", N_("cancelled: other")),
+    ("round_1", N_("filled in round 1")),
+    ("round_2", N_("filled in round 2")),
+    ("round_3", N_("filled in round 3")),
+    ("round_4", N_("filled in round 4")),
+    ("round_group", N_("filled through the wijk group")),
+    ("round_none", N_("filled, round unknown")),
+    ("offers_made", N_("offers made")),
+    ("offers_accepted", N_("offers accepted")),
+    ("offers_declined", N_("offers declined")),
+    ("offers_withdrawn", N_("offers withdrawn")),
+    ("given", N_("day-parts given")),
+    ("received", N_("day-parts received")),
+)
+
+
+def figure_row(figures_: Figures, unit: Unit, period: Period, translate: Translate) -> dict[str, Cell]:
+    """One unit's figures as the cells of its row (numbers stay numbers; formatting is the writer's)."""
+    cancelled = figures_.cancelled
+    chosen = (CancelReason.SOLVED_INTERNALLY.value, CancelReason.NOT_NEEDED.value)
+    rate = figures_.fill_rate
+    return {
+        "first_day": period.first_day.isoformat(),
+        "last_day": period.last_day.isoformat(),
+        "level": translate(LEVEL_NAMES[unit.level]),
+        "code": unit.code,
+        "name": unit.name,
+        "practices": figures_.practices,
+        "requests": figures_.requests,
+        "dayparts_asked": figures_.dayparts_asked,
+        "dayparts_filled": figures_.dayparts_filled,
+        "dayparts_unfilled": figures_.dayparts_unfilled,
+        "dayparts_cancelled": figures_.dayparts_cancelled,
+        "fill_rate": None if rate is None else round(100 * rate, 1),
+        "first_offer_median": _minutes(figures_.first_offer.median_minutes),
+        "first_offer_p90": _minutes(figures_.first_offer.p90_minutes),
+        "fill_median": _minutes(figures_.fill.median_minutes),
+        "fill_p90": _minutes(figures_.fill.p90_minutes),
+        "cancelled": sum(cancelled.values()),
+        "cancelled_solved": cancelled.get(CancelReason.SOLVED_INTERNALLY.value, 0),
+        "cancelled_not_needed": cancelled.get(CancelReason.NOT_NEEDED.value, 0),
+        "cancelled_other": sum(n for reason, n in cancelled.items() if reason not in chosen),
+        "round_1": figures_.ladder.get(1, 0),
+        "round_2": figures_.ladder.get(2, 0),
+        "round_3": figures_.ladder.get(3, 0),
+        "round_4": figures_.ladder.get(4, 0),
+        "round_group": figures_.ladder.get(0, 0),
+        "round_none": figures_.ladder.get(None, 0),
+        "offers_made": figures_.offers_made,
+        "offers_accepted": figures_.offers.get("accepted", 0),
+        "offers_declined": figures_.offers.get("declined", 0),
+        "offers_withdrawn": figures_.offers.get("withdrawn", 0),
+        "given": figures_.given,
+        "received": figures_.received,
+    }
+
+
+def _minutes(value: float | None) -> float | None:
+    """Minutes to one decimal."""
+    return None if value is None else round(value, 1)
+
+
+def _cell(value: Cell, style: ExcelStyle) -> str:
+    """A cell as the spreadsheet reads it: empty for none, the locale's decimal mark in fractions."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", style.decimal)
+    return str(value)
+
+
+def render_csv(rows: list[dict[str, Cell]], translate: Translate, style: ExcelStyle) -> str:
+    """The header and the rows, in the style's separator and decimal mark."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=style.delimiter, lineterminator="\r\n")
+    writer.writerow([translate(header) for _key, header in COLUMNS])
+    for row in rows:
+        writer.writerow([_cell(row[key], style) for key, _header in COLUMNS])
+    return out.getvalue()
+
+
+async def unit_names(session: AsyncSession, region_id: int) -> dict[tuple[Level, int], Unit]:
+    """Code and name of the region, its wijken and its practices."""
+    names: dict[tuple[Level, int], Unit] = {}
+    region = await session.get(Region, region_id)
+    if region is not None:
+        names[Level.REGION, region.id] = Unit(Level.REGION, region.code, region.name)
+    for id_, code, name in (
+        await session.execute(select(Wijk.id, Wijk.code, Wijk.name).where(Wijk.region_id == region_id))
+    ).all():
+        names[Level.WIJK, id_] = Unit(Level.WIJK, code, name)
+    query = select(Practice.id, Practice.code, Practice.name).where(Practice.region_id == region_id)
+    for id_, code, name in (await session.execute(query)).all():
+        names[Level.PRACTICE, id_] = Unit(Level.PRACTICE, code, name)
+    return names
+
+
+async def report_rows(
+    session: AsyncSession,
+    *,
+    region_id: int,
+    period: Period,
+    translate: Translate,
+    wijk_id: int | None = None,
+    levels: tuple[Level, ...] = (Level.REGION, Level.WIJK, Level.PRACTICE),
+) -> list[dict[str, Cell]]:
+    """The table: the region (or the one wijk's total), then each wijk, then each practice."""
+    names = await unit_names(session, region_id)
+    rows: list[dict[str, Cell]] = []
+    for level in levels:
+        if level is Level.REGION and wijk_id is not None:
+            continue  # the wijk's own row is its total
+        found = await figures(session, region_id=region_id, period=period, level=level, wijk_id=wijk_id)
+        named = [(names[level, f.unit_id], f) for f in found if (level, f.unit_id) in names]
+        # By code, as a reader looks a wijk or practice up.
+        rows.extend(figure_row(f, unit, period, translate) for unit, f in sorted(named, key=lambda pair: pair[0].code))
+    return rows

@@ -1,0 +1,83 @@
+"""`python -m bot report`: a month's figures as CSV, as Dutch (and English) Excel reads it, parsed back."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from db.session import Database
+from tests.figures_history import History, build
+from tests.unit.test_cli import run_cli
+
+
+@pytest.fixture
+async def history_url(database_url: str) -> str:
+    db = Database(database_url)
+    async with db.session() as session, session.begin():
+        await build(History(session))
+    await db.dispose()
+    return database_url
+
+
+def read(path: Path, delimiter: str) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=delimiter))
+
+
+def test_dutch_excel_style_by_default(history_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "november.csv"
+    result = run_cli(
+        "report", "--month", "2026-11", "--format", "csv", "--out", str(out), env={"DATABASE_URL": history_url}
+    )
+    assert result.returncode == 0, result.stderr
+    rows = read(out, ";")
+    assert len(rows) == 1 + 9 + 32  # the region, its wijken, its practices
+    region = rows[0]
+    assert (region["niveau"], region["code"]) == ("regio", "mh")
+    assert (region["verzoeken"], region["dagdelen gevraagd"], region["dagdelen ingevuld"]) == ("4", "8", "4")
+    assert region["invulgraad (%)"] == "66,7"
+    assert region["eerste aanbod, mediaan (min)"] == "15,0"
+    assert region["ingevuld, p90 (min)"] == "180,0"
+    assert region["geannuleerd: intern opgelost"] == "1"
+    assert (region["ingevuld in ronde 1"], region["ingevuld, ronde onbekend"]) == ("2", "1")
+    maasoever = next(row for row in rows if row["code"] == "maasoever")
+    assert (maasoever["niveau"], maasoever["dagdelen gegeven"], maasoever["dagdelen ontvangen"]) == (
+        "praktijk",
+        "1",
+        "2",
+    )
+
+
+def test_one_wijk_in_english_excel_style(history_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "centrum.csv"
+    result = run_cli(
+        "report",
+        "--month",
+        "2026-11",
+        "--wijk",
+        "centrum",
+        "--language",
+        "en",
+        "--excel-style",
+        "en",
+        "--out",
+        str(out),
+        env={"DATABASE_URL": history_url},
+    )
+    assert result.returncode == 0, result.stderr
+    rows = read(out, ",")
+    assert [row["code"] for row in rows][:2] == ["centrum", "ceramique"] and len(rows) == 6
+    centrum = rows[0]
+    assert (centrum["level"], centrum["requests"], centrum["fill rate (%)"]) == ("wijk", "3", "60.0")
+    assert centrum["offers made"] == "5" and centrum["offers withdrawn"] == "1"
+
+
+def test_unknown_wijk_and_bad_month_are_one_line(history_url: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": history_url}
+    out = str(tmp_path / "x.csv")
+    result = run_cli("report", "--month", "2026-11", "--wijk", "nergens", "--out", out, env=env)
+    assert result.returncode == 2 and result.stderr.strip() == "error: unknown wijk 'nergens' in region mh"
+    result = run_cli("report", "--month", "november", "--out", out, env=env)
+    assert result.returncode == 2 and "use YYYY-MM" in result.stderr
