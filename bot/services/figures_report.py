@@ -180,3 +180,53 @@ async def report_rows(
         # By code, as a reader looks a wijk or practice up.
         rows.extend(figure_row(f, unit, period, translate) for unit, f in sorted(named, key=lambda pair: pair[0].code))
     return rows
+
+
+# A figure about fewer practices than this could point at one of them: practice managers and GPs do not see it.
+MIN_PRACTICES = 3
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One unit's figures as a reader may see them."""
+
+    unit: Unit
+    figures: Figures
+
+
+async def own_view(session: AsyncSession, *, practice: Practice, period: Period) -> list[Shown]:
+    """A practice's figures beside its wijk's and its region's; a wijk or region of fewer than three practices
+    is left out, and no other practice is named."""
+    names = await unit_names(session, practice.region_id)
+    shown = []
+    for level, unit_id in (
+        (Level.PRACTICE, practice.id),
+        (Level.WIJK, practice.wijk_id),
+        (Level.REGION, practice.region_id),
+    ):
+        wijk_id = practice.wijk_id if level is Level.PRACTICE else None
+        rows = await figures(session, region_id=practice.region_id, period=period, level=level, wijk_id=wijk_id)
+        found = next((row for row in rows if row.unit_id == unit_id), None)
+        if found is not None and (level is Level.PRACTICE or found.practices >= MIN_PRACTICES):
+            shown.append(Shown(names[level, unit_id], found))
+    return shown
+
+
+async def coordinator_view(
+    session: AsyncSession, *, region_id: int, period: Period, wijk_id: int | None
+) -> tuple[list[Shown], list[Shown]]:
+    """The region's (or one wijk's) total, and the units below it: the wijken, or the wijk's practices."""
+    names = await unit_names(session, region_id)
+    top_level = Level.REGION if wijk_id is None else Level.WIJK
+    below = Level.WIJK if wijk_id is None else Level.PRACTICE
+    top = [
+        Shown(names[top_level, row.unit_id], row)
+        for row in await figures(session, region_id=region_id, period=period, level=top_level, wijk_id=wijk_id)
+        if (top_level, row.unit_id) in names
+    ]
+    parts = [
+        Shown(names[below, row.unit_id], row)
+        for row in await figures(session, region_id=region_id, period=period, level=below, wijk_id=wijk_id)
+        if (below, row.unit_id) in names
+    ]
+    return top, sorted(parts, key=lambda shown: shown.unit.code)
