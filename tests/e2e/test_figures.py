@@ -1,0 +1,58 @@
+"""/cijfers through the real bot: a request's life, then the figures a coordinator and a practice manager get."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.e2e.requests_helpers import noordwest, post
+from tests.harness import Harness
+from tgserver.client import SimUser
+
+
+def csv_rows(user: SimUser) -> list[dict[str, str]]:
+    """The last CSV the bot sent, parsed as Dutch Excel reads it."""
+    message = next(m for m in reversed(user.messages()) if m.document is not None)
+    assert message.document is not None and message.document.filename == "wijkhulp-cijfers-2026-11.csv"
+    return list(csv.DictReader(io.StringIO(message.document.content.decode("utf-8-sig")), delimiter=";"))
+
+
+async def test_coordinator_and_manager_see_the_month(bot: Harness) -> None:
+    people = await noordwest(bot)
+    anna, carol = people.anna, people.carol
+    await post(bot, anna, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    await carol.press(carol.last(), "Ik kan alles")
+    await bot.dispatch()
+    await anna.press(next(m for m in anna.messages() if m.text.startswith("Aanbod")), "Accepteren")
+    await bot.dispatch()
+
+    cor = bot.server.user(first_name="Cor", language_code="nl")
+    await bot.make_coordinator(cor)
+    await cor.send("/cijfers")
+    assert cor.last().button_texts == ["Deze maand", "Vorige maand", "Afgelopen 12 maanden"]
+    await cor.press(cor.last(), "Deze maand")
+    await cor.press(cor.last(), "De hele regio")
+    summary = next(m for m in reversed(cor.messages()) if m.text.startswith("Cijfers, november 2026"))
+    assert "Maastricht-Heuvelland\n1 verzoek: 1 van 1 dagdelen ingevuld (100%), 0 niet ingevuld" in summary.text
+    rows = csv_rows(cor)
+    assert [row["niveau"] for row in rows[:2]] == ["regio", "wijk"] and len(rows) == 1 + 9
+    noordwest_row = next(row for row in rows if row["code"] == "noordwest")
+    assert (noordwest_row["verzoeken"], noordwest_row["dagdelen ingevuld"], noordwest_row["invulgraad (%)"]) == (
+        "1",
+        "1",
+        "100,0",
+    )
+
+    await anna.send("/cijfers")
+    await anna.press(anna.last(), "Deze maand")
+    own = next(m for m in reversed(anna.messages()) if m.text.startswith("Cijfers, november 2026"))
+    assert "Huisartsen Caberg" in own.text and "Maastricht Noordwest" in own.text
+    assert "Pottenberg" not in own.text and "Malberg" not in own.text  # other practices are never named
+    assert [row["code"] for row in csv_rows(anna)] == ["caberg", "noordwest", "mh"]
+    # A forged scope gives a manager nothing more than her own view.
+    await anna.press_data(anna.last(), "v1:fg:m0:w1")
+    assert [row["code"] for row in csv_rows(anna)] == ["caberg", "noordwest", "mh"]
+
+    await people.bob.send("/cijfers")
+    assert people.bob.last().text == "Cijfers zijn voor coördinatoren, praktijkmanagers en huisartsen."
