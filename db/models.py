@@ -489,3 +489,12 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(String(80))
+
+
+class MonthlyReportSent(Base):
+    """One monthly report per region and month (its first day), so a restart never sends it twice."""
+
+    __tablename__ = "monthly_report_sent"
+
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)

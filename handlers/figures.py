@@ -26,17 +26,21 @@ from bot.services.figures_report import (
     figure_row,
     own_view,
     render_csv,
+    report_rows,
 )
+from bot.services.notices import MonthlyReport
 from db.models import Member, Wijk
 from handlers.callback_data import Action, encode
 from handlers.context import BotContext
 from handlers.editing import edit_if_changed
 from handlers.entry import Press, Said, command, press
+from handlers.rendered import Rendered, Renderers, ToMember, for_member
 
 REFUSAL: Final = N_("Figures are for coordinators, practice managers and GPs.")
 PERIODS: Final = (("m0", N_("This month")), ("m1", N_("Last month")), ("y", N_("Last 12 months")))
 UNPICKED: Final = "x"  # a coordinator's period press before the scope is chosen
 REGION: Final = "r"
+SUMMARY_UNITS: Final = 4  # the total and a few below it: a summary fits a phone screen, the CSV holds them all
 
 
 def period_of(code: str, press: Press[None]) -> Period | None:
@@ -170,23 +174,51 @@ async def figures_button(press: Press[None]) -> None:
         await press.refuse(N_("This button no longer works."))
         return
     await press.query.answer()
-    label = period_label(t, code, period)
-    # The summary names the total and at most a few units below it; the CSV holds them all.
-    title = t.gettext("Figures, {period}").format(period=label)
-    summary = [f"<b>{escape(title)}</b>"]
-    summary += [unit_text(t, item) for item in shown[:4]]
-    if len(shown) > 4:
-        summary.append(t.gettext("The other {count} are in the file.").format(count=len(shown) - 4))
-    await edit_if_changed(press.query, "\n\n".join(summary))
-    style = EXCEL_STYLES["nl" if t.language == "nl" else "en"]
-    content = render_csv([figure_row(item.figures, item.unit, period, t.gettext) for item in shown], t.gettext, style)
-    stem = "cijfers" if t.language == "nl" else "figures"
+    title = t.gettext("Figures, {period}").format(period=period_label(t, code, period))
+    await edit_if_changed(press.query, summary_text(t, title, shown))
+    filename, content = csv_document(t, shown, period)
     chat = press.query.message.chat if press.query.message is not None else None
     if chat is not None:
         await chat.send_document(
-            InputFile(content.encode("utf-8-sig"), filename=f"wijkhulp-{stem}-{period.first_day:%Y-%m}.csv"),
-            caption=t.gettext("The figures as a table, for Excel."),
+            InputFile(content, filename=filename), caption=t.gettext("The figures as a table, for Excel.")
         )
+
+
+def summary_text(t: Translator, title: str, shown: list[Shown]) -> str:
+    """The title, the first few units, and how many more the file holds (HTML)."""
+    summary = [f"<b>{escape(title)}</b>"]
+    summary += [unit_text(t, item) for item in shown[:SUMMARY_UNITS]]
+    if len(shown) > SUMMARY_UNITS:
+        summary.append(t.gettext("The other {count} are in the file.").format(count=len(shown) - SUMMARY_UNITS))
+    return "\n\n".join(summary)
+
+
+def csv_document(t: Translator, shown: list[Shown], period: Period) -> tuple[str, bytes]:
+    """The shown units as a CSV in the reader's Excel style, with its file name."""
+    style = EXCEL_STYLES["nl" if t.language == "nl" else "en"]
+    content = render_csv([figure_row(item.figures, item.unit, period, t.gettext) for item in shown], t.gettext, style)
+    stem = "cijfers" if t.language == "nl" else "figures"
+    # utf-8-sig: Excel reads the names' accents right only with the byte-order mark.
+    return f"wijkhulp-{stem}-{period.first_day:%Y-%m}.csv", content.encode("utf-8-sig")
+
+
+async def render_monthly(reader: ToMember, notice: MonthlyReport) -> Rendered | None:
+    """Last month's report for a coordinator: the region and its wijken, and the full table as a CSV."""
+    t = reader.t
+    period = month_period(notice.year, notice.month, t.zone)
+    top, _below = await coordinator_view(reader.session, region_id=notice.region_id, period=period, wijk_id=None)
+    month = format_date(period.first_day, "MMMM y", locale=t.language)
+    title = t.gettext("Monthly report, {month}").format(month=month)
+    # A caption holds 1,024 characters: the region's lines only; the wijken and practices are in the file.
+    rows = await report_rows(reader.session, region_id=notice.region_id, period=period, translate=t.gettext)
+    style = EXCEL_STYLES["nl" if t.language == "nl" else "en"]
+    stem = "maandrapport" if t.language == "nl" else "monthly-report"
+    content = render_csv(rows, t.gettext, style).encode("utf-8-sig")
+    text = summary_text(t, title, top) + "\n\n" + t.gettext("/cijfers shows a wijk or another period.")
+    return Rendered(text, document=(f"wijkhulp-{stem}-{period.first_day:%Y-%m}.csv", content))
+
+
+RENDERERS: Renderers = dict([for_member(MonthlyReport, render_monthly)])
 
 
 def build() -> list[BaseHandler[Update, BotContext, None]]:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
+from handlers.jobs import run_monthly_reports
 from tests.e2e.requests_helpers import noordwest, post
-from tests.harness import Harness
-from tgserver.client import SimUser
+from tests.harness import Harness, running_bot
+from tests.support import FakeClock
+from tgserver.client import ChatMessage, SimUser
+from tgserver.server import TelegramServer
 
 
 def csv_rows(user: SimUser) -> list[dict[str, str]]:
@@ -56,3 +60,43 @@ async def test_coordinator_and_manager_see_the_month(bot: Harness) -> None:
 
     await people.bob.send("/cijfers")
     assert people.bob.last().text == "Cijfers zijn voor coördinatoren, praktijkmanagers en huisartsen."
+
+
+def reports(user: SimUser) -> list[ChatMessage]:
+    """The monthly reports the user got."""
+    return [m for m in user.messages() if m.document is not None and "maandrapport" in m.document.filename]
+
+
+async def test_monthly_report_once_across_a_restart_and_not_for_a_quiet_month(
+    tg_server: TelegramServer, database_url: str, clock: FakeClock
+) -> None:
+    async with running_bot(tg_server, database_url, clock) as first:
+        people = await noordwest(first)
+        await post(first, people.anna, days=("Morgen",), dayparts=("Ochtend",))
+        cor = first.server.user(first_name="Cor", language_code="nl")
+        await first.make_coordinator(cor)
+        await cor.send("/start")  # a bot cannot write first
+        runtime = first.app.bot_data["runtime"]
+        # Tuesday 1 December 2026 is the first working day; 08:59 in Amsterdam is too early.
+        clock.current = datetime(2026, 12, 1, 7, 59, tzinfo=UTC)
+        assert await run_monthly_reports(runtime) == []
+        clock.current = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+        assert await run_monthly_reports(runtime) == [1]
+    async with running_bot(tg_server, database_url, clock) as second:
+        clock.advance(minutes=5)
+        assert await run_monthly_reports(second.app.bot_data["runtime"]) == []
+        await second.dispatch()
+        [report] = reports(cor)
+        assert report.caption is not None and report.caption.startswith("Maandrapport, november 2026")
+        assert "1 verzoek: 0 van 1 dagdelen ingevuld" in report.caption
+        assert report.document is not None
+        assert report.document.filename == "wijkhulp-maandrapport-2026-11.csv"
+        rows = list(csv.DictReader(io.StringIO(report.document.content.decode("utf-8-sig")), delimiter=";"))
+        assert rows[0]["code"] == "mh" and rows[0]["verzoeken"] == "1" and len(rows) == 1 + 9 + 32
+        # Friday 1 January 2027 is New Year's Day: December (nothing asked) is recorded on Monday the 4th, unsent.
+        clock.current = datetime(2027, 1, 1, 10, 0, tzinfo=UTC)
+        assert await run_monthly_reports(second.app.bot_data["runtime"]) == []
+        clock.current = datetime(2027, 1, 4, 8, 30, tzinfo=UTC)
+        assert await run_monthly_reports(second.app.bot_data["runtime"]) == [1]
+        await second.dispatch()
+        assert len(reports(cor)) == 1

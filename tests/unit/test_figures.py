@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.figures import Figures, Lending, Level, figures, lending, month_period, months_period
+from bot.services.monthly_report import first_working_day, month_before
 from db.models import (
     Practice,
     Wijk,
@@ -114,3 +115,10 @@ async def test_october_holds_only_its_own_request(database: Database) -> None:
     assert (october.requests, october.dayparts_asked, october.offers_made) == (1, 1, 0)
     assert october.first_offer.median_minutes is None and october.fill_rate == 0.0
     assert december.requests == 1
+
+
+def test_first_working_day_and_month_before() -> None:
+    assert first_working_day(2026, 12) == date(2026, 12, 1)  # a Tuesday
+    assert first_working_day(2026, 8) == date(2026, 8, 3)  # the 1st is a Saturday
+    assert first_working_day(2027, 1) == date(2027, 1, 4)  # New Year's Day is a Friday
+    assert month_before(date(2027, 1, 4)) == (2026, 12) and month_before(date(2026, 12, 1)) == (2026, 11)
