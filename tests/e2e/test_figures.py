@@ -10,8 +10,9 @@ from handlers.jobs import run_monthly_reports
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness, running_bot
 from tests.support import FakeClock
-from tgserver.client import ChatMessage, SimUser
+from tgserver.client import SimUser
 from tgserver.server import TelegramServer
+from tgserver.state import ChatMessage
 
 
 def csv_rows(user: SimUser) -> list[dict[str, str]]:
