@@ -19,6 +19,7 @@ from telegram.ext import BaseHandler, filters
 from bot.i18n import N_, Translator
 from bot.permissions import is_coordinator, may_see_figures, practice_to_post_for
 from bot.services.figures import Duration, Period, month_period, months_period
+from bot.services.figures_chart import fill_rate_png
 from bot.services.figures_report import (
     EXCEL_STYLES,
     Shown,
@@ -174,14 +175,24 @@ async def figures_button(press: Press[None]) -> None:
         await press.refuse(N_("This button no longer works."))
         return
     await press.query.answer()
-    title = t.gettext("Figures, {period}").format(period=period_label(t, code, period))
+    label = period_label(t, code, period)
+    title = t.gettext("Figures, {period}").format(period=label)
     await edit_if_changed(press.query, summary_text(t, title, shown))
     filename, content = csv_document(t, shown, period)
     chat = press.query.message.chat if press.query.message is not None else None
-    if chat is not None:
-        await chat.send_document(
-            InputFile(content, filename=filename), caption=t.gettext("The figures as a table, for Excel.")
-        )
+    if chat is None:
+        return
+    png = fill_rate_png(
+        [(item.unit.name, item.figures) for item in shown],
+        title=t.gettext("Fill rate, {period}").format(period=label),
+        axis_label=t.gettext("day-parts filled (%)"),
+        decimal="," if t.language == "nl" else ".",
+    )
+    if png is not None:
+        await chat.send_photo(InputFile(png, filename=filename.replace(".csv", ".png")))
+    await chat.send_document(
+        InputFile(content, filename=filename), caption=t.gettext("The figures as a table, for Excel.")
+    )
 
 
 def summary_text(t: Translator, title: str, shown: list[Shown]) -> str:

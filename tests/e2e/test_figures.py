@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 from datetime import UTC, datetime
 
@@ -41,6 +42,14 @@ async def test_coordinator_and_manager_see_the_month(bot: Harness) -> None:
     summary = next(m for m in reversed(cor.messages()) if m.text.startswith("Cijfers, november 2026"))
     assert "Maastricht-Heuvelland\n1 verzoek: 1 van 1 dagdelen ingevuld (100%), 0 niet ingevuld" in summary.text
     rows = csv_rows(cor)
+    if importlib.util.find_spec("matplotlib") is not None:  # charts need it; the bot runs without
+        from PIL import Image
+
+        chart = next(m for m in reversed(cor.messages()) if m.photo is not None)
+        assert chart.photo is not None
+        image = Image.open(io.BytesIO(chart.photo.content))
+        image.verify()
+        assert image.format == "PNG"
     assert [row["niveau"] for row in rows[:2]] == ["regio", "wijk"] and len(rows) == 1 + 9
     noordwest_row = next(row for row in rows if row["code"] == "noordwest")
     assert (noordwest_row["verzoeken"], noordwest_row["dagdelen ingevuld"], noordwest_row["invulgraad (%)"]) == (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -122,3 +123,18 @@ def test_first_working_day_and_month_before() -> None:
     assert first_working_day(2026, 8) == date(2026, 8, 3)  # the 1st is a Saturday
     assert first_working_day(2027, 1) == date(2027, 1, 4)  # New Year's Day is a Friday
     assert month_before(date(2027, 1, 4)) == (2026, 12) and month_before(date(2026, 12, 1)) == (2026, 11)
+
+
+async def test_the_chart_is_a_png_with_a_bar_per_unit(database: Database) -> None:
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    from bot.services.figures_chart import fill_rate_png
+
+    rows = await compute(database, Level.WIJK)
+    png = fill_rate_png([(str(row.unit_id), row) for row in rows], title="Invulgraad, november 2026", axis_label="%")
+    assert png is not None
+    image = Image.open(io.BytesIO(png))
+    image.verify()
+    assert image.format == "PNG" and image.size[0] == 900 and image.size[1] == 100 * (2 + 0.8 * 2)
+    assert fill_rate_png([(str(row.unit_id), row) for row in rows if row.empty], title="-", axis_label="%") is None
