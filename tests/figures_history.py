@@ -141,6 +141,10 @@ async def build(h: History) -> None:
     await h.asked(r2, e, 3)
     await h.offer(r2, d, [0], at(10, 12, 15), OfferStatus.ACCEPTED, at(10, 12, 45))
     await h.offer(r2, e, [1, 2], at(10, 13), OfferStatus.DECLINED, at(10, 14))
+    # Withdrawn 14 hours before its day-part: late.
+    g = await h.member("wyck")
+    await h.asked(r2, g, 2)
+    await h.offer(r2, g, [1], at(11, 9), OfferStatus.WITHDRAWN, at(12, 10))
 
     # Cancelled: solved inside the practice.
     await h.request("vrijthof", at(20, 10), 2, status=RequestStatus.CANCELLED)

@@ -14,7 +14,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from db.models import (
     Member,
     Offer,
+    OfferSlot,
     OfferStatus,
     Practice,
     RequestRecipient,
@@ -33,6 +34,8 @@ from db.models import (
     ShortageRequest,
     Wijk,
 )
+
+LATE = timedelta(hours=24)
 
 # The ladder's rounds as RequestRecipient stores them; 0 is someone who joined through the wijk group's post.
 ROUNDS = (0, 1, 2, 3, 4)
@@ -117,6 +120,7 @@ class Figures:
     fill: Duration = Duration(0, None, None)  # requests filled whole, to their last day-part
     ladder: dict[int | None, int] = field(default_factory=dict)  # day-parts filled, by the helper's round
     offers: dict[str, int] = field(default_factory=dict)  # offers made, by where they ended
+    late_withdrawals: int = 0  # offers withdrawn within 24 hours of their first day-part
     given: int = 0  # day-parts its members filled elsewhere (practices; wijken: outside the wijk)
     received: int = 0  # day-parts filled for it by others from outside
 
@@ -153,6 +157,12 @@ class Lending:
     wijk_id: int
     role: str
     dayparts: int
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    """A min() over a datetime column through a subquery: SQLite hands back its text, PostgreSQL an aware value."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _unit_key(level: Level) -> InstrumentedAttribute[int]:
@@ -262,6 +272,26 @@ async def _grouped_counts(
     )
     for unit, status, count in (await session.execute(_scoped(offers, region_id, period, wijk_id))).all():
         rows.setdefault(unit, {"practices": 0}).setdefault("offers", {})[str(status)] = count
+
+    # Withdrawn within a day of the first day-part it covered: the practice is then left with little time.
+    first_slot = (
+        select(OfferSlot.offer_id, func.min(RequestSlot.start_at).label("first_start"))
+        .join(RequestSlot, RequestSlot.id == OfferSlot.slot_id)
+        .group_by(OfferSlot.offer_id)
+        .subquery()
+    )
+    late = (
+        select(key, Offer.decided_at, first_slot.c.first_start)
+        .join(Offer, Offer.request_id == ShortageRequest.id)
+        .join(first_slot, first_slot.c.offer_id == Offer.id)
+        .where(Offer.status == OfferStatus.WITHDRAWN, Offer.decided_at.is_not(None))
+    )
+    # Compared here rather than in SQL: date arithmetic differs between SQLite and PostgreSQL, and these are the
+    # period's withdrawn offers only.
+    for unit, decided, first_start in (await session.execute(_scoped(late, region_id, period, wijk_id))).all():
+        if first_start is not None and decided > _as_utc(first_start) - LATE:
+            row = rows.setdefault(unit, {"practices": 0})
+            row["late_withdrawals"] = row.get("late_withdrawals", 0) + 1
 
     # The round the filling helper was asked in; none when they found it some other way or their data is gone.
     ladder = (

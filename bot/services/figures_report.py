@@ -74,6 +74,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("offers_accepted", N_("offers accepted")),
     ("offers_declined", N_("offers declined")),
     ("offers_withdrawn", N_("offers withdrawn")),
+    ("late_withdrawals", N_("withdrawn within 24 hours")),
     ("given", N_("day-parts given")),
     ("received", N_("day-parts received")),
 )
@@ -115,6 +116,7 @@ def figure_row(figures_: Figures, unit: Unit, period: Period, translate: Transla
         "offers_accepted": figures_.offers.get("accepted", 0),
         "offers_declined": figures_.offers.get("declined", 0),
         "offers_withdrawn": figures_.offers.get("withdrawn", 0),
+        "late_withdrawals": figures_.late_withdrawals,
         "given": figures_.given,
         "received": figures_.received,
     }

@@ -67,8 +67,8 @@ async def test_region_figures(database: Database) -> None:
     )
     assert (region.fill.count, region.fill.median_minutes, region.fill.p90_minutes) == (2, 100.0, 180.0)
     assert region.ladder == {1: 2, 2: 1, None: 1}
-    assert region.offers == {"accepted": 4, "withdrawn": 1, "declined": 1}
-    assert region.offers_made == 6
+    assert region.offers == {"accepted": 4, "withdrawn": 2, "declined": 1}
+    assert region.offers_made == 7 and region.late_withdrawals == 1
 
 
 async def test_wijk_figures_and_balance(database: Database) -> None:

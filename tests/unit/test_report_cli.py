@@ -71,7 +71,8 @@ def test_one_wijk_in_english_excel_style(history_url: str, tmp_path: Path) -> No
     assert [row["code"] for row in rows][:2] == ["centrum", "ceramique"] and len(rows) == 6
     centrum = rows[0]
     assert (centrum["level"], centrum["requests"], centrum["fill rate (%)"]) == ("wijk", "3", "60.0")
-    assert centrum["offers made"] == "5" and centrum["offers withdrawn"] == "1"
+    assert centrum["offers made"] == "6" and centrum["offers withdrawn"] == "2"
+    assert centrum["withdrawn within 24 hours"] == "1"
 
 
 def test_unknown_wijk_and_bad_month_are_one_line(history_url: str, tmp_path: Path) -> None:
