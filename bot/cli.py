@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -23,7 +24,8 @@ from bot.config import Settings
 from bot.file_modes import make_private, warn_if_exposed
 from bot.i18n import Translator
 from bot.services.figures import month_period
-from bot.services.figures_report import EXCEL_STYLES, render_csv, report_rows
+from bot.services.figures_chart import fill_rate_png
+from bot.services.figures_report import EXCEL_STYLES, coordinator_view, render_csv, report_rows
 from bot.services.invites import InviteError, create_invite
 from bot.services.meeting_import import MeetingImportReport, import_meetings, parse_meetings, region_wijken
 from bot.services.members import UnknownRegionError, add_coordinator, resolve_region
@@ -346,18 +348,33 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
                 if wijk_id is None:
                     raise CliError(f"unknown wijk '{args.wijk}' in region {region.code}")
             period = month_period(year, month, ZoneInfo(region.timezone))
+            if args.format == "png":
+                top, below = await coordinator_view(session, region_id=region.id, period=period, wijk_id=wijk_id)
+                title = t.gettext("Fill rate, {period}").format(
+                    period=format_date(period.first_day, "MMMM y", locale=t.language)
+                )
+                png = fill_rate_png(
+                    [(shown.unit.name, shown.figures) for shown in top + below],
+                    title=title,
+                    axis_label=t.gettext("day-parts filled (%)"),
+                    decimal=EXCEL_STYLES[args.excel_style].decimal,
+                )
+                if png is None:
+                    raise CliError("no chart: nothing was asked that month, or matplotlib is not installed")
+                written.append(png)
+                return len(top) + len(below)
             rows = await report_rows(session, region_id=region.id, period=period, translate=t.gettext, wijk_id=wijk_id)
-        written.append(render_csv(rows, t.gettext, EXCEL_STYLES[args.excel_style]))
+        # utf-8-sig: Excel reads the names' accents right only with the byte-order mark.
+        written.append(render_csv(rows, t.gettext, EXCEL_STYLES[args.excel_style]).encode("utf-8-sig"))
         return len(rows)
 
-    written: list[str] = []
+    written: list[bytes] = []
     count = asyncio.run(with_database(settings, work))
     try:
-        # utf-8-sig: Excel reads the names' accents right only with the byte-order mark.
-        out.write_text(written[0], encoding="utf-8-sig", newline="")
+        out.write_bytes(written[0])
     except OSError as exc:
         raise CliError(f"cannot write {out}: {exc.strerror}") from None
-    print(f"{out}: {count} rows")
+    print(f"{out}: {count} rows" if args.format == "csv" else f"{out}: {count} bars")
     return 0
 
 
@@ -429,7 +446,9 @@ def parser(run_bot: RunBot, run_playground: RunPlayground | None = None) -> argp
     rep.add_argument("--month", required=True, type=parse_month, help="the month, YYYY-MM")
     rep.add_argument("--wijk", help="wijk code: that wijk and its practices only")
     rep.add_argument("--language", choices=["nl", "en"], default=None, help="of the headers (default: the bot's)")
-    rep.add_argument("--format", choices=["csv"], default="csv", help="only csv for now")
+    rep.add_argument(
+        "--format", choices=["csv", "png"], default="csv", help="csv: the table; png: a chart of the fill rate"
+    )
     rep.add_argument(
         "--excel-style",
         choices=sorted(EXCEL_STYLES),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,20 @@ def test_unknown_wijk_and_bad_month_are_one_line(history_url: str, tmp_path: Pat
     assert result.returncode == 2 and result.stderr.strip() == "error: unknown wijk 'nergens' in region mh"
     result = run_cli("report", "--month", "november", "--out", out, env=env)
     assert result.returncode == 2 and "use YYYY-MM" in result.stderr
+
+
+def test_a_chart_of_the_month(history_url: str, tmp_path: Path) -> None:
+    path = os.environ.get("PYTHONPATH", "")
+    if importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("charts need matplotlib")
+    from PIL import Image
+
+    out = tmp_path / "november.png"
+    env = {"DATABASE_URL": history_url, "PYTHONPATH": path}
+    result = run_cli("report", "--month", "2026-11", "--format", "png", "--out", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    image = Image.open(out)
+    image.verify()
+    assert image.format == "PNG"
+    quiet = run_cli("report", "--month", "2026-06", "--format", "png", "--out", str(out), env=env)
+    assert quiet.returncode == 2 and "no chart" in quiet.stderr
