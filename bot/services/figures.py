@@ -52,6 +52,8 @@ class Level(enum.StrEnum):
     REGION = "region"
     WIJK = "wijk"
     PRACTICE = "practice"
+    ROLE = "role"  # the role asked for, across the region (or the wijk)
+    URGENCY = "urgency"  # spoed or normaal
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,9 @@ class Figures:
     """One unit's figures for one period."""
 
     level: Level
-    unit_id: int
-    practices: int  # practices the unit holds: a figure about fewer than three could point at one
+    unit_id: int | str  # a region, wijk or practice id; a role's code; an urgency
+    practices: int  # practices the unit holds (role, urgency: that asked): a figure about fewer than three could
+    # point at one
     requests: int = 0
     dayparts_asked: int = 0
     dayparts_filled: int = 0
@@ -165,8 +168,17 @@ def _as_utc(value: datetime | str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def _unit_key(level: Level) -> InstrumentedAttribute[int]:
+def _plain(unit: Any) -> int | str:
+    """A unit key as an id or a plain string (an Urgency is stored as its value)."""
+    return unit if isinstance(unit, int) else str(unit.value if isinstance(unit, enum.Enum) else unit)
+
+
+def _unit_key(level: Level) -> InstrumentedAttribute[Any]:
     """The GROUP BY column of a level."""
+    if level is Level.ROLE:
+        return ShortageRequest.role_needed
+    if level is Level.URGENCY:
+        return ShortageRequest.urgency
     if level is Level.WIJK:
         return ShortageRequest.wijk_id
     if level is Level.PRACTICE:
@@ -185,7 +197,10 @@ def _scoped(query: Q, region_id: int, period: Period, wijk_id: int | None) -> Q:
 
 
 async def _units(session: AsyncSession, region_id: int, level: Level, wijk_id: int | None) -> dict[int, int]:
-    """Every unit of the level (also the quiet ones), with how many active practices it holds."""
+    """Every unit of the level (also the quiet ones), with how many active practices it holds; none for roles and
+    urgencies, which have a row when something was asked."""
+    if level in (Level.ROLE, Level.URGENCY):
+        return {}
     if level is Level.PRACTICE:
         query = select(Practice.id, literal(1)).where(Practice.region_id == region_id, Practice.active)
         if wijk_id is not None:
@@ -216,14 +231,17 @@ async def figures(
     units = await _units(session, region_id, level, wijk_id)
     if level is Level.REGION:
         units = {region_id: next(iter(units.values()), 0)}
-    rows: dict[int, dict[str, Any]] = {unit: {"practices": count} for unit, count in units.items()}
+    rows: dict[Any, dict[str, Any]] = {unit: {"practices": count} for unit, count in units.items()}
 
-    def put(unit: int, name: str, value: Any) -> None:
+    def put(unit: Any, name: str, value: Any) -> None:
         rows.setdefault(unit, {"practices": 0})[name] = value
 
-    requests = select(key, func.count(ShortageRequest.id)).group_by(key)
-    for unit, count in (await session.execute(_scoped(requests, region_id, period, wijk_id))).all():
+    requests = select(key, func.count(ShortageRequest.id), func.count(ShortageRequest.practice_id.distinct()))
+    requests = requests.group_by(key)
+    for unit, count, askers in (await session.execute(_scoped(requests, region_id, period, wijk_id))).all():
         put(unit, "requests", count)
+        if level in (Level.ROLE, Level.URGENCY):
+            put(unit, "practices", askers)
 
     called_off = and_(ShortageRequest.status == RequestStatus.CANCELLED, RequestSlot.filled_offer_id.is_(None))
     slots = (
@@ -244,12 +262,12 @@ async def figures(
     await _grouped_counts(session, rows, region_id, period, wijk_id, level)
     await _durations(session, rows, region_id, period, wijk_id, level)
     await _balance(session, rows, region_id, period, wijk_id, level)
-    return [Figures(level=level, unit_id=unit, **values) for unit, values in sorted(rows.items())]
+    return [Figures(level=level, unit_id=_plain(unit), **values) for unit, values in sorted(rows.items())]
 
 
 async def _grouped_counts(
     session: AsyncSession,
-    rows: dict[int, dict[str, Any]],
+    rows: dict[Any, dict[str, Any]],
     region_id: int,
     period: Period,
     wijk_id: int | None,
@@ -310,7 +328,7 @@ async def _grouped_counts(
 
 async def _durations(
     session: AsyncSession,
-    rows: dict[int, dict[str, Any]],
+    rows: dict[Any, dict[str, Any]],
     region_id: int,
     period: Period,
     wijk_id: int | None,
@@ -378,14 +396,14 @@ async def lending(
 
 async def _balance(
     session: AsyncSession,
-    rows: dict[int, dict[str, Any]],
+    rows: dict[Any, dict[str, Any]],
     region_id: int,
     period: Period,
     wijk_id: int | None,
     level: Level,
 ) -> None:
     """Given and received day-parts across the unit's border (solidarity, shown, never used to rank)."""
-    if level is Level.REGION:
+    if level not in (Level.PRACTICE, Level.WIJK):
         return
     # Given counts the help by the unit's people to others, also to requests outside the wijk filter.
     cells = await lending(session, region_id=region_id, period=period, wijk_id=None)

@@ -40,7 +40,13 @@ class Unit:
     name: str
 
 
-LEVEL_NAMES = {Level.REGION: N_("region"), Level.WIJK: N_("wijk"), Level.PRACTICE: N_("practice")}
+LEVEL_NAMES = {
+    Level.REGION: N_("region"),
+    Level.WIJK: N_("wijk"),
+    Level.PRACTICE: N_("practice"),
+    Level.ROLE: N_("role"),
+    Level.URGENCY: N_("urgency"),
+}
 
 # The columns, in order: the key a row holds and the header (translated). README "Monitoring" documents them.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -146,9 +152,9 @@ def render_csv(rows: list[dict[str, Cell]], translate: Translate, style: ExcelSt
     return out.getvalue()
 
 
-async def unit_names(session: AsyncSession, region_id: int) -> dict[tuple[Level, int], Unit]:
+async def unit_names(session: AsyncSession, region_id: int) -> dict[tuple[Level, int | str], Unit]:
     """Code and name of the region, its wijken and its practices."""
-    names: dict[tuple[Level, int], Unit] = {}
+    names: dict[tuple[Level, int | str], Unit] = {}
     region = await session.get(Region, region_id)
     if region is not None:
         names[Level.REGION, region.id] = Unit(Level.REGION, region.code, region.name)
@@ -169,15 +175,18 @@ async def report_rows(
     period: Period,
     translate: Translate,
     wijk_id: int | None = None,
-    levels: tuple[Level, ...] = (Level.REGION, Level.WIJK, Level.PRACTICE),
+    levels: tuple[Level, ...] = (Level.REGION, Level.WIJK, Level.PRACTICE, Level.ROLE, Level.URGENCY),
 ) -> list[dict[str, Cell]]:
-    """The table: the region (or the one wijk's total), then each wijk, then each practice."""
+    """The table: the region (or the one wijk's total), then each wijk, each practice, each role asked for and
+    each urgency (by their codes)."""
     names = await unit_names(session, region_id)
     rows: list[dict[str, Cell]] = []
     for level in levels:
         if level is Level.REGION and wijk_id is not None:
             continue  # the wijk's own row is its total
         found = await figures(session, region_id=region_id, period=period, level=level, wijk_id=wijk_id)
+        if level in (Level.ROLE, Level.URGENCY):
+            names.update({(level, f.unit_id): Unit(level, str(f.unit_id), str(f.unit_id)) for f in found})
         named = [(names[level, f.unit_id], f) for f in found if (level, f.unit_id) in names]
         # By code, as a reader looks a wijk or practice up.
         rows.extend(figure_row(f, unit, period, translate) for unit, f in sorted(named, key=lambda pair: pair[0].code))

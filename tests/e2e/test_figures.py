@@ -102,7 +102,7 @@ async def test_monthly_report_once_across_a_restart_and_not_for_a_quiet_month(
         assert report.document is not None
         assert report.document.filename == "wijkhulp-maandrapport-2026-11.csv"
         rows = list(csv.DictReader(io.StringIO(report.document.content.decode("utf-8-sig")), delimiter=";"))
-        assert rows[0]["code"] == "mh" and rows[0]["verzoeken"] == "1" and len(rows) == 1 + 9 + 32
+        assert rows[0]["code"] == "mh" and rows[0]["verzoeken"] == "1" and len(rows) == 1 + 9 + 32 + 1 + 1
         # Friday 1 January 2027 is New Year's Day: December (nothing asked) is recorded on Monday the 4th, unsent.
         clock.current = datetime(2027, 1, 1, 10, 0, tzinfo=UTC)
         assert await run_monthly_reports(second.app.bot_data["runtime"]) == []

@@ -138,3 +138,16 @@ async def test_the_chart_is_a_png_with_a_bar_per_unit(database: Database) -> Non
     image.verify()
     assert image.format == "PNG" and image.size[0] == 900 and image.size[1] == 100 * (2 + 0.8 * 2)
     assert fill_rate_png([(str(row.unit_id), row) for row in rows if row.empty], title="-", axis_label="%") is None
+
+
+async def test_by_role_and_urgency(database: Database) -> None:
+    roles = {row.unit_id: row for row in await compute(database, Level.ROLE)}
+    assert set(roles) == {"doktersassistent", "huisarts"}
+    assert (roles["huisarts"].requests, roles["huisarts"].dayparts_asked, roles["huisarts"].dayparts_filled) == (
+        1,
+        3,
+        1,
+    )
+    assert roles["doktersassistent"].practices == 3 and roles["doktersassistent"].fill_rate == 1.0
+    [normaal] = await compute(database, Level.URGENCY)
+    assert (normaal.unit_id, normaal.requests) == ("normaal", 4)

@@ -35,7 +35,12 @@ def test_dutch_excel_style_by_default(history_url: str, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     rows = read(out, ";")
-    assert len(rows) == 1 + 9 + 32  # the region, its wijken, its practices
+    assert len(rows) == 1 + 9 + 32 + 2 + 1  # the region, its wijken, its practices, the roles and urgency asked
+    assert [(row["niveau"], row["code"], row["verzoeken"]) for row in rows[-3:]] == [
+        ("rol", "doktersassistent", "3"),
+        ("rol", "huisarts", "1"),
+        ("urgentie", "normaal", "4"),
+    ]
     region = rows[0]
     assert (region["niveau"], region["code"]) == ("regio", "mh")
     assert (region["verzoeken"], region["dagdelen gevraagd"], region["dagdelen ingevuld"]) == ("4", "8", "4")
@@ -70,7 +75,7 @@ def test_one_wijk_in_english_excel_style(history_url: str, tmp_path: Path) -> No
     )
     assert result.returncode == 0, result.stderr
     rows = read(out, ",")
-    assert [row["code"] for row in rows][:2] == ["centrum", "ceramique"] and len(rows) == 6
+    assert [row["code"] for row in rows][:2] == ["centrum", "ceramique"] and len(rows) == 6 + 2 + 1
     centrum = rows[0]
     assert (centrum["level"], centrum["requests"], centrum["fill rate (%)"]) == ("wijk", "3", "60.0")
     assert centrum["offers made"] == "6" and centrum["offers withdrawn"] == "2"
