@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.meetings import ActionPoint, Answer, Meeting, MeetingInvitee, MeetingOccurrence, OccurrenceStatus
 from db.models import (
     Daypart,
     Member,
@@ -21,6 +22,7 @@ from db.models import (
     Role,
     ShortageRequest,
     Urgency,
+    Wijk,
 )
 
 
@@ -158,3 +160,76 @@ async def build(h: History) -> None:
     await h.request("malberg", at(30, 23, 30), 1, status=RequestStatus.OPEN)
     # 31 October, 23:30 Amsterdam (after the clocks went back): October's.
     await h.request("maasoever", at(31, 22, 30, month=10), 1, status=RequestStatus.OPEN)
+
+
+async def build_meetings(h: History) -> None:
+    """Centrum's meeting series (two dates held in November, one cancelled, one in December) and a meeting of
+    centrum and noordwest together; answers and action points on the first date."""
+    h.next_telegram_id = max(h.next_telegram_id, 9500)  # clear of build()'s people
+    wijken = {w.code: w for w in (await h.session.execute(select(Wijk))).scalars()}
+    a, b, c, f = [await h.member(p) for p in ("jekerkwartier", "vrijthof", "wyck", "caberg")]
+
+    def occurrence(
+        position: int, starts: datetime, status: OccurrenceStatus = OccurrenceStatus.SCHEDULED
+    ) -> MeetingOccurrence:
+        return MeetingOccurrence(
+            position=position,
+            start_local=starts.replace(tzinfo=None),
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            invite_at=starts - timedelta(days=14),
+            status=status,
+        )
+
+    series = Meeting(
+        region_id=1,
+        title="Wijkoverleg",
+        timezone="Europe/Amsterdam",
+        start_local=datetime(2026, 11, 10, 19),
+        duration_minutes=120,
+        created_at=at(1, 8),
+        wijken=[wijken["centrum"]],
+        occurrences=[
+            occurrence(0, at(10, 18)),
+            occurrence(1, at(17, 18), OccurrenceStatus.CANCELLED),
+            occurrence(2, at(24, 18)),
+            occurrence(3, at(8, 18, month=12)),
+        ],
+    )
+    joint = Meeting(
+        region_id=1,
+        title="Samen",
+        timezone="Europe/Amsterdam",
+        start_local=datetime(2026, 11, 12, 19),
+        duration_minutes=60,
+        created_at=at(1, 8),
+        wijken=[wijken["centrum"], wijken["noordwest"]],
+        occurrences=[occurrence(0, at(12, 18))],
+    )
+    h.session.add_all([series, joint])
+    await h.session.flush()
+    first, _cancelled, second, _december = series.occurrences
+    for member, answer, occ in (
+        (a, Answer.YES, first),
+        (b, Answer.NO, first),
+        (c, None, first),
+        (a, Answer.MAYBE, second),
+    ):
+        h.session.add(MeetingInvitee(occurrence_id=occ.id, member_id=member.id, answer=answer, invited_at=at(1, 8)))
+    h.session.add(
+        MeetingInvitee(occurrence_id=joint.occurrences[0].id, member_id=f.id, answer=Answer.YES, invited_at=at(1, 8))
+    )
+    for due, done in ((date(2026, 11, 15), at(14, 9)), (date(2026, 11, 20), None), (date(2026, 12, 15), None)):
+        h.session.add(
+            ActionPoint(
+                occurrence_id=first.id,
+                region_id=1,
+                wijk_id=wijken["centrum"].id,
+                text="Poule afspreken",
+                due_on=due,
+                remind_at=at(1, 8, month=12),
+                created_at=at(10, 20),
+                done_at=done,
+            )
+        )
+    await h.session.flush()

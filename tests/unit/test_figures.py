@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.figures import Figures, Lending, Level, figures, lending, month_period, months_period
+from bot.services.figures_meetings import meeting_figures
 from bot.services.monthly_report import first_working_day, month_before
 from db.models import (
     Practice,
     Wijk,
 )
 from db.session import Database
-from tests.figures_history import History, build
+from tests.figures_history import History, build, build_meetings
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 NOVEMBER = month_period(2026, 11, ZONE)
@@ -151,3 +152,25 @@ async def test_by_role_and_urgency(database: Database) -> None:
     assert roles["doktersassistent"].practices == 3 and roles["doktersassistent"].fill_rate == 1.0
     [normaal] = await compute(database, Level.URGENCY)
     assert (normaal.unit_id, normaal.requests) == ("normaal", 4)
+
+
+async def test_meeting_figures(database: Database) -> None:
+    async with database.session() as session, session.begin():
+        await build_meetings(History(session))
+    wijken = await ids(database, Wijk)
+    now, today = datetime(2026, 12, 1, 8, tzinfo=UTC), date(2026, 11, 30)
+    async with database.session() as session:
+        per_wijk = {
+            row.unit_id: row
+            for row in await meeting_figures(
+                session, region_id=1, period=NOVEMBER, now=now, today=today, level=Level.WIJK
+            )
+        }
+        [region] = await meeting_figures(
+            session, region_id=1, period=NOVEMBER, now=now, today=today, level=Level.REGION
+        )
+    centrum, noordwest = per_wijk[wijken["centrum"]], per_wijk[wijken["noordwest"]]
+    assert (centrum.held, centrum.invited, centrum.answers) == (3, 5, {"y": 2, "n": 1, "m": 1, "none": 1})
+    assert (centrum.action_points, centrum.open_points, centrum.overdue_points) == (3, 2, 1)
+    assert (noordwest.held, noordwest.invited, noordwest.action_points) == (1, 1, 0)
+    assert (region.unit_id, region.held, region.invited, region.overdue_points) == (1, 3, 5, 1)
