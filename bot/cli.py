@@ -337,6 +337,8 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     year, month = args.month
     out = Path(args.out)
 
+    now = clock_for(settings.clock_offset_seconds).now()
+
     async def work(database: Database) -> int:
         async with database.session() as session:
             region = await resolve_region(session, args.region)
@@ -363,7 +365,9 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
                     raise CliError("no chart: nothing was asked that month, or matplotlib is not installed")
                 written.append(png)
                 return len(top) + len(below)
-            rows = await report_rows(session, region_id=region.id, period=period, translate=t.gettext, wijk_id=wijk_id)
+            rows = await report_rows(
+                session, region_id=region.id, period=period, translate=t.gettext, wijk_id=wijk_id, now=now
+            )
         # utf-8-sig: Excel reads the names' accents right only with the byte-order mark.
         written.append(render_csv(rows, t.gettext, EXCEL_STYLES[args.excel_style]).encode("utf-8-sig"))
         return len(rows)

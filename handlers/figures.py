@@ -221,7 +221,9 @@ async def render_monthly(reader: ToMember, notice: MonthlyReport) -> Rendered | 
     month = format_date(period.first_day, "MMMM y", locale=t.language)
     title = t.gettext("Monthly report, {month}").format(month=month)
     # A caption holds 1,024 characters: the region's lines only; the wijken and practices are in the file.
-    rows = await report_rows(reader.session, region_id=notice.region_id, period=period, translate=t.gettext)
+    rows = await report_rows(
+        reader.session, region_id=notice.region_id, period=period, translate=t.gettext, now=reader.now
+    )
     style = EXCEL_STYLES["nl" if t.language == "nl" else "en"]
     stem = "maandrapport" if t.language == "nl" else "monthly-report"
     content = render_csv(rows, t.gettext, style).encode("utf-8-sig")

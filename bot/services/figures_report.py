@@ -6,12 +6,14 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
 from bot.services.figures import Figures, Level, Period, figures
+from bot.services.figures_meetings import MeetingFigures, meeting_figures
 from bot.services.requests import CancelReason
 from db.models import Practice, Region, Wijk
 
@@ -83,7 +85,34 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("late_withdrawals", N_("withdrawn within 24 hours")),
     ("given", N_("day-parts given")),
     ("received", N_("day-parts received")),
+    # Meetings: on the region's and the wijken's rows only.
+    ("meetings_held", N_("meeting dates held")),
+    ("meeting_invited", N_("invited to them")),
+    ("answered_yes", N_("answered yes")),
+    ("answered_no", N_("answered no")),
+    ("answered_maybe", N_("answered maybe")),
+    ("not_answered", N_("no answer")),
+    ("action_points", N_("action points")),
+    ("action_points_open", N_("action points open")),
+    ("action_points_overdue", N_("action points overdue")),
 )
+MEETING_KEYS = tuple(key for key, _header in COLUMNS[COLUMNS.index(("meetings_held", "meeting dates held")) :])
+
+
+def meeting_cells(found: MeetingFigures | None) -> dict[str, Cell]:
+    """A unit's meeting columns; zeros for a wijk without meetings."""
+    found = found or MeetingFigures(Level.WIJK, 0)
+    return {
+        "meetings_held": found.held,
+        "meeting_invited": found.invited,
+        "answered_yes": found.answers.get("y", 0),
+        "answered_no": found.answers.get("n", 0),
+        "answered_maybe": found.answers.get("m", 0),
+        "not_answered": found.answers.get("none", 0),
+        "action_points": found.action_points,
+        "action_points_open": found.open_points,
+        "action_points_overdue": found.overdue_points,
+    }
 
 
 def figure_row(figures_: Figures, unit: Unit, period: Period, translate: Translate) -> dict[str, Cell]:
@@ -125,6 +154,7 @@ def figure_row(figures_: Figures, unit: Unit, period: Period, translate: Transla
         "late_withdrawals": figures_.late_withdrawals,
         "given": figures_.given,
         "received": figures_.received,
+        **dict.fromkeys(MEETING_KEYS),
     }
 
 
@@ -175,11 +205,20 @@ async def report_rows(
     period: Period,
     translate: Translate,
     wijk_id: int | None = None,
+    now: datetime | None = None,
     levels: tuple[Level, ...] = (Level.REGION, Level.WIJK, Level.PRACTICE, Level.ROLE, Level.URGENCY),
 ) -> list[dict[str, Cell]]:
     """The table: the region (or the one wijk's total), then each wijk, each practice, each role asked for and
-    each urgency (by their codes)."""
+    each urgency (by their codes); with `now`, the region's and wijken's rows have their meetings too."""
     names = await unit_names(session, region_id)
+    meetings: dict[tuple[Level, int | str], MeetingFigures] = {}
+    if now is not None:
+        today = now.astimezone(period.start.tzinfo).date()
+        for level in (Level.REGION, Level.WIJK):
+            for mf in await meeting_figures(
+                session, region_id=region_id, period=period, now=now, today=today, level=level
+            ):
+                meetings[level, mf.unit_id] = mf
     rows: list[dict[str, Cell]] = []
     for level in levels:
         if level is Level.REGION and wijk_id is not None:
@@ -189,7 +228,11 @@ async def report_rows(
             names.update({(level, f.unit_id): Unit(level, str(f.unit_id), str(f.unit_id)) for f in found})
         named = [(names[level, f.unit_id], f) for f in found if (level, f.unit_id) in names]
         # By code, as a reader looks a wijk or practice up.
-        rows.extend(figure_row(f, unit, period, translate) for unit, f in sorted(named, key=lambda pair: pair[0].code))
+        for unit, f in sorted(named, key=lambda pair: pair[0].code):
+            row = figure_row(f, unit, period, translate)
+            if now is not None and level in (Level.REGION, Level.WIJK):
+                row.update(meeting_cells(meetings.get((level, f.unit_id))))
+            rows.append(row)
     return rows
 
 

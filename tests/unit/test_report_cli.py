@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import importlib.util
 import os
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from db.session import Database
-from tests.figures_history import History, build
+from tests.figures_history import History, build, build_meetings
 from tests.unit.test_cli import run_cli
 
 
@@ -106,3 +107,20 @@ def test_a_chart_of_the_month(history_url: str, tmp_path: Path) -> None:
     assert image.format == "PNG"
     quiet = run_cli("report", "--month", "2026-06", "--format", "png", "--out", str(out), env=env)
     assert quiet.returncode == 2 and "no chart" in quiet.stderr
+
+
+async def test_meetings_on_the_region_and_wijk_rows(history_url: str, tmp_path: Path) -> None:
+    db = Database(history_url)
+    async with db.session() as session, session.begin():
+        await build_meetings(History(session))
+    await db.dispose()
+    out = tmp_path / "november.csv"
+    env = {"DATABASE_URL": history_url, "CLOCK_OFFSET_SECONDS": "0"}
+    result = await asyncio.to_thread(run_cli, "report", "--month", "2026-11", "--out", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    rows = {(row["niveau"], row["code"]): row for row in read(out, ";")}
+    centrum = rows["wijk", "centrum"]
+    assert (centrum["bijeenkomsten gehouden"], centrum["uitgenodigd"], centrum["antwoord ja"]) == ("3", "5", "2")
+    assert (centrum["actiepunten"], centrum["actiepunten open"]) == ("3", "2")
+    assert rows["regio", "mh"]["bijeenkomsten gehouden"] == "3"
+    assert rows["praktijk", "maasoever"]["bijeenkomsten gehouden"] == ""
