@@ -25,7 +25,7 @@ from bot.file_modes import make_private, warn_if_exposed
 from bot.i18n import Translator
 from bot.services.figures import month_period
 from bot.services.figures_chart import fill_rate_png
-from bot.services.figures_report import EXCEL_STYLES, coordinator_view, render_csv, report_rows
+from bot.services.figures_report import EXCEL_STYLES, coordinator_view, lending_csv, render_csv, report_rows
 from bot.services.invites import InviteError, create_invite
 from bot.services.meeting_import import MeetingImportReport, import_meetings, parse_meetings, region_wijken
 from bot.services.members import UnknownRegionError, add_coordinator, resolve_region
@@ -365,6 +365,13 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
                     raise CliError("no chart: nothing was asked that month, or matplotlib is not installed")
                 written.append(png)
                 return len(top) + len(below)
+            if args.format == "lending":
+                style = EXCEL_STYLES[args.excel_style]
+                text = await lending_csv(
+                    session, region_id=region.id, period=period, translate=t.gettext, style=style, wijk_id=wijk_id
+                )
+                written.append(text.encode("utf-8-sig"))
+                return text.count("\r\n") - 1
             rows = await report_rows(
                 session, region_id=region.id, period=period, translate=t.gettext, wijk_id=wijk_id, now=now
             )
@@ -378,7 +385,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         out.write_bytes(written[0])
     except OSError as exc:
         raise CliError(f"cannot write {out}: {exc.strerror}") from None
-    print(f"{out}: {count} rows" if args.format == "csv" else f"{out}: {count} bars")
+    print(f"{out}: {count} bars" if args.format == "png" else f"{out}: {count} rows")
     return 0
 
 
@@ -451,7 +458,11 @@ def parser(run_bot: RunBot, run_playground: RunPlayground | None = None) -> argp
     rep.add_argument("--wijk", help="wijk code: that wijk and its practices only")
     rep.add_argument("--language", choices=["nl", "en"], default=None, help="of the headers (default: the bot's)")
     rep.add_argument(
-        "--format", choices=["csv", "png"], default="csv", help="csv: the table; png: a chart of the fill rate"
+        "--format",
+        choices=["csv", "png", "lending"],
+        default="csv",
+        help="csv: the table; png: a chart of the fill rate; lending: who helped whom (wijken, or a wijk's "
+        "practices), as CSV",
     )
     rep.add_argument(
         "--excel-style",

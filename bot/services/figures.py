@@ -416,3 +416,19 @@ async def _balance(
             rows[asker]["received"] = rows[asker].get("received", 0) + cell.dayparts
         if helper is not None and helper in rows:
             rows[helper]["given"] = rows[helper].get("given", 0) + cell.dayparts
+
+
+def lending_matrix(
+    cells: Iterable[Lending], level: Level, role: str | None = None
+) -> dict[tuple[int | None, int, str], int]:
+    """Day-parts lent as (helping unit, helped unit, role) -> day-parts, between practices or between wijken
+    (None: the student pool or former members); one role, or all."""
+    matrix: dict[tuple[int | None, int, str], int] = defaultdict(int)
+    for cell in cells:
+        if role is not None and cell.role != role:
+            continue
+        if level is Level.PRACTICE:
+            matrix[cell.helper_practice_id, cell.practice_id, cell.role] += cell.dayparts
+        else:
+            matrix[cell.helper_wijk_id, cell.wijk_id, cell.role] += cell.dayparts
+    return dict(matrix)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
-from bot.services.figures import Figures, Level, Period, figures
+from bot.services.figures import Figures, Level, Period, figures, lending, lending_matrix
 from bot.services.figures_meetings import MeetingFigures, meeting_figures
 from bot.services.requests import CancelReason
 from db.models import Practice, Region, Wijk
@@ -284,3 +284,32 @@ async def coordinator_view(
         if (below, row.unit_id) in names
     ]
     return top, sorted(parts, key=lambda shown: shown.unit.code)
+
+
+LENDING_COLUMNS = (N_("helping"), N_("helped"), N_("role"), N_("day-parts"))
+NO_PRACTICE = N_("student pool or former member")
+
+
+async def lending_csv(
+    session: AsyncSession,
+    *,
+    region_id: int,
+    period: Period,
+    translate: Translate,
+    style: ExcelStyle,
+    wijk_id: int | None,
+) -> str:
+    """Who helped whom: wijk by wijk for the region, practice by practice for one wijk's requests, per role; one
+    row per pair and role, as a spreadsheet pivots it."""
+    names = await unit_names(session, region_id)
+    level = Level.WIJK if wijk_id is None else Level.PRACTICE
+    cells = await lending(session, region_id=region_id, period=period, wijk_id=wijk_id)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=style.delimiter, lineterminator="\r\n")
+    writer.writerow([translate(header) for header in LENDING_COLUMNS])
+    for (helper, helped, role), dayparts in sorted(
+        lending_matrix(cells, level).items(), key=lambda item: (item[0][0] or 0, item[0][1], item[0][2])
+    ):
+        helper_code = names[level, helper].code if helper is not None and (level, helper) in names else None
+        writer.writerow([helper_code or translate(NO_PRACTICE), names[level, helped].code, role, dayparts])
+    return out.getvalue()

@@ -10,7 +10,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.services.figures import Figures, Lending, Level, figures, lending, month_period, months_period
+from bot.services.figures import (
+    Figures,
+    Lending,
+    Level,
+    figures,
+    lending,
+    lending_matrix,
+    month_period,
+    months_period,
+)
 from bot.services.figures_meetings import meeting_figures
 from bot.services.monthly_report import first_working_day, month_before
 from db.models import (
@@ -174,3 +183,17 @@ async def test_meeting_figures(database: Database) -> None:
     assert (centrum.action_points, centrum.open_points, centrum.overdue_points) == (3, 2, 1)
     assert (noordwest.held, noordwest.invited, noordwest.action_points) == (1, 1, 0)
     assert (region.unit_id, region.held, region.invited, region.overdue_points) == (1, 3, 5, 1)
+
+
+async def test_lending_matrix_between_wijken_and_practices(database: Database) -> None:
+    practices, wijken = await ids(database, Practice), await ids(database, Wijk)
+    async with database.session() as session:
+        cells = await lending(session, region_id=1, period=NOVEMBER)
+    by_wijk = lending_matrix(cells, Level.WIJK)
+    assert by_wijk == {
+        (wijken["centrum"], wijken["centrum"], "doktersassistent"): 2,
+        (wijken["centrum"], wijken["centrum"], "huisarts"): 1,
+        (wijken["centrum"], wijken["noordwest"], "doktersassistent"): 1,
+    }
+    huisarts = lending_matrix(cells, Level.PRACTICE, role="huisarts")
+    assert huisarts == {(practices["maasoever"], practices["jekerkwartier"], "huisarts"): 1}

@@ -124,3 +124,26 @@ async def test_meetings_on_the_region_and_wijk_rows(history_url: str, tmp_path: 
     assert (centrum["actiepunten"], centrum["actiepunten open"]) == ("3", "2")
     assert rows["regio", "mh"]["bijeenkomsten gehouden"] == "3"
     assert rows["praktijk", "maasoever"]["bijeenkomsten gehouden"] == ""
+
+
+def test_who_helped_whom(history_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "lending.csv"
+    env = {"DATABASE_URL": history_url}
+    result = run_cli("report", "--month", "2026-11", "--format", "lending", "--out", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    assert [tuple(row.values()) for row in read(out, ";")] == [
+        ("centrum", "centrum", "doktersassistent", "2"),
+        ("centrum", "centrum", "huisarts", "1"),
+        ("centrum", "noordwest", "doktersassistent", "1"),
+    ]
+    result = run_cli(
+        "report", "--month", "2026-11", "--wijk", "centrum", "--format", "lending", "--out", str(out), env=env
+    )
+    assert result.returncode == 0, result.stderr
+    rows = read(out, ";")
+    assert list(rows[0]) == ["helpt", "geholpen", "rol", "dagdelen"]
+    assert {(row["helpt"], row["geholpen"], row["dagdelen"]) for row in rows} == {
+        ("jekerkwartier", "maasoever", "1"),
+        ("wyck", "maasoever", "1"),
+        ("maasoever", "jekerkwartier", "1"),
+    }
