@@ -353,6 +353,8 @@ class ShortageRequest(Base):
     """A practice's request for help (a hulpvraag): a role, one or more slots, an urgency."""
 
     __tablename__ = "shortage_request"
+    # The figures of a period walk the region's requests by posting time (bot/services/figures.py).
+    __table_args__ = (Index("ix_shortage_request_region_id_created_at", "region_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)

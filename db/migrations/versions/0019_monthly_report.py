@@ -1,4 +1,5 @@
-"""monthly report: one per region and month, recorded before it is sent
+"""monthly report: one per region and month, recorded before it is sent; the requests of a region by posting time,
+for the figures of a period
 
 Revision ID: 0019
 Revises: 0017
@@ -26,7 +27,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("region_id", "month", name=op.f("pk_monthly_report_sent")),
     )
+    with op.batch_alter_table("shortage_request") as batch_op:
+        batch_op.create_index("ix_shortage_request_region_id_created_at", ["region_id", "created_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("shortage_request") as batch_op:
+        batch_op.drop_index("ix_shortage_request_region_id_created_at")
     op.drop_table("monthly_report_sent")
