@@ -27,6 +27,7 @@ from handlers import (
     audit,
     availability,
     coordination,
+    figures,
     flood,
     general,
     groups,
@@ -139,6 +140,7 @@ def build_application(
     application.add_handlers(availability.build())
     application.add_handlers(coordination.build())
     application.add_handlers(audit.build())
+    application.add_handlers(figures.build())
     application.add_handlers(groups.build())
     application.add_handlers(meetings.build())
     application.add_handlers(general.build_fallbacks())

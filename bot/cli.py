@@ -9,8 +9,11 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -20,12 +23,15 @@ from bot.clock import clock_for
 from bot.config import Settings
 from bot.file_modes import make_private, warn_if_exposed
 from bot.i18n import Translator
+from bot.services.figures import month_period
+from bot.services.figures_chart import fill_rate_png
+from bot.services.figures_report import EXCEL_STYLES, coordinator_view, lending_csv, render_csv, report_rows
 from bot.services.invites import InviteError, create_invite
 from bot.services.meeting_import import MeetingImportReport, import_meetings, parse_meetings, region_wijken
 from bot.services.members import UnknownRegionError, add_coordinator, resolve_region
 from bot.services.network import NetworkFileError, find_practice, import_network, parse_network
 from db.migrate import upgrade_to_head
-from db.models import INVITABLE_ROLES, Role
+from db.models import INVITABLE_ROLES, Role, Wijk
 from db.session import Database, DatabaseUrlError, parse_database_url, sqlite_file
 
 # Starts the bot: app.wiring.run, above handlers. The entry point (bot/__main__.py) hands it in, so that
@@ -319,6 +325,75 @@ def cmd_add_coordinator(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(with_database(settings, work))
 
 
+def parse_month(text: str) -> tuple[int, int]:
+    """YYYY-MM, as argparse's type."""
+    try:
+        year, month = (int(part) for part in text.split("-"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("use YYYY-MM, e.g. 2026-11") from None
+    if not 1 <= month <= 12 or year < 2000:
+        raise argparse.ArgumentTypeError("use YYYY-MM, e.g. 2026-11")
+    return year, month
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    """Write a month's figures as CSV: a row for the region, each wijk and each practice (or one wijk's)."""
+    t = Translator(args.language or settings.default_language, settings.zone)
+    year, month = args.month
+    out = Path(args.out)
+
+    now = clock_for(settings.clock_offset_seconds).now()
+
+    async def work(database: Database) -> int:
+        async with database.session() as session:
+            region = await resolve_region(session, args.region)
+            wijk_id = None
+            if args.wijk:
+                wijk_id = await session.scalar(
+                    select(Wijk.id).where(Wijk.region_id == region.id, Wijk.code == args.wijk)
+                )
+                if wijk_id is None:
+                    raise CliError(f"unknown wijk '{args.wijk}' in region {region.code}")
+            period = month_period(year, month, ZoneInfo(region.timezone))
+            if args.format == "png":
+                top, below = await coordinator_view(session, region_id=region.id, period=period, wijk_id=wijk_id)
+                title = t.gettext("Fill rate, {period}").format(
+                    period=format_date(period.first_day, "MMMM y", locale=t.language)
+                )
+                png = fill_rate_png(
+                    [(shown.unit.name, shown.figures) for shown in top + below],
+                    title=title,
+                    axis_label=t.gettext("day-parts filled (%)"),
+                    decimal=EXCEL_STYLES[args.excel_style].decimal,
+                )
+                if png is None:
+                    raise CliError("no chart: nothing was asked that month, or matplotlib is not installed")
+                written.append(png)
+                return len(top) + len(below)
+            if args.format == "lending":
+                style = EXCEL_STYLES[args.excel_style]
+                text = await lending_csv(
+                    session, region_id=region.id, period=period, translate=t.gettext, style=style, wijk_id=wijk_id
+                )
+                written.append(text.encode("utf-8-sig"))
+                return text.count("\r\n") - 1
+            rows = await report_rows(
+                session, region_id=region.id, period=period, translate=t.gettext, wijk_id=wijk_id, now=now
+            )
+        # utf-8-sig: Excel reads the names' accents right only with the byte-order mark.
+        written.append(render_csv(rows, t.gettext, EXCEL_STYLES[args.excel_style]).encode("utf-8-sig"))
+        return len(rows)
+
+    written: list[bytes] = []
+    count = asyncio.run(with_database(settings, work))
+    try:
+        out.write_bytes(written[0])
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"{out}: {count} bars" if args.format == "png" else f"{out}: {count} rows")
+    return 0
+
+
 def cmd_playground(settings: Settings, args: argparse.Namespace) -> int:
     """The real bot against a Telegram stand-in, with a page to try it in: no token needed."""
     database = Path(args.database or settings.playground_database)
@@ -383,6 +458,26 @@ def parser(run_bot: RunBot, run_playground: RunPlayground | None = None) -> argp
     coord.add_argument("telegram_user_id", type=int, metavar="TELEGRAM_USER_ID")
     coord.add_argument("--region", help="region code, if the database holds more than one")
     coord.set_defaults(handler=cmd_add_coordinator)
+    rep = sub.add_parser("report", help="write a month's figures (region, wijken, practices) to a file")
+    rep.add_argument("--month", required=True, type=parse_month, help="the month, YYYY-MM")
+    rep.add_argument("--wijk", help="wijk code: that wijk and its practices only")
+    rep.add_argument("--language", choices=["nl", "en"], default=None, help="of the headers (default: the bot's)")
+    rep.add_argument(
+        "--format",
+        choices=["csv", "png", "lending"],
+        default="csv",
+        help="csv: the table; png: a chart of the fill rate; lending: who helped whom (wijken, or a wijk's "
+        "practices), as CSV",
+    )
+    rep.add_argument(
+        "--excel-style",
+        choices=sorted(EXCEL_STYLES),
+        default="nl",
+        help="nl: semicolons and decimal commas (Dutch Excel, the default); en: commas and points",
+    )
+    rep.add_argument("--out", required=True, help="the file to write")
+    rep.add_argument("--region", help="region code, if the database holds more than one")
+    rep.set_defaults(handler=cmd_report)
     return top
 
 

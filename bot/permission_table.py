@@ -230,6 +230,19 @@ TABLE: tuple[Row, ...] = (
         notes={Persona.STRANGER: "told nothing is stored"},
     ),
     command("audit", what="the region's audit log", rule=P + "is_coordinator", allowed=COORDINATOR),
+    command(
+        "cijfers",
+        "figures",
+        what="figures: how the practices help each other",
+        rule=P + "may_see_figures",
+        allowed=MANAGERS | COORDINATOR,
+        notes={
+            Persona.OWN_MANAGER: "own practice, wijk and region",
+            Persona.OTHER_MANAGER: "own practice, wijk and region",
+            Persona.COORDINATOR: "the region or one wijk",
+        },
+        denied="coordinators, practice managers and GPs only",
+    ),
     # --- buttons --------------------------------------------------------------------------------------------
     button(
         "JOIN_CONFIRM",
@@ -430,6 +443,17 @@ TABLE: tuple[Row, ...] = (
         notes={Persona.OWN_MANAGER: "own practice's points"},
     ),
     button("AUDIT", what="another page of the audit log", rule=P + "is_coordinator", allowed=COORDINATOR),
+    button(
+        "FIGURES",
+        what="figures: a period (coordinators: then the region or a wijk)",
+        rule=P + "may_see_figures",
+        allowed=MANAGERS | COORDINATOR,
+        notes={
+            Persona.OWN_MANAGER: "own practice, wijk and region",
+            Persona.OTHER_MANAGER: "own practice, wijk and region",
+        },
+        denied="coordinators, practice managers and GPs only",
+    ),
     button(
         "DELETE_ME",
         what="confirm or refuse removing one's own data",

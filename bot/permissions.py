@@ -48,6 +48,12 @@ def may_post_request(member: Member | None) -> bool:
     return practice_to_post_for(member) is not None
 
 
+def may_see_figures(member: Member | None) -> bool:
+    """Coordinators see their region's figures; practice managers and GPs their own practice's, beside their
+    wijk's and region's."""
+    return is_coordinator(member) or may_post_request(member)
+
+
 def may_act_for_request(member: Member | None, request: ShortageRequest) -> bool:
     """Who decides about a request's offers and may cancel, widen or extend it: its author, the practice's
     managers and GPs, and a coordinator of the region."""

@@ -353,6 +353,8 @@ class ShortageRequest(Base):
     """A practice's request for help (a hulpvraag): a role, one or more slots, an urgency."""
 
     __tablename__ = "shortage_request"
+    # The figures of a period walk the region's requests by posting time (bot/services/figures.py).
+    __table_args__ = (Index("ix_shortage_request_region_id_created_at", "region_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), index=True)
@@ -493,7 +495,7 @@ class OutboxMessage(Base):
 
 class Installation(Base):
     """The one row that names this installation: its id goes into every calendar UID, so that two installations
-    (or a test copy beside production) never share one; made once, by migration 0016."""
+    (or a test copy beside production) never share one; made once, by migration 0018."""
 
     __tablename__ = "installation"
 
@@ -502,3 +504,12 @@ class Installation(Base):
     # Occurrences below this id were sent with the UID of before (no installation id) and keep it, so that
     # calendars that hold them update the same event instead of adding a second one.
     legacy_uid_below: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MonthlyReportSent(Base):
+    """One monthly report per region and month (its first day), so a restart never sends it twice."""
+
+    __tablename__ = "monthly_report_sent"
+
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)

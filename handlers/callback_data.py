@@ -58,6 +58,7 @@ class Action(enum.StrEnum):
     ACTION_DONE = "md"
     AUDIT = "au"
     DELETE_ME = "dm"
+    FIGURES = "fg"
 
 
 @dataclass(frozen=True)

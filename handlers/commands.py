@@ -31,6 +31,7 @@ COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("uitnodiging", "invite", N_("Make an invitation link")),
     MEETING_COMMAND,
     ("audit", "audit", N_("Who did what in your region")),
+    ("cijfers", "figures", N_("Figures: how the practices help each other")),
 )
 
 

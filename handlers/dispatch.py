@@ -30,7 +30,7 @@ from bot.services import outbox
 from bot.services.outbox import Claimed
 from bot.services.runs import end_run, start_run, worker_name
 from db.models import Member
-from handlers import meeting_notices, request_notices
+from handlers import figures, meeting_notices, request_notices
 from handlers.job_guard import database_unavailable
 from handlers.rendered import Rendered, Renderers, ToGroup, ToMember
 
@@ -43,7 +43,7 @@ PARALLEL_SENDS = 15
 RECORD_TRIES = 3  # quick tries to record an outcome before it is kept for the next pass
 
 
-RENDERERS: Renderers = request_notices.RENDERERS | meeting_notices.RENDERERS
+RENDERERS: Renderers = request_notices.RENDERERS | meeting_notices.RENDERERS | figures.RENDERERS
 
 
 async def for_reader(session: AsyncSession, row: Claimed, runtime: Runtime) -> Rendered | None:

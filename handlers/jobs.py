@@ -10,6 +10,7 @@ from bot.runtime import Runtime
 from bot.services.coordination import send_digests
 from bot.services.handled_updates import forget_old as forget_old_updates
 from bot.services.ladder import due_escalations, escalate
+from bot.services.monthly_report import send_monthly_reports
 from bot.services.requests import close_past_requests, load_request, refresh_recipients
 from bot.services.retention import BATCH, Erased, erase_batch
 from bot.services.runs import forget_ended as forget_ended_runs
@@ -46,7 +47,8 @@ async def close_sweep(context: BotContext) -> None:
     """The job, every minute: close finished requests, send the daily digest when it is time."""
     closed = await close_finished_requests(context.runtime)
     digests = await run_digests(context.runtime)
-    if closed or digests:
+    reports = await run_monthly_reports(context.runtime)
+    if closed or digests or reports:
         context.kick_outbox()
 
 
@@ -59,6 +61,12 @@ async def run_digests(runtime: Runtime) -> list[int]:
             zone=runtime.settings.zone,
             at=time.fromisoformat(runtime.settings.digest_time),
         )
+
+
+async def run_monthly_reports(runtime: Runtime) -> list[int]:
+    """Last month's report to the coordinators, once per region and month, from 09:00 on the first working day."""
+    async with runtime.database.session() as session, session.begin():
+        return await send_monthly_reports(session, now=runtime.clock.now(), zone=runtime.settings.zone)
 
 
 async def run_due_escalations(runtime: Runtime) -> int:

@@ -284,6 +284,16 @@ class Digest(Notice):
     region_id: int
 
 
+@dataclass(frozen=True)
+class MonthlyReport(Notice):
+    """To a coordinator: the figures of the month before, with the table."""
+
+    kind = "monthly_report"
+    region_id: int
+    year: int
+    month: int
+
+
 # Meetings and action points.
 
 
@@ -418,6 +428,7 @@ KINDS: dict[str, type[Notice]] = {
         OfferDeclined,
         OfferWithdrawn,
         Digest,
+        MonthlyReport,
         MeetingInvite,
         MeetingIcs,
         MeetingMoved,

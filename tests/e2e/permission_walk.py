@@ -44,6 +44,7 @@ REFUSALS_EN = (
     "This request cannot be widened (any more).",
     "This invitation is for another region. Ask your coordinator to move you.",
     "You are already a member of {where}. Ask the regional coordinator if you have moved to another practice.",
+    "Figures are for coordinators, practice managers and GPs.",
     # Forged or stale ids and arguments get these.
     "This request no longer exists.",
     "Choose at least one day-part first.",

@@ -85,6 +85,7 @@ for _key, _text in (
     ("mijngegevens", "/mijngegevens"),
     ("verwijdermij", "/verwijdermij"),
     ("audit", "/audit"),
+    ("cijfers", "/cijfers"),
 ):
     SCENARIOS[_key] = _command(_text)
 SCENARIOS["verzoek"] = _command("/verzoek", cleanup=("/annuleer",))
@@ -379,6 +380,11 @@ async def action_done(world: World, who: SimUser, persona: Persona) -> Attempt:
 @scenario("AUDIT")
 async def audit_page(world: World, who: SimUser, persona: Persona) -> Attempt:
     return Attempt(data=encode(Action.AUDIT, 1, "all"))
+
+
+@scenario("FIGURES")
+async def figures_period(world: World, who: SimUser, persona: Persona) -> Attempt:
+    return Attempt(data=encode(Action.FIGURES, "m0", "r"))
 
 
 @scenario("DELETE_ME")

@@ -66,9 +66,9 @@ def test_every_kind_has_a_renderer() -> None:
 
 
 def test_kinds_are_todays() -> None:
-    # request.status, request.widened, request.cancelled_by, offer.card, action.done, meeting.nudge, meeting.group:
-    # what follows
-    assert len(KINDS) == 29  # and meeting.uninvited
+    # request.status, request.widened, request.cancelled_by, offer.card, action.done, meeting.nudge, meeting.group,
+    # meeting.uninvited, monthly_report: what follows
+    assert len(KINDS) == 30
     assert {"meeting.reminder", "meeting.nudge", "action.reminder"} == notices.AT_MOST_ONCE_KINDS
 
 
