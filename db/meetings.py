@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -93,12 +94,19 @@ class Meeting(Base):
     created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
+    # Planned after series became one calendar entry (migration 0018); a series sent date by date before keeps that.
+    series_entry: Mapped[bool] = mapped_column(Boolean, default=True, server_default=false())
 
     wijken: Mapped[list[Wijk]] = relationship(secondary=meeting_wijk, order_by="Wijk.name")
     created_by: Mapped[Member | None] = relationship()
     occurrences: Mapped[list[MeetingOccurrence]] = relationship(
         back_populates="meeting", order_by="MeetingOccurrence.starts_at"
     )
+
+    @property
+    def one_entry(self) -> bool:
+        """A series held as one calendar entry: one invitation, one file with the rule, later dates silently."""
+        return bool(self.rrule) and self.series_entry
 
 
 class MeetingOccurrence(Base):

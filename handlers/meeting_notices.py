@@ -68,7 +68,7 @@ async def render_ics(reader: ToMember, notice: MeetingIcs) -> Rendered | None:
     occurrence = await load_occurrence_lean(reader.session, notice.occurrence_id)
     if occurrence is None:
         return None
-    if occurrence.meeting.rrule:  # a series is one calendar entry: its file, as it is now
+    if occurrence.meeting.one_entry:  # a series is one calendar entry: its file, as it is now
         name, content = await series_file_of(
             reader.session, occurrence.meeting, reader.now, withdrawn=notice.withdrawn
         )
@@ -96,7 +96,7 @@ async def render_cancelled(reader: ToMember, notice: MeetingCancelled) -> Render
     occurrence = await load_occurrence_lean(reader.session, notice.occurrence_id)
     if occurrence is None:
         return None
-    if occurrence.meeting.rrule and occurrence.meeting.cancelled_at is not None:
+    if occurrence.meeting.one_entry and occurrence.meeting.cancelled_at is not None:
         text = reader.t.gettext("❌ <b>Cancelled</b>: {title}, every date still ahead. The series does not go on.")
         return Rendered(text.format(title=_title(occurrence)))
     text = reader.t.gettext("❌ <b>Cancelled</b>: {title} on {when} does not take place.")

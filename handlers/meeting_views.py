@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from html import escape
 
@@ -96,10 +97,12 @@ def calendar_row(t: Translator, occurrence: MeetingOccurrence) -> list[InlineKey
     if occurrence.status != OccurrenceStatus.SCHEDULED:
         return []
     event = calendar_event(occurrence, uid="", stamp=occurrence.starts_at)  # the links carry no UID
-    return [
-        InlineKeyboardButton(t.gettext("➕ Google Calendar"), url=google_calendar_url(event)),
-        InlineKeyboardButton(t.gettext("➕ Outlook"), url=outlook_calendar_url(event)),
-    ]
+    google = InlineKeyboardButton(t.gettext("➕ Google Calendar"), url=google_calendar_url(event))
+    if occurrence.meeting.one_entry:
+        # The series from this date on, with its rule; Outlook's link cannot repeat, so it would add one date only.
+        series_event = replace(event, rrule=occurrence.meeting.rrule)
+        return [InlineKeyboardButton(t.gettext("➕ Google Calendar"), url=google_calendar_url(series_event))]
+    return [google, InlineKeyboardButton(t.gettext("➕ Outlook"), url=outlook_calendar_url(event))]
 
 
 def rsvp_markup(t: Translator, occurrence: MeetingOccurrence, current: str | None) -> InlineKeyboardMarkup:
@@ -178,10 +181,10 @@ def invitation(
     date, and each date's reminder asks again."""
     meeting = occurrence.meeting
     head = t.gettext("📅 <b>Invitation</b>")
-    if meeting.rrule:
+    if meeting.one_entry:
         head = t.gettext("📅 <b>Invitation to a series</b>: {repeats}").format(repeats=escape(rule_label(t, meeting)))
     lines = [head, card(t, occurrence), "", invitee_counts_line(t, counts), answer_line(t, answer)]
-    if meeting.rrule:
+    if meeting.one_entry:
         lines.append(
             t.gettext(
                 "Your answer is for this first date; for the later ones you answer in /bijeenkomsten or in the "

@@ -139,7 +139,7 @@ async def feed_events(session: AsyncSession, token: str, *, now: datetime) -> li
     series: set[int] = set()
     for occurrence in occurrences:
         meeting = occurrence.meeting
-        if not meeting.rrule:
+        if not meeting.one_entry:
             events.append(calendar_event(occurrence, occurrence_uid(found, occurrence.id), now))
         elif meeting.id not in series:  # a series is one entry, as in its .ics file: the rule and its exceptions
             series.add(meeting.id)

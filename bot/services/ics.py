@@ -245,6 +245,8 @@ def google_calendar_url(event: CalendarEvent, limit: int = MAX_LINK) -> str:
         ("details", _details(event)),
         ("location", event.location or event.url or ""),
     ]
+    if event.rrule:  # a series: Google's template link repeats it
+        params.append(("recur", f"RRULE:{event.rrule}"))
     return _fitted(GOOGLE, params, _steps("details", "text", event), limit)
 
 

@@ -58,15 +58,24 @@ async def _tell_invitees(session: AsyncSession, *, now: datetime, occurrence: Me
 
 
 async def _tell_series(
-    session: AsyncSession, *, now: datetime, meeting: Meeting, notice: Callable[[int], Notice]
+    session: AsyncSession,
+    *,
+    now: datetime,
+    meeting: Meeting,
+    notice: Callable[[int], Notice],
+    scheduled_only: bool = True,
 ) -> int:
-    """Everyone invited to a date of the series still ahead is told once (about the first such date), followed by
-    the series' calendar file; returns how many (grouped in SQL: one row per person)."""
+    """Everyone invited to a date of the series still ahead is told once (about the first such date that still
+    takes place, whose card the notice shows; any, for the series' cancellation), followed by the series' calendar
+    file; returns how many (grouped in SQL: one row per person)."""
+    ahead = [MeetingOccurrence.meeting_id == meeting.id, MeetingOccurrence.ends_at > now]
+    if scheduled_only:
+        ahead.append(MeetingOccurrence.status == OccurrenceStatus.SCHEDULED)
     rows = await session.execute(
         select(MeetingInvitee.member_id, func.min(MeetingInvitee.occurrence_id), Member.telegram_user_id)
         .join(MeetingOccurrence, MeetingOccurrence.id == MeetingInvitee.occurrence_id)
         .join(Member, Member.id == MeetingInvitee.member_id)
-        .where(MeetingOccurrence.meeting_id == meeting.id, MeetingOccurrence.ends_at > now)
+        .where(*ahead)
         .group_by(MeetingInvitee.member_id, Member.telegram_user_id)
     )
     told = 0
@@ -106,8 +115,10 @@ async def move_occurrence(
     occurrence: MeetingOccurrence,
     start_local: datetime,
     duration_minutes: int,
+    tell: bool = True,
 ) -> int:
-    """Move one date; returns how many invitees are told. Answers are kept: the notice lets people change them."""
+    """Move one date; returns how many invitees are told. Answers are kept: the notice lets people change them.
+    Without `tell` nobody is (a re-imported series: its people are told once, by the caller)."""
     meeting = occurrence.meeting
     if occurrence.status != OccurrenceStatus.SCHEDULED or occurrence.ends_at <= now:
         raise MeetingError("not_scheduled")
@@ -123,10 +134,12 @@ async def move_occurrence(
     await session.flush()
     await _rearm_reminders(session, now=now, occurrence=occurrence, minutes=meeting.reminder_minutes, zone=zone)
     told = 0
-    if occurrence.invited_at is not None:
+    if occurrence.invited_at is not None and tell:
         told = await _tell_invitees(
             session, now=now, occurrence=occurrence, notice=MeetingMoved(occurrence_id=occurrence.id)
         )
+    elif occurrence.invited_at is not None:
+        await refresh_group_posts(session, now=now, occurrence_id=occurrence.id, delay=timedelta(0))
     else:
         await invite_due(session, now=now, meeting_id=meeting.id)
     await audit.record(
@@ -169,6 +182,8 @@ async def cancel_occurrence(
         told = await _tell_invitees(
             session, now=now, occurrence=occurrence, notice=MeetingCancelled(occurrence_id=occurrence.id)
         )
+    elif occurrence.invited_at is not None:  # its people are told once for the series; its group posts now
+        await refresh_group_posts(session, now=now, occurrence_id=occurrence.id, delay=timedelta(0))
     await audit.record(
         session,
         at=now,
@@ -219,8 +234,11 @@ async def update_meeting(session: AsyncSession, *, now: datetime, meeting: Meeti
     details, times = _differences(meeting, spec, wijken)
     if not details and not times:
         return False
+    old_audience = meeting.audience
     for field in (*_DETAIL_FIELDS, *_TIME_FIELDS, "rrule"):
         setattr(meeting, field, getattr(spec, field))
+    meeting.audience = old_audience  # a new audience is applied below, inviting and uninviting
+    each = not meeting.one_entry  # a series' people are told once, at the end
     meeting.wijken = wijken
     meeting.reminder_minutes = list(spec.reminder_minutes)
     await session.flush()
@@ -243,7 +261,7 @@ async def update_meeting(session: AsyncSession, *, now: datetime, meeting: Meeti
             full = await load_occurrence(session, occurrence.id)
             assert full is not None
             if local is None or to_utc(local, zone) <= now:
-                await cancel_occurrence(session, now=now, actor=None, occurrence=full)
+                await cancel_occurrence(session, now=now, actor=None, occurrence=full, tell=each)
             elif local != occurrence.start_local or full.ends_at - full.starts_at != timedelta(
                 minutes=meeting.duration_minutes
             ):
@@ -254,30 +272,40 @@ async def update_meeting(session: AsyncSession, *, now: datetime, meeting: Meeti
                     occurrence=full,
                     start_local=local,
                     duration_minutes=meeting.duration_minutes,
+                    tell=each,
                 )
             else:  # the date stays: its reminders follow the (maybe new) offsets; a notice only if details changed
                 await _rearm_reminders(session, now=now, occurrence=full, minutes=meeting.reminder_minutes, zone=zone)
                 if details:
-                    await _changed_details(session, now=now, occurrence=full)
+                    await _changed_details(session, now=now, occurrence=full, tell=each)
         await plan_occurrences(session, now=now, meeting=meeting)
     else:
         for occurrence in upcoming:
             full = await load_occurrence(session, occurrence.id)
             assert full is not None
             await _rearm_reminders(session, now=now, occurrence=full, minutes=meeting.reminder_minutes, zone=zone)
-            await _changed_details(session, now=now, occurrence=full)
+            await _changed_details(session, now=now, occurrence=full, tell=each)
+    if not each:
+        await _tell_series(session, now=now, meeting=meeting, notice=lambda first: MeetingUpdated(occurrence_id=first))
+    if spec.audience != old_audience:
+        await change_audience(session, now=now, actor=None, meeting=meeting, audience=spec.audience)
     await invite_due(session, now=now, meeting_id=meeting.id)
     return True
 
 
-async def _changed_details(session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence) -> None:
-    """Title, place, link or agenda changed: a new SEQUENCE and a notice for those already invited."""
+async def _changed_details(
+    session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence, tell: bool = True
+) -> None:
+    """Title, place, link or agenda changed: a new SEQUENCE and a notice for those already invited (not `tell`:
+    the caller tells a series' people once)."""
     occurrence.sequence += 1
     await session.flush()
-    if occurrence.invited_at is not None:
+    if occurrence.invited_at is not None and tell:
         await _tell_invitees(
             session, now=now, occurrence=occurrence, notice=MeetingUpdated(occurrence_id=occurrence.id)
         )
+    elif occurrence.invited_at is not None:
+        await refresh_group_posts(session, now=now, occurrence_id=occurrence.id, delay=timedelta(0))
 
 
 class Detail(enum.StrEnum):
@@ -331,11 +359,13 @@ async def change_detail(
         occurrence = await load_occurrence(session, occurrence_id)
         assert occurrence is not None
         occurrence.sequence += 1
-        if occurrence.invited_at is not None and not meeting.rrule:
+        if occurrence.invited_at is not None and not meeting.one_entry:
             notice = MeetingUpdated(occurrence_id=occurrence.id, changed=detail.value)
             told += await _tell_invitees(session, now=now, occurrence=occurrence, notice=notice)
+        elif occurrence.invited_at is not None:
+            await refresh_group_posts(session, now=now, occurrence_id=occurrence.id, delay=timedelta(0))
     await session.flush()
-    if meeting.rrule:  # a series is one calendar entry: each person is told once, with the series' file
+    if meeting.one_entry:  # a series is one calendar entry: each person is told once, with the series' file
         told = await _tell_series(
             session,
             now=now,
@@ -375,14 +405,18 @@ async def cancel_meeting(session: AsyncSession, *, now: datetime, actor: Member 
         )
     )
     told = 0
-    series_at_once = meeting.rrule is not None
+    series_at_once = meeting.one_entry
     for occurrence_id in list(upcoming):
         occurrence = await load_occurrence(session, occurrence_id)
         assert occurrence is not None
         told += await cancel_occurrence(session, now=now, actor=actor, occurrence=occurrence, tell=not series_at_once)
     if series_at_once:  # one message each, with the series' file cancelling the whole entry
         told = await _tell_series(
-            session, now=now, meeting=meeting, notice=lambda first: MeetingCancelled(occurrence_id=first)
+            session,
+            now=now,
+            meeting=meeting,
+            notice=lambda first: MeetingCancelled(occurrence_id=first),
+            scheduled_only=False,
         )
     await audit.record(
         session,
@@ -440,6 +474,7 @@ async def change_audience(
             dropped.append(invitee_id)
         if dropped:
             await session.execute(delete(MeetingInvitee).where(MeetingInvitee.id.in_(dropped)))
+        await refresh_group_posts(session, now=now, occurrence_id=occurrence.id, delay=timedelta(0))
     for member_id, (first, chat_id) in gone.items():
         await enqueue(
             session, now=now, notice=MeetingUninvited(occurrence_id=first), chat_id=chat_id, member_id=member_id

@@ -118,6 +118,11 @@ async def nudge_due(session: AsyncSession, *, now: datetime) -> int:
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             continue
+        if occurrence.meeting.one_entry and occurrence.position > 0:
+            # A series is answered from its one invitation and each date's reminder; asking again for every
+            # week's date would nag those who said yes to the series. Its first date is asked, as any date.
+            log.info("meeting.nudge_skipped occurrence=%s (a later date of a series)", occurrence.id)
+            continue
         yesterday = to_local(now, zone).date() - timedelta(days=1)
         if occurrence.nudged_on is not None and occurrence.nudged_on >= yesterday:
             log.info("meeting.nudge_skipped occurrence=%s (the organiser asked recently)", occurrence.id)

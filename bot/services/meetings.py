@@ -274,7 +274,8 @@ async def notify(
 async def invite_members(
     session: AsyncSession, *, now: datetime, occurrence: MeetingOccurrence, members: list[Member]
 ) -> int:
-    """Invite each member once (the unique key keeps it once); returns how many were new.
+    """Invite each member once (the unique key keeps it once); returns how many were told (a later date of a
+    series joins silently for those who hold the series already, and is not counted).
 
     The organiser is recorded as coming ("ja", which they can change) and gets only the calendar file: they
     planned it, so an invitation asking them whether they come would be noise, and it would count them among
@@ -283,14 +284,18 @@ async def invite_members(
         await session.scalars(select(MeetingInvitee.member_id).where(MeetingInvitee.occurrence_id == occurrence.id))
     )
     in_series: set[int] = set()
-    if occurrence.meeting.rrule:
+    if occurrence.meeting.one_entry:
         # Invited to another date of the series, they hold the whole series in their calendar already (its file
         # has the rule): this date joins without a message of its own; its reminder asks for their answer.
         in_series = set(
             await session.scalars(
                 select(MeetingInvitee.member_id)
                 .join(MeetingOccurrence, MeetingOccurrence.id == MeetingInvitee.occurrence_id)
-                .where(MeetingOccurrence.meeting_id == occurrence.meeting_id, MeetingOccurrence.id != occurrence.id)
+                .where(
+                    MeetingOccurrence.meeting_id == occurrence.meeting_id,
+                    MeetingOccurrence.id != occurrence.id,
+                    MeetingOccurrence.ends_at > now,  # one who was left out and is back gets the series anew
+                )
                 .distinct()
             )
         )
@@ -305,8 +310,7 @@ async def invite_members(
         session.add(invitee)
         await session.flush()
         if member.id in in_series:
-            count += 1
-            continue
+            continue  # not counted: nobody is told
         if member.id == organiser_id:
             calendar = MeetingIcs(occurrence_id=occurrence.id)
             await enqueue(session, now=now, notice=calendar, chat_id=member.telegram_user_id, member_id=member.id)
@@ -417,7 +421,8 @@ SERIES_FILE_DATES = 400
 @dataclass(frozen=True)
 class SeriesDates:
     """What a series' calendar file needs beyond its meeting: the dates that differ from the rule (cancelled or
-    moved, from a month back on), and a SEQUENCE that rises with every change to any date."""
+    moved, past ones too: the entry starts at the first date, and a past exception left out would come back),
+    and a SEQUENCE that rises with every change to any date."""
 
     changed: list[MeetingOccurrence]
     sequence: int
@@ -431,7 +436,6 @@ async def series_dates(session: AsyncSession, meeting: Meeting, now: datetime) -
         .where(
             MeetingOccurrence.meeting_id == meeting.id,
             MeetingOccurrence.sequence > 0,
-            MeetingOccurrence.ends_at > now - timedelta(days=31),
         )
         .order_by(MeetingOccurrence.starts_at)
         .limit(SERIES_FILE_DATES)

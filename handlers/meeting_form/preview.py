@@ -241,9 +241,14 @@ async def apply(update: Update, context: BotContext, turn: Turn, draft: MeetingD
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return await stop(update, context, t, quiet=True)
+    queued = _hold_outbox(turn)
     await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
     await turn.commit()
-    await query.answer()
-    await remove_buttons(query)
-    await reply(update, text)
+    try:
+        await query.answer()
+        await remove_buttons(query)
+        await reply(update, text)
+    finally:
+        if queued:
+            turn.kick_outbox()
     return await stop(update, context, t, quiet=True)

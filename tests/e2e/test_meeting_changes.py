@@ -216,11 +216,35 @@ async def test_the_audience_of_a_series_changes_from_the_chat(bot: Harness) -> N
         )
     assert left == 0
 
+    bot.clock.current = utc(2026, 12, 2, 12)  # the first date has passed: Bob's invitation to it stays history
     await corrie.send("/bijeenkomsten")
-    await corrie.press(corrie.last(), "1 dec: Wekelijks overleg")
+    await corrie.press(corrie.last(), "8 dec: Wekelijks overleg")
     await corrie.press(corrie.last(), "Wijzigen…")
     await corrie.press(corrie.last(), "Wie is uitgenodigd")
     await corrie.press(corrie.last(), "iedereen in de wijk")
     await corrie.press(corrie.last(), "✅ Wijzigen")
+    said = "Gewijzigd: 4 uitgenodigd, 0 gehoord dat het niet meer voor hen is."
+    assert any(said in m.text for m in corrie.messages()[-3:]), "people, not dates"
     await bot.dispatch()
     assert len(texts(bob, "📅 Uitnodiging voor een reeks")) == 2, "invited again: one invitation for the series"
+    assert calendars(bob)[-1]["METHOD"] == "REQUEST", "and the series back in the calendar"
+
+
+async def test_a_change_to_a_series_whose_first_date_was_cancelled_still_reaches_everyone(bot: Harness) -> None:
+    everyone = await cast(bot)
+    corrie, bob = everyone.corrie, everyone.people.bob
+    await plan(bot, corrie, day="di 1 dec", repeat="Elke week", title="Wekelijks overleg")
+    await bot.dispatch()
+    await corrie.send("/bijeenkomsten")
+    await corrie.press(corrie.last(), "1 dec: Wekelijks overleg")
+    await corrie.press(corrie.last(), "Datum annuleren")
+    await corrie.press(corrie.last(), "Ja, annuleer deze datum")
+    await corrie.send("/bijeenkomsten")
+    await corrie.press(corrie.last(), "8 dec: Wekelijks overleg")
+    await corrie.press(corrie.last(), "Wijzigen…")
+    await corrie.press(corrie.last(), "Plaats")
+    await corrie.send("Huisartsenpost, Prof. Debyelaan 25, Maastricht")
+    await corrie.press(corrie.last(), "✅ Wijzigen")
+    await bot.dispatch()
+    [changed] = texts(bob, "✏️ Gewijzigd: nieuwe plaats")
+    assert "dinsdag 8 december" in changed.text, "shown with the first date that still takes place"

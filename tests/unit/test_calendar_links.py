@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import icalendar
@@ -18,6 +19,7 @@ from bot.services.ics import (
     feed_file,
     google_calendar_url,
     outlook_calendar_url,
+    series_file,
 )
 from db.models import Installation
 
@@ -136,3 +138,24 @@ def test_where_the_feeds_live() -> None:
     for wrong in ("http://bot.example.org", "ftp://x", "https://", "https://x.org/?a=1", "https://a b"):
         with pytest.raises(ValidationError):
             settings(public_base_url=wrong)
+
+
+def test_a_series_link_repeats_in_google_and_its_file_holds_the_rule_and_exceptions() -> None:
+    weekly = meeting(rrule="FREQ=WEEKLY;INTERVAL=2")
+    assert query(google_calendar_url(weekly))["recur"] == "RRULE:FREQ=WEEKLY;INTERVAL=2"
+    assert "recur" not in query(google_calendar_url(meeting()))
+    master = meeting(rrule="FREQ=WEEKLY;INTERVAL=2", exdates=(datetime(2026, 12, 29, 19, 0),))
+    moved = meeting(
+        recurrence_id=datetime(2027, 1, 12, 19, 0),
+        start_local=datetime(2027, 1, 13, 20, 0),
+        end_local=datetime(2027, 1, 13, 22, 0),
+    )
+    parsed = icalendar.Calendar.from_ical(series_file(master, [moved]))
+    assert parsed["METHOD"] == "REQUEST"
+    first, second = parsed.walk("VEVENT")
+    assert str(first["UID"]) == str(second["UID"])
+    exdate: Any = first["EXDATE"]
+    assert [d.dt.replace(tzinfo=None) for d in exdate.dts] == [datetime(2026, 12, 29, 19, 0)]
+    assert second.decoded("RECURRENCE-ID").replace(tzinfo=None) == datetime(2027, 1, 12, 19, 0)
+    cancelled = icalendar.Calendar.from_ical(series_file(meeting(rrule="FREQ=WEEKLY", cancelled=True), [moved]))
+    assert cancelled["METHOD"] == "CANCEL" and len(list(cancelled.walk("VEVENT"))) == 1

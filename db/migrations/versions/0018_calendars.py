@@ -18,6 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # A series planned from now on is one calendar entry (one invitation, one file with the rule); those already
+    # sent date by date stay so until they end, or calendars would hold each date twice.
+    # A plain ADD COLUMN, not a batch: on SQLite a batch would copy the table, and dropping the old copy deletes
+    # every date of every meeting through ON DELETE CASCADE (foreign keys are on in the migration's connection).
+    op.add_column("meeting", sa.Column("series_entry", sa.Boolean(), server_default=sa.false(), nullable=False))
     installation = op.create_table(
         "installation",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -44,5 +49,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("meeting", "series_entry")
     op.drop_table("calendar_feed")
     op.drop_table("installation")
