@@ -12,7 +12,6 @@ from typing import Final
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
-from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import BaseHandler, filters
 
@@ -29,6 +28,7 @@ from bot.services.figures_report import (
     render_csv,
     report_rows,
 )
+from bot.services.network import active_wijken
 from bot.services.notices import MonthlyReport
 from db.models import Member, Wijk
 from handlers.callback_data import Action, encode
@@ -128,13 +128,12 @@ async def show_figures(said: Said) -> None:
 
 async def scope_buttons(press: Press[None], code: str) -> InlineKeyboardMarkup:
     """The region, then each active wijk of the coordinator's region."""
-    query = select(Wijk.id, Wijk.name).where(Wijk.region_id == press.actor.region_id, Wijk.active).order_by(Wijk.code)
-    wijken = (await press.session.execute(query)).all()
+    wijken = await active_wijken(press.session, press.actor.region_id)
     rows = [
         [InlineKeyboardButton(press.t.gettext("The whole region"), callback_data=encode(Action.FIGURES, code, REGION))]
     ]
     rows += [
-        [InlineKeyboardButton(name, callback_data=encode(Action.FIGURES, code, f"w{id_}"))] for id_, name in wijken
+        [InlineKeyboardButton(wijk.name, callback_data=encode(Action.FIGURES, code, f"w{wijk.id}"))] for wijk in wijken
     ]
     return InlineKeyboardMarkup(rows)
 

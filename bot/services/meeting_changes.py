@@ -57,6 +57,18 @@ async def _tell_invitees(session: AsyncSession, *, now: datetime, occurrence: Me
     return len(loaded.invitees)
 
 
+async def upcoming_dates(session: AsyncSession, meeting_id: int, now: datetime) -> list[int]:
+    """The ids of a meeting's dates that still take place and have not ended."""
+    found = await session.scalars(
+        select(MeetingOccurrence.id).where(
+            MeetingOccurrence.meeting_id == meeting_id,
+            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED,
+            MeetingOccurrence.ends_at > now,
+        )
+    )
+    return list(found)
+
+
 async def _tell_series(
     session: AsyncSession,
     *,
@@ -347,15 +359,9 @@ async def change_detail(
         return 0
     setattr(meeting, attribute, new_value)
     await session.flush()
-    upcoming = await session.scalars(
-        select(MeetingOccurrence.id).where(
-            MeetingOccurrence.meeting_id == meeting.id,
-            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED,
-            MeetingOccurrence.ends_at > now,
-        )
-    )
+    upcoming = await upcoming_dates(session, meeting.id, now)
     told = 0
-    for occurrence_id in list(upcoming):
+    for occurrence_id in upcoming:
         occurrence = await load_occurrence(session, occurrence_id)
         assert occurrence is not None
         occurrence.sequence += 1
@@ -397,16 +403,10 @@ async def cancel_meeting(session: AsyncSession, *, now: datetime, actor: Member 
     if cancelled.rowcount != 1:  # type: ignore[attr-defined]
         raise MeetingError("not_scheduled")
     meeting.cancelled_at = now
-    upcoming = await session.scalars(
-        select(MeetingOccurrence.id).where(
-            MeetingOccurrence.meeting_id == meeting.id,
-            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED,
-            MeetingOccurrence.ends_at > now,
-        )
-    )
+    upcoming = await upcoming_dates(session, meeting.id, now)
     told = 0
     series_at_once = meeting.one_entry
-    for occurrence_id in list(upcoming):
+    for occurrence_id in upcoming:
         occurrence = await load_occurrence(session, occurrence_id)
         assert occurrence is not None
         told += await cancel_occurrence(session, now=now, actor=actor, occurrence=occurrence, tell=not series_at_once)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
-from bot.services.meeting_changes import cancel_meeting, meeting_differs, update_meeting
+from bot.services.meeting_changes import cancel_meeting, meeting_differs, upcoming_dates, update_meeting
 from bot.services.meeting_times import DEFAULT_REMINDERS, TimeInputError, check_rrule, parse_offsets, series, to_local
 from bot.services.meetings import (
     MAX_AGENDA,
@@ -349,15 +349,9 @@ async def cancel_missing_meeting(session: AsyncSession, *, now: datetime, region
     meeting = await session.scalar(select(Meeting).where(Meeting.region_id == region.id, Meeting.key == key))
     if meeting is None or meeting.cancelled_at is not None:
         return 0, 0
-    dates = await session.scalar(
-        select(func.count(MeetingOccurrence.id)).where(
-            MeetingOccurrence.meeting_id == meeting.id,
-            MeetingOccurrence.status == OccurrenceStatus.SCHEDULED,
-            MeetingOccurrence.ends_at > now,
-        )
-    )
+    dates = len(await upcoming_dates(session, meeting.id, now))
     told = await cancel_meeting(session, now=now, actor=None, meeting=meeting)
-    return int(dates or 0), told
+    return dates, told
 
 
 async def import_meetings(

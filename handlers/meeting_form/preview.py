@@ -160,26 +160,27 @@ async def send(update: Update, context: BotContext, turn: Turn, draft: MeetingDr
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return CONFIRM
-    queued = _hold_outbox(turn)
+    text = t.gettext("Planned: <b>{title}</b>. The invitations go out eight weeks before each date (at once if "
+                     "it is sooner). You are down as coming; /bijeenkomsten shows the answers.")  # fmt: skip
+    return await _confirm(update, context, turn, text.format(title=escape(meeting.title)))
+
+
+async def _confirm(update: Update, context: BotContext, turn: Turn, text: str) -> int:
+    """The change is made: end the form with it in one commit, then confirm. The outbox is kicked only after the
+    confirmation (not at the commit), so the organiser's own calendar file or notice follows the end of the form
+    instead of landing before it."""
+    queued = bool(turn.session.info.pop("outbox_written", False))
     await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
     await turn.commit()
+    query = pressed(update)
     try:
         await query.answer()
         await remove_buttons(query)
-        text = t.gettext("Planned: <b>{title}</b>. The invitations go out eight weeks before each date (at once if "
-                         "it is sooner). You are down as coming; /bijeenkomsten shows the answers.")  # fmt: skip
-        await reply(update, text.format(title=escape(meeting.title)))
+        await reply(update, text)
     finally:
         if queued:
             turn.kick_outbox()
-    return await stop(update, context, t, quiet=True)
-
-
-def _hold_outbox(turn: Turn) -> bool:
-    """Take the outbox kick off the coming commit (True if there is something to send): the caller kicks it after
-    its confirmation, so the organiser's own calendar file or notice follows the end of the form instead of
-    landing before it."""
-    return bool(turn.session.info.pop("outbox_written", False))
+    return await stop(update, context, turn.t, quiet=True)
 
 
 async def move(update: Update, context: BotContext, turn: Turn, draft: MeetingDraft, value: str) -> int:
@@ -199,18 +200,8 @@ async def move(update: Update, context: BotContext, turn: Turn, draft: MeetingDr
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return await stop(update, context, t, quiet=True)
-    queued = _hold_outbox(turn)
-    await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
-    await turn.commit()
-    try:
-        await query.answer()
-        await remove_buttons(query)
-        text = t.ngettext("Moved. {count} person invited is told.", "Moved. {count} people invited are told.", told)
-        await reply(update, text.format(count=told))
-    finally:
-        if queued:
-            turn.kick_outbox()
-    return await stop(update, context, t, quiet=True)
+    text = t.ngettext("Moved. {count} person invited is told.", "Moved. {count} people invited are told.", told)
+    return await _confirm(update, context, turn, text.format(count=told))
 
 
 async def apply(update: Update, context: BotContext, turn: Turn, draft: MeetingDraft, value: str) -> int:
@@ -241,14 +232,4 @@ async def apply(update: Update, context: BotContext, turn: Turn, draft: MeetingD
     except MeetingError as exc:
         await query.answer(error_text(t, exc.code), show_alert=True)
         return await stop(update, context, t, quiet=True)
-    queued = _hold_outbox(turn)
-    await end_with_the_change(update, context, turn, name=NAME, draft_key=DRAFT)
-    await turn.commit()
-    try:
-        await query.answer()
-        await remove_buttons(query)
-        await reply(update, text)
-    finally:
-        if queued:
-            turn.kick_outbox()
-    return await stop(update, context, t, quiet=True)
+    return await _confirm(update, context, turn, text)
