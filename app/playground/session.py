@@ -8,7 +8,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -121,8 +121,19 @@ class Playground:
             await self.stop()
             raise
 
+    def _start_in_the_working_day(self) -> None:
+        """Outside 08:00-19:00 the demo starts at 09:00 (tomorrow, in the evening): its request and the tour's must
+        reach people at once, which quiet hours (20:00-07:30 by default) would hold until the morning."""
+        local = self.clock.now().astimezone(self.zone)
+        if 8 <= local.hour < 19:
+            return
+        day = local.date() + timedelta(days=1 if local.hour >= 19 else 0)
+        start = datetime.combine(day, time(9, 0), tzinfo=self.zone)
+        self.clock.advance(start - local)
+
     async def _start(self) -> None:
         self.clock = MovableClock()
+        self._start_in_the_working_day()
         self.refusals, self._seen_refusals, self.moves = [], 0, 0
         await self._fresh_database()
         server = TelegramServer(token=TOKEN, bot_username=BOT_USERNAME)
