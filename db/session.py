@@ -14,6 +14,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from db.base import Base
+from db.sqlite_driver import one_trip_dbapi
 
 # How long a transaction waits for SQLite's write lock before "database is locked" (tests shorten it).
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -85,7 +86,8 @@ def create_engine(raw_url: str) -> AsyncEngine:
         path = sqlite_file(url)
         if path is not None:
             create_private_file(path)
-        engine = create_async_engine(url, hide_parameters=True)
+        # module: aiosqlite with one trip to its thread per statement (db/sqlite_driver.py).
+        engine = create_async_engine(url, hide_parameters=True, module=one_trip_dbapi())
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
