@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -17,6 +15,7 @@ from bot.services.figures_pdf import report_data, report_pdf
 from db.models import Practice, Wijk
 from db.session import Database
 from tests.figures_history import History, build, build_meetings
+from tests.pdf_text import page_count, pdf_text
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 NOVEMBER = month_period(2026, 11, ZONE)
@@ -24,26 +23,6 @@ NOW = datetime(2026, 12, 1, 8, tzinfo=UTC)
 NL = Translator("nl", ZONE)
 
 pytest.importorskip("matplotlib")
-
-
-def page_count(pdf: bytes) -> int:
-    """The pages of a PDF, by their objects (`/Type /Pages` is the tree, not a page)."""
-    return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text drawn in a PDF's content streams, one line per text object: the strings of each BT ... ET block
-    joined (matplotlib splits words for kerning). Good enough for ASCII words, which is what the tests look for."""
-    lines = []
-    for stream in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            content = zlib.decompress(stream.group(1))
-        except zlib.error:
-            continue
-        for block in re.finditer(rb"BT(.*?)ET", content, re.S):
-            strings = re.findall(rb"\(((?:\\.|[^\\)])*)\)", block.group(1))
-            lines.append(b"".join(re.sub(rb"\\(.)", rb"\1", s) for s in strings).decode("latin-1"))
-    return "\n".join(lines)
 
 
 @pytest.fixture

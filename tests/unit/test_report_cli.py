@@ -12,8 +12,8 @@ import pytest
 
 from db.session import Database
 from tests.figures_history import History, build, build_meetings
+from tests.pdf_text import pdf_text
 from tests.unit.test_cli import run_cli
-from tests.unit.test_figures_pdf import pdf_text
 
 
 @pytest.fixture
