@@ -271,10 +271,10 @@ class _Pages:
             for row, (label, value) in enumerate(pairs):
                 figure.text(x, 0.79 - 0.04 * row, label, fontsize=12)
                 figure.text(x + offset, 0.79 - 0.04 * row, value, fontsize=12, weight="bold")
-        figure.text(LEFT, 0.5, ladder, fontsize=12)
+        figure.text(LEFT, 0.78 - 0.04 * max(len(left), len(right)), ladder, fontsize=12)
         chart = [(shown.unit.name, shown.figures) for shown in data.units]
         if any(f.fill_rate is not None for _name, f in chart):
-            axes = figure.add_axes((0.3, 0.07, 0.6, 0.32))
+            axes = figure.add_axes((0.3, 0.07, 0.6, 0.3))
             draw_fill_rate(
                 axes,
                 chart,
@@ -313,10 +313,9 @@ class _Pages:
             (t.gettext("Time to first offer"), median_p90(t, f.first_offer)),
             (t.gettext("Time to fill"), median_p90(t, f.fill)),
             (t.gettext("Offers made"), _number(t, f.offers_made)),
-            (
-                t.gettext("Accepted / declined / withdrawn"),
-                " / ".join(_number(t, f.offers.get(state, 0)) for state in ("accepted", "declined", "withdrawn")),
-            ),
+            (t.gettext("Offers accepted"), _number(t, f.offers.get("accepted", 0))),
+            (t.gettext("Offers declined"), _number(t, f.offers.get("declined", 0))),
+            (t.gettext("Offers withdrawn"), _number(t, f.offers.get("withdrawn", 0))),
             (t.gettext("Withdrawn within 24 hours"), _number(t, f.late_withdrawals)),
         ]
         if f.level in (Level.WIJK, Level.PRACTICE):
