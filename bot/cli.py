@@ -25,6 +25,7 @@ from bot.file_modes import make_private, warn_if_exposed
 from bot.i18n import Translator
 from bot.services.figures import month_period
 from bot.services.figures_chart import fill_rate_png
+from bot.services.figures_pdf import pdf_pages, report_pdf
 from bot.services.figures_report import EXCEL_STYLES, coordinator_view, lending_csv, render_csv, report_rows
 from bot.services.invites import InviteError, create_invite
 from bot.services.meeting_import import MeetingImportReport, import_meetings, parse_meetings, region_wijken
@@ -337,7 +338,8 @@ def parse_month(text: str) -> tuple[int, int]:
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
-    """Write a month's figures as CSV: a row for the region, each wijk and each practice (or one wijk's)."""
+    """Write a month's figures as CSV (a row for the region, each wijk and each practice, or one wijk's), a chart,
+    who helped whom, or the full report as PDF."""
     t = Translator(args.language or settings.default_language, settings.zone)
     year, month = args.month
     out = Path(args.out)
@@ -370,6 +372,11 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
                     raise CliError("no chart: nothing was asked that month, or matplotlib is not installed")
                 written.append(png)
                 return len(top) + len(below)
+            if args.format == "pdf":
+                written.append(
+                    await report_pdf(session, region_id=region.id, period=period, wijk_id=wijk_id, t=t, now=now)
+                )
+                return -1
             if args.format == "lending":
                 style = EXCEL_STYLES[args.excel_style]
                 text = await lending_csv(
@@ -390,7 +397,10 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         out.write_bytes(written[0])
     except OSError as exc:
         raise CliError(f"cannot write {out}: {exc.strerror}") from None
-    print(f"{out}: {count} bars" if args.format == "png" else f"{out}: {count} rows")
+    if args.format == "pdf":
+        print(f"{out}: {pdf_pages(written[0])} pages")
+    else:
+        print(f"{out}: {count} bars" if args.format == "png" else f"{out}: {count} rows")
     return 0
 
 
@@ -464,10 +474,10 @@ def parser(run_bot: RunBot, run_playground: RunPlayground | None = None) -> argp
     rep.add_argument("--language", choices=["nl", "en"], default=None, help="of the headers (default: the bot's)")
     rep.add_argument(
         "--format",
-        choices=["csv", "png", "lending"],
+        choices=["csv", "png", "lending", "pdf"],
         default="csv",
         help="csv: the table; png: a chart of the fill rate; lending: who helped whom (wijken, or a wijk's "
-        "practices), as CSV",
+        "practices), as CSV; pdf: the full report (key figures, chart, units, who helps whom, meetings)",
     )
     rep.add_argument(
         "--excel-style",

@@ -455,6 +455,17 @@ TABLE: tuple[Row, ...] = (
         denied="coordinators, practice managers and GPs only",
     ),
     button(
+        "FIGURES_FILE",
+        what="figures as a file: the CSV or the full report (PDF); also under the monthly report",
+        rule=P + "may_see_figures",
+        allowed=MANAGERS | COORDINATOR,
+        notes={
+            Persona.OWN_MANAGER: "own practice, wijk and region, and the own row of who helps whom",
+            Persona.OTHER_MANAGER: "own practice, wijk and region, and the own row of who helps whom",
+        },
+        denied="coordinators, practice managers and GPs only",
+    ),
+    button(
         "DELETE_ME",
         what="confirm or refuse removing one's own data",
         rule=P + "is_self",

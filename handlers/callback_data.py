@@ -59,6 +59,7 @@ class Action(enum.StrEnum):
     AUDIT = "au"
     DELETE_ME = "dm"
     FIGURES = "fg"
+    FIGURES_FILE = "ff"  # kind (csv, pdf), the period as YYYYMM (yYYYYMM: 12 months to it), the scope
 
 
 @dataclass(frozen=True)

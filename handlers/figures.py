@@ -1,8 +1,11 @@
-"""`/cijfers` (`/figures`): how the practices help each other, as a short summary and a CSV for Excel.
+"""`/cijfers` (`/figures`): how the practices help each other, as a short summary with a chart, and buttons for
+the CSV (Excel) and the full report (PDF); and the monthly report, which carries that PDF.
 
 Coordinators pick a period, then the region or one wijk. Practice managers and GPs pick a period and get their own
-practice beside their wijk and region (a wijk or region of fewer than three practices left out); whatever a button
-says, they never get more, because the scope in callback_data is only read for coordinators.
+practice beside their wijk and region (a wijk or region of fewer than three practices left out), and their
+practice's own row of who helps whom; whatever a button says, they never get more, because the scope in
+callback_data is only read for coordinators. The file buttons name their period absolutely (a month, or twelve
+months to one), so a button pressed next month still gives the figures its summary showed.
 """
 
 from __future__ import annotations
@@ -11,16 +14,19 @@ from html import escape
 from typing import Final
 
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_percent
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import BaseHandler, filters
 
 from bot.i18n import N_, Translator
 from bot.permissions import is_coordinator, may_see_figures, practice_to_post_for
-from bot.services.figures import Duration, Period, month_period, months_period
+from bot.role_names import role_label
+from bot.services.figures import Duration, OwnLending, Period, month_period, months_period, own_lending
 from bot.services.figures_chart import fill_rate_png
+from bot.services.figures_pdf import minutes_text, period_text, report_pdf
 from bot.services.figures_report import (
     EXCEL_STYLES,
+    NO_PRACTICE,
     Shown,
     coordinator_view,
     figure_row,
@@ -42,6 +48,9 @@ PERIODS: Final = (("m0", N_("This month")), ("m1", N_("Last month")), ("y", N_("
 UNPICKED: Final = "x"  # a coordinator's period press before the scope is chosen
 REGION: Final = "r"
 SUMMARY_UNITS: Final = 4  # the total and a few below it: a summary fits a phone screen, the CSV holds them all
+CSV: Final = "csv"
+PDF: Final = "pdf"
+OWN_LINES: Final = 4  # partners per direction in the summary's own row; the PDF lists more
 
 
 def period_of(code: str, press: Press[None]) -> Period | None:
@@ -57,19 +66,36 @@ def period_of(code: str, press: Press[None]) -> Period | None:
     return None
 
 
-def period_label(t: Translator, code: str, period: Period) -> str:
+def period_label(t: Translator, period: Period) -> str:
     """`november 2026`, or `december 2025 – november 2026`."""
-    last = format_date(period.last_day, "MMMM y", locale=t.language)
-    if code != "y":
-        return last
-    return f"{format_date(period.first_day, 'MMMM y', locale=t.language)} – {last}"
+    return period_text(t.language, period)
 
 
-def minutes_text(t: Translator, minutes: float) -> str:
-    """A duration readable at a glance: minutes up to two hours, then hours."""
-    if minutes < 120:
-        return t.gettext("{minutes} min").format(minutes=round(minutes))
-    return t.gettext("{hours} h").format(hours=format_decimal(round(minutes / 60, 1), locale=t.language))
+def absolute_code(period: Period) -> str:
+    """The period as a file button names it: `202611`, or `y202611` for the twelve months to November 2026."""
+    month = f"{period.last_day:%Y%m}"
+    return month if period.first_day.replace(day=1) == period.last_day.replace(day=1) else "y" + month
+
+
+def period_stem(period: Period) -> str:
+    """`2026-11`, or `2025-12-2026-11`: for a file name."""
+    if absolute_code(period).startswith("y"):
+        return f"{period.first_day:%Y-%m}-{period.last_day:%Y-%m}"
+    return f"{period.first_day:%Y-%m}"
+
+
+def absolute_period(code: str, press: Press[None]) -> Period | None:
+    """The period of a file button; None for a code that is not one."""
+    twelve = code.startswith("y")
+    digits = code[1:] if twelve else code
+    if len(digits) != 6 or not digits.isdigit():
+        return None
+    year, month = int(digits[:4]), int(digits[4:])
+    if not (2000 <= year <= 2200 and 1 <= month <= 12):
+        return None
+    if twelve:
+        return months_period(year, month, 12, press.t.zone)
+    return month_period(year, month, press.t.zone)
 
 
 def duration_text(t: Translator, label: str, duration: Duration) -> str | None:
@@ -138,6 +164,11 @@ async def scope_buttons(press: Press[None], code: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+async def coordinator_wijk(press: Press[None], scope: str) -> int | None:
+    """The wijk a coordinator's scope names; None for the region (shown_for has checked the scope)."""
+    return int(scope[1:]) if scope.startswith("w") and scope[1:].isdigit() else None
+
+
 async def shown_for(press: Press[None], member: Member, period: Period, scope: str) -> list[Shown] | None:
     """What this reader may see for the scope; None for a scope that is not theirs (a stale or forged button)."""
     if not is_coordinator(member):
@@ -145,7 +176,7 @@ async def shown_for(press: Press[None], member: Member, period: Period, scope: s
         return None if practice is None else await own_view(press.session, practice=practice, period=period)
     wijk_id = None
     if scope != REGION:
-        wijk_id = int(scope[1:]) if scope.startswith("w") and scope[1:].isdigit() else None
+        wijk_id = await coordinator_wijk(press, scope)
         found = await press.session.get(Wijk, wijk_id) if wijk_id is not None else None
         if found is None or found.region_id != member.region_id:
             return None
@@ -174,10 +205,13 @@ async def figures_button(press: Press[None]) -> None:
         await press.refuse(N_("This button no longer works."))
         return
     await press.query.answer()
-    label = period_label(t, code, period)
+    label = period_label(t, period)
     title = t.gettext("Figures, {period}").format(period=label)
-    await edit_if_changed(press.query, summary_text(t, title, shown))
-    filename, content = csv_document(t, shown, period)
+    text = summary_text(t, title, shown)
+    practice = None if is_coordinator(member) else practice_to_post_for(member)
+    if practice is not None:
+        text += "\n\n" + own_lending_text(t, await own_lending(press.session, practice=practice, period=period))
+    await edit_if_changed(press.query, text, file_buttons(t, absolute_code(period), scope))
     chat = press.query.message.chat if press.query.message is not None else None
     if chat is None:
         return
@@ -188,9 +222,82 @@ async def figures_button(press: Press[None]) -> None:
         decimal="," if t.language == "nl" else ".",
     )
     if png is not None:
-        await chat.send_photo(InputFile(png, filename=filename.replace(".csv", ".png")))
+        stem = "cijfers" if t.language == "nl" else "figures"
+        await chat.send_photo(InputFile(png, filename=f"wijkhulp-{stem}-{period.first_day:%Y-%m}.png"))
+
+
+def file_buttons(t: Translator, code: str, scope: str) -> InlineKeyboardMarkup:
+    """The CSV and the full report of what the summary shows."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.gettext("CSV (Excel)"), callback_data=encode(Action.FIGURES_FILE, CSV, code, scope)
+                ),
+                InlineKeyboardButton(
+                    t.gettext("Full report (PDF)"), callback_data=encode(Action.FIGURES_FILE, PDF, code, scope)
+                ),
+            ]
+        ]
+    )
+
+
+def own_lending_text(t: Translator, rows: list[OwnLending]) -> str:
+    """The practice's own row of who helps whom (HTML): day-parts lent to which practices, received from which,
+    per role; the partners are named (the practice accepted their help, or they accepted its people's)."""
+    pool = t.gettext(NO_PRACTICE)
+    lines = [f"<b>{escape(t.gettext('Who helps whom: your practice'))}</b>"]
+    for given, heading in ((True, N_("Lent to:")), (False, N_("Received from:"))):
+        found = [row for row in rows if row.given is given]
+        if not found:
+            lines.append(f"{escape(t.gettext(heading))} –")
+            continue
+        lines.append(escape(t.gettext(heading)))
+        for row in found[:OWN_LINES]:
+            dayparts = t.ngettext("{count} day-part", "{count} day-parts", row.dayparts).format(count=row.dayparts)
+            lines.append(f"• {escape(row.other_name or pool)}: {dayparts} {escape(role_label(t, row.role))}")
+        if len(found) > OWN_LINES:
+            lines.append(t.gettext("• and {count} more in the report").format(count=len(found) - OWN_LINES))
+    return "\n".join(lines)
+
+
+@press(Action.FIGURES_FILE, rule=may_see_figures, refusal=REFUSAL)
+async def file_button(press: Press[None]) -> None:
+    """The CSV or the full report (PDF) of a summary or a monthly report: checked again as /cijfers checks it,
+    so a practice manager's file covers their own practice, wijk and region whatever the button says."""
+    t, member = press.t, press.actor
+    kind, code, scope = (*press.data.args, "", "", "")[:3]
+    period = absolute_period(code, press)
+    shown = await shown_for(press, member, period, scope) if period is not None and kind in (CSV, PDF) else None
+    chat = press.query.message.chat if press.query.message is not None else None
+    if period is None or shown is None or chat is None:
+        await press.refuse(N_("This button no longer works."))
+        return
+    await press.query.answer()
+    practice = None if is_coordinator(member) else practice_to_post_for(member)
+    wijk_id = None if practice is not None else await coordinator_wijk(press, scope)
+    if kind == CSV:
+        if practice is None:
+            filename, content = await full_csv(press, period, wijk_id)
+        else:
+            filename, content = csv_document(t, shown, period)
+        await chat.send_document(
+            InputFile(content, filename=filename), caption=t.gettext("The figures as a table, for Excel.")
+        )
+        return
+    pdf = await report_pdf(
+        press.session,
+        region_id=member.region_id,
+        period=period,
+        wijk_id=wijk_id,
+        t=t,
+        now=press.now,
+        practice=practice,
+    )
+    stem = "rapport" if t.language == "nl" else "report"
     await chat.send_document(
-        InputFile(content, filename=filename), caption=t.gettext("The figures as a table, for Excel.")
+        InputFile(pdf, filename=f"wijkhulp-{stem}-{period_stem(period)}.pdf"),
+        caption=t.gettext("The full report: the figures, the chart, who helps whom and the meetings."),
     )
 
 
@@ -212,22 +319,40 @@ def csv_document(t: Translator, shown: list[Shown], period: Period) -> tuple[str
     return f"wijkhulp-{stem}-{period.first_day:%Y-%m}.csv", content.encode("utf-8-sig")
 
 
+async def full_csv(press: Press[None], period: Period, wijk_id: int | None) -> tuple[str, bytes]:
+    """A coordinator's CSV: the whole table of the region (or one wijk), as `bot report --format csv` writes it."""
+    t = press.t
+    rows = await report_rows(
+        press.session,
+        region_id=press.actor.region_id,
+        period=period,
+        translate=t.gettext,
+        wijk_id=wijk_id,
+        now=press.now,
+    )
+    style = EXCEL_STYLES["nl" if t.language == "nl" else "en"]
+    stem = "cijfers" if t.language == "nl" else "figures"
+    # utf-8-sig: Excel reads the names' accents right only with the byte-order mark.
+    return f"wijkhulp-{stem}-{period.first_day:%Y-%m}.csv", render_csv(rows, t.gettext, style).encode("utf-8-sig")
+
+
 async def render_monthly(reader: ToMember, notice: MonthlyReport) -> Rendered | None:
-    """Last month's report for a coordinator: the region and its wijken, and the full table as a CSV."""
+    """Last month's report for a coordinator: the region's summary, the full report as a PDF (with its chart),
+    and a button for the table as CSV (the same button /cijfers shows, for that month)."""
     t = reader.t
     period = month_period(notice.year, notice.month, t.zone)
     top, _below = await coordinator_view(reader.session, region_id=notice.region_id, period=period, wijk_id=None)
     month = format_date(period.first_day, "MMMM y", locale=t.language)
     title = t.gettext("Monthly report, {month}").format(month=month)
-    # A caption holds 1,024 characters: the region's lines only; the wijken and practices are in the file.
-    rows = await report_rows(
-        reader.session, region_id=notice.region_id, period=period, translate=t.gettext, now=reader.now
-    )
-    style = EXCEL_STYLES["nl" if t.language == "nl" else "en"]
+    pdf = await report_pdf(reader.session, region_id=notice.region_id, period=period, wijk_id=None, t=t, now=reader.now)
     stem = "maandrapport" if t.language == "nl" else "monthly-report"
-    content = render_csv(rows, t.gettext, style).encode("utf-8-sig")
+    # A caption holds 1,024 characters: the region's lines only; the wijken and practices are in the report.
     text = summary_text(t, title, top) + "\n\n" + t.gettext("/cijfers shows a wijk or another period.")
-    return Rendered(text, document=(f"wijkhulp-{stem}-{period.first_day:%Y-%m}.csv", content))
+    button = InlineKeyboardButton(
+        t.gettext("CSV (Excel)"), callback_data=encode(Action.FIGURES_FILE, CSV, absolute_code(period), REGION)
+    )
+    markup = InlineKeyboardMarkup([[button]])
+    return Rendered(text, markup=markup, document=(f"wijkhulp-{stem}-{period.first_day:%Y-%m}.pdf", pdf))
 
 
 RENDERERS: Renderers = dict([for_member(MonthlyReport, render_monthly)])
@@ -238,4 +363,5 @@ def build() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         show_figures.handler(filters=filters.ChatType.PRIVATE),
         figures_button.handler(),
+        file_button.handler(),
     ]

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
+from bot.role_names import role_label as role_label
 from bot.services.meetings import may_schedule
 from bot.services.text import clean_name, isolated
 from db.models import Member, Role
 from handlers.commands import in_reader_language
-
-ROLE_LABELS: dict[Role, str] = {
-    Role.PRAKTIJKMANAGER: N_("practice manager"),
-    Role.HUISARTS: N_("GP"),
-    Role.DOKTERSASSISTENT: N_("doctor's assistant"),
-    Role.POH_S: N_("practice nurse (POH-S)"),
-    Role.POH_GGZ: N_("mental-health practice nurse (POH-GGZ)"),
-    Role.TRIAGIST: N_("triage assistant"),
-    Role.MEDISCH_STUDENT: N_("medical student (regional pool)"),
-    Role.COORDINATOR: N_("regional coordinator"),
-}
 
 LANGUAGE_NAMES: dict[str, str] = {"nl": "Nederlands", "en": "English"}
 HELPING_ROLES = (Role.HUISARTS, Role.DOKTERSASSISTENT, Role.POH_S, Role.POH_GGZ, Role.TRIAGIST, Role.MEDISCH_STUDENT)
@@ -31,11 +21,6 @@ def member_name(t: Translator, member: Member) -> str:
     if member.deleted_at is not None:
         return t.gettext("a former member")
     return isolated(clean_name(member.display_name)) or t.gettext("member {id}").format(id=member.id)
-
-
-def role_label(t: Translator, role: Role | str) -> str:
-    """A role's name in the reader's language."""
-    return t.gettext(ROLE_LABELS[Role(role)])
 
 
 def roles_label(t: Translator, member: Member) -> str:

@@ -432,3 +432,52 @@ def lending_matrix(
         else:
             matrix[cell.helper_wijk_id, cell.wijk_id, cell.role] += cell.dayparts
     return dict(matrix)
+
+
+@dataclass(frozen=True)
+class OwnLending:
+    """Day-parts of one role between one practice and another: lent by the practice's people to `other`
+    (`given`), or filled for the practice by the other's people (received). `other` None: the student pool or a
+    former member, who belong to no practice now."""
+
+    given: bool
+    other_code: str | None
+    other_name: str | None
+    role: str
+    dayparts: int
+
+
+async def own_lending(session: AsyncSession, *, practice: Practice, period: Period) -> list[OwnLending]:
+    """One practice's own row of who helps whom, per role and partner: two grouped queries over the period's
+    requests of its region that this practice asked for or helped with, never the rest of the region's pairs.
+    The counterparts are the practices whose offers it accepted or that accepted its people's offers."""
+    other = aliased(Practice)
+    given = _scoped(
+        select(other.code, other.name, ShortageRequest.role_needed, func.count(RequestSlot.id))
+        .join(RequestSlot, RequestSlot.request_id == ShortageRequest.id)
+        .join(Offer, Offer.id == RequestSlot.filled_offer_id)
+        .join(Member, Member.id == Offer.member_id)
+        .join(other, other.id == ShortageRequest.practice_id)
+        .where(Member.practice_id == practice.id, ShortageRequest.practice_id != practice.id)
+        .group_by(other.code, other.name, ShortageRequest.role_needed),
+        practice.region_id,
+        period,
+        None,
+    )
+    received = _scoped(
+        select(other.code, other.name, ShortageRequest.role_needed, func.count(RequestSlot.id))
+        .join(RequestSlot, RequestSlot.request_id == ShortageRequest.id)
+        .join(Offer, Offer.id == RequestSlot.filled_offer_id)
+        .outerjoin(Member, Member.id == Offer.member_id)
+        .outerjoin(other, other.id == Member.practice_id)
+        .where(ShortageRequest.practice_id == practice.id)
+        .where((Member.practice_id.is_(None)) | (Member.practice_id != practice.id))
+        .group_by(other.code, other.name, ShortageRequest.role_needed),
+        practice.region_id,
+        period,
+        None,
+    )
+    rows = [OwnLending(True, *row) for row in (await session.execute(given)).all()]
+    rows += [OwnLending(False, *row) for row in (await session.execute(received)).all()]
+    # Most day-parts first, then by the partner's code: the reader sees their main partners at the top.
+    return sorted(rows, key=lambda row: (not row.given, -row.dayparts, row.other_code or "~", row.role))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bot.services.figures import Figures
 
@@ -35,26 +36,33 @@ def fill_rate_png(
     except ImportError:
         log.warning("charts.unavailable reason=matplotlib-missing")
         return None
-    names = [name if len(name) <= 28 else name[:27] + "…" for name, _f in shown][::-1]
-    rates = [100 * (f.fill_rate or 0.0) for _name, f in shown][::-1]
-    notes = [f"{f.dayparts_filled}/{f.dayparts_asked - f.dayparts_cancelled}" for _name, f in shown][::-1]
     figure, axes = pyplot.subplots(figsize=(9, 2 + 0.8 * len(shown)), dpi=100)
     try:
-        bars = axes.barh(names, rates, color="#2a7ab0")
-        axes.set_xlim(0, 135)  # room for the label beside a full bar
-        axes.set_xticks([0, 25, 50, 75, 100])
-        axes.set_title(title, fontsize=FONT_SIZE + 2, loc="left")
-        axes.set_xlabel(axis_label, fontsize=FONT_SIZE)
-        axes.tick_params(labelsize=FONT_SIZE)
-        for bar, rate, note in zip(bars, rates, notes, strict=True):
-            label = f"{rate:.0f}% ({note})".replace(".", decimal)
-            axes.text(
-                bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, label, va="center", fontsize=FONT_SIZE - 2
-            )
-        axes.spines[["top", "right"]].set_visible(False)
+        draw_fill_rate(axes, shown, title=title, axis_label=axis_label, decimal=decimal, font_size=FONT_SIZE)
         figure.tight_layout()
         out = io.BytesIO()
         figure.savefig(out, format="png")
         return out.getvalue()
     finally:
         pyplot.close(figure)
+
+
+def draw_fill_rate(
+    axes: Any, units: Sequence[tuple[str, Figures]], *, title: str, axis_label: str, decimal: str, font_size: int
+) -> None:
+    """The bars on a matplotlib Axes (of a PNG, or of a page of the PDF report): units without anything asked
+    are skipped, at most MAX_BARS."""
+    shown = [(name, f) for name, f in units if f.fill_rate is not None][:MAX_BARS]
+    names = [name if len(name) <= 28 else name[:27] + "…" for name, _f in shown][::-1]
+    rates = [100 * (f.fill_rate or 0.0) for _name, f in shown][::-1]
+    notes = [f"{f.dayparts_filled}/{f.dayparts_asked - f.dayparts_cancelled}" for _name, f in shown][::-1]
+    bars = axes.barh(names, rates, color="#2a7ab0")
+    axes.set_xlim(0, 135)  # room for the label beside a full bar
+    axes.set_xticks([0, 25, 50, 75, 100])
+    axes.set_title(title, fontsize=font_size + 2, loc="left")
+    axes.set_xlabel(axis_label, fontsize=font_size)
+    axes.tick_params(labelsize=font_size)
+    for bar, rate, note in zip(bars, rates, notes, strict=True):
+        label = f"{rate:.0f}% ({note})".replace(".", decimal)
+        axes.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, label, va="center", fontsize=font_size - 2)
+    axes.spines[["top", "right"]].set_visible(False)

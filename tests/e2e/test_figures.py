@@ -10,17 +10,28 @@ from datetime import UTC, datetime
 from handlers.jobs import run_monthly_reports
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness, running_bot
+from tests.pdf_text import pdf_text
 from tests.support import FakeClock
 from tgserver.client import SimUser
 from tgserver.server import TelegramServer
 from tgserver.state import ChatMessage
 
 
+def last_document(user: SimUser, suffix: str) -> ChatMessage:
+    """The last file of this kind the bot sent."""
+    return next(m for m in reversed(user.messages()) if m.document is not None and m.document.filename.endswith(suffix))
+
+
 def csv_rows(user: SimUser) -> list[dict[str, str]]:
     """The last CSV the bot sent, parsed as Dutch Excel reads it."""
-    message = next(m for m in reversed(user.messages()) if m.document is not None)
+    message = last_document(user, ".csv")
     assert message.document is not None and message.document.filename == "wijkhulp-cijfers-2026-11.csv"
     return list(csv.DictReader(io.StringIO(message.document.content.decode("utf-8-sig")), delimiter=";"))
+
+
+def documents(user: SimUser) -> int:
+    """How many files the bot sent the user."""
+    return sum(1 for m in user.messages() if m.document is not None)
 
 
 async def test_coordinator_and_manager_see_the_month(bot: Harness) -> None:
@@ -41,7 +52,8 @@ async def test_coordinator_and_manager_see_the_month(bot: Harness) -> None:
     await cor.press(cor.last(), "De hele regio")
     summary = next(m for m in reversed(cor.messages()) if m.text.startswith("Cijfers, november 2026"))
     assert "Maastricht-Heuvelland\n1 verzoek: 1 van 1 dagdelen ingevuld (100%), 0 niet ingevuld" in summary.text
-    rows = csv_rows(cor)
+    # The summary with two buttons, and the chart; the files only when asked for.
+    assert summary.button_texts == ["CSV (Excel)", "Volledig rapport (PDF)"] and documents(cor) == 0
     if importlib.util.find_spec("matplotlib") is not None:  # charts need it; the bot runs without
         from PIL import Image
 
@@ -50,23 +62,49 @@ async def test_coordinator_and_manager_see_the_month(bot: Harness) -> None:
         image = Image.open(io.BytesIO(chart.photo.content))
         image.verify()
         assert image.format == "PNG"
-    assert [row["niveau"] for row in rows[:2]] == ["regio", "wijk"] and len(rows) == 1 + 9
+    await cor.press(summary, "CSV (Excel)")
+    rows = csv_rows(cor)
+    # The whole table, as `bot report --format csv` writes it: region, wijken, practices, role, urgency.
+    assert [row["niveau"] for row in rows[:2]] == ["regio", "wijk"] and len(rows) == 1 + 9 + 32 + 1 + 1
     noordwest_row = next(row for row in rows if row["code"] == "noordwest")
     assert (noordwest_row["verzoeken"], noordwest_row["dagdelen ingevuld"], noordwest_row["invulgraad (%)"]) == (
         "1",
         "1",
         "100,0",
     )
+    caberg = next(row for row in rows if row["code"] == "caberg")
+    assert (caberg["dagdelen ontvangen"], caberg["dagdelen gegeven"]) == ("1", "0")
+    await cor.press(summary, "Volledig rapport (PDF)")
+    report = last_document(cor, ".pdf")
+    assert report.document is not None and report.document.filename == "wijkhulp-rapport-2026-11.pdf"
+    assert report.document.content.startswith(b"%PDF") and documents(cor) == 2
 
     await anna.send("/cijfers")
     await anna.press(anna.last(), "Deze maand")
     own = next(m for m in reversed(anna.messages()) if m.text.startswith("Cijfers, november 2026"))
     assert "Huisartsen Caberg" in own.text and "Maastricht Noordwest" in own.text
-    assert "Pottenberg" not in own.text and "Malberg" not in own.text  # other practices are never named
+    # Her own row of who helps whom names the practice whose help she accepted, and no other.
+    assert "Wie helpt wie: uw praktijk\nUitgeleend aan: –\nOntvangen van:\n• Praktijk Pottenberg: 1 dagdeel" in own.text
+    assert "Malberg" not in own.text and "Daalhof" not in own.text  # other practices are never named
+    assert own.button_texts == ["CSV (Excel)", "Volledig rapport (PDF)"]
+    await anna.press(own, "CSV (Excel)")
     assert [row["code"] for row in csv_rows(anna)] == ["caberg", "noordwest", "mh"]
-    # A forged scope gives a manager nothing more than her own view.
+    await anna.press(own, "Volledig rapport (PDF)")
+    pdf = last_document(anna, ".pdf")
+    assert pdf.document is not None and pdf.document.content.startswith(b"%PDF")
+    text = pdf_text(pdf.document.content)
+    assert "Pottenberg" in text and "Malberg" not in text and "Daalhof" not in text
+    # A forged scope gives a manager nothing more than her own view, for the figures and for the files.
     await anna.press_data(anna.last(), "v1:fg:m0:w1")
+    assert "Malberg" not in anna.last().text
+    await anna.press_data(anna.last(), "v1:ff:csv:202611:r")
     assert [row["code"] for row in csv_rows(anna)] == ["caberg", "noordwest", "mh"]
+    await anna.press_data(anna.last(), "v1:ff:pdf:202611:w1")
+    forged = last_document(anna, ".pdf")
+    assert forged.document is not None and pdf_text(forged.document.content) == text
+    before = documents(anna)
+    await anna.press_data(anna.last(), "v1:ff:pdf:209913:r")  # not a month
+    assert documents(anna) == before
 
     await people.bob.send("/cijfers")
     assert people.bob.last().text == "Cijfers zijn voor coördinatoren, praktijkmanagers en huisartsen."
@@ -99,9 +137,15 @@ async def test_monthly_report_once_across_a_restart_and_not_for_a_quiet_month(
         [report] = reports(cor)
         assert report.caption is not None and report.caption.startswith("Maandrapport, november 2026")
         assert "1 verzoek: 0 van 1 dagdelen ingevuld" in report.caption
+        # The full report is the document (with its chart), once; the CSV is a button.
         assert report.document is not None
-        assert report.document.filename == "wijkhulp-maandrapport-2026-11.csv"
-        rows = list(csv.DictReader(io.StringIO(report.document.content.decode("utf-8-sig")), delimiter=";"))
+        assert report.document.filename == "wijkhulp-maandrapport-2026-11.pdf"
+        assert report.document.content.startswith(b"%PDF") and "Maastricht-Heuvelland" in pdf_text(
+            report.document.content
+        )
+        assert report.button_texts == ["CSV (Excel)"]
+        await cor.press(report, "CSV (Excel)")
+        rows = csv_rows(cor)
         assert rows[0]["code"] == "mh" and rows[0]["verzoeken"] == "1" and len(rows) == 1 + 9 + 32 + 1 + 1
         # Friday 1 January 2027 is New Year's Day: December (nothing asked) is recorded on Monday the 4th, unsent.
         clock.current = datetime(2027, 1, 1, 10, 0, tzinfo=UTC)

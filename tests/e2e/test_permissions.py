@@ -387,6 +387,11 @@ async def figures_period(world: World, who: SimUser, persona: Persona) -> Attemp
     return Attempt(data=encode(Action.FIGURES, "m0", "r"))
 
 
+@scenario("FIGURES_FILE")
+async def figures_file(world: World, who: SimUser, persona: Persona) -> Attempt:
+    return Attempt(data=encode(Action.FIGURES_FILE, "pdf", f"{world.today:%Y%m}", "r"))
+
+
 @scenario("DELETE_ME")
 async def delete_me(world: World, who: SimUser, persona: Persona) -> Attempt:
     """Allowed cells remove a lookalike (the persona is needed for the rest of the walk)."""

@@ -12,6 +12,7 @@ import pytest
 
 from db.session import Database
 from tests.figures_history import History, build, build_meetings
+from tests.pdf_text import pdf_text
 from tests.unit.test_cli import run_cli
 
 
@@ -147,3 +148,15 @@ def test_who_helped_whom(history_url: str, tmp_path: Path) -> None:
         ("wyck", "maasoever", "1"),
         ("maasoever", "jekerkwartier", "1"),
     }
+
+
+def test_the_full_report_as_pdf(history_url: str, tmp_path: Path) -> None:
+    if importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("the PDF needs matplotlib")
+    out = tmp_path / "november.pdf"
+    env = {"DATABASE_URL": history_url, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    result = run_cli("report", "--month", "2026-11", "--wijk", "centrum", "--format", "pdf", "--out", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    pdf = out.read_bytes()
+    assert pdf.startswith(b"%PDF") and result.stdout.strip() == f"{out}: 5 pages"
+    assert "Maastricht Centrum" in pdf_text(pdf) and "Wie helpt wie" in pdf_text(pdf)
