@@ -146,13 +146,42 @@ async def _offer(press: Press[ShortageRequest]) -> None:
         if slot_ids is None:
             await press.refuse(N_("Choose at least one day-part first."))
             return
-    result = await make_offer(
-        press.session, now=press.now, member=press.member, request_id=request.id, slot_ids=slot_ids
-    )
+    result = await make_offer(press.session, now=press.now, member=press.member, request=request, slot_ids=slot_ids)
+    shown = _copy_after_offer(press, result)
     await press.turn.commit()
     await _answer(press.query, t, result, t.gettext("Thank you! Your offer is sent; you will hear from the practice."))
-    if result.outcome in (Outcome.OK, Outcome.REQUEST_CLOSED, Outcome.ALREADY_FILLED, Outcome.ALREADY_OFFERED):
+    if shown is not None:
+        await edit_if_changed(press.query, *shown)
+    elif result.helper is None and result.outcome in (
+        Outcome.REQUEST_CLOSED,
+        Outcome.ALREADY_FILLED,
+        Outcome.ALREADY_OFFERED,
+    ):
         await _refresh_my_copy(press.query, press.turn, request.id)
+
+
+def _copy_after_offer(press: Press[ShortageRequest], result: Result) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """The presser's copy as their new offer leaves it, from what making the offer read, and recorded as shown
+    in the offer's own transaction: showing it needs no second read or write. Should the edit then fail, the copy
+    is put right by the next change to the request (its digest differs) or the next press on it. None when
+    there is no new offer, or the pressed message is not the presser's copy (a forged id)."""
+    helper = result.helper
+    if helper is None or result.outcome is not Outcome.OK:
+        return None
+    pressed = press.query.message.message_id if press.query.message else None
+    if helper.recipient.message_id is not None and helper.recipient.message_id != pressed:
+        return None
+    request = press.subject
+    text, markup = recipient_view(
+        press.t,
+        request,
+        helper.mine,
+        declined=helper.recipient.declined,
+        offerable=offerable_slots(request, helper.mine, press.now, helper.booked),
+        booked=helper.booked,
+    )
+    helper.recipient.rendered_digest = digest(text, markup)
+    return text, markup
 
 
 async def _group_press(query: CallbackQuery, turn: Turn, data: Callback, request: ShortageRequest) -> None:
@@ -186,7 +215,7 @@ async def _group_press(query: CallbackQuery, turn: Turn, data: Callback, request
     if data.action is not Action.OFFER_ALL:
         await query.answer(t.gettext("This button no longer works."))
         return
-    result = await make_offer(turn.session, now=turn.now, member=member, request_id=request.id, slot_ids=None)
+    result = await make_offer(turn.session, now=turn.now, member=member, request=request, slot_ids=None)
     await turn.commit()
     await _answer(query, t, result, t.gettext("Thank you! Your offer is sent; you will hear from the practice."))
 

@@ -25,7 +25,6 @@ from bot.services.outbox import enqueue
 from bot.services.requests import (
     MAX_SLOTS,
     load_request,
-    load_request_slots,
     refresh_copy_of,
     refresh_offer_card,
     refresh_recipients,
@@ -59,12 +58,23 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass
+class HelperView:
+    """What the helper's own copy shows after their offer, as read while making it: their record as a recipient,
+    their offers (the new one last) and the request's open slots they are booked for elsewhere."""
+
+    recipient: RequestRecipient
+    mine: list[Offer]
+    booked: list[RequestSlot]
+
+
+@dataclass
 class Result:
     """The outcome and, when something happened, the offer and the slots concerned."""
 
     outcome: Outcome
     offer: Offer | None = None
     slots: list[RequestSlot] = field(default_factory=list)
+    helper: HelperView | None = None  # make_offer: the helper's copy as the offer leaves it
 
 
 # Offers still standing: while a helper has one, they may offer only for days added to the request since.
@@ -116,20 +126,24 @@ def overlaps(slot: RequestSlot, spans: list[tuple[datetime, datetime]]) -> bool:
     return any(slot.start_at < end and start < slot.end_at for start, end in spans)
 
 
-async def _why_not_offer(
-    session: AsyncSession, request: ShortageRequest, member: Member, slot_ids: list[int] | None, now: datetime
+def _why_not_offer(
+    request: ShortageRequest,
+    member: Member,
+    recipient: RequestRecipient | None,
+    mine: list[Offer],
+    slot_ids: list[int] | None,
+    now: datetime,
 ) -> Outcome | list[int] | None:
     """Why this member may not offer on this request now, or the slots they may offer for after an earlier
     offer (only days added since), or None: any open slot."""
     if member.practice_id == request.practice_id:
         return Outcome.OWN_PRACTICE
-    if await recipient_of(session, request.id, member.id) is None:
+    if recipient is None:
         return Outcome.NOT_ALLOWED
     if request.status != RequestStatus.OPEN:
         return Outcome.REQUEST_CLOSED
     if slot_ids is not None and not set(slot_ids) <= {slot.id for slot in request.slots}:
         return Outcome.NOT_FOUND
-    mine = await own_offers(session, request.id, member.id)
     if not any(offer.status in LIVE for offer in mine):
         return None  # nothing standing: they may offer again (after a decline, a lapse, a withdrawal)
     allowed = [slot.id for slot in offerable_slots(request, mine, now)]
@@ -162,31 +176,39 @@ async def load_offer(session: AsyncSession, request_id: int, offer_id: int) -> O
     )
 
 
-async def _slots_to_offer(
-    session: AsyncSession, request: ShortageRequest, member: Member, slot_ids: list[int] | None, now: datetime
+def _slots_to_offer(
+    request: ShortageRequest, slot_ids: list[int] | None, spans: list[tuple[datetime, datetime]], now: datetime
 ) -> list[RequestSlot] | Outcome:
-    """The open slots asked for that the member is not booked for elsewhere, or why there are none."""
+    """The open slots asked for that the member is not booked for elsewhere (`spans`), or why there are none."""
     available = [s for s in open_slots(request, now) if slot_ids is None or s.id in slot_ids]
     if not available:
         return Outcome.ALREADY_FILLED
-    spans = await booked_spans(session, member.id)
     chosen = [slot for slot in available if not overlaps(slot, spans)]
     return chosen or Outcome.DOUBLE_BOOKED
 
 
 async def make_offer(
-    session: AsyncSession, *, now: datetime, member: Member | None, request_id: int, slot_ids: list[int] | None
+    session: AsyncSession,
+    *,
+    now: datetime,
+    member: Member | None,
+    request: ShortageRequest | None,
+    slot_ids: list[int] | None,
 ) -> Result:
-    """Offer for all open slots (slot_ids None) or some; only people the request was sent to may offer. Reads
-    the request's slots, the presser's own rows and bookings: the same work however many offered."""
-    request = await load_request_slots(session, request_id)
+    """Offer for all open slots (slot_ids None) or some; only people the request was sent to may offer. The
+    request comes with its slots (load_request_slots, in this transaction); reads the presser's own rows and
+    bookings: the same work however many offered. The result carries what the presser's copy shows now."""
     if request is None or member is None:
         return Result(Outcome.NOT_FOUND if request is None else Outcome.NOT_ALLOWED)
-    refused = await _why_not_offer(session, request, member, slot_ids, now)
+    recipient = await recipient_of(session, request.id, member.id)
+    mine = await own_offers(session, request.id, member.id) if recipient is not None else []
+    refused = _why_not_offer(request, member, recipient, mine, slot_ids, now)
     if isinstance(refused, Outcome):
         return Result(refused)
+    assert recipient is not None  # not refused
     slot_ids = refused if refused is not None else slot_ids
-    chosen = await _slots_to_offer(session, request, member, slot_ids, now)
+    spans = await booked_spans(session, member.id)
+    chosen = _slots_to_offer(request, slot_ids, spans, now)
     if isinstance(chosen, Outcome):
         return Result(chosen)
     offer = Offer(
@@ -216,7 +238,8 @@ async def make_offer(
         subject_id=offer.id,
         details={"request_id": request.id, "slots": len(chosen)},
     )
-    return Result(Outcome.OK, offer, chosen)
+    booked = [slot for slot in request.slots if slot.filled_offer_id is None and overlaps(slot, spans)]
+    return Result(Outcome.OK, offer, chosen, helper=HelperView(recipient, [*mine, offer], booked))
 
 
 async def recipient_of(session: AsyncSession, request_id: int, member_id: int) -> RequestRecipient | None:

@@ -27,7 +27,7 @@ from bot.services.meetings import MeetingSpec, create_meeting, load_occurrence
 from bot.services.members import add_coordinator, find_member, resolve_region
 from bot.services.network import find_practice, import_network, parse_network
 from bot.services.offers import accept_offer, make_offer
-from bot.services.requests import NeededRole, SlotInput
+from bot.services.requests import NeededRole, SlotInput, load_request_slots
 from db.meetings import MeetingOccurrence
 from db.models import Base, Daypart, Member, MemberRole, Offer, Role, Urgency, Wijk, WijkGroup
 from handlers.ladder_views import waits_of
@@ -177,7 +177,8 @@ class World:
         request_id = await self.request(author)
         async with self.bot.session() as session:
             helper = await find_member(session, self.people[Persona.SAME_WIJK].id)
-            made = await make_offer(session, now=self.now, member=helper, request_id=request_id, slot_ids=None)
+            request = await load_request_slots(session, request_id)
+            made = await make_offer(session, now=self.now, member=helper, request=request, slot_ids=None)
             assert made.offer is not None, made
             offer_id = made.offer.id
             if accepted:

@@ -18,7 +18,7 @@ from bot.services.members import find_member
 from bot.services.network import find_practice
 from bot.services.offers import Outcome, accept_offer, decline_offer, make_offer, withdraw_offer
 from bot.services.outbox import claim_due
-from bot.services.requests import NeededRole, SlotInput
+from bot.services.requests import NeededRole, SlotInput, load_request_slots
 from db.models import Daypart, Member, MemberRole, Offer, OfferStatus, OutboxMessage, RequestSlot, Role, Urgency
 from db.session import Database
 from tests.support import FakeClock
@@ -76,7 +76,7 @@ async def offer(db: Database, helper_id: int, request_id: int) -> int:
             session,
             now=FakeClock().now(),
             member=await find_member(session, helper_id),
-            request_id=request_id,
+            request=await load_request_slots(session, request_id),
             slot_ids=None,
         )
         assert result.outcome is Outcome.OK and result.offer is not None
