@@ -366,10 +366,11 @@ async def answer(press: Press[MyDate]) -> None:
     if outcome != "ok":
         await press.refuse(OUTCOMES[outcome])
         return
+    # Only the presser's own message shows the counts anew: editing every invitee's would cost a message each.
+    # Counted in the answer's own transaction (its own answer included), so showing them needs no second one.
+    counts = (await answer_counts(press.session, [occurrence.id])).get(occurrence.id, {})
     await press.turn.commit()
     await press.query.answer(t.gettext("Saved: {answer}").format(answer=answer_label(t, value)))
-    # Only the presser's own message shows the counts anew: editing every invitee's would cost a message each.
-    counts = (await answer_counts(press.session, [occurrence.id])).get(occurrence.id, {})
     await _show_answer(press.query, t, occurrence, before, value, counts)
 
 
