@@ -6,9 +6,10 @@ One region's report of the last whole month is then computed as `render_monthly`
 `coordinator_view`, the table's `report_rows` with meetings, the CSV, who-helps-whom as `lending_csv`, and the
 fill-rate chart), and, as a second line, the region's figures over the last 12 months as `/cijfers` shows them.
 
-Seeding a million and more rows takes minutes, so a SQLite database is kept in the benchmark's work folder under
-a name made of the migration head, the sizes and the month (`report-<head>-<sizes>-<month>.sqlite3`): a later run
-with the same `--workdir` reuses it (the report only reads). On PostgreSQL a fresh database is seeded every run.
+Seeding a million and more rows takes a minute or two, so a SQLite database is kept in the benchmark's work folder
+under a name made of the migration head, the sizes, the month and SEED_VERSION
+(`report-<head>-<sizes>-<month>-v<n>.sqlite3`): a later run with the same `--workdir` reuses it (the report only
+reads). On PostgreSQL a fresh database is seeded every run.
 `python -m tests.bench.report` runs this part alone.
 """
 
@@ -69,6 +70,7 @@ from db.session import Database
 from tests.bench.bots import ZONE, admin_sql, with_database
 
 BATCH = 5_000
+SEED_VERSION = 2  # in the kept file's name: a change to what is seeded makes a new one
 PER_REGION = 200  # practices in a region
 PER_WIJK = 10  # practices in a wijk
 MONTHS = 12
@@ -166,6 +168,15 @@ def _weighted(rng: random.Random, choices: Sequence[tuple[T, int]]) -> T:
     return rng.choices([value for value, _weight in choices], [weight for _value, weight in choices])[0]
 
 
+@dataclass(frozen=True)
+class People:
+    """A region's practices and who could fill what, for making its requests."""
+
+    practices: list[tuple[int, int]]  # (practice, wijk)
+    fitting: dict[Role, dict[int | None, list[int]]]  # role -> wijk (None: the student pool) -> members
+    by_practice: dict[int, list[tuple[int, Role]]]
+
+
 class Seeder:
     """Bulk inserts, region by region, with ids counted here (every table starts empty)."""
 
@@ -176,6 +187,7 @@ class Seeder:
         self.rng = random.Random(12)
         self.ids: dict[str, int] = {}
         self.rows: dict[Table, list[dict[str, Any]]] = {}
+        self.people: list[People] = []  # by region index (the region's id is one more)
 
     def next_id(self, table: str) -> int:
         self.ids[table] = self.ids.get(table, 0) + 1
@@ -193,10 +205,28 @@ class Seeder:
                 await session.execute(insert(table), rows[start : start + BATCH])
 
     async def seed(self, database: Database) -> None:
+        """The regions with their people and meetings, then the requests in the order they were posted, all
+        regions mixed (as the bot writes them: ids and pages follow time, which the planner's choices depend on)."""
         sizes = self.sizes
         for region in range(sizes.regions):
             async with database.session() as session, session.begin():
                 self.region(region)
+                await self.flush(session)
+        span = (self.history.end - self.history.start).total_seconds()
+        posted = sorted(
+            (self.history.start + timedelta(seconds=self.rng.random() * span), region)
+            for region in range(sizes.regions)
+            for _ in range(self._share(sizes.requests, region))
+        )
+        asked_each = sizes.asked / max(1, sizes.requests)
+        for start in range(0, len(posted), 2 * BATCH):
+            async with database.session() as session, session.begin():
+                for created, region in posted[start : start + 2 * BATCH]:
+                    people = self.people[region]
+                    practice_id, wijk_id = people.practices[self.rng.randrange(len(people.practices))]
+                    self.request(
+                        region + 1, practice_id, wijk_id, created, people.fitting, people.by_practice, asked_each
+                    )
                 await self.flush(session)
 
     def _share(self, total: int, region: int) -> int:
@@ -282,13 +312,7 @@ class Seeder:
             fitting.setdefault(role, {}).setdefault(wijk_id, []).append(member_id)
             if wijk_id is not None and role in (Role.PRAKTIJKMANAGER, Role.HUISARTS):
                 managers.setdefault(wijk_id, []).append(member_id)
-        request_count = self._share(self.sizes.requests, index)
-        asked_each = self.sizes.asked / max(1, self.sizes.requests)
-        span = (self.history.end - self.history.start).total_seconds()
-        for _ in range(request_count):
-            practice_id, wijk_id = practices[rng.randrange(len(practices))]
-            created = self.history.start + timedelta(seconds=rng.random() * span)
-            self.request(region_id, practice_id, wijk_id, created, fitting, by_practice, asked_each)
+        self.people.append(People(practices, fitting, by_practice))
         self.meetings(region_id, wijken, managers, wijk_of)
 
     def request(
@@ -593,7 +617,7 @@ async def national_report(
         url = with_database(postgres_admin, name)
         path = None
     else:
-        path = workdir / f"report-{migration_head()}-{sizes.name}-{year}-{month:02d}.sqlite3"
+        path = workdir / f"report-{migration_head()}-{sizes.name}-{year}-{month:02d}-v{SEED_VERSION}.sqlite3"
         timed.reused = path.exists()
         url = f"sqlite:///{path if timed.reused else path.with_suffix('.seeding')}"
     try:
