@@ -364,7 +364,7 @@ async def measure(options: Options) -> tuple[Figures, dict[str, object]]:
     national: dict[str, object] = {}
     if options.national:
         sizes = options.national_sizes
-        say(f"monthly report: a year of history for {sizes.name} (a kept SQLite file is reused)")
+        say(f"monthly report: a year of history for {sizes.name} (a SQLite file kept by an earlier run is reused)")
         timed = await national_report(folder, sizes, options.repeat, postgres_admin=postgres)
         for value in timed.monthly_ms:
             figures.add("monthly report ms", "wijkhulp", value)
