@@ -291,17 +291,19 @@ async def _grouped_counts(
     for unit, status, count in (await session.execute(_scoped(offers, region_id, period, wijk_id))).all():
         rows.setdefault(unit, {"practices": 0}).setdefault("offers", {})[str(status)] = count
 
-    # Withdrawn within a day of the first day-part it covered: the practice is then left with little time.
-    first_slot = (
-        select(OfferSlot.offer_id, func.min(RequestSlot.start_at).label("first_start"))
-        .join(RequestSlot, RequestSlot.id == OfferSlot.slot_id)
-        .group_by(OfferSlot.offer_id)
-        .subquery()
+    # Withdrawn within a day of the first day-part it covered: the practice is then left with little time. The
+    # first day-part is looked up per withdrawn offer of the period (the offer_slot key, then request_slot's):
+    # a subquery grouping every offer's slots read the whole table, 1.5 s of a monthly report at national size.
+    first_start = (
+        select(func.min(RequestSlot.start_at))
+        .join(OfferSlot, OfferSlot.slot_id == RequestSlot.id)
+        .where(OfferSlot.offer_id == Offer.id)
+        .correlate(Offer)
+        .scalar_subquery()
     )
     late = (
-        select(key, Offer.decided_at, first_slot.c.first_start)
+        select(key, Offer.decided_at, first_start.label("first_start"))
         .join(Offer, Offer.request_id == ShortageRequest.id)
-        .join(first_slot, first_slot.c.offer_id == Offer.id)
         .where(Offer.status == OfferStatus.WITHDRAWN, Offer.decided_at.is_not(None))
     )
     # Compared here rather than in SQL: date arithmetic differs between SQLite and PostgreSQL, and these are the

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tests.bench.bots import Bare, FanOut, Wijkhulp, workdir
 from tests.bench.ladder import ladder_round
+from tests.bench.report import Sizes, national_report
 from tests.bench.scenarios import Burst, Steady, help_burst, press_burst, steady
 from tests.soak.process import ROOT
 
@@ -30,6 +31,7 @@ STEADY_P95_MS = 100.0
 LADDER_MS = 50.0
 RSS_MB = 200.0
 MEANWHILE_MS = 1000.0
+REPORT_MS = 2000.0
 
 
 @dataclass
@@ -53,6 +55,16 @@ class Options:
     scale_small: int = 50
     scale_large: int = 5_000
     reminders: int = 10_000
+    national: bool = True  # the monthly report at national size (--no-report leaves it out)
+    national_practices: int = 5_000
+    national_members: int = 50_000
+    national_requests: int = 200_000
+    national_asked: int = 1_000_000
+
+    @property
+    def national_sizes(self) -> Sizes:
+        """The country the monthly report line seeds."""
+        return Sizes(self.national_practices, self.national_members, self.national_requests, self.national_asked)
 
     @property
     def members(self) -> int:
@@ -74,6 +86,10 @@ QUICK = {
     "scale_small": 10,
     "scale_large": 300,
     "reminders": 200,
+    "national_practices": 250,
+    "national_members": 2_500,
+    "national_requests": 10_000,
+    "national_asked": 50_000,
 }
 
 
@@ -105,6 +121,17 @@ def parse_args(argv: list[str] | None = None) -> Options:
         type=int,
         help="people whose meeting reminder falls due at once, measured once (10000, about 6 minutes; 0 leaves it out)",
     )
+    top.add_argument(
+        "--no-report",
+        dest="national",
+        action="store_false",
+        default=None,
+        help="leave out the monthly report of a region at national size (seeding it takes minutes, the first time)",
+    )
+    top.add_argument("--national-practices", type=int, help="practices in the country, ~200 a region (5000)")
+    top.add_argument("--national-members", type=int, help="members in the country (50000)")
+    top.add_argument("--national-requests", type=int, help="requests over the year of history (200000)")
+    top.add_argument("--national-asked", type=int, help="people asked, request_recipient rows (1000000)")
     top.add_argument("--quick", action="store_true", help="small sizes, one run: a check that it all works")
     top.add_argument(
         "--bare-rate-limiter",
@@ -334,9 +361,25 @@ async def measure(options: Options) -> tuple[Figures, dict[str, object]]:
         for value in timings:
             figures.add("ladder ms", "wijkhulp", value)
         say(f"ladder: one round at {options.ladder_members} members: {', '.join(f'{t:.0f}' for t in timings)} ms")
+    national: dict[str, object] = {}
+    if options.national:
+        sizes = options.national_sizes
+        say(f"monthly report: a year of history for {sizes.name} (a SQLite file kept by an earlier run is reused)")
+        timed = await national_report(folder, sizes, options.repeat, postgres_admin=postgres)
+        for value in timed.monthly_ms:
+            figures.add("monthly report ms", "wijkhulp", value)
+        for value in timed.year_ms:
+            figures.add("year figures ms", "wijkhulp", value)
+        national = asdict(timed)
+        say(
+            f"monthly report: seeded in {timed.seed_s:.0f} s{' (reused)' if timed.reused else ''}; "
+            f"{timed.requests} requests, {timed.rows} rows; {', '.join(f'{t:.0f}' for t in timed.monthly_ms)} ms; "
+            f"12 months ({timed.year_requests} requests): {', '.join(f'{t:.0f}' for t in timed.year_ms)} ms"
+        )
     for problem in problems:
         say(f"problem: {problem}")
-    return figures, {"workdir": str(folder), "database": "postgresql" if postgres else "sqlite", "problems": problems}
+    database = "postgresql" if postgres else "sqlite"
+    return figures, {"workdir": str(folder), "database": database, "problems": problems, "national report": national}
 
 
 # --- the table ---------------------------------------------------------------------------------------------
@@ -476,7 +519,38 @@ def rows(figures: Figures, options: Options) -> list[Row]:
     else:
         table.append(Row("RSVP press with 50 vs 5,000 invitees", "-", "-", "-", "within 20%", "not measured"))
     table.extend(_reminder_rows(v, options))
+    table.extend(_report_rows(v, options))
     return table
+
+
+def _report_rows(v: dict[str, dict[str, list[float]]], options: Options) -> list[Row]:
+    """One region's monthly report, and its 12 months of figures, in a country of the issue's size."""
+    monthly, year = v.get("monthly report ms", {}).get("wijkhulp", []), v.get("year figures ms", {}).get("wijkhulp", [])
+    target = f"< {REPORT_MS:g} ms"
+    if not monthly:
+        return [
+            Row("monthly report of a region, national size (year of history)", "-", "-", "-", target, "not measured")
+        ]
+    sizes = options.national_sizes
+    country = f"{sizes.practices} practices, {sizes.requests} requests, {sizes.asked} asked"
+    return [
+        Row(
+            f"monthly report of a region, national size (year of history: {country}), in-process: ms",
+            "-",
+            spread(monthly, 0),
+            "-",
+            target,
+            "PASS" if statistics.median(monthly) < REPORT_MS else "FAIL",
+        ),
+        Row(
+            "the same region's figures over 12 months (/cijfers: summary, CSV, chart), in-process: ms",
+            "-",
+            spread(year, 0),
+            "-",
+            target,
+            "PASS" if statistics.median(year) < REPORT_MS else "FAIL",
+        ),
+    ]
 
 
 def _reminder_rows(v: dict[str, dict[str, list[float]]], options: Options) -> list[Row]:

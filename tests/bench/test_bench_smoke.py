@@ -26,6 +26,10 @@ async def test_the_benchmark_measures_every_line(tmp_path: Path) -> None:
         scale_small=3,
         scale_large=20,
         reminders=20,
+        national_practices=20,
+        national_members=200,
+        national_requests=400,
+        national_asked=2_000,
         workdir=str(tmp_path),
         report=str(tmp_path / "bench.json"),
     )
@@ -36,7 +40,7 @@ async def test_the_benchmark_measures_every_line(tmp_path: Path) -> None:
     table = report["table"]
     assert isinstance(table, list)
     measured = [row for row in table if not row["result"].startswith("not measured")]
-    assert len(measured) == 16, table
+    assert len(measured) == 18, table
     assert all(row["wijkhulp"] != "-" for row in measured), table
     assert all(row["bare"] != "-" for row in measured[:6]), table
     assert (tmp_path / "bench.json").exists()
