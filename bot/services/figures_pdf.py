@@ -42,7 +42,8 @@ from db.models import Practice
 PAGE = (11.69, 8.27)  # A4 landscape, inches: tables of ten columns stay readable
 LEFT = 0.06
 TABLE_ROWS = 18  # rows of a table page: more go on the next page
-MATRIX_UNITS = 8  # helping and helped units in the matrix: the busiest (the list per role names them all)
+MATRIX_UNITS = 8  # helping and helped units in the matrix: the busiest (the list per role names more)
+PAIR_ROWS = 2 * TABLE_ROWS  # pairs listed per role: the largest; a region's hundreds would fill twenty pages
 OWN_ROWS = 7  # partners listed per direction in a practice's own row; the rest as one number
 NAME_WIDTH = 27  # characters of a name in a table's first column
 BLUE = "#2a7ab0"
@@ -431,7 +432,7 @@ class _Pages:
         self.table(t.gettext("The figures per unit"), header, rows, note)
 
     def lending(self, data: ReportData) -> None:
-        """Who helps whom: a matrix of the day-parts lent (all roles together), then the pairs per role."""
+        """Who helps whom: a matrix of the day-parts lent (all roles together), then the largest pairs per role."""
         t = self.t
         pool = t.gettext(NO_PRACTICE)
         between = t.gettext("between wijken") if data.matrix_level is Level.WIJK else t.gettext("between practices")
@@ -461,10 +462,15 @@ class _Pages:
         self.save(figure)
         listed = [
             [_short(pair.helper or pool), _short(pair.helped), role_label(t, pair.role), _number(t, pair.dayparts)]
-            for pair in data.pairs
+            for pair in data.pairs[:PAIR_ROWS]
         ]
         header = [t.gettext("helping"), t.gettext("helped"), t.gettext("role"), t.gettext("day-parts")]
-        self.table(t.gettext("Who helps whom, per role"), header, listed, text_columns=3)
+        more = None
+        if len(data.pairs) > PAIR_ROWS:
+            more = t.gettext(
+                "The {shown} largest of {count}; the command line's report --format lending lists them all."
+            ).format(shown=PAIR_ROWS, count=len(data.pairs))
+        self.table(t.gettext("Who helps whom, per role"), header, listed, more, text_columns=3)
 
     def own_lending(self, data: ReportData) -> None:
         """The practice's own row of who helps whom: lent to which practices, received from which, per role."""

@@ -4,7 +4,7 @@ The database holds a year of history for the whole country (the issue's sizes: 5
 20 wijken, 50,000 members, 200,000 requests, 1,000,000 people asked), bulk-loaded with Core inserts in batches.
 One region's report of the last whole month is then computed as `render_monthly` and the CLI do (the summary's
 `coordinator_view`, the table's `report_rows` with meetings, the CSV, who-helps-whom as `lending_csv`, and the
-fill-rate chart), and, as a second line, the region's figures over the last 12 months as `/cijfers` shows them.
+fill-rate chart, and the full PDF report `render_monthly` attaches), and, as a second line, the region's figures over the last 12 months as `/cijfers` shows them.
 
 Seeding a million and more rows takes a minute or two, so a SQLite database is kept in the benchmark's work folder
 under a name made of the migration head, the sizes, the month and SEED_VERSION
@@ -33,8 +33,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import Translator
 from bot.services.figures import Period, month_period, months_period
 from bot.services.figures_chart import fill_rate_png
+from bot.services.figures_pdf import report_pdf
 from bot.services.figures_report import EXCEL_STYLES, coordinator_view, figure_row, lending_csv, render_csv, report_rows
 from bot.services.requests import CancelReason, NeededRole
 from db.base import Base
@@ -573,9 +575,11 @@ def same(message: str) -> str:
 
 
 async def monthly_report(session: AsyncSession, region_id: int, period: Period, now: datetime) -> dict[str, Any]:
-    """The work of one region's monthly report: what `render_monthly` computes (summary and table, as a CSV),
-    plus the who-helps-whom CSV and the fill-rate chart that `/cijfers` and the CLI make of the same month."""
+    """The work of one region's monthly report: what `render_monthly` computes (the summary and the full PDF
+    report, with its chart, who helps whom and the meetings), plus the table as the CSV its button sends and the
+    who-helps-whom CSV and the fill-rate chart that `/cijfers` and the CLI make of the same month."""
     top, parts = await coordinator_view(session, region_id=region_id, period=period, wijk_id=None)
+    pdf = await report_pdf(session, region_id=region_id, period=period, wijk_id=None, t=Translator("nl", ZONE), now=now)
     rows = await report_rows(session, region_id=region_id, period=period, translate=same, now=now)
     style = EXCEL_STYLES["nl"]
     table = render_csv(rows, same, style)
@@ -589,6 +593,7 @@ async def monthly_report(session: AsyncSession, region_id: int, period: Period, 
         "csv": len(table),
         "lending": lent.count("\n") - 1,
         "chart": len(chart or b""),
+        "pdf": len(pdf),
     }
 
 

@@ -101,3 +101,21 @@ async def test_a_practice_report_names_only_its_partners(database: Database) -> 
     text = pdf_text(pdf)
     assert "Maasoever" in text and "Jekerkwartier" in text and "Wyck" in text  # its partners
     assert "Vrijthof" not in text and "Malberg" not in text and "Ceramique" not in text  # nobody else
+
+
+async def test_the_pairs_per_role_stop_at_the_largest(database: Database) -> None:
+    """A region's hundreds of pairs would fill twenty pages: the report lists the largest, and says where the rest
+    are."""
+    from dataclasses import replace
+
+    from bot.services.figures_pdf import PAIR_ROWS, Pair, render_pdf
+
+    async with database.session() as session:
+        data = await report_data(session, region_id=1, period=NOVEMBER, wijk_id=None, now=NOW)
+    few = render_pdf(data, NL)
+    many = [Pair(f"Helper {index:03d}", f"Helped {index:03d}", "poh_s", 1000 - index) for index in range(200)]
+    listed = render_pdf(replace(data, pairs=many), NL)
+    text = pdf_text(listed)
+    assert page_count(listed) == page_count(few) + 1  # two pages of pairs instead of one
+    assert f"Helper {PAIR_ROWS - 1:03d}" in text and f"Helper {PAIR_ROWS:03d}" not in text
+    assert f"{PAIR_ROWS} grootste van 200" in text
