@@ -44,7 +44,7 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor whose rows are fetched with the statement; nothing stays open on the database thread."""
 
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
 
     def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
         # No aiosqlite cursor: the stock __init__ would make (and wait for) one.
@@ -55,6 +55,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._description: Description = None
         self._rowcount = -1
         self._lastrowid: int | None = None
+        self._arraysize = 1  # DBAPI's default: fetchmany() without a size
 
     @property
     def description(self) -> Description:
@@ -67,6 +68,20 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     @property
     def lastrowid(self) -> int:
         return cast(int, self._lastrowid)  # None before any INSERT, as sqlite3 has it
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    def nextset(self) -> None:
+        """SQLite has one result set a statement."""
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        """sqlite3 ignores it too."""
 
     async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
         async with self._adapt_connection._execute_mutex:

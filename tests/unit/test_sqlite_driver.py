@@ -81,3 +81,13 @@ def _item_table() -> Any:
     from sqlalchemy import Column, Integer, MetaData, String, Table
 
     return Table("item", MetaData(), Column("id", Integer, primary_key=True), Column("name", String))
+
+
+async def test_fetchmany_and_partitions_without_a_size(engine: AsyncEngine) -> None:
+    """Result.fetchmany() and partitions() with no size ask the cursor's arraysize (DBAPI's default: 1)."""
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO item (name) VALUES ('a'), ('b'), ('c')"))
+        result = await connection.execute(text("SELECT id FROM item ORDER BY id"))
+        assert [tuple(row) for row in result.fetchmany()] == [(1,)]
+        result = await connection.execute(text("SELECT id FROM item ORDER BY id"))
+        assert [len(part) for part in result.partitions()] == [1, 1, 1]
