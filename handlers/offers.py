@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler
 
 from bot.i18n import N_, Translator
@@ -151,7 +152,14 @@ async def _offer(press: Press[ShortageRequest]) -> None:
     await press.turn.commit()
     await _answer(press.query, t, result, t.gettext("Thank you! Your offer is sent; you will hear from the practice."))
     if shown is not None:
-        await edit_if_changed(press.query, *shown)
+        try:
+            await edit_if_changed(press.query, *shown)
+        except TelegramError:
+            # Not shown after all: forget the digest, so the next refresh of the request edits the copy.
+            assert result.helper is not None
+            result.helper.recipient.rendered_digest = None
+            await press.turn.commit()
+            raise
     elif result.helper is None and result.outcome in (
         Outcome.REQUEST_CLOSED,
         Outcome.ALREADY_FILLED,
@@ -163,7 +171,7 @@ async def _offer(press: Press[ShortageRequest]) -> None:
 def _copy_after_offer(press: Press[ShortageRequest], result: Result) -> tuple[str, InlineKeyboardMarkup | None] | None:
     """The presser's copy as their new offer leaves it, from what making the offer read, and recorded as shown
     in the offer's own transaction: showing it needs no second read or write. Should the edit then fail, the copy
-    is put right by the next change to the request (its digest differs) or the next press on it. None when
+    is told so (the digest is forgotten), and the next change to the request puts it right. None when
     there is no new offer, or the pressed message is not the presser's copy (a forged id)."""
     helper = result.helper
     if helper is None or result.outcome is not Outcome.OK:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.models import Offer, OfferStatus, RequestSlot, Role
+from db.models import Member, Offer, OfferStatus, RequestRecipient, RequestSlot, Role
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness
 
@@ -234,3 +234,30 @@ async def test_a_helper_booked_for_some_of_the_days_is_told_and_offers_for_the_o
     await bot.dispatch()
     card = manager.last()
     assert "woensdag 25 november" in card.text and "dinsdag 24 november" not in card.text
+
+
+async def test_the_copy_after_an_offer_is_recorded_as_shown_only_once_it_is(bot: Harness) -> None:
+    """The copy's new look is recorded in the offer's own transaction; an edit that then fails forgets it again,
+    so the next change to the request edits the copy instead of taking it for shown."""
+    people = await noordwest(bot)
+    anna, bob, carol = people.anna, people.bob, people.carol
+    request_id = await post(bot, anna, days=("Morgen",), dayparts=("Hele dag",))
+    await bot.dispatch()
+
+    await carol.press(carol.last(), "Ik kan alles")
+    assert "Je hebt aangeboden te helpen" in carol.last().text
+    bot.server.inject_fault("editMessageText", "500", times=1, chat_id=bob.id)
+    await bob.press(bob.last(), "Ik kan alles")
+    assert "Dank je! Je aanbod is verstuurd" in (bob.callback_answers[-1].text or "")
+    copy = next(m for m in bob.messages() if m.text.startswith(f"Hulpvraag #{request_id}\n"))
+    assert copy.button_texts[0] == "Ik kan alles"  # the edit failed: the copy still asks
+
+    async with bot.session() as session:
+        rows = await session.execute(
+            select(Member.telegram_user_id, RequestRecipient.rendered_digest)
+            .join(Member, Member.id == RequestRecipient.member_id)
+            .where(RequestRecipient.request_id == request_id)
+        )
+        shown = {user_id: digest for user_id, digest in rows.all()}
+    assert shown[bob.id] is None
+    assert shown[carol.id] is not None
