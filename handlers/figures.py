@@ -10,11 +10,14 @@ months to one), so a button pressed next month still gives the figures its summa
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
 from html import escape
 from typing import Final
 
 from babel.dates import format_date
 from babel.numbers import format_percent
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import BaseHandler, filters
 
@@ -23,7 +26,7 @@ from bot.permissions import is_coordinator, may_see_figures, practice_to_post_fo
 from bot.role_names import role_label
 from bot.services.figures import Duration, OwnLending, Period, month_period, months_period, own_lending
 from bot.services.figures_chart import fill_rate_png
-from bot.services.figures_pdf import minutes_text, period_text, report_pdf
+from bot.services.figures_pdf import minutes_text, period_text, render_pdf, report_data, report_pdf
 from bot.services.figures_report import (
     EXCEL_STYLES,
     NO_PRACTICE,
@@ -276,24 +279,23 @@ async def file_button(press: Press[None]) -> None:
     await press.query.answer()
     practice = None if is_coordinator(member) else practice_to_post_for(member)
     wijk_id = None if practice is not None else await coordinator_wijk(press, scope)
+    if kind == CSV and practice is not None:
+        filename, content = csv_document(t, shown, period)
+    # Read in a reading session, and drawn after it: a region's report takes a second, and a writer's transaction
+    # would hold SQLite's write lock, and so every other press, for all of it.
+    async with press.turn.runtime.database.reader() as reader:
+        if kind == CSV and practice is None:
+            filename, content = await full_csv(reader, t, member.region_id, period, wijk_id, press.now)
+        elif kind == PDF:
+            data = await report_data(
+                reader, region_id=member.region_id, period=period, wijk_id=wijk_id, now=press.now, practice=practice
+            )
     if kind == CSV:
-        if practice is None:
-            filename, content = await full_csv(press, period, wijk_id)
-        else:
-            filename, content = csv_document(t, shown, period)
         await chat.send_document(
             InputFile(content, filename=filename), caption=t.gettext("The figures as a table, for Excel.")
         )
         return
-    pdf = await report_pdf(
-        press.session,
-        region_id=member.region_id,
-        period=period,
-        wijk_id=wijk_id,
-        t=t,
-        now=press.now,
-        practice=practice,
-    )
+    pdf = await asyncio.to_thread(render_pdf, data, t)
     stem = "rapport" if t.language == "nl" else "report"
     await chat.send_document(
         InputFile(pdf, filename=f"wijkhulp-{stem}-{period_stem(period)}.pdf"),
@@ -316,24 +318,18 @@ def csv_document(t: Translator, shown: list[Shown], period: Period) -> tuple[str
     content = render_csv([figure_row(item.figures, item.unit, period, t.gettext) for item in shown], t.gettext, style)
     stem = "cijfers" if t.language == "nl" else "figures"
     # utf-8-sig: Excel reads the names' accents right only with the byte-order mark.
-    return f"wijkhulp-{stem}-{period.first_day:%Y-%m}.csv", content.encode("utf-8-sig")
+    return f"wijkhulp-{stem}-{period_stem(period)}.csv", content.encode("utf-8-sig")
 
 
-async def full_csv(press: Press[None], period: Period, wijk_id: int | None) -> tuple[str, bytes]:
+async def full_csv(
+    session: AsyncSession, t: Translator, region_id: int, period: Period, wijk_id: int | None, now: datetime
+) -> tuple[str, bytes]:
     """A coordinator's CSV: the whole table of the region (or one wijk), as `bot report --format csv` writes it."""
-    t = press.t
-    rows = await report_rows(
-        press.session,
-        region_id=press.actor.region_id,
-        period=period,
-        translate=t.gettext,
-        wijk_id=wijk_id,
-        now=press.now,
-    )
+    rows = await report_rows(session, region_id=region_id, period=period, translate=t.gettext, wijk_id=wijk_id, now=now)
     style = EXCEL_STYLES["nl" if t.language == "nl" else "en"]
     stem = "cijfers" if t.language == "nl" else "figures"
     # utf-8-sig: Excel reads the names' accents right only with the byte-order mark.
-    return f"wijkhulp-{stem}-{period.first_day:%Y-%m}.csv", render_csv(rows, t.gettext, style).encode("utf-8-sig")
+    return f"wijkhulp-{stem}-{period_stem(period)}.csv", render_csv(rows, t.gettext, style).encode("utf-8-sig")
 
 
 async def render_monthly(reader: ToMember, notice: MonthlyReport) -> Rendered | None:

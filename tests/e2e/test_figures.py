@@ -5,8 +5,13 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
+import sqlite3
 from datetime import UTC, datetime
 
+import pytest
+
+from bot.services import figures_pdf
+from handlers import figures as figures_handlers
 from handlers.jobs import run_monthly_reports
 from tests.e2e.requests_helpers import noordwest, post
 from tests.harness import Harness, running_bot
@@ -154,3 +159,40 @@ async def test_monthly_report_once_across_a_restart_and_not_for_a_quiet_month(
         assert await run_monthly_reports(second.app.bot_data["runtime"]) == [1]
         await second.dispatch()
         assert len(reports(cor)) == 1
+
+
+async def test_pdf_is_drawn_without_holding_sqlites_write_lock(
+    bot: Harness, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A region's report takes a second to draw: drawn inside a writer's transaction it would hold SQLite's one
+    write lock, and every other press would wait behind it. (Found in review: it did.)"""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    path = database_url.removeprefix("sqlite:///")
+    probes: list[bool] = []
+    real = figures_pdf.render_pdf
+
+    def probing(data: figures_pdf.ReportData, t: object) -> bytes:
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            probes.append(False)
+        except sqlite3.OperationalError:
+            probes.append(True)  # database is locked
+        finally:
+            other.close()
+        return real(data, t)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(figures_handlers, "render_pdf", probing)
+    people = await noordwest(bot)
+    await post(bot, people.anna, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    cor = bot.server.user(first_name="Cor", language_code="nl")
+    await bot.make_coordinator(cor)
+    await cor.send("/cijfers")
+    await cor.press(cor.last(), "Deze maand")
+    await cor.press(cor.last(), "De hele regio")
+    summary = next(m for m in reversed(cor.messages()) if m.text.startswith("Cijfers, november 2026"))
+    await cor.press(summary, "Volledig rapport (PDF)")
+    assert probes == [False], "the PDF was drawn while the press held SQLite's write lock"
