@@ -3,8 +3,9 @@
 The database holds a year of history for the whole country (the issue's sizes: 5,000 practices in 25 regions of
 20 wijken, 50,000 members, 200,000 requests, 1,000,000 people asked), bulk-loaded with Core inserts in batches.
 One region's report of the last whole month is then computed as `render_monthly` and the CLI do (the summary's
-`coordinator_view`, the table's `report_rows` with meetings, the CSV, who-helps-whom as `lending_csv`, and the
-fill-rate chart, and the full PDF report `render_monthly` attaches), and, as a second line, the region's figures over the last 12 months as `/cijfers` shows them.
+`coordinator_view`, the full PDF report, the table's `report_rows` with meetings, the CSV, who-helps-whom as
+`lending_csv`, and the fill-rate chart), and, as a second line, the region's figures over the last 12 months as
+`/cijfers` shows them.
 
 Seeding a million and more rows takes a minute or two, so a SQLite database is kept in the benchmark's work folder
 under a name made of the migration head, the sizes, the month and SEED_VERSION
