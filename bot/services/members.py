@@ -28,15 +28,27 @@ def member_relations() -> tuple[_AbstractLoad, ...]:
     )
 
 
+def one_member_relations() -> tuple[_AbstractLoad, ...]:
+    """member_relations for a query of one member: the roles joined in as well, so that knowing who sent an
+    update (every update does) is one statement, not two. (For lists, selectin stays: a join would repeat
+    every member once per role.)"""
+    return (
+        joinedload(Member.role_rows),
+        joinedload(Member.region),
+        joinedload(Member.practice).joinedload(Practice.wijk),
+    )
+
+
 async def find_member(session: AsyncSession, telegram_user_id: int) -> Member | None:
     """The member with this Telegram user id, with roles, region, practice and wijk loaded."""
-    statement = select(Member).where(Member.telegram_user_id == telegram_user_id).options(*member_relations())
-    return await session.scalar(statement)
+    statement = select(Member).where(Member.telegram_user_id == telegram_user_id).options(*one_member_relations())
+    return (await session.scalars(statement)).unique().one_or_none()
 
 
 async def find_member_by_id(session: AsyncSession, member_id: int) -> Member | None:
     """A member by their own id, with roles, region, practice and wijk loaded."""
-    return await session.scalar(select(Member).where(Member.id == member_id).options(*member_relations()))
+    statement = select(Member).where(Member.id == member_id).options(*one_member_relations())
+    return (await session.scalars(statement)).unique().one_or_none()
 
 
 async def set_language(session: AsyncSession, member: Member, language: str) -> None:
