@@ -8,12 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.permissions import may_act_for_request
 from bot.services import audit
-from bot.services.members import member_relations
+from bot.services.members import one_member_relations
 from bot.services.notices import (
     OfferAccepted,
     OfferDeclined,
@@ -168,12 +168,15 @@ async def own_offers(session: AsyncSession, request_id: int, member_id: int) -> 
 async def load_offer(session: AsyncSession, request_id: int, offer_id: int) -> Offer | None:
     """One offer on the request, with its member (roles, practice) and slot rows, fresh; the other offers are
     not read (a notice about one offer costs the same however many there are)."""
-    return await session.scalar(
+    found = await session.scalars(
         select(Offer)
         .where(Offer.id == offer_id, Offer.request_id == request_id)
-        .options(selectinload(Offer.member).options(*member_relations()), selectinload(Offer.slot_rows))
+        # The helper (and their roles) joined into the offer's query; the slot rows in one more (joined too, they
+        # would multiply with the roles).
+        .options(joinedload(Offer.member).options(*one_member_relations()), selectinload(Offer.slot_rows))
         .execution_options(populate_existing=True)
     )
+    return found.unique().one_or_none()
 
 
 def _slots_to_offer(

@@ -280,19 +280,21 @@ async def load_request_slots(session: AsyncSession, request_id: int | None) -> S
     on a copy needs, the same however many offers and copies there are. Touching `offers` raises."""
     if request_id is None:
         return None
-    return await session.scalar(
+    found = await session.scalars(
         select(ShortageRequest)
         .where(ShortageRequest.id == request_id)
         .options(
-            # The one-to-ones in the request's own query, the slots in one more.
+            # All in the request's own query: the one-to-ones, and the slots (a handful, MAX_SLOTS at most), so
+            # every press on a copy and every notice about a request reads it in one statement.
             joinedload(ShortageRequest.practice).joinedload(Practice.wijk),
             joinedload(ShortageRequest.wijk),
             joinedload(ShortageRequest.created_by),
-            selectinload(ShortageRequest.slots),
+            joinedload(ShortageRequest.slots),
             raiseload(ShortageRequest.offers),
         )
         .execution_options(populate_existing=True)
     )
+    return found.unique().one_or_none()
 
 
 async def refresh_recipients(session: AsyncSession, *, now: datetime, request: ShortageRequest) -> None:
