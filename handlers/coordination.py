@@ -31,12 +31,17 @@ def request_line(t: Translator, request: ShortageRequest) -> str:
     )
 
 
+def more_line(t: Translator, count: int) -> str:
+    """What a list leaves out: the soonest are shown, the rest counted."""
+    return t.ngettext("And {count} more.", "And {count} more.", count).format(count=count)
+
+
 @command("open", rule=is_coordinator, refusal=N_("Only a regional coordinator can see this."))
 async def show_open(said: Said) -> None:
     """List what needs the coordinator's attention."""
     t = said.t
-    requests = await needs_attention(said.session, region_id=said.actor.region_id, now=said.now)
-    if not requests:
+    listed = await needs_attention(said.session, region_id=said.actor.region_id, now=said.now, limit=MAX_LISTED)
+    if not listed.requests:
         await said.message.reply_text(
             t.gettext(
                 "Nothing needs your attention: no request is open after the last round, and no urgent one is waiting."
@@ -45,7 +50,7 @@ async def show_open(said: Said) -> None:
         return
     lines = ["<b>" + t.gettext("Still open") + "</b>"]
     buttons = []
-    for request in requests[:MAX_LISTED]:
+    for request in listed.requests:
         lines.append(request_line(t, request) + "\n" + round_line(t, request))
         label = t.gettext("Ask wijk again (#{id})").format(id=request.id)
         cancel = t.gettext("Cancel #{id}").format(id=request.id)
@@ -56,6 +61,8 @@ async def show_open(said: Said) -> None:
                 InlineKeyboardButton(cancel, callback_data=encode(Action.CANCEL_REQUEST, request.id)),
             ]
         )
+    if listed.total > len(listed.requests):
+        lines.append(more_line(t, listed.total - len(listed.requests)))
     await said.message.reply_html("\n\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
 
 

@@ -42,7 +42,7 @@ from db.models import (
     ShortageRequest,
 )
 from handlers.callback_data import Action, encode
-from handlers.coordination import request_line
+from handlers.coordination import more_line, request_line
 from handlers.editing import digest
 from handlers.ladder_views import status_message, widened_text
 from handlers.rendered import Rendered, Renderers, ToGroup, ToMember, for_group, for_member
@@ -150,6 +150,8 @@ async def render_widened(reader: ToMember, notice: RequestWidened) -> Rendered |
         return None
     return Rendered(widened_text(reader.t, request, notice.round_no))
 
+
+DIGEST_LINES = 20  # the soonest open requests in the morning digest; the rest counted
 
 ALERT_HEADS = {
     RequestStatus.OPEN: N_("Still open after the last round; the whole region is asked now:"),
@@ -306,12 +308,14 @@ async def render_withdrawn(reader: ToMember, notice: OfferWithdrawn) -> Rendered
 
 async def render_digest(reader: ToMember, notice: Digest) -> Rendered | None:
     """The coordinator's morning list of what is open in the region; skipped when nothing is."""
-    requests = await open_requests(reader.session, region_id=notice.region_id, now=reader.now)
-    if not requests:
+    listed = await open_requests(reader.session, region_id=notice.region_id, now=reader.now, limit=DIGEST_LINES)
+    if not listed.requests:
         return None
     t = reader.t
     lines = ["<b>" + t.gettext("Open requests this morning") + "</b>"]
-    lines += [request_line(t, request) for request in requests[:20]]
+    lines += [request_line(t, request) for request in listed.requests]
+    if listed.total > len(listed.requests):
+        lines.append(more_line(t, listed.total - len(listed.requests)))
     lines.append(t.gettext("/open shows what needs attention."))
     return Rendered("\n".join(lines))
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from bot.permissions import is_coordinator_of
 from bot.services import audit
@@ -23,6 +26,7 @@ from db.models import (
     OfferStatus,
     Region,
     RequestRecipient,
+    RequestSlot,
     RequestStatus,
     Role,
     ShortageRequest,
@@ -32,23 +36,52 @@ from db.models import (
 SPOED_WATCH = timedelta(minutes=30)
 
 
-async def needs_attention(session: AsyncSession, *, region_id: int, now: datetime) -> list[ShortageRequest]:
-    """Open requests whose last round has started, and spoed requests unfilled after 30 minutes."""
-    ids = list(
-        await session.scalars(
-            select(ShortageRequest.id)
-            .where(
-                ShortageRequest.region_id == region_id,
-                ShortageRequest.status == RequestStatus.OPEN,
-                ShortageRequest.ends_at > now,
-                (ShortageRequest.round >= 4)
-                | ((ShortageRequest.urgency == Urgency.SPOED) & (ShortageRequest.created_at <= now - SPOED_WATCH)),
-            )
-            .order_by(ShortageRequest.ends_at)
+@dataclass
+class Listed:
+    """The first requests of a list, as far as it is shown, and how many there are in all."""
+
+    requests: list[ShortageRequest]
+    total: int
+
+
+async def _listed(session: AsyncSession, query: Select[Any], limit: int) -> Listed:
+    """The first `limit` ids the query selects (in its order), loaded with what a line of them shows (practice,
+    wijk, slots; not the offers), and the count of them all: two statements for the list and one for its slots,
+    however many requests are open."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    ids = list(await session.scalars(query.limit(limit))) if total and limit > 0 else []
+    if not ids:
+        return Listed([], total)
+    found = await session.scalars(
+        select(ShortageRequest)
+        .where(ShortageRequest.id.in_(ids))
+        .options(
+            joinedload(ShortageRequest.practice),
+            joinedload(ShortageRequest.wijk),
+            selectinload(ShortageRequest.slots),
+            raiseload(ShortageRequest.offers),
         )
+        .execution_options(populate_existing=True)
     )
-    found = [await load_request(session, request_id) for request_id in ids]
-    return [request for request in found if request is not None]
+    by_id = {request.id: request for request in found}
+    return Listed([by_id[request_id] for request_id in ids if request_id in by_id], total)
+
+
+async def needs_attention(session: AsyncSession, *, region_id: int, now: datetime, limit: int) -> Listed:
+    """Open requests whose last round has started, and spoed requests unfilled after 30 minutes, the soonest to
+    end first: the first `limit` of them, and how many there are."""
+    query = (
+        select(ShortageRequest.id)
+        .where(
+            ShortageRequest.region_id == region_id,
+            ShortageRequest.status == RequestStatus.OPEN,
+            ShortageRequest.ends_at > now,
+            (ShortageRequest.round >= 4)
+            | ((ShortageRequest.urgency == Urgency.SPOED) & (ShortageRequest.created_at <= now - SPOED_WATCH)),
+        )
+        .order_by(ShortageRequest.ends_at, ShortageRequest.id)
+    )
+    return await _listed(session, query, limit)
 
 
 async def nudge(
@@ -117,7 +150,7 @@ async def send_digests(session: AsyncSession, *, now: datetime, zone: ZoneInfo, 
         except IntegrityError:
             continue  # already sent today
         handled.append(region.id)
-        if not await _open_ids(session, region.id, now):
+        if not (await open_requests(session, region_id=region.id, now=now, limit=0)).total:
             continue  # nothing to say today
         for coordinator in await coordinators(session, region.id):
             await enqueue(
@@ -130,19 +163,19 @@ async def send_digests(session: AsyncSession, *, now: datetime, zone: ZoneInfo, 
     return handled
 
 
-async def _open_ids(session: AsyncSession, region_id: int, now: datetime) -> list[int]:
-    return list(
-        await session.scalars(
-            select(ShortageRequest.id).where(
-                ShortageRequest.region_id == region_id,
-                ShortageRequest.status == RequestStatus.OPEN,
-                ShortageRequest.ends_at > now,
-            )
-        )
+async def open_requests(session: AsyncSession, *, region_id: int, now: datetime, limit: int) -> Listed:
+    """Everything still open in the region, the soonest first day first (for the digest): the first `limit`,
+    and how many there are."""
+    first_day = (
+        select(func.min(RequestSlot.start_at)).where(RequestSlot.request_id == ShortageRequest.id).scalar_subquery()
     )
-
-
-async def open_requests(session: AsyncSession, *, region_id: int, now: datetime) -> list[ShortageRequest]:
-    """Everything still open in the region, soonest first (for the digest)."""
-    found = [await load_request(session, request_id) for request_id in await _open_ids(session, region_id, now)]
-    return sorted((r for r in found if r is not None), key=lambda r: r.slots[0].start_at if r.slots else r.ends_at)
+    query = (
+        select(ShortageRequest.id)
+        .where(
+            ShortageRequest.region_id == region_id,
+            ShortageRequest.status == RequestStatus.OPEN,
+            ShortageRequest.ends_at > now,
+        )
+        .order_by(func.coalesce(first_day, ShortageRequest.ends_at), ShortageRequest.id)
+    )
+    return await _listed(session, query, limit)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from db.models import Offer
+from db.models import Offer, RequestSlot, ShortageRequest
 from handlers.jobs import run_digests
 from tests.e2e.requests_helpers import noordwest, post
+from tests.e2e.test_press_cost import cost, differ
 from tests.harness import Harness
 from tgserver.client import SimUser
 
@@ -180,3 +181,69 @@ async def test_days_added_reach_the_group_post_and_its_old_button_commits_nobody
     assert "De dagen van deze hulpvraag zijn veranderd" in (bob.callback_answers[-1].text or "")
     async with bot.session() as session:
         assert await session.scalar(select(func.count()).select_from(Offer)) == 0
+
+
+async def open_many(bot: Harness, request_id: int, count: int, *, last_round: bool) -> None:
+    """`count` more open requests like `request_id` (its practice and author), each a day later than the one
+    before, in the database directly: lists are about many, and posting each through the form takes long."""
+    async with bot.session() as session:
+        model = await session.get(ShortageRequest, request_id)
+        assert model is not None
+        first = (await session.scalars(select(RequestSlot).where(RequestSlot.request_id == request_id))).first()
+        assert first is not None
+        for number in range(1, count + 1):
+            later = timedelta(days=number)
+            session.add(
+                ShortageRequest(
+                    region_id=model.region_id,
+                    practice_id=model.practice_id,
+                    wijk_id=model.wijk_id,
+                    created_by_member_id=model.created_by_member_id,
+                    role_needed=model.role_needed,
+                    urgency=model.urgency,
+                    created_at=model.created_at,
+                    ends_at=first.end_at + later,
+                    round=4 if last_round else 1,
+                    slots=[
+                        RequestSlot(
+                            day=first.day + later,
+                            daypart=first.daypart,
+                            start_at=first.start_at + later,
+                            end_at=first.end_at + later,
+                        )
+                    ],
+                )
+            )
+
+
+async def test_open_and_the_digest_show_the_soonest_and_count_the_rest_at_a_bounded_cost(bot: Harness) -> None:
+    """/open lists 15 and the digest 20, the soonest first, and say how many more there are; with 25 more open
+    requests they cost as many statements as with 5 (they load what they show, not the region's requests)."""
+    people = await noordwest(bot)
+    cor = await coordinator(bot)
+    runtime = bot.app.bot_data["runtime"]
+    request_id = await post(bot, people.anna, days=("Morgen",), dayparts=("Ochtend",))
+    await bot.dispatch()
+    await open_many(bot, request_id, 5, last_round=True)
+
+    few = await cost(bot, lambda: cor.send("/open"))
+    assert "En nog" not in cor.last().text
+    await open_many(bot, request_id, 25, last_round=True)
+    many = await cost(bot, lambda: cor.send("/open"))
+    listed = cor.last().text
+    assert len(few.statements) == len(many.statements), differ(few.statements, many.statements)
+    # The 30 in their last round (the posted one is in its first): the 15 soonest to end, and the rest counted.
+    assert listed.count("Ronde 4 van 4") == 15 and listed.endswith("En nog 15.")
+    assert f"#{request_id + 15} " in listed and f"#{request_id + 16} " not in listed
+
+    bot.clock.current = datetime(2026, 11, 24, 7, 1, tzinfo=UTC)  # 08:01 in Amsterdam
+    assert await run_digests(runtime) == [1]
+    await bot.dispatch()
+    digest = cor.last().text
+    assert digest.startswith("Open hulpvragen vanochtend")
+    lines = [line for line in digest.split("\n") if line.startswith("#")]
+    days = [(0, request_id)] + [(day, request_id + day) for day in range(1, 6)]
+    days += [(day, request_id + 5 + day) for day in range(1, 26)]
+    soonest = [number for _day, number in sorted(days)[:20]]  # by first day, then by number
+    assert [int(line.split(" ")[0][1:]) for line in lines] == soonest
+    assert "En nog 11." in digest
